@@ -1,0 +1,233 @@
+//! Deployment configuration, read from Worker vars/secrets (or the stdio binary's environment).
+//!
+//! Parsing is strict and every mistake becomes a [`ConfigError`] whose text tells the operator
+//! what to change: the worker answers the first request with it instead of a stack trace.
+
+use std::time::Duration;
+
+use url::Url;
+
+/// The default upstream: Sentry's SaaS control host.
+pub const DEFAULT_SENTRY_URL: &str = "https://sentry.io";
+/// The hosts that serve SaaS region APIs; region URLs outside this set are never fetched.
+pub const SAAS_REGION_HOSTS: [&str; 3] = ["sentry.io", "us.sentry.io", "de.sentry.io"];
+/// Default deadline for one call to Sentry.
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A configuration mistake, worded for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// A host an org's region URL may point at: `host` (any port) or `host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRule {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl HostRule {
+    fn parse(entry: &str) -> Result<Self, ConfigError> {
+        let entry = entry.trim().to_ascii_lowercase();
+        let bad = || {
+            ConfigError(format!(
+                "SENTRY_ALLOWED_REGION_DOMAINS entry '{entry}' is not a host name (expected e.g. 'eu.sentry.example.com' or 'host:8443', no scheme or path)"
+            ))
+        };
+        if entry.is_empty() || entry.contains('/') || entry.contains('@') {
+            return Err(bad());
+        }
+        let (host, port) = match entry.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| bad())?)),
+            None => (entry.clone(), None),
+        };
+        if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+            return Err(bad());
+        }
+        Ok(Self { host, port })
+    }
+
+    /// Whether `url` points at this host (and port, when the rule names one).
+    pub fn matches(&self, url: &Url) -> bool {
+        url.host_str().map(|h| h.eq_ignore_ascii_case(&self.host)).unwrap_or(false)
+            && self.port.is_none_or(|p| url.port_or_known_default() == Some(p))
+    }
+}
+
+/// Where and how to reach Sentry.
+#[derive(Debug, Clone)]
+pub struct SentryConfig {
+    /// Base URL without a trailing slash in its path (`https://sentry.io`, `https://sentry.internal/prefix`).
+    pub base: Url,
+    /// True for sentry.io, whose orgs live on region hosts.
+    pub is_saas: bool,
+    /// Hosts an org's `links.regionUrl` may name.
+    pub region_hosts: Vec<HostRule>,
+    /// Whether `http://` URLs are acceptable (self-hosted on an internal network, local tests).
+    pub allow_insecure_http: bool,
+    /// Deadline for one upstream call.
+    pub timeout: Duration,
+}
+
+/// Everything the server reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub sentry: SentryConfig,
+    /// Extra browser origins allowed to call `/mcp` (the server's own origin is always allowed).
+    pub allowed_origins: Vec<String>,
+    /// Host names the server answers to (DNS-rebinding protection for local runs); empty = any.
+    pub allowed_hosts: Vec<String>,
+    /// Whether `Sentry-Bearer` passthrough is accepted (it is outside the MCP authorization profile).
+    pub sentry_bearer_enabled: bool,
+}
+
+impl Config {
+    /// Build the configuration from a variable lookup (`env.var(..)` in the worker).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let nonempty = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let allow_insecure_http = parse_bool("SENTRY_ALLOW_INSECURE_HTTP", nonempty("SENTRY_ALLOW_INSECURE_HTTP"), false)?;
+        let raw_url = nonempty("SENTRY_URL").unwrap_or_else(|| DEFAULT_SENTRY_URL.to_string());
+        let base = parse_sentry_url(&raw_url, allow_insecure_http)?;
+        let is_saas = base.host_str() == Some("sentry.io");
+
+        let mut region_hosts: Vec<HostRule> = if is_saas {
+            SAAS_REGION_HOSTS.iter().map(|h| HostRule { host: h.to_string(), port: None }).collect()
+        } else {
+            vec![HostRule { host: base.host_str().unwrap_or_default().to_string(), port: base.port_or_known_default() }]
+        };
+        if let Some(extra) = nonempty("SENTRY_ALLOWED_REGION_DOMAINS") {
+            for entry in extra.split(',').filter(|e| !e.trim().is_empty()) {
+                region_hosts.push(HostRule::parse(entry)?);
+            }
+        }
+
+        let timeout = match nonempty("SENTRY_API_TIMEOUT_MS") {
+            None => DEFAULT_UPSTREAM_TIMEOUT,
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (100..=120_000).contains(&ms) => Duration::from_millis(ms),
+                _ => return Err(ConfigError(format!("SENTRY_API_TIMEOUT_MS must be a number of milliseconds between 100 and 120000, got '{v}'"))),
+            },
+        };
+
+        let mut allowed_origins = Vec::new();
+        if let Some(list) = nonempty("MCP_ALLOWED_ORIGINS") {
+            for o in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                let parsed = Url::parse(o)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                    .ok_or_else(|| ConfigError(format!("MCP_ALLOWED_ORIGINS entry '{o}' is not an origin like https://app.example.com")))?;
+                allowed_origins.push(parsed.origin().ascii_serialization());
+            }
+        }
+
+        let allowed_hosts = nonempty("MCP_ALLOWED_HOSTS")
+            .map(|list| list.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
+            .unwrap_or_default();
+
+        let sentry_bearer_enabled = parse_bool("SENTRY_BEARER_ENABLED", nonempty("SENTRY_BEARER_ENABLED"), true)?;
+
+        Ok(Self {
+            sentry: SentryConfig { base, is_saas, region_hosts, allow_insecure_http, timeout },
+            allowed_origins,
+            allowed_hosts,
+            sentry_bearer_enabled,
+        })
+    }
+}
+
+fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError(format!("{name} must be 'true' or 'false', got '{other}'"))),
+    }
+}
+
+fn parse_sentry_url(raw: &str, allow_insecure_http: bool) -> Result<Url, ConfigError> {
+    let mut url = Url::parse(raw).map_err(|e| {
+        ConfigError(format!("SENTRY_URL '{raw}' is not a valid URL ({e}); expected e.g. https://sentry.io or https://sentry.example.com"))
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http => {}
+        "http" => {
+            return Err(ConfigError(format!(
+                "SENTRY_URL '{raw}' uses http://; tokens would travel in clear. Use https://, or set SENTRY_ALLOW_INSECURE_HTTP=true for a self-hosted Sentry on a trusted internal network"
+            )))
+        }
+        other => return Err(ConfigError(format!("SENTRY_URL must use https:// (got '{other}:')"))),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ConfigError(format!("SENTRY_URL '{raw}' has no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError(format!(
+            "SENTRY_URL must be a plain origin with an optional path prefix (no credentials, query or fragment), got '{}'",
+            url.origin().ascii_serialization()
+        )));
+    }
+    let trimmed = url.path().trim_end_matches('/').to_string();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_vars(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_saas_with_its_region_hosts() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.sentry.base.as_str(), "https://sentry.io/");
+        assert!(c.sentry.is_saas);
+        let hosts: Vec<_> = c.sentry.region_hosts.iter().map(|r| r.host.as_str()).collect();
+        assert_eq!(hosts, ["sentry.io", "us.sentry.io", "de.sentry.io"]);
+        assert!(c.sentry_bearer_enabled);
+    }
+
+    #[test]
+    fn refuses_plain_http_unless_allowed() {
+        let err = config(&[("SENTRY_URL", "http://sentry.internal")]).unwrap_err();
+        assert!(err.0.contains("SENTRY_ALLOW_INSECURE_HTTP"), "{err}");
+        let ok = config(&[("SENTRY_URL", "http://sentry.internal:9000/"), ("SENTRY_ALLOW_INSECURE_HTTP", "true")]).unwrap();
+        assert!(!ok.sentry.is_saas);
+        assert!(ok.sentry.region_hosts[0].matches(&Url::parse("http://sentry.internal:9000/api/0/").unwrap()));
+        assert!(!ok.sentry.region_hosts[0].matches(&Url::parse("http://sentry.internal:9001/").unwrap()));
+    }
+
+    #[test]
+    fn rejects_garbage_with_actionable_messages() {
+        assert!(config(&[("SENTRY_URL", "not a url")]).unwrap_err().0.contains("SENTRY_URL"));
+        assert!(config(&[("SENTRY_URL", "https://user:pw@sentry.io")]).is_err());
+        assert!(config(&[("SENTRY_ALLOW_INSECURE_HTTP", "maybe")]).unwrap_err().0.contains("'true' or 'false'"));
+        assert!(config(&[("SENTRY_ALLOWED_REGION_DOMAINS", "https://x.example.com/")]).is_err());
+        assert!(config(&[("SENTRY_API_TIMEOUT_MS", "0")]).is_err());
+        assert!(config(&[("MCP_ALLOWED_ORIGINS", "nope")]).is_err());
+    }
+
+    #[test]
+    fn allowed_hosts_list() {
+        let c = config(&[("MCP_ALLOWED_HOSTS", "localhost, 127.0.0.1 ,")]).unwrap();
+        assert_eq!(c.allowed_hosts, ["localhost", "127.0.0.1"]);
+        assert!(config(&[]).unwrap().allowed_hosts.is_empty());
+    }
+
+    #[test]
+    fn extra_region_hosts_and_prefix_paths() {
+        let c = config(&[
+            ("SENTRY_URL", "https://sentry.example.com/prefix/"),
+            ("SENTRY_ALLOWED_REGION_DOMAINS", "eu.sentry.example.com, 127.0.0.2"),
+        ])
+        .unwrap();
+        assert_eq!(c.sentry.base.path(), "/prefix");
+        assert!(c.sentry.region_hosts.iter().any(|r| r.matches(&Url::parse("https://eu.sentry.example.com").unwrap())));
+        assert!(c.sentry.region_hosts.iter().any(|r| r.matches(&Url::parse("http://127.0.0.2:1234").unwrap())));
+    }
+}

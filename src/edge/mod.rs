@@ -1,0 +1,63 @@
+//! The Cloudflare Workers edge: the only code that touches `worker::` types.
+//!
+//! It converts the incoming `worker::Request` into the core's plain [`HttpRequest`], reads the
+//! configuration from the Worker's vars and secrets, runs [`crate::http::handle`] and converts the
+//! answer back. [`WorkerPlatform`] gives the core fetch (with a deadline), the clock, randomness
+//! and console logging.
+
+mod platform;
+
+pub use platform::WorkerPlatform;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+use crate::config::Config;
+use crate::http::{self, App, Headers, HttpRequest, HttpResponse};
+
+/// Bodies larger than this are refused before they are read (an MCP request is a few KB).
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let platform = WorkerPlatform;
+    let config = Config::from_vars(|name| {
+        env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|s| s.to_string()))
+    });
+    let response = match into_http_request(req).await {
+        Ok(request) => http::handle(&App { config, platform: &platform }, request).await,
+        Err(early) => early,
+    };
+    into_worker_response(response)
+}
+
+async fn into_http_request(mut req: Request) -> std::result::Result<HttpRequest, HttpResponse> {
+    let url = req.url().map_err(|_| HttpResponse::text(400, "Bad request URL"))?;
+    let mut headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        headers.add(&name, value);
+    }
+    let declared = headers.get("content-length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+    if declared > MAX_BODY_BYTES {
+        return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"));
+    }
+    let method = req.method().to_string();
+    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") { Vec::new() } else { req.bytes().await.unwrap_or_default() };
+    if body.len() > MAX_BODY_BYTES {
+        return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"));
+    }
+    Ok(HttpRequest { method, url, headers, body })
+}
+
+fn into_worker_response(response: HttpResponse) -> Result<Response> {
+    let headers = worker::Headers::new();
+    for (name, value) in response.headers.iter() {
+        headers.append(name, value)?;
+    }
+    let builder = Response::builder().with_status(response.status).with_headers(headers);
+    Ok(if response.body.is_empty() { builder.empty() } else { builder.fixed(response.body) })
+}

@@ -1,0 +1,80 @@
+//! [`Platform`] for the Workers runtime: `fetch` with an abort deadline, `Date.now`,
+//! `crypto.getRandomValues` and the console.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::future::{select, Either};
+use worker::{AbortController, Delay, Fetch, Method, Request, RequestInit, RequestRedirect};
+
+use crate::http::{Headers, HttpRequest, HttpResponse};
+use crate::platform::{FetchError, LogLevel, Platform};
+
+/// The Workers runtime.
+pub struct WorkerPlatform;
+
+#[async_trait(?Send)]
+impl Platform for WorkerPlatform {
+    async fn fetch(&self, request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError> {
+        let network = |e: worker::Error| FetchError::Network(e.to_string());
+        let headers = worker::Headers::new();
+        for (name, value) in request.headers.iter() {
+            headers.append(name, value).map_err(network)?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::from(request.method.clone()))
+            .with_headers(headers)
+            // Never follow a redirect: it could carry the token to another host.
+            .with_redirect(RequestRedirect::Manual);
+        if !request.body.is_empty() {
+            init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
+        }
+        let outbound = Request::new_with_init(request.url.as_str(), &init).map_err(network)?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let fetch = Fetch::Request(outbound);
+        let sending = Box::pin(fetch.send_with_signal(&signal));
+        let deadline = Box::pin(Delay::from(timeout));
+        let mut response = match select(sending, deadline).await {
+            Either::Left((result, _)) => result.map_err(network)?,
+            Either::Right(((), _)) => {
+                controller.abort();
+                return Err(FetchError::Timeout(timeout));
+            }
+        };
+        let mut out = HttpResponse::new(response.status_code());
+        let mut headers = Headers::new();
+        for (name, value) in response.headers().entries() {
+            headers.add(&name, value);
+        }
+        out.headers = headers;
+        let body = Box::pin(response.bytes());
+        let remaining = Box::pin(Delay::from(timeout));
+        out.body = match select(body, remaining).await {
+            Either::Left((bytes, _)) => bytes.map_err(network)?,
+            Either::Right(((), _)) => return Err(FetchError::Timeout(timeout)),
+        };
+        Ok(out)
+    }
+
+    fn now_ms(&self) -> u64 {
+        worker::Date::now().as_millis()
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        // crypto.getRandomValues; it only fails for impossible buffer sizes.
+        if getrandom::getrandom(buf).is_err() {
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = (js_sys::Math::random() * 256.0) as u8 ^ i as u8;
+            }
+        }
+    }
+
+    fn log(&self, level: LogLevel, line: &str) {
+        match level {
+            LogLevel::Info => worker::console_log!("{line}"),
+            LogLevel::Warn => worker::console_warn!("{line}"),
+            LogLevel::Error => worker::console_error!("{line}"),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Reading the caller's credentials from request headers.
+//!
+//! Trusted clients pass their own Sentry token, either as `Authorization: Sentry-Bearer <token>`
+//! (the official server's scheme, so existing client configs keep working) or in a dedicated
+//! `Sentry-Bearer: <token>` header. `Authorization: Bearer` keeps its OAuth meaning. A malformed
+//! value is an error and never falls back to another method; two credentials at once are refused.
+
+use super::Headers;
+
+/// Credentials presented by the client.
+#[derive(PartialEq, Eq)]
+pub enum Credentials {
+    /// A Sentry token to pass through to Sentry.
+    SentryBearer(String),
+    /// An OAuth access token issued by this server.
+    OAuthBearer(String),
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credentials::SentryBearer(_) => "SentryBearer([redacted])",
+            Credentials::OAuthBearer(_) => "OAuthBearer([redacted])",
+        })
+    }
+}
+
+/// Why no usable credentials were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialError {
+    /// Nothing was sent: the client should start OAuth.
+    Missing,
+    /// A Sentry-Bearer value was present but unusable.
+    MalformedSentryBearer,
+    /// An `Authorization` value with another scheme, or a malformed Bearer value.
+    MalformedBearer,
+    /// More than one credential was sent.
+    Conflict,
+}
+
+/// Tokens are one run of visible ASCII.
+fn valid_token(t: &str) -> bool {
+    !t.is_empty() && t.len() <= 1024 && t.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',')
+}
+
+/// Find the request's credentials.
+pub fn parse(headers: &Headers) -> Result<Credentials, CredentialError> {
+    let authorization: Vec<&str> = headers.get_all("authorization").map(str::trim).filter(|v| !v.is_empty()).collect();
+    let dedicated: Vec<&str> = headers.get_all("sentry-bearer").map(str::trim).collect();
+    if authorization.len() + dedicated.len() > 1 {
+        return Err(CredentialError::Conflict);
+    }
+    if let Some(value) = dedicated.first() {
+        let token = value.strip_prefix("Sentry-Bearer ").unwrap_or(value).trim();
+        return if valid_token(token) { Ok(Credentials::SentryBearer(token.to_string())) } else { Err(CredentialError::MalformedSentryBearer) };
+    }
+    let Some(value) = authorization.first() else { return Err(CredentialError::Missing) };
+    let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
+    let token = rest.trim();
+    if scheme.eq_ignore_ascii_case("sentry-bearer") {
+        return if valid_token(token) { Ok(Credentials::SentryBearer(token.to_string())) } else { Err(CredentialError::MalformedSentryBearer) };
+    }
+    if scheme.eq_ignore_ascii_case("bearer") && valid_token(token) {
+        return Ok(Credentials::OAuthBearer(token.to_string()));
+    }
+    Err(CredentialError::MalformedBearer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> Headers {
+        pairs.iter().fold(Headers::new(), |h, (k, v)| h.with(k, *v))
+    }
+
+    #[test]
+    fn both_sentry_bearer_shapes() {
+        assert_eq!(parse(&h(&[("Authorization", "Sentry-Bearer sntryu_abc")])), Ok(Credentials::SentryBearer("sntryu_abc".into())));
+        assert_eq!(parse(&h(&[("authorization", "sentry-bearer   sntryu_abc ")])), Ok(Credentials::SentryBearer("sntryu_abc".into())));
+        assert_eq!(parse(&h(&[("Sentry-Bearer", "sntryu_abc")])), Ok(Credentials::SentryBearer("sntryu_abc".into())));
+    }
+
+    #[test]
+    fn malformed_never_falls_back() {
+        assert_eq!(parse(&h(&[("Authorization", "Sentry-Bearer")])), Err(CredentialError::MalformedSentryBearer));
+        assert_eq!(parse(&h(&[("Authorization", "Sentry-Bearer a b")])), Err(CredentialError::MalformedSentryBearer));
+        assert_eq!(parse(&h(&[("Sentry-Bearer", "")])), Err(CredentialError::MalformedSentryBearer));
+        assert_eq!(parse(&h(&[("Sentry-Bearer", "a\u{7f}b")])), Err(CredentialError::MalformedSentryBearer));
+        assert_eq!(parse(&h(&[("Authorization", "Basic abc")])), Err(CredentialError::MalformedBearer));
+    }
+
+    #[test]
+    fn oauth_missing_and_conflicts() {
+        assert_eq!(parse(&h(&[("Authorization", "Bearer tok")])), Ok(Credentials::OAuthBearer("tok".into())));
+        assert_eq!(parse(&h(&[])), Err(CredentialError::Missing));
+        assert_eq!(parse(&h(&[("Authorization", "Bearer a"), ("Sentry-Bearer", "b")])), Err(CredentialError::Conflict));
+        assert_eq!(parse(&h(&[("Sentry-Bearer", "a"), ("Sentry-Bearer", "b")])), Err(CredentialError::Conflict));
+    }
+
+    #[test]
+    fn debug_redacts() {
+        assert!(!format!("{:?}", Credentials::SentryBearer("sntryu_x".into())).contains("sntryu_x"));
+    }
+}

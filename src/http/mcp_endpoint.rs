@@ -1,0 +1,184 @@
+//! `/mcp`, `/mcp/{org}` and `/mcp/{org}/{project}`: the checks every MCP POST passes before the
+//! protocol layer sees it (method, origin, credentials, skills, content type), in that order.
+
+use serde_json::json;
+
+use super::credentials::{self, CredentialError, Credentials};
+use super::{HttpRequest, HttpResponse};
+use crate::config::Config;
+use crate::mcp::jsonrpc::{code, failure, RpcError};
+use crate::mcp::{self, McpContext};
+use crate::platform::Platform;
+use crate::sentry::ids;
+use crate::tools::{AccessMethod, Constraints, Session, SkillSet};
+
+/// Headers a browser-based MCP client may send and read.
+const CORS_ALLOW_HEADERS: &str = "Authorization, Sentry-Bearer, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID";
+const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version";
+
+/// Handle a request whose path is `/mcp` or below.
+pub async fn handle(config: &Config, platform: &dyn Platform, req: &HttpRequest, constraints: Constraints) -> HttpResponse {
+    let origin_ok = origin_allowed(config, req);
+    if req.method == "OPTIONS" {
+        return preflight(req, origin_ok);
+    }
+    let response = handle_post(config, platform, req, constraints, origin_ok).await;
+    with_cors(response, req, origin_ok)
+}
+
+async fn handle_post(config: &Config, platform: &dyn Platform, req: &HttpRequest, constraints: Constraints, origin_ok: bool) -> HttpResponse {
+    if req.method != "POST" {
+        // No standalone SSE stream and no sessions to delete: 405, never 404 (clients read 404 as
+        // "session expired" or "try the old SSE transport").
+        return HttpResponse::json(405, &json!({"error": "method_not_allowed", "error_description": "This MCP endpoint only accepts POST (Streamable HTTP, stateless)."}))
+            .with_header("allow", "POST, OPTIONS");
+    }
+    if !host_allowed(config, req) {
+        let err = RpcError::new(code::INVALID_REQUEST, "Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)").status(403);
+        return HttpResponse::json(403, &failure(&serde_json::Value::Null, &err));
+    }
+    if !origin_ok {
+        let err = RpcError::new(code::INVALID_REQUEST, "Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)").status(403);
+        return HttpResponse::json(403, &failure(&serde_json::Value::Null, &err));
+    }
+    let token = match credentials::parse(&req.headers) {
+        Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
+        Ok(Credentials::SentryBearer(_)) => return sentry_bearer_rejected(req, "Sentry-Bearer access is disabled on this server; connect with OAuth instead"),
+        Ok(Credentials::OAuthBearer(_)) => return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")),
+        Err(CredentialError::Missing) => return oauth_challenge(req, None),
+        Err(CredentialError::MalformedBearer) => return oauth_challenge(req, Some("The Authorization header is not a usable Bearer token")),
+        Err(CredentialError::MalformedSentryBearer) => {
+            return sentry_bearer_rejected(req, "Missing or invalid Sentry-Bearer token: send 'Authorization: Sentry-Bearer <token>' with one Sentry auth token")
+        }
+        Err(CredentialError::Conflict) => {
+            return HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": "Send exactly one credential: either Authorization or Sentry-Bearer, not both."}))
+        }
+    };
+    let skills = match skills_from_query(req) {
+        Ok(s) => s,
+        Err(msg) => return HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": msg})),
+    };
+    if let Some(resp) = content_checks(req) {
+        return resp;
+    }
+    let session = Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
+    let ctx = McpContext { session: &session, config, platform };
+    let mut response = mcp::handle(&ctx, &req.headers, &req.body).await;
+    response.headers.set("cache-control", "no-store");
+    response
+}
+
+/// Parse the path below `/mcp` into URL constraints; `Err` is the 404/400 to send.
+pub fn constraints_from_path(rest: &str) -> Result<Constraints, HttpResponse> {
+    let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    if parts.len() > 2 {
+        return Err(HttpResponse::json(404, &json!({"error": "not_found", "error_description": "MCP endpoints are /mcp, /mcp/{organizationSlug} and /mcp/{organizationSlug}/{projectSlug}"})));
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let bad = |e: ids::InvalidId| HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": e.0}));
+    let organization = parts.first().map(|o| ids::slug("organization", &decode(o))).transpose().map_err(bad)?;
+    let project = parts.get(1).map(|p| ids::slug("project", &decode(p))).transpose().map_err(bad)?;
+    Ok(Constraints { organization, project })
+}
+
+/// `?skills=a,b` replaces the default set (all skills); `?disable-skills=x` removes from it.
+fn skills_from_query(req: &HttpRequest) -> Result<SkillSet, String> {
+    let mut skills = SkillSet::all();
+    for (key, value) in req.url.query_pairs() {
+        match key.as_ref() {
+            "skills" => skills = SkillSet::parse_list(&value).map_err(|e| e.to_string())?,
+            "disable-skills" => {
+                let off = SkillSet::parse_list(&value).map_err(|e| e.to_string())?;
+                skills = off.iter().fold(skills, |s, k| s.without(k));
+            }
+            _ => {}
+        }
+    }
+    if skills.is_empty() {
+        return Err("no skills left enabled: keep at least one of inspect, triage, seer, project-management".into());
+    }
+    Ok(skills)
+}
+
+/// 415 for a non-JSON body, 406 when the client cannot accept JSON.
+fn content_checks(req: &HttpRequest) -> Option<HttpResponse> {
+    let content_type = req.headers.get("content-type").unwrap_or("").to_ascii_lowercase();
+    if !content_type.trim_start().starts_with("application/json") {
+        let err = RpcError::new(code::INVALID_REQUEST, "Unsupported Media Type: send the JSON-RPC message with Content-Type: application/json").status(415);
+        return Some(HttpResponse::json(415, &failure(&serde_json::Value::Null, &err)));
+    }
+    if let Some(accept) = req.headers.get("accept") {
+        let a = accept.to_ascii_lowercase();
+        if !(a.contains("application/json") || a.contains("*/*") || a.contains("application/*")) {
+            let err = RpcError::new(code::INVALID_REQUEST, "Not Acceptable: this server answers with application/json; include it in Accept").status(406);
+            return Some(HttpResponse::json(406, &failure(&serde_json::Value::Null, &err)));
+        }
+    }
+    None
+}
+
+/// With `MCP_ALLOWED_HOSTS` set, the Host header must name one of them (port ignored).
+fn host_allowed(config: &Config, req: &HttpRequest) -> bool {
+    if config.allowed_hosts.is_empty() {
+        return true;
+    }
+    let host = req.headers.get("host").map(str::to_string).unwrap_or_else(|| req.url.host_str().unwrap_or_default().to_string());
+    let name = match host.strip_prefix('[') {
+        Some(v6) => format!("[{}]", v6.split(']').next().unwrap_or_default()),
+        None => host.split(':').next().unwrap_or_default().to_string(),
+    };
+    config.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(&name))
+}
+
+/// A present Origin must be this server's own, or one the operator allowed.
+fn origin_allowed(config: &Config, req: &HttpRequest) -> bool {
+    let Some(origin) = req.headers.get("origin").map(str::trim) else { return true };
+    let own = req.url.origin().ascii_serialization();
+    origin.eq_ignore_ascii_case(&own) || config.allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+}
+
+fn preflight(req: &HttpRequest, origin_ok: bool) -> HttpResponse {
+    let mut r = HttpResponse::new(204);
+    if origin_ok && req.headers.get("origin").is_some() {
+        r.headers.set("access-control-allow-methods", "POST, OPTIONS");
+        r.headers.set("access-control-allow-headers", CORS_ALLOW_HEADERS);
+        r.headers.set("access-control-max-age", "86400");
+    }
+    with_cors(r, req, origin_ok)
+}
+
+fn with_cors(mut r: HttpResponse, req: &HttpRequest, origin_ok: bool) -> HttpResponse {
+    if let (true, Some(origin)) = (origin_ok, req.headers.get("origin")) {
+        r.headers.set("access-control-allow-origin", origin);
+        r.headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS);
+        r.headers.set("vary", "Origin");
+    }
+    r
+}
+
+/// The protected-resource metadata URL for this exact MCP path (no query: options are not part
+/// of the resource identifier).
+pub fn resource_metadata_url(req: &HttpRequest) -> String {
+    format!("{}/.well-known/oauth-protected-resource{}", req.url.origin().ascii_serialization(), req.url.path().trim_end_matches('/'))
+}
+
+/// 401 that starts (or restarts) OAuth. No `error` parameter when no credentials were sent.
+fn oauth_challenge(req: &HttpRequest, problem: Option<&str>) -> HttpResponse {
+    let metadata = resource_metadata_url(req);
+    let (challenge, body) = match problem {
+        None => (
+            format!("Bearer resource_metadata=\"{metadata}\""),
+            json!({"error": "unauthorized", "error_description": "Authentication required: connect with OAuth, or send your Sentry user token as 'Authorization: Sentry-Bearer <token>'."}),
+        ),
+        Some(p) => (
+            format!("Bearer error=\"invalid_token\", error_description=\"{p}\", resource_metadata=\"{metadata}\""),
+            json!({"error": "invalid_token", "error_description": p}),
+        ),
+    };
+    HttpResponse::json(401, &body).with_header("www-authenticate", challenge)
+}
+
+fn sentry_bearer_rejected(_req: &HttpRequest, description: &str) -> HttpResponse {
+    HttpResponse::json(401, &json!({"error": "invalid_token", "error_description": description}))
+        .with_header("www-authenticate", format!("Sentry-Bearer realm=\"Sentry MCP\", error=\"invalid_token\", error_description=\"{description}\""))
+}

@@ -1,0 +1,112 @@
+//! Plain HTTP: the request/response types the whole core speaks, and the route table.
+//!
+//! The edge converts `worker::Request` into [`HttpRequest`] and [`HttpResponse`] back into a
+//! `worker::Response`; nothing below this module knows which runtime it is in. The same types are
+//! used for outbound calls to Sentry through [`crate::platform::Platform::fetch`].
+
+mod credentials;
+mod mcp_endpoint;
+mod router;
+
+pub use credentials::{Credentials, CredentialError};
+pub use router::{handle, App};
+
+use serde_json::Value;
+
+/// HTTP header list with case-insensitive lookup. Names are stored lowercase.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Append a header (several values for one name are allowed).
+    pub fn add(&mut self, name: &str, value: impl Into<String>) {
+        self.0.push((name.to_ascii_lowercase(), value.into()));
+    }
+
+    /// Builder form of [`Headers::add`].
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.add(name, value);
+        self
+    }
+
+    /// Replace every value of `name` with one value.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        let name = name.to_ascii_lowercase();
+        self.0.retain(|(n, _)| *n != name);
+        self.0.push((name, value.into()));
+    }
+
+    /// The first value of `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+/// An HTTP request, inbound (from an MCP client) or outbound (to Sentry).
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: String,
+    /// Absolute URL, e.g. `https://mcp.example.com/mcp/acme?skills=inspect`.
+    pub url: url::Url,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    pub fn get(url: url::Url) -> Self {
+        Self { method: "GET".into(), url, headers: Headers::new(), body: Vec::new() }
+    }
+}
+
+/// An HTTP response.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16) -> Self {
+        Self { status, headers: Headers::new(), body: Vec::new() }
+    }
+
+    /// A JSON body with the right content type.
+    pub fn json(status: u16, value: &Value) -> Self {
+        let mut r = Self::new(status);
+        r.headers.set("content-type", "application/json");
+        r.body = serde_json::to_vec(value).unwrap_or_default();
+        r
+    }
+
+    /// A plain-text body.
+    pub fn text(status: u16, text: &str) -> Self {
+        let mut r = Self::new(status);
+        r.headers.set("content-type", "text/plain; charset=utf-8");
+        r.body = text.as_bytes().to_vec();
+        r
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.set(name, value);
+        self
+    }
+
+    /// The body as UTF-8 text (lossy), for tests and error messages.
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}

@@ -1,0 +1,34 @@
+//! An MCP server for Sentry, written once and run in two places.
+//!
+//! The same core serves the Cloudflare Worker (compiled to wasm32, see [`edge`]) and, later, a
+//! native stdio binary. Everything here except `edge` is plain Rust: it never touches `worker::`
+//! types, so `cargo test` exercises it natively and fast.
+//!
+//! A request flows top to bottom through these layers (see ARCHITECTURE.md for the map):
+//!
+//! - [`http`]: plain HTTP request/response types and the route table: `/mcp`, the retired SSE
+//!   endpoints, credentials, origin and content checks.
+//! - [`mcp`]: JSON-RPC and the Model Context Protocol itself: both protocol eras, version
+//!   negotiation, `tools/list` and `tools/call`.
+//! - [`tools`]: one file per tool, the skills that group them and the argument helpers.
+//! - [`render`]: Markdown output and the untrusted-data boundary around attacker-writable text.
+//! - [`sentry`]: the Sentry REST API client: paths, regions, pagination and error mapping.
+//! - [`platform`]: the small trait through which the core reaches the outside world (fetch, clock,
+//!   randomness, logs); the edge and the tests implement it.
+
+pub mod config;
+pub mod http;
+pub mod mcp;
+pub mod platform;
+pub mod redact;
+pub mod render;
+pub mod sentry;
+pub mod tools;
+
+#[cfg(target_arch = "wasm32")]
+pub mod edge;
+
+/// The product name, as it appears in `serverInfo` and the upstream `User-Agent`.
+pub const SERVER_NAME: &str = "sentry-mcp-rs";
+/// The crate version, reported to clients and to Sentry.
+pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");

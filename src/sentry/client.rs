@@ -1,0 +1,226 @@
+//! The Sentry REST API client: one place that builds URLs, attaches the token, routes to the
+//! org's region, enforces the deadline and turns every failure into a [`SentryError`].
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use serde_json::Value;
+use url::Url;
+
+use super::error::SentryError;
+use super::pagination;
+use super::path::ApiPath;
+use crate::config::SentryConfig;
+use crate::http::{Headers, HttpRequest, HttpResponse};
+use crate::platform::{FetchError, Platform};
+use crate::redact::scrub;
+
+/// Region URLs by `(Sentry base, org slug)`, kept for the life of the isolate or process.
+static REGION_CACHE: LazyLock<Mutex<HashMap<String, Url>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+const REGION_CACHE_MAX: usize = 2_000;
+
+/// Which host a call goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum Host<'a> {
+    /// The configured Sentry URL (identity, org list, OAuth on SaaS).
+    Control,
+    /// The region that serves this organization.
+    Org(&'a str),
+}
+
+/// A successful API answer.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    pub body: Value,
+    /// The cursor of the next page, when Sentry says there is more.
+    pub next_cursor: Option<String>,
+    pub headers: Headers,
+}
+
+/// A Sentry API client bound to one caller's token.
+pub struct SentryClient<'a> {
+    config: &'a SentryConfig,
+    token: &'a str,
+    platform: &'a dyn Platform,
+}
+
+impl<'a> SentryClient<'a> {
+    pub fn new(config: &'a SentryConfig, token: &'a str, platform: &'a dyn Platform) -> Self {
+        Self { config, token, platform }
+    }
+
+    pub fn config(&self) -> &SentryConfig {
+        self.config
+    }
+
+    /// `GET` a path with query parameters.
+    pub async fn get(&self, host: Host<'_>, path: &ApiPath, query: &[(&str, String)]) -> Result<ApiResponse, SentryError> {
+        self.send("GET", host, path, query, None).await
+    }
+
+    /// Send any request; `body` is sent as JSON.
+    pub async fn send(
+        &self,
+        method: &str,
+        host: Host<'_>,
+        path: &ApiPath,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<ApiResponse, SentryError> {
+        let base = match host {
+            Host::Control => self.config.base.clone(),
+            Host::Org(org) => self.region_for(org).await?,
+        };
+        self.send_to(&base, method, path, query, body).await
+    }
+
+    /// The base URL that serves `org`, from cache or from `GET /organizations/{org}/`.
+    pub async fn region_for(&self, org: &str) -> Result<Url, SentryError> {
+        let key = format!("{}|{org}", self.config.base);
+        if let Some(url) = REGION_CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(url);
+        }
+        let path = ApiPath::of(&["organizations", org]).map_err(|e| SentryError::InvalidRequest(e.to_string()))?;
+        let resp = self
+            .send_to(&self.config.base.clone(), "GET", &path, &[], None)
+            .await
+            .map_err(|e| e.about(format!("organization '{org}'")))?;
+        let region = resp.body.pointer("/links/regionUrl").and_then(Value::as_str).unwrap_or("");
+        self.remember_region(org, region)
+    }
+
+    /// Validate an org's advertised region URL and cache it. Empty means "the base URL" (self-hosted).
+    pub fn remember_region(&self, org: &str, region: &str) -> Result<Url, SentryError> {
+        let url = if region.trim().is_empty() { self.config.base.clone() } else { self.check_region(org, region)? };
+        if let Ok(mut cache) = REGION_CACHE.lock() {
+            if cache.len() >= REGION_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(format!("{}|{org}", self.config.base), url.clone());
+        }
+        Ok(url)
+    }
+
+    /// The SSRF guard: a region URL must use an allowed scheme and name an allowed host.
+    fn check_region(&self, org: &str, region: &str) -> Result<Url, SentryError> {
+        let refused = || SentryError::RegionRefused { org: org.to_string(), region: region.chars().take(200).collect() };
+        let mut url = Url::parse(region.trim()).map_err(|_| refused())?;
+        let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && self.config.allow_insecure_http);
+        let clean = url.username().is_empty() && url.password().is_none() && url.query().is_none() && url.fragment().is_none();
+        if !scheme_ok || !clean || !self.config.region_hosts.iter().any(|rule| rule.matches(&url)) {
+            return Err(refused());
+        }
+        let path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&path);
+        Ok(url)
+    }
+
+    async fn send_to(
+        &self,
+        base: &Url,
+        method: &str,
+        path: &ApiPath,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<ApiResponse, SentryError> {
+        let mut url = Url::parse(&format!("{}{}", base.as_str().trim_end_matches('/'), path.as_str()))
+            .map_err(|e| SentryError::InvalidRequest(format!("could not build the Sentry URL: {e}")))?;
+        if !query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+        }
+        let host = match url.port() {
+            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_string(),
+        };
+        let mut headers = Headers::new()
+            .with("authorization", format!("Bearer {}", self.token))
+            .with("accept", "application/json")
+            .with("user-agent", format!("{}/{}", crate::SERVER_NAME, crate::SERVER_VERSION));
+        let mut bytes = Vec::new();
+        if let Some(b) = body {
+            headers.set("content-type", "application/json");
+            bytes = serde_json::to_vec(b).unwrap_or_default();
+        }
+        let request = HttpRequest { method: method.to_string(), url, headers, body: bytes };
+        let response = self.platform.fetch(request, self.config.timeout).await.map_err(|e| match e {
+            FetchError::Timeout(d) => SentryError::Timeout { host: host.clone(), seconds: d.as_secs().max(1) },
+            FetchError::Network(_) => SentryError::Network { host: host.clone() },
+        })?;
+        self.interpret(response, &host)
+    }
+
+    /// Turn an HTTP answer into data or a typed error.
+    fn interpret(&self, response: HttpResponse, host: &str) -> Result<ApiResponse, SentryError> {
+        let status = response.status;
+        let content_type = response.headers.get("content-type").unwrap_or("no content type").to_string();
+        let is_json = content_type.to_ascii_lowercase().contains("json");
+        let parsed: Option<Value> = if is_json { serde_json::from_slice(&response.body).ok() } else { None };
+
+        if (200..300).contains(&status) {
+            if status == 204 || response.body.is_empty() {
+                return Ok(ApiResponse { body: Value::Null, next_cursor: None, headers: response.headers });
+            }
+            let Some(body) = parsed else {
+                let content_type = if is_json { "malformed JSON".to_string() } else { content_type };
+                return Err(SentryError::NotJson { status, content_type, host: host.to_string() });
+            };
+            let next_cursor = pagination::next_cursor(response.headers.get("link"));
+            return Ok(ApiResponse { body, next_cursor, headers: response.headers });
+        }
+
+        let detail = parsed.as_ref().map(|b| self.detail_of(b)).unwrap_or_default();
+        Err(match status {
+            400 | 422 if parsed.is_some() => SentryError::BadRequest { status, detail: or_default(detail, "no details given") },
+            401 => SentryError::Unauthorized,
+            403 => SentryError::Forbidden { detail: or_default(detail, "permission denied") },
+            404 => SentryError::NotFound { subject: None },
+            429 => SentryError::RateLimited { retry_after_secs: self.retry_after(&response.headers) },
+            500..=599 => SentryError::Server { status },
+            _ if parsed.is_none() => SentryError::NotJson { status, content_type, host: host.to_string() },
+            _ => SentryError::UnexpectedStatus { status },
+        })
+    }
+
+    /// Sentry's error text: `{"detail": "..."}` or `{"field": ["message"]}`, scrubbed and shortened.
+    fn detail_of(&self, body: &Value) -> String {
+        let raw = match body {
+            Value::Object(map) => match map.get("detail") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => map
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Value::Array(items) => format!("{k}: {}", items.iter().map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string())).collect::<Vec<_>>().join(" ")),
+                        other => format!("{k}: {other}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let clean: String = scrub(&raw, Some(self.token)).chars().filter(|c| !c.is_control()).take(500).collect();
+        clean
+    }
+
+    /// Seconds to wait, from `Retry-After` or `X-Sentry-Rate-Limit-Reset` (epoch seconds).
+    fn retry_after(&self, headers: &Headers) -> Option<u64> {
+        if let Some(s) = headers.get("retry-after").and_then(|v| v.trim().parse::<f64>().ok()) {
+            return Some(s.ceil().max(1.0) as u64);
+        }
+        let reset = headers.get("x-sentry-rate-limit-reset")?.trim().parse::<f64>().ok()?;
+        let now = self.platform.now_ms() as f64 / 1000.0;
+        Some((reset - now).ceil().max(1.0) as u64)
+    }
+}
+
+fn or_default(s: String, default: &str) -> String {
+    if s.is_empty() {
+        default.to_string()
+    } else {
+        s
+    }
+}

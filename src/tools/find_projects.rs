@@ -1,0 +1,86 @@
+//! `find_projects`: the projects of an organization.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use super::shared::{cursor_param, org_param, path};
+use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use crate::render::{cell, str_at};
+use crate::sentry::Host;
+
+pub struct FindProjects;
+
+static SPEC: ToolSpec = ToolSpec {
+    name: "find_projects",
+    title: "Find projects",
+    description_file: include_str!("../../tool-descriptions/find_projects.md"),
+    skills: &Skill::ALL,
+    annotations: Annotations::READ,
+    hidden_when: HiddenWhen::ProjectConstrained,
+};
+
+#[async_trait(?Send)]
+impl Tool for FindProjects {
+    fn spec(&self) -> &'static ToolSpec {
+        &SPEC
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "organizationSlug": org_param(),
+                "query": {"type": "string", "description": "Part of a project's slug or name to filter by."},
+                "cursor": cursor_param(),
+            },
+            "required": ["organizationSlug"],
+            "additionalProperties": false
+        })
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
+        let org = ctx.org(args)?;
+        let mut query = vec![("per_page", "100".to_string())];
+        if let Some(q) = args.opt_str("query")? {
+            query.push(("query", q));
+        }
+        if let Some(c) = args.opt_cursor()? {
+            query.push(("cursor", c));
+        }
+        let resp = ctx
+            .sentry
+            .get(Host::Org(&org), &path(&["organizations", &org, "projects"])?, &query)
+            .await
+            .map_err(|e| e.about(format!("organization '{org}'")))?;
+        let projects = resp.body.as_array().cloned().unwrap_or_default();
+        let mut out = format!("# Projects in **{org}**\n\n");
+        if projects.is_empty() {
+            out.push_str("No projects found.\n");
+        }
+        for p in &projects {
+            let slug = str_at(p, "/slug").unwrap_or("?");
+            let mut line = format!("- **{slug}**");
+            if let Some(id) = str_at(p, "/id") {
+                line.push_str(&format!(" (id {id})"));
+            }
+            if let Some(name) = str_at(p, "/name").filter(|n| *n != slug) {
+                line.push_str(&format!(" · {}", cell(name, 80)));
+            }
+            if let Some(platform) = str_at(p, "/platform") {
+                line.push_str(&format!(" · {platform}"));
+            }
+            let teams: Vec<&str> = p.get("teams").and_then(Value::as_array).map(|t| t.iter().filter_map(|t| str_at(t, "/slug")).collect()).unwrap_or_default();
+            if !teams.is_empty() {
+                line.push_str(&format!(" · teams: {}", teams.join(", ")));
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        match &resp.next_cursor {
+            Some(c) => out.push_str(&format!("\n**Next page**: call again with cursor \"{c}\" (more projects exist).\n")),
+            None => out.push_str(&format!("\n{} project(s); no more pages.\n", projects.len())),
+        }
+        out.push_str("\nNext: search_issues with projectSlugOrId to see a project's issues.\n");
+        Ok(ToolOutput::markdown(out))
+    }
+}

@@ -1,0 +1,321 @@
+//! The tool catalogue: one file per tool, plus what they share.
+//!
+//! A tool is a [`ToolSpec`] (name, description from `tool-descriptions/<name>.md`, skills,
+//! annotations) and an async `call`. The catalogue order is fixed, so `tools/list` is
+//! deterministic. Which tools a caller sees depends only on its [`Session`]: granted skills and the
+//! URL constraints, which also remove the constrained parameters from the schemas and inject their
+//! values server-side.
+
+pub mod args;
+pub mod session;
+
+mod find_organizations;
+mod find_projects;
+mod get_issue_details;
+mod get_sentry_resource;
+mod search_events;
+mod search_issues;
+mod shared;
+mod whoami;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+pub use args::Args;
+pub use session::{AccessMethod, Constraints, Session, Skill, SkillSet};
+
+use crate::mcp::version::ProtocolVersion;
+use crate::platform::Platform;
+use crate::render::Untrusted;
+use crate::sentry::{SentryClient, SentryError};
+
+/// Truthful behaviour hints for hosts (MCP tool annotations).
+#[derive(Debug, Clone, Copy)]
+pub struct Annotations {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+impl Annotations {
+    /// A tool that only reads from Sentry.
+    pub const READ: Annotations = Annotations { read_only: true, destructive: false, idempotent: true, open_world: true };
+}
+
+/// When a tool disappears because the URL already fixes what it would find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HiddenWhen {
+    Never,
+    OrgConstrained,
+    ProjectConstrained,
+}
+
+/// The static description of a tool.
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    /// The Markdown file from `tool-descriptions/`, first-line heading included.
+    pub description_file: &'static str,
+    pub skills: &'static [Skill],
+    pub annotations: Annotations,
+    pub hidden_when: HiddenWhen,
+}
+
+impl ToolSpec {
+    /// The description sent to clients: the file without its `# name` heading.
+    pub fn description(&self) -> &'static str {
+        let text = self.description_file;
+        match text.strip_prefix("# ") {
+            Some(rest) => rest.split_once('\n').map(|(_, body)| body).unwrap_or("").trim(),
+            None => text.trim(),
+        }
+    }
+}
+
+/// A tool's result: content blocks, and structured content for clients that support it.
+#[derive(Debug, Clone)]
+pub struct ToolOutput {
+    pub content: Vec<Value>,
+    pub structured: Option<Value>,
+}
+
+impl ToolOutput {
+    /// A single Markdown text block.
+    pub fn markdown(text: String) -> Self {
+        Self { content: vec![json!({"type": "text", "text": text})], structured: None }
+    }
+}
+
+/// Why a tool call failed; shown to the model as a result with `isError: true`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolError {
+    /// The arguments cannot work; the text says how to fix them.
+    InvalidInput(String),
+    /// Sentry answered with an error or could not be reached.
+    Upstream(SentryError),
+    /// The request reaches outside the org/project this connection is limited to.
+    OutOfScope(String),
+    /// Recognised, but not something this server can do.
+    Unsupported(String),
+}
+
+impl ToolError {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        ToolError::InvalidInput(msg.into())
+    }
+
+    /// A stable class name for logs and telemetry.
+    pub fn class(&self) -> &'static str {
+        match self {
+            ToolError::InvalidInput(_) => "invalid_input",
+            ToolError::Upstream(e) => e.class(),
+            ToolError::OutOfScope(_) => "out_of_scope",
+            ToolError::Unsupported(_) => "unsupported",
+        }
+    }
+}
+
+impl fmt::Display for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ToolError::InvalidInput(m) => write!(f, "**Invalid input**: {m}"),
+            ToolError::Upstream(e) => write!(f, "**Sentry error**: {e}"),
+            ToolError::OutOfScope(m) => write!(f, "**Outside this connection's scope**: {m}"),
+            ToolError::Unsupported(m) => write!(f, "**Not supported**: {m}"),
+        }
+    }
+}
+
+impl From<SentryError> for ToolError {
+    fn from(e: SentryError) -> Self {
+        ToolError::Upstream(e)
+    }
+}
+
+impl From<crate::sentry::ids::InvalidId> for ToolError {
+    fn from(e: crate::sentry::ids::InvalidId) -> Self {
+        ToolError::InvalidInput(e.0)
+    }
+}
+
+/// What a tool call runs with.
+pub struct ToolContext<'a> {
+    pub sentry: SentryClient<'a>,
+    pub session: &'a Session,
+    pub platform: &'a dyn Platform,
+    /// This response's untrusted-data boundary.
+    pub untrusted: Untrusted,
+}
+
+/// A tool.
+#[async_trait(?Send)]
+pub trait Tool: Sync {
+    fn spec(&self) -> &'static ToolSpec;
+    /// The full input schema (constrained parameters are removed centrally).
+    fn input_schema(&self) -> Value;
+    /// Run the tool. The returned Markdown is wrapped into a [`ToolOutput`] by the caller.
+    async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError>;
+}
+
+/// Every tool, in the order `tools/list` shows them.
+static CATALOGUE: [&dyn Tool; 7] = [
+    &whoami::Whoami,
+    &find_organizations::FindOrganizations,
+    &find_projects::FindProjects,
+    &search_issues::SearchIssues,
+    &get_issue_details::GetIssueDetails,
+    &search_events::SearchEvents,
+    &get_sentry_resource::GetSentryResource,
+];
+
+/// Every tool this server has.
+pub fn catalogue() -> &'static [&'static dyn Tool] {
+    &CATALOGUE
+}
+
+/// Why a tool cannot be called in this session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// No such tool, or hidden by the URL constraints.
+    Unknown,
+    /// It exists, but none of its skills is granted.
+    NeedsSkill(&'static [Skill]),
+}
+
+/// Find a tool the session may call.
+pub fn lookup(name: &str, session: &Session) -> Result<&'static dyn Tool, Unavailable> {
+    let tool = catalogue().iter().copied().find(|t| t.spec().name == name).ok_or(Unavailable::Unknown)?;
+    if hidden(tool.spec(), &session.constraints) {
+        return Err(Unavailable::Unknown);
+    }
+    if !tool.spec().skills.iter().any(|s| session.skills.contains(*s)) {
+        return Err(Unavailable::NeedsSkill(tool.spec().skills));
+    }
+    Ok(tool)
+}
+
+/// The tools the session sees, in catalogue order.
+pub fn visible(session: &Session) -> impl Iterator<Item = &'static dyn Tool> + '_ {
+    catalogue().iter().copied().filter(move |t| lookup(t.spec().name, session).is_ok())
+}
+
+fn hidden(spec: &ToolSpec, c: &Constraints) -> bool {
+    match spec.hidden_when {
+        HiddenWhen::Never => false,
+        HiddenWhen::OrgConstrained => c.organization.is_some(),
+        HiddenWhen::ProjectConstrained => c.project.is_some(),
+    }
+}
+
+/// The schema a session sees: parameters fixed by the URL are removed.
+pub fn session_schema(tool: &dyn Tool, constraints: &Constraints) -> Value {
+    let mut schema = tool.input_schema();
+    let mut remove = Vec::new();
+    if constraints.organization.is_some() {
+        remove.push("organizationSlug");
+    }
+    if constraints.project.is_some() {
+        remove.extend(["projectSlug", "projectSlugOrId"]);
+    }
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for name in &remove {
+            props.remove(*name);
+        }
+    }
+    if let Some(req) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        req.retain(|r| !remove.iter().any(|n| r.as_str() == Some(n)));
+        if req.is_empty() {
+            schema.as_object_mut().map(|o| o.remove("required"));
+        }
+    }
+    schema
+}
+
+/// A tool's `tools/list` entry, with only the fields `version` defines.
+pub fn describe(tool: &dyn Tool, session: &Session, version: ProtocolVersion) -> Value {
+    let spec = tool.spec();
+    let mut entry = json!({
+        "name": spec.name,
+        "description": spec.description(),
+        "inputSchema": session_schema(tool, &session.constraints),
+    });
+    if version.has_structured_output() {
+        entry["title"] = json!(spec.title);
+    }
+    if version.has_annotations() {
+        let a = spec.annotations;
+        entry["annotations"] = json!({
+            "title": spec.title,
+            "readOnlyHint": a.read_only,
+            "destructiveHint": a.destructive,
+            "idempotentHint": a.idempotent,
+            "openWorldHint": a.open_world,
+        });
+    }
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(skills: SkillSet, org: Option<&str>, project: Option<&str>) -> Session {
+        Session {
+            upstream_token: "t".into(),
+            access: AccessMethod::SentryBearer,
+            skills,
+            constraints: Constraints { organization: org.map(Into::into), project: project.map(Into::into) },
+        }
+    }
+
+    #[test]
+    fn names_and_descriptions_follow_the_rules() {
+        let mut names = std::collections::HashSet::new();
+        for tool in catalogue() {
+            let spec = tool.spec();
+            assert!(names.insert(spec.name), "duplicate {}", spec.name);
+            assert!(spec.name.len() <= 64 && spec.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            assert!(spec.description_file.starts_with(&format!("# {}\n", spec.name)), "{} description heading", spec.name);
+            assert!(!spec.description().is_empty() && spec.description().len() < 2_048, "{} description length", spec.name);
+            let schema = tool.input_schema();
+            assert_eq!(schema["type"], "object", "{}", spec.name);
+            assert!(schema.get("oneOf").is_none() && schema.get("anyOf").is_none() && schema.get("allOf").is_none());
+        }
+    }
+
+    #[test]
+    fn constraints_hide_tools_and_parameters() {
+        let s = session(SkillSet::all(), Some("acme"), Some("web"));
+        let names: Vec<_> = visible(&s).map(|t| t.spec().name).collect();
+        assert!(!names.contains(&"find_organizations") && !names.contains(&"find_projects"));
+        let tool = lookup("search_issues", &s).unwrap();
+        let schema = session_schema(tool, &s.constraints);
+        assert!(schema["properties"].get("organizationSlug").is_none());
+        assert!(schema["properties"].get("projectSlugOrId").is_none());
+        assert!(!schema.get("required").map(|r| r.to_string()).unwrap_or_default().contains("organizationSlug"));
+    }
+
+    #[test]
+    fn skills_gate_tools() {
+        let s = session(SkillSet::none().with(Skill::ProjectManagement), None, None);
+        assert!(lookup("whoami", &s).is_ok());
+        assert!(matches!(lookup("search_issues", &s), Err(Unavailable::NeedsSkill(_))));
+        assert_eq!(lookup("nope", &s).err(), Some(Unavailable::Unknown));
+    }
+
+    #[test]
+    fn version_gated_fields() {
+        let s = session(SkillSet::all(), None, None);
+        let tool = lookup("whoami", &s).unwrap();
+        let old = describe(tool, &s, ProtocolVersion::V2024_11_05);
+        assert!(old.get("annotations").is_none() && old.get("title").is_none());
+        let mid = describe(tool, &s, ProtocolVersion::V2025_03_26);
+        assert!(mid.get("annotations").is_some() && mid.get("title").is_none());
+        let new = describe(tool, &s, ProtocolVersion::V2025_11_25);
+        assert_eq!(new["annotations"]["readOnlyHint"], true);
+        assert!(new.get("title").is_some());
+    }
+}
