@@ -1,0 +1,14 @@
+# The two commands a newcomer needs. Both install what they need first and are no-ops when done.
+.PHONY: dev test build bench
+
+dev:   ## run the worker locally on http://127.0.0.1:8787/mcp
+	@scripts/dev.sh
+
+test:  ## run every test (unit, end-to-end with real MCP clients, conformance)
+	@scripts/test.sh
+
+build: ## build the worker into build/
+	@scripts/setup.sh && PATH="$$PWD/node_modules/.bin:$$PATH" npm run build
+
+bench: ## measure wasm size and tools/list tokens
+	@scripts/setup.sh && PATH="$$PWD/node_modules/.bin:$$PATH" node bench/measure.mjs

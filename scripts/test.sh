@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up (no-op when done), native unit tests, the worker build, then the
+# end-to-end suites against the worker in workerd (see tests/e2e/run.mjs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"   # node_modules/.bin brings Node 22 for wrangler
+export CI="${CI:-true}" WRANGLER_SEND_METRICS=false
+echo "=== cargo test (native core)"
+cargo test --quiet
+echo "=== build the worker"
+build_log=$(mktemp)
+npm run build >"$build_log" 2>&1 || { cat "$build_log"; exit 1; }
+echo "=== end-to-end"
+node tests/e2e/run.mjs "$@"

@@ -1,0 +1,75 @@
+// Shared helpers for the end-to-end tests. The runner (run.mjs) sets MCP_ORIGIN, EMULATOR_URL,
+// WORKER_LOG and PROXY_URL before starting the test files.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+/** Tokens the emulator accepts (see tests/emulator/README.md). */
+export const VALID_TOKEN = "sntryu_e2e_valid_token_0123456789abcdef";
+export const READONLY_TOKEN = "sntryu_e2e_readonly_token_fedcba9876543210";
+
+export const ORIGIN = process.env.MCP_ORIGIN;
+export const EMULATOR_URL = process.env.EMULATOR_URL;
+
+/** Connect the official TypeScript SDK client to `path` (default /mcp) with Sentry-Bearer. */
+export async function connect({ path = "/mcp", token = VALID_TOKEN, headers = {} } = {}) {
+  const client = new Client({ name: "e2e-ts-sdk", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(path, ORIGIN), {
+    requestInit: { headers: { Authorization: `Sentry-Bearer ${token}`, ...headers } },
+  });
+  await client.connect(transport);
+  return client;
+}
+
+/** Call a tool and return `{ text, isError, result }`. */
+export async function call(client, name, args = {}) {
+  const result = await client.callTool({ name, arguments: args });
+  const text = (result.content ?? []).filter((c) => c.type === "text").map((c) => c.text).join("\n");
+  return { text, isError: result.isError === true, result };
+}
+
+/** A raw POST to the worker; returns `{ status, headers, body, text }` (body parsed when JSON). */
+export async function post(path, payload, headers = {}) {
+  const res = await fetch(new URL(path, ORIGIN), {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body: typeof payload === "string" ? payload : JSON.stringify(payload),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch {}
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+/** A legacy-era JSON-RPC request with the Sentry-Bearer header. */
+export function rpc(method, params = {}, id = 1) {
+  return { jsonrpc: "2.0", id, method, params };
+}
+
+export const auth = (token = VALID_TOKEN) => ({ authorization: `Sentry-Bearer ${token}` });
+
+/** Headers and `_meta` of a modern (2026-07-28) request. */
+export function modern(method, params = {}, { id = 1, name } = {}) {
+  const body = {
+    jsonrpc: "2.0", id, method,
+    params: { ...params, _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}, "io.modelcontextprotocol/clientInfo": { name: "e2e", version: "1" } } },
+  };
+  const headers = { ...auth(), "mcp-protocol-version": "2026-07-28", "mcp-method": method };
+  if (name) headers["mcp-name"] = name;
+  return { body, headers };
+}
+
+/** The emulator's request log (what reached "Sentry"). */
+export async function upstreamRequests() {
+  const r = await fetch(`${EMULATOR_URL}/__emulator/requests`);
+  return r.json();
+}
+
+export async function resetUpstream() {
+  await fetch(`${EMULATOR_URL}/__emulator/reset`, { method: "POST" });
+}
+
+/** The `<untrusted-data-NONCE>` nonce of a tool result, if any. */
+export function nonceOf(text) {
+  return text.match(/<untrusted-data-([0-9a-f]{16})>/)?.[1] ?? null;
+}

@@ -1,0 +1,152 @@
+// End-to-end test runner: starts the Sentry emulator, the built worker in workerd (wrangler dev)
+// and an auth-injecting proxy for the conformance suite, then runs every end-to-end suite against
+// them: node:test files (official MCP TypeScript SDK client + raw HTTP), the official Python SDK
+// client (pytest), the MCP conformance suite for two requirement sets, and a final audit of the
+// worker's logs. Everything listens on 127.0.0.1; every wait is bounded; all children are stopped.
+//
+// Expects `npm run build` to have produced build/ (scripts/test.sh does that first).
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmulator } from "../emulator/server.mjs";
+import { VALID_TOKEN } from "./helpers.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-mcp-e2e-"));
+const children = [];
+const results = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await r.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`${url} did not answer within ${ms} ms`);
+}
+
+/** Run a command to completion (bounded), streaming its output; resolves to its exit code. */
+function run(label, cmd, args, { env = {}, timeoutMs = 600_000 } = {}) {
+  return new Promise((resolve) => {
+    console.log(`\n=== ${label}: ${cmd} ${args.join(" ")}`);
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: "inherit", detached: true });
+    const timer = setTimeout(() => {
+      console.error(`${label} timed out after ${timeoutMs} ms`);
+      try { process.kill(-child.pid, "SIGKILL"); } catch {}
+    }, timeoutMs);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+/** A loopback proxy that adds the test Sentry token, for clients that cannot send headers
+ *  (the conformance suite). Host and Origin pass through unchanged. */
+function startAuthProxy(targetPort) {
+  const server = http.createServer((req, res) => {
+    const headers = { ...req.headers, authorization: `Sentry-Bearer ${VALID_TOKEN}` };
+    const upstream = http.request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => { res.writeHead(502); res.end(); });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+function stopAll() {
+  for (const c of children) {
+    try { process.kill(-c.pid, "SIGTERM"); } catch {}
+  }
+}
+process.on("exit", stopAll);
+process.on("SIGINT", () => { stopAll(); process.exit(130); });
+process.on("SIGTERM", () => { stopAll(); process.exit(143); });
+
+const emulator = await startEmulator({ slowMs: 5000 });
+const port = await freePort();
+const logFile = path.join(work, "worker.log");
+const log = fs.openSync(logFile, "w");
+const vars = {
+  SENTRY_URL: emulator.url,
+  SENTRY_ALLOW_INSECURE_HTTP: "true",
+  SENTRY_ALLOWED_REGION_DOMAINS: "127.0.0.2",
+  SENTRY_API_TIMEOUT_MS: "2000",
+  MCP_ALLOWED_HOSTS: "localhost,127.0.0.1",
+};
+const wranglerArgs = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(work, "state"),
+  "--show-interactive-dev-session=false", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
+// A config without [build]: the worker was built before this runner started.
+const config = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8")
+  .replace(/\[build\][^\[]*/s, "")
+  .replace(/^main = .*$/m, `main = "${path.join(root, "build/index.js")}"`);
+const configPath = path.join(work, "wrangler.toml");
+fs.writeFileSync(configPath, config);
+const wrangler = spawn("npx", [...wranglerArgs, "-c", configPath], {
+  cwd: root, detached: true, stdio: ["ignore", log, log],
+  env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+});
+children.push(wrangler);
+const origin = `http://127.0.0.1:${port}`;
+try {
+  await waitFor(`${origin}/`, 90_000);
+} catch (e) {
+  console.error(fs.readFileSync(logFile, "utf8"));
+  throw e;
+}
+const proxy = await startAuthProxy(port);
+const proxyUrl = `http://127.0.0.1:${proxy.address().port}/mcp`;
+console.log(`worker ${origin} · emulator ${emulator.url} · conformance proxy ${proxyUrl} · logs ${logFile}`);
+
+const env = { MCP_ORIGIN: origin, EMULATOR_URL: emulator.url, EMULATOR_PORT: String(emulator.port), WORKER_LOG: logFile, PROXY_URL: proxyUrl };
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+
+if (want("node")) {
+  const files = fs.readdirSync(path.join(root, "tests/e2e")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => `tests/e2e/${f}`);
+  results.push(["node:test (TypeScript SDK client, HTTP)", await run("node:test", process.execPath,
+    ["--test", "--test-force-exit", "--test-timeout=120000", "--test-concurrency=1", ...files], { env })]);
+}
+if (want("python")) {
+  results.push(["pytest (Python SDK client)", await run("pytest", path.join(root, ".venv/bin/python"), ["-m", "pytest", "-q", "tests/python"], { env })]);
+}
+if (want("conformance")) {
+  for (const rev of ["2025-11-25", "2026-07-28"]) {
+    results.push([`conformance ${rev}`, await run(`conformance ${rev}`, "npx", ["conformance", "server", "--url", proxyUrl, "--requirements", rev,
+      "--expected-failures", `tests/conformance/baseline-${rev}.yml`, "-o", path.join(work, `conformance-${rev}`)], { timeoutMs: 300_000 })]);
+  }
+}
+if (want("audit")) {
+  results.push(["log audit", await run("log audit", process.execPath, ["--test", "--test-force-exit", "tests/e2e/audit/logs.audit.mjs"], { env })]);
+}
+
+proxy.close();
+await emulator.close();
+stopAll();
+const failed = results.filter(([, code]) => code !== 0);
+console.log("\n=== end-to-end summary");
+for (const [name, code] of results) console.log(`${code === 0 ? "ok  " : "FAIL"} ${name}`);
+console.log(`suites: ${results.length - failed.length} passed, ${failed.length} failed`);
+process.exit(failed.length ? 1 : 0);
