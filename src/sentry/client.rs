@@ -155,7 +155,7 @@ impl<'a> SentryClient<'a> {
     /// Turn an HTTP answer into data or a typed error.
     fn interpret(&self, response: HttpResponse, host: &str) -> Result<ApiResponse, SentryError> {
         let status = response.status;
-        let content_type = response.headers.get("content-type").unwrap_or("no content type").to_string();
+        let content_type = response.headers.get("content-type").and_then(|c| c.split(';').next()).map(str::trim).filter(|c| !c.is_empty()).unwrap_or("no content type").to_string();
         let is_json = content_type.to_ascii_lowercase().contains("json");
         let parsed: Option<Value> = if is_json { serde_json::from_slice(&response.body).ok() } else { None };
 

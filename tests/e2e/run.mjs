@@ -125,7 +125,7 @@ const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 
 if (want("node")) {
-  const files = fs.readdirSync(path.join(root, "tests/e2e")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => `tests/e2e/${f}`);
+  const files = fs.readdirSync(path.join(root, "tests/e2e")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => `tests/e2e/${f}`).concat("tests/emulator/selftest.mjs");
   results.push(["node:test (TypeScript SDK client, HTTP)", await run("node:test", process.execPath,
     ["--test", "--test-force-exit", "--test-timeout=120000", "--test-concurrency=1", ...files], { env })]);
 }

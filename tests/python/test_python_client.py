@@ -1,0 +1,78 @@
+"""The official MCP Python SDK client against the worker in workerd, in both protocol eras:
+`legacy` (initialize handshake) and `auto` (probes server/discover, so it speaks 2026-07-28)."""
+
+import asyncio
+import os
+
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+ORIGIN = os.environ["MCP_ORIGIN"]
+TOKEN = "sntryu_e2e_valid_token_0123456789abcdef"
+TRACE = "a3f1c2d4e5b64798a0b1c2d3e4f50617"
+
+CALLS = [
+    ("whoami", {}, "Jane Doe"),
+    ("find_organizations", {}, "acme"),
+    ("find_projects", {"organizationSlug": "acme"}, "web-frontend"),
+    ("search_issues", {"organizationSlug": "acme", "limit": 3}, "## 1."),
+    ("get_issue_details", {"organizationSlug": "acme", "issueId": "API-SERVER-2A"}, "OperationalError"),
+    ("search_events", {"organizationSlug": "acme", "dataset": "spans", "fields": ["span.op", "count()"]}, "count()"),
+    ("get_sentry_resource", {"url": f"https://acme.sentry.io/explore/traces/trace/{TRACE}/"}, f"# Trace {TRACE}"),
+]
+
+
+def text_of(result) -> str:
+    return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
+
+
+async def with_client(mode: str, body, path: str = "/mcp"):
+    http = create_mcp_http_client(headers={"Authorization": f"Sentry-Bearer {TOKEN}"})
+    async with http:
+        async with Client(streamable_http_client(f"{ORIGIN}{path}", http_client=http), mode=mode) as client:
+            return await body(client)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_lists_and_calls_every_tool(mode):
+    async def body(client):
+        tools = await client.list_tools()
+        names = [t.name for t in tools.tools]
+        assert names == [c[0] for c in CALLS]
+        for name, args, expected in CALLS:
+            result = await client.call_tool(name, args)
+            text = text_of(result)
+            assert not result.is_error, f"{name}: {text}"
+            assert expected in text, f"{name}: {text[:500]}"
+        return client.session.protocol_version
+
+    version = asyncio.run(with_client(mode, body))
+    assert version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_failures_are_tool_errors(mode):
+    async def body(client):
+        missing = await client.call_tool("get_issue_details", {"organizationSlug": "acme", "issueId": "NOPE-1"})
+        assert missing.is_error and "HTTP 404" in text_of(missing)
+        slow = await client.call_tool("search_issues", {"organizationSlug": "fault-500"})
+        assert slow.is_error and "HTTP 500" in text_of(slow)
+        bad = await client.call_tool("search_issues", {"organizationSlug": "acme", "limit": 0})
+        assert bad.is_error and "'limit'" in text_of(bad)
+
+    asyncio.run(with_client(mode, body))
+
+
+def test_org_constraint_removes_the_parameter():
+    async def body(client):
+        tools = await client.list_tools()
+        names = [t.name for t in tools.tools]
+        assert "find_organizations" not in names
+        search = next(t for t in tools.tools if t.name == "search_issues")
+        assert "organizationSlug" not in search.input_schema.get("properties", {})
+        result = await client.call_tool("search_issues", {"limit": 2})
+        assert "Issues in **acme**" in text_of(result)
+
+    asyncio.run(with_client("legacy", body, path="/mcp/acme"))
