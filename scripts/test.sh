@@ -11,5 +11,9 @@ cargo test --quiet
 echo "=== build the worker"
 build_log=$(mktemp)
 npm run build >"$build_log" 2>&1 || { cat "$build_log"; exit 1; }
+echo "=== wrangler deploy --dry-run (the bundle deploys unchanged)"
+dry_out=$(mktemp -d)
+wrangler deploy --dry-run --outdir "$dry_out" >"$build_log" 2>&1 || { cat "$build_log"; exit 1; }
+grep -E "Total Upload|dry-run" "$build_log" || true
 echo "=== end-to-end"
 node tests/e2e/run.mjs "$@"

@@ -59,3 +59,45 @@ Optional scopes: {origin}/mcp/<organization> and {origin}/mcp/<organization>/<pr
         origin = req.url.origin().ascii_serialization()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Headers;
+    use crate::platform::testing::{block_on, FakePlatform};
+
+    fn request(method: &str, url: &str, headers: Headers, body: &str) -> HttpRequest {
+        HttpRequest { method: method.into(), url: url::Url::parse(url).unwrap(), headers, body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn a_configuration_mistake_is_explained_and_logged() {
+        let platform = FakePlatform::default();
+        let config = Config::from_vars(|k| (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string()));
+        let app = App { config, platform: &platform };
+        let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_x").with("content-type", "application/json");
+        let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
+        assert_eq!(resp.status, 500);
+        assert!(resp.body_text().contains("SENTRY_ALLOW_INSECURE_HTTP"), "{}", resp.body_text());
+        assert!(platform.logs.borrow()[0].contains("config_error"));
+        assert!(!platform.logs.borrow()[0].contains("sntryu_x"));
+    }
+
+    #[test]
+    fn upstream_failures_become_tool_errors_and_the_token_goes_only_to_sentry() {
+        let platform = FakePlatform::default();
+        platform.answers.borrow_mut().push_back(Ok(HttpResponse::text(200, "<html>login</html>").with_header("content-type", "text/html")));
+        let app = App { config: Config::from_vars(|_| None), platform: &platform };
+        let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_secret").with("content-type", "application/json");
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
+        let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, body)));
+        assert_eq!(resp.status, 200);
+        let text = resp.body_text();
+        assert!(text.contains(r#""isError":true"#) && text.contains("text/html instead of API JSON"), "{text}");
+        assert!(!text.contains("sntryu_secret"));
+        let sent = &platform.requests.borrow()[0];
+        assert_eq!(sent.url.as_str(), "https://sentry.io/api/0/");
+        assert_eq!(sent.headers.get("authorization"), Some("Bearer sntryu_secret"));
+        assert!(platform.logs.borrow().iter().all(|l| !l.contains("sntryu_secret")));
+    }
+}

@@ -224,3 +224,52 @@ fn or_default(s: String, default: &str) -> String {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::platform::testing::{block_on, FakePlatform};
+    use serde_json::json;
+
+    fn saas() -> SentryConfig {
+        Config::from_vars(|_| None).unwrap().sentry
+    }
+
+    #[test]
+    fn region_urls_outside_the_allowlist_are_refused_and_never_fetched() {
+        let config = saas();
+        let platform = FakePlatform::default();
+        let client = SentryClient::new(&config, "t", &platform);
+        for bad in ["https://evil.example.com", "http://us.sentry.io", "https://user@de.sentry.io", "https://us.sentry.io.evil.com", "javascript:alert(1)"] {
+            assert!(matches!(client.remember_region("acme-test-refuse", bad), Err(SentryError::RegionRefused { .. })), "{bad}");
+        }
+        assert_eq!(client.remember_region("acme-test-ok", "https://de.sentry.io/").unwrap().as_str(), "https://de.sentry.io/");
+        assert!(platform.requests.borrow().is_empty());
+    }
+
+    #[test]
+    fn org_calls_route_to_the_org_region() {
+        let config = saas();
+        let platform = FakePlatform::default();
+        platform.answer_json(200, json!({"slug": "eu-org-route", "links": {"regionUrl": "https://de.sentry.io"}}));
+        platform.answer_json(200, json!([]));
+        let client = SentryClient::new(&config, "t", &platform);
+        let path = ApiPath::of(&["organizations", "eu-org-route", "issues"]).unwrap();
+        block_on(client.get(Host::Org("eu-org-route"), &path, &[("query", "is:unresolved".into())])).unwrap();
+        let reqs = platform.requests.borrow();
+        assert_eq!(reqs[0].url.as_str(), "https://sentry.io/api/0/organizations/eu-org-route/");
+        assert_eq!(reqs[1].url.as_str(), "https://de.sentry.io/api/0/organizations/eu-org-route/issues/?query=is%3Aunresolved");
+    }
+
+    #[test]
+    fn rate_limits_say_how_long_to_wait() {
+        let config = saas();
+        let platform = FakePlatform::default();
+        let reset = platform.now_ms() / 1000 + 42;
+        platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(429, &json!({"detail": "slow down"})).with_header("x-sentry-rate-limit-reset", reset.to_string())));
+        let client = SentryClient::new(&config, "t", &platform);
+        let err = block_on(client.get(Host::Control, &ApiPath::root(), &[])).unwrap_err();
+        assert_eq!(err, SentryError::RateLimited { retry_after_secs: Some(42) });
+    }
+}
