@@ -35,6 +35,8 @@ pub enum LogLevel {
 pub trait Platform {
     /// Send one HTTP request, giving up after `timeout`.
     async fn fetch(&self, request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError>;
+    /// Wait (used between polls of long-running Sentry jobs such as Seer).
+    async fn sleep(&self, duration: Duration);
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> u64;
     /// Fill `buf` with cryptographically secure random bytes.
@@ -54,7 +56,7 @@ pub fn random_hex(platform: &dyn Platform, bytes: usize) -> String {
 /// requests and log lines.
 #[cfg(test)]
 pub mod testing {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::collections::VecDeque;
     use std::future::Future;
     use std::pin::pin;
@@ -71,6 +73,8 @@ pub mod testing {
         pub answers: RefCell<VecDeque<Result<HttpResponse, FetchError>>>,
         pub requests: RefCell<Vec<HttpRequest>>,
         pub logs: RefCell<Vec<String>>,
+        /// Time passed by `sleep`, added to the clock.
+        pub slept_ms: Cell<u64>,
     }
 
     impl FakePlatform {
@@ -86,8 +90,11 @@ pub mod testing {
             self.requests.borrow_mut().push(request);
             self.answers.borrow_mut().pop_front().unwrap_or(Err(FetchError::Network("no scripted answer".into())))
         }
+        async fn sleep(&self, duration: Duration) {
+            self.slept_ms.set(self.slept_ms.get() + duration.as_millis() as u64);
+        }
         fn now_ms(&self) -> u64 {
-            1_700_000_000_000
+            1_700_000_000_000 + self.slept_ms.get()
         }
         fn fill_random(&self, buf: &mut [u8]) {
             buf.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);

@@ -9,6 +9,9 @@ mod platform;
 
 pub use platform::WorkerPlatform;
 
+use std::rc::Rc;
+
+use futures_util::StreamExt;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::config::Config;
@@ -24,12 +27,12 @@ fn start() {
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let platform = WorkerPlatform;
+    let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform);
     let config = Config::from_vars(|name| {
         env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|s| s.to_string()))
     });
     let response = match into_http_request(req).await {
-        Ok(request) => http::handle(&App { config, platform: &platform }, request).await,
+        Ok(request) => http::handle(&App { config, platform }, request).await,
         Err(early) => early,
     };
     into_worker_response(response)
@@ -59,5 +62,9 @@ fn into_worker_response(response: HttpResponse) -> Result<Response> {
         headers.append(name, value)?;
     }
     let builder = Response::builder().with_status(response.status).with_headers(headers);
+    if let Some(stream) = response.stream {
+        // The request's remaining work is driven by the client reading the stream.
+        return builder.from_stream(stream.into_stream().map(Ok::<Vec<u8>, worker::Error>));
+    }
     Ok(if response.body.is_empty() { builder.empty() } else { builder.fixed(response.body) })
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::future::{select, Either};
-use worker::{AbortController, Delay, Fetch, Method, Request, RequestInit, RequestRedirect};
+use wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{AbortController, Fetch, Method, Request, RequestInit, RequestRedirect};
 
 use crate::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::{FetchError, LogLevel, Platform};
@@ -34,7 +36,7 @@ impl Platform for WorkerPlatform {
         let signal = controller.signal();
         let fetch = Fetch::Request(outbound);
         let sending = Box::pin(fetch.send_with_signal(&signal));
-        let deadline = Box::pin(Delay::from(timeout));
+        let deadline = Box::pin(sleep(timeout));
         let mut response = match select(sending, deadline).await {
             Either::Left((result, _)) => result.map_err(network)?,
             Either::Right(((), _)) => {
@@ -49,12 +51,16 @@ impl Platform for WorkerPlatform {
         }
         out.headers = headers;
         let body = Box::pin(response.bytes());
-        let remaining = Box::pin(Delay::from(timeout));
+        let remaining = Box::pin(sleep(timeout));
         out.body = match select(body, remaining).await {
             Either::Left((bytes, _)) => bytes.map_err(network)?,
             Either::Right(((), _)) => return Err(FetchError::Timeout(timeout)),
         };
         Ok(out)
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        sleep(duration).await;
     }
 
     fn now_ms(&self) -> u64 {
@@ -77,4 +83,16 @@ impl Platform for WorkerPlatform {
             LogLevel::Error => worker::console_error!("{line}"),
         }
     }
+}
+
+/// A timer as a promise. Unlike `worker::Delay`, which keeps the waker of its first poll, a
+/// `JsFuture` wakes whichever task polled it last: needed when a request's work moves from the
+/// fetch handler into its response stream.
+async fn sleep(duration: Duration) {
+    let ms = duration.as_millis().min(i32::MAX as u128) as i32;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let global: worker::web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        let _ = global.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
 }

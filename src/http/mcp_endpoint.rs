@@ -1,23 +1,30 @@
 //! `/mcp`, `/mcp/{org}` and `/mcp/{org}/{project}`: the checks every MCP POST passes before the
 //! protocol layer sees it (method, origin, credentials, skills, content type), in that order.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use futures_channel::mpsc::UnboundedSender;
+use futures_util::future::{select, Either};
+use futures_util::StreamExt;
 use serde_json::json;
 
 use super::credentials::{self, CredentialError, Credentials};
-use super::{HttpRequest, HttpResponse};
+use super::{EventStream, HttpRequest, HttpResponse};
 use crate::config::Config;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
 use crate::platform::Platform;
 use crate::sentry::ids;
-use crate::tools::{AccessMethod, Constraints, Session, SkillSet};
+use crate::tools::{AccessMethod, Constraints, NotificationSink, Session, SkillSet};
 
 /// Headers a browser-based MCP client may send and read.
 const CORS_ALLOW_HEADERS: &str = "Authorization, Sentry-Bearer, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID";
 const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version";
 
 /// Handle a request whose path is `/mcp` or below.
-pub async fn handle(config: &Config, platform: &dyn Platform, req: &HttpRequest, constraints: Constraints) -> HttpResponse {
+pub async fn handle(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, constraints: Constraints) -> HttpResponse {
     let origin_ok = origin_allowed(config, req);
     if req.method == "OPTIONS" {
         return preflight(req, origin_ok);
@@ -26,7 +33,7 @@ pub async fn handle(config: &Config, platform: &dyn Platform, req: &HttpRequest,
     with_cors(response, req, origin_ok)
 }
 
-async fn handle_post(config: &Config, platform: &dyn Platform, req: &HttpRequest, constraints: Constraints, origin_ok: bool) -> HttpResponse {
+async fn handle_post(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, constraints: Constraints, origin_ok: bool) -> HttpResponse {
     if req.method != "POST" {
         // No standalone SSE stream and no sessions to delete: 405, never 404 (clients read 404 as
         // "session expired" or "try the old SSE transport").
@@ -62,10 +69,68 @@ async fn handle_post(config: &Config, platform: &dyn Platform, req: &HttpRequest
         return resp;
     }
     let session = Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
-    let ctx = McpContext { session: &session, config, platform };
-    let mut response = mcp::handle(&ctx, &req.headers, &req.body).await;
+    let mut response = if wants_progress_stream(req) {
+        streamed(config, platform, req, session).await
+    } else {
+        let ctx = McpContext { session: &session, config, platform: platform.as_ref(), notifications: None };
+        mcp::handle(&ctx, &req.headers, &req.body).await
+    };
     response.headers.set("cache-control", "no-store");
     response
+}
+
+/// A `tools/call` carrying a `progressToken` from a client that accepts SSE may get its progress
+/// notifications on an event stream.
+fn wants_progress_stream(req: &HttpRequest) -> bool {
+    let accepts_sse = req.headers.get("accept").is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
+    accepts_sse
+        && serde_json::from_slice::<serde_json::Value>(&req.body).ok().is_some_and(|m| {
+            m.get("method").and_then(serde_json::Value::as_str) == Some("tools/call") && m.pointer("/params/_meta/progressToken").is_some()
+        })
+}
+
+/// Sends notifications as SSE `message` events into the response stream.
+struct SseSink(UnboundedSender<Vec<u8>>);
+
+impl NotificationSink for SseSink {
+    fn send(&self, message: &serde_json::Value) -> bool {
+        self.0.unbounded_send(sse_event(&serde_json::to_vec(message).unwrap_or_default())).is_ok()
+    }
+}
+
+fn sse_event(json: &[u8]) -> Vec<u8> {
+    let mut chunk = b"event: message\ndata: ".to_vec();
+    chunk.extend_from_slice(json);
+    chunk.extend_from_slice(b"\n\n");
+    chunk
+}
+
+/// Run the request; if it finishes before sending any notification, answer with plain JSON (so
+/// every status code stays what it would be); once a notification is sent, switch to an SSE stream
+/// carrying the notifications and then the final response, and keep the work running behind it.
+async fn streamed(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, session: Session) -> HttpResponse {
+    let (tx, mut rx) = futures_channel::mpsc::unbounded::<Vec<u8>>();
+    let sink: Rc<dyn NotificationSink> = Rc::new(SseSink(tx.clone()));
+    let (config, platform, headers, body) = (config.clone(), platform.clone(), req.headers.clone(), req.body.clone());
+    let work: Pin<Box<dyn Future<Output = HttpResponse>>> = Box::pin(async move {
+        let ctx = McpContext { session: &session, config: &config, platform: platform.as_ref(), notifications: Some(sink) };
+        mcp::handle(&ctx, &headers, &body).await
+    });
+    match select(work, rx.next()).await {
+        Either::Left((response, _)) => response,
+        Either::Right((first, work)) => {
+            let finish = async move {
+                let response = work.await;
+                let _ = tx.unbounded_send(sse_event(&response.body));
+            };
+            let chunks = futures_util::stream::iter(first).chain(rx);
+            let mut r = HttpResponse::new(200);
+            r.headers.set("content-type", "text/event-stream");
+            r.headers.set("x-accel-buffering", "no");
+            r.stream = Some(EventStream { chunks: Box::pin(chunks), work: Box::pin(finish) });
+            r
+        }
+    }
 }
 
 /// Parse the path below `/mcp` into URL constraints; `Err` is the 404/400 to send.

@@ -72,16 +72,57 @@ impl HttpRequest {
 }
 
 /// An HTTP response.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: Headers,
     pub body: Vec<u8>,
+    /// For server-sent events: chunks that arrive over time instead of `body`.
+    pub stream: Option<EventStream>,
+}
+
+/// A streamed body: the runtime must drive `work` to completion while forwarding `chunks`.
+pub struct EventStream {
+    pub chunks: std::pin::Pin<Box<dyn futures_util::Stream<Item = Vec<u8>>>>,
+    pub work: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+}
+
+impl EventStream {
+    /// One stream that drives `work` whenever the reader asks for the next chunk, so the runtime
+    /// needs no background task (in workerd, work spawned outside the response can be cancelled as
+    /// "hung"): the request lives exactly as long as its response stream.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Vec<u8>> {
+        DrivenStream { work: Some(self.work), chunks: self.chunks }
+    }
+}
+
+struct DrivenStream {
+    work: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>,
+    chunks: std::pin::Pin<Box<dyn futures_util::Stream<Item = Vec<u8>>>>,
+}
+
+impl futures_util::Stream for DrivenStream {
+    type Item = Vec<u8>;
+
+    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Vec<u8>>> {
+        if let Some(work) = self.work.as_mut() {
+            if work.as_mut().poll(cx).is_ready() {
+                self.work = None;
+            }
+        }
+        self.chunks.as_mut().poll_next(cx)
+    }
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventStream")
+    }
 }
 
 impl HttpResponse {
     pub fn new(status: u16) -> Self {
-        Self { status, headers: Headers::new(), body: Vec::new() }
+        Self { status, headers: Headers::new(), body: Vec::new(), stream: None }
     }
 
     /// A JSON body with the right content type.

@@ -1,5 +1,7 @@
 //! The route table: which paths exist and who handles them.
 
+use std::rc::Rc;
+
 use serde_json::json;
 
 use super::mcp_endpoint;
@@ -7,21 +9,22 @@ use super::{HttpRequest, HttpResponse};
 use crate::config::{Config, ConfigError};
 use crate::platform::{LogLevel, Platform};
 
-/// What a request is served with: the parsed configuration (or why it is wrong) and the runtime.
-pub struct App<'a> {
+/// What a request is served with: the parsed configuration (or why it is wrong) and the runtime
+/// (shared, because a streamed response keeps working after `handle` returns).
+pub struct App {
     pub config: Result<Config, ConfigError>,
-    pub platform: &'a dyn Platform,
+    pub platform: Rc<dyn Platform>,
 }
 
 /// Serve one request.
-pub async fn handle(app: &App<'_>, req: HttpRequest) -> HttpResponse {
+pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let path = req.url.path().to_string();
     let mut response = route(app, &req, &path).await;
     response.headers.set("x-content-type-options", "nosniff");
     response
 }
 
-async fn route(app: &App<'_>, req: &HttpRequest, path: &str) -> HttpResponse {
+async fn route(app: &App, req: &HttpRequest, path: &str) -> HttpResponse {
     if path == "/mcp" || path.starts_with("/mcp/") {
         let constraints = match mcp_endpoint::constraints_from_path(&path[4..]) {
             Ok(c) => c,
@@ -31,7 +34,7 @@ async fn route(app: &App<'_>, req: &HttpRequest, path: &str) -> HttpResponse {
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
-        return mcp_endpoint::handle(config, app.platform, req, constraints).await;
+        return mcp_endpoint::handle(config, &app.platform, req, constraints).await;
     }
     match path {
         "/sse" | "/sse/message" | "/message" | "/messages" => HttpResponse::json(
@@ -44,7 +47,7 @@ async fn route(app: &App<'_>, req: &HttpRequest, path: &str) -> HttpResponse {
 }
 
 /// A configuration mistake: logged for the operator and explained to the caller.
-fn config_error(app: &App<'_>, e: &ConfigError) -> HttpResponse {
+fn config_error(app: &App, e: &ConfigError) -> HttpResponse {
     app.platform.log(LogLevel::Error, &json!({"event": "config_error", "message": e.to_string()}).to_string());
     let err = crate::mcp::jsonrpc::RpcError::new(crate::mcp::jsonrpc::code::INTERNAL_ERROR, format!("The server is misconfigured, so no request can be served: {e}")).status(500);
     HttpResponse::json(500, &crate::mcp::jsonrpc::failure(&serde_json::Value::Null, &err))
@@ -72,9 +75,9 @@ mod tests {
 
     #[test]
     fn a_configuration_mistake_is_explained_and_logged() {
-        let platform = FakePlatform::default();
+        let platform = Rc::new(FakePlatform::default());
         let config = Config::from_vars(|k| (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string()));
-        let app = App { config, platform: &platform };
+        let app = App { config, platform: platform.clone() };
         let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_x").with("content-type", "application/json");
         let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
         assert_eq!(resp.status, 500);
@@ -85,9 +88,9 @@ mod tests {
 
     #[test]
     fn upstream_failures_become_tool_errors_and_the_token_goes_only_to_sentry() {
-        let platform = FakePlatform::default();
+        let platform = Rc::new(FakePlatform::default());
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::text(200, "<html>login</html>").with_header("content-type", "text/html")));
-        let app = App { config: Config::from_vars(|_| None), platform: &platform };
+        let app = App { config: Config::from_vars(|_| None), platform: platform.clone() };
         let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_secret").with("content-type", "application/json");
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
         let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, body)));

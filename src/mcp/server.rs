@@ -10,12 +10,15 @@ use crate::http::{Headers, HttpResponse};
 use crate::platform::{LogLevel, Platform};
 use crate::render::Untrusted;
 use crate::sentry::SentryClient;
-use crate::tools::{self, Args, Session, ToolContext, Unavailable};
+use crate::tools::{self, Args, NotificationSink, Progress, Session, ToolContext, Unavailable};
 
 /// `_meta` keys of the modern era.
 const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+/// Result `_meta` key saying which parts of a tool result the monitored application wrote: the
+/// nonce of the text's untrusted-data boundary, and the structured-content paths holding such data.
+const PROVENANCE: &str = "io.github.sentry-mcp-rs/provenance";
 /// How long a modern client may cache `tools/list` and `server/discover` (the list depends on the grant).
 const LIST_TTL_MS: u64 = 300_000;
 
@@ -28,6 +31,8 @@ pub struct McpContext<'a> {
     pub session: &'a Session,
     pub config: &'a Config,
     pub platform: &'a dyn Platform,
+    /// Where notifications (progress) can go while the request runs, if the transport streams.
+    pub notifications: Option<std::rc::Rc<dyn NotificationSink>>,
 }
 
 /// The era a request speaks, decided per request.
@@ -374,11 +379,17 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
         Some(_) => return Err(RpcError::invalid_params("Invalid params: 'arguments' must be an object")),
     };
     let started = ctx.platform.now_ms();
+    let progress_token = params.get("_meta").and_then(|m| m.get("progressToken")).filter(|t| t.is_string() || t.is_i64() || t.is_u64());
+    let progress = match (progress_token, &ctx.notifications) {
+        (Some(token), Some(sink)) => Some(Progress::new(token.clone(), sink.clone())),
+        _ => None,
+    };
     let tool_ctx = ToolContext {
         sentry: SentryClient::new(&ctx.config.sentry, &ctx.session.upstream_token, ctx.platform),
         session: ctx.session,
         platform: ctx.platform,
         untrusted: Untrusted::new(ctx.platform),
+        progress,
     };
     let outcome = tool.call(&tool_ctx, &Args(args)).await;
     let elapsed = ctx.platform.now_ms().saturating_sub(started);
@@ -387,16 +398,22 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
         Err(e) => (e.class(), LogLevel::Warn),
     };
     ctx.platform.log(level, &json!({"event": "tool_call", "tool": name, "outcome": class, "duration_ms": elapsed}).to_string());
-    Ok(match outcome {
+    let mut result = match outcome {
         Ok(output) => {
             let mut r = json!({"content": output.content, "isError": false});
             if let (Some(s), true) = (output.structured, version.has_structured_output()) {
                 r["structuredContent"] = s;
+                r["_meta"] = json!({ PROVENANCE: {"applicationFields": output.application_fields} });
             }
             r
         }
         Err(e) => json!({"content": [{"type": "text", "text": e.to_string()}], "isError": true}),
-    })
+    };
+    if tool_ctx.untrusted.used() {
+        let meta = result.as_object_mut().expect("results are objects").entry("_meta").or_insert_with(|| json!({ PROVENANCE: {} }));
+        meta[PROVENANCE]["untrustedBoundaryNonce"] = json!(tool_ctx.untrusted.nonce());
+    }
+    Ok(result)
 }
 
 #[cfg(test)]

@@ -123,6 +123,30 @@ impl<'a> SentryClient<'a> {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<ApiResponse, SentryError> {
+        let (response, host) = self.exchange(base, method, path, query, body).await?;
+        self.interpret(response, &host)
+    }
+
+    /// `GET` raw bytes (attachment downloads): the body and its content type.
+    pub async fn get_bytes(&self, org: &str, path: &ApiPath, query: &[(&str, String)]) -> Result<(Vec<u8>, String), SentryError> {
+        let base = self.region_for(org).await?;
+        let (response, host) = self.exchange(&base, "GET", path, query, None).await?;
+        if (200..300).contains(&response.status) {
+            let content_type = response.headers.get("content-type").unwrap_or("application/octet-stream").to_string();
+            return Ok((response.body, content_type));
+        }
+        self.interpret(response, &host).map(|_| (Vec::new(), String::new()))
+    }
+
+    /// One HTTP exchange with Sentry; no status interpretation yet.
+    async fn exchange(
+        &self,
+        base: &Url,
+        method: &str,
+        path: &ApiPath,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<(HttpResponse, String), SentryError> {
         let mut url = Url::parse(&format!("{}{}", base.as_str().trim_end_matches('/'), path.as_str()))
             .map_err(|e| SentryError::InvalidRequest(format!("could not build the Sentry URL: {e}")))?;
         if !query.is_empty() {
@@ -149,7 +173,7 @@ impl<'a> SentryClient<'a> {
             FetchError::Timeout(d) => SentryError::Timeout { host: host.clone(), seconds: d.as_secs().max(1) },
             FetchError::Network(_) => SentryError::Network { host: host.clone() },
         })?;
-        self.interpret(response, &host)
+        Ok((response, host))
     }
 
     /// Turn an HTTP answer into data or a typed error.

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use super::listing::{self, opt_string};
 use super::shared::cursor_param;
 use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
 use crate::render::str_at;
@@ -36,6 +37,14 @@ impl Tool for FindOrganizations {
         })
     }
 
+    fn output_schema(&self) -> Option<Value> {
+        Some(listing::page_schema(
+            "organizations",
+            json!({"slug": {"type": "string"}, "name": {"type": "string"}, "webUrl": opt_string(), "regionAllowed": {"type": "boolean"}}),
+            Value::Null,
+        ))
+    }
+
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let mut query = vec![("per_page", "25".to_string())];
         if let Some(q) = args.opt_str("query")? {
@@ -47,6 +56,7 @@ impl Tool for FindOrganizations {
         let resp = ctx.sentry.get(Host::Control, &ApiPath::of(&["organizations"]).map_err(|e| ToolError::invalid(e.to_string()))?, &query).await?;
         let orgs = resp.body.as_array().cloned().unwrap_or_default();
         let mut out = String::from("# Organizations\n\n");
+        let mut items = Vec::new();
         if orgs.is_empty() {
             out.push_str("No organizations found for this token");
             out.push_str(if args.opt_str("query")?.is_some() { " and query.\n" } else { ".\n" });
@@ -60,22 +70,27 @@ impl Tool for FindOrganizations {
             }
             // Learn each org's region now, so later calls skip the lookup.
             let region = str_at(org, "/links/regionUrl").unwrap_or("");
-            match ctx.sentry.remember_region(slug, region) {
-                Ok(url) if !region.is_empty() => line.push_str(&format!(" · region {}", url.host_str().unwrap_or_default())),
-                Ok(_) => {}
-                Err(_) => line.push_str(" · region not allowed by this server"),
-            }
+            let allowed = match ctx.sentry.remember_region(slug, region) {
+                Ok(url) if !region.is_empty() => {
+                    line.push_str(&format!(" · region {}", url.host_str().unwrap_or_default()));
+                    true
+                }
+                Ok(_) => true,
+                Err(_) => {
+                    line.push_str(" · region not allowed by this server");
+                    false
+                }
+            };
+            items.push(json!({"slug": slug, "name": name, "webUrl": str_at(org, "/links/organizationUrl"), "regionAllowed": allowed}));
             if let Some(web) = str_at(org, "/links/organizationUrl") {
                 line.push_str(&format!(" · {web}"));
             }
             out.push_str(&line);
             out.push('\n');
         }
-        match &resp.next_cursor {
-            Some(c) => out.push_str(&format!("\n**Next page**: call again with cursor \"{c}\" (more organizations exist).\n")),
-            None => out.push_str(&format!("\n{} organization(s); no more pages.\n", orgs.len())),
-        }
+        out.push_str(&listing::footer(resp.next_cursor.as_deref(), orgs.len(), "organizations"));
         out.push_str("\nNext: pass an organization slug as organizationSlug to find_projects or search_issues.\n");
-        Ok(ToolOutput::markdown(out))
+        let structured = listing::page("organizations", items, resp.next_cursor.as_deref(), Value::Null);
+        Ok(ToolOutput::markdown(out).with_structured(structured, &[]))
     }
 }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use super::listing::{self, opt_string};
 use super::shared::{cursor_param, org_param, path};
 use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
 use crate::render::{cell, str_at};
@@ -38,6 +39,14 @@ impl Tool for FindProjects {
         })
     }
 
+    fn output_schema(&self) -> Option<Value> {
+        Some(listing::page_schema(
+            "projects",
+            json!({"slug": {"type": "string"}, "id": opt_string(), "name": opt_string(), "platform": opt_string(), "teams": {"type": "array", "items": {"type": "string"}}}),
+            json!({"organization": {"type": "string"}}),
+        ))
+    }
+
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let org = ctx.org(args)?;
         let mut query = vec![("per_page", "100".to_string())];
@@ -54,6 +63,7 @@ impl Tool for FindProjects {
             .map_err(|e| e.about(format!("organization '{org}'")))?;
         let projects = resp.body.as_array().cloned().unwrap_or_default();
         let mut out = format!("# Projects in **{org}**\n\n");
+        let mut items = Vec::new();
         if projects.is_empty() {
             out.push_str("No projects found.\n");
         }
@@ -73,14 +83,13 @@ impl Tool for FindProjects {
             if !teams.is_empty() {
                 line.push_str(&format!(" · teams: {}", teams.join(", ")));
             }
+            items.push(json!({"slug": slug, "id": str_at(p, "/id"), "name": str_at(p, "/name"), "platform": str_at(p, "/platform"), "teams": teams}));
             out.push_str(&line);
             out.push('\n');
         }
-        match &resp.next_cursor {
-            Some(c) => out.push_str(&format!("\n**Next page**: call again with cursor \"{c}\" (more projects exist).\n")),
-            None => out.push_str(&format!("\n{} project(s); no more pages.\n", projects.len())),
-        }
+        out.push_str(&listing::footer(resp.next_cursor.as_deref(), projects.len(), "projects"));
         out.push_str("\nNext: search_issues with projectSlugOrId to see a project's issues.\n");
-        Ok(ToolOutput::markdown(out))
+        let structured = listing::page("projects", items, resp.next_cursor.as_deref(), json!({"organization": org}));
+        Ok(ToolOutput::markdown(out).with_structured(structured, &[]))
     }
 }

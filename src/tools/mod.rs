@@ -7,15 +7,31 @@
 //! values server-side.
 
 pub mod args;
+pub mod listing;
 pub mod session;
 
+mod add_issue_note;
+mod analyze_issue_with_seer;
+mod create_dsn;
+mod create_project;
+mod create_team;
+mod find_dsns;
 mod find_organizations;
 mod find_projects;
+mod find_releases;
+mod find_teams;
+mod get_event_attachment;
 mod get_issue_details;
+mod get_issue_tag_values;
 mod get_sentry_resource;
+mod get_trace_details;
+mod project_admin;
 mod search_events;
+mod search_issue_events;
 mod search_issues;
 mod shared;
+mod update_issue;
+mod update_project;
 mod whoami;
 
 use std::fmt;
@@ -80,12 +96,22 @@ impl ToolSpec {
 pub struct ToolOutput {
     pub content: Vec<Value>,
     pub structured: Option<Value>,
+    /// Paths in `structured` (`*` for every array item) whose values the monitored application
+    /// wrote; reported to clients as provenance so they can gate actions on it.
+    pub application_fields: &'static [&'static str],
 }
 
 impl ToolOutput {
     /// A single Markdown text block.
     pub fn markdown(text: String) -> Self {
-        Self { content: vec![json!({"type": "text", "text": text})], structured: None }
+        Self { content: vec![json!({"type": "text", "text": text})], structured: None, application_fields: &[] }
+    }
+
+    /// Add structured content, naming the paths that hold application-written data.
+    pub fn with_structured(mut self, structured: Value, application_fields: &'static [&'static str]) -> Self {
+        self.structured = Some(structured);
+        self.application_fields = application_fields;
+        self
     }
 }
 
@@ -141,6 +167,45 @@ impl From<crate::sentry::ids::InvalidId> for ToolError {
     }
 }
 
+/// Where a request's notifications go while it runs; supplied by the transport (an SSE response
+/// over HTTP, stdout over stdio).
+pub trait NotificationSink {
+    /// Send one JSON-RPC notification; `false` once the client has gone away.
+    fn send(&self, message: &Value) -> bool;
+}
+
+/// Progress reporting for a request that carried a `progressToken`.
+pub struct Progress {
+    token: Value,
+    sink: std::rc::Rc<dyn NotificationSink>,
+    last: std::cell::Cell<f64>,
+    gone: std::cell::Cell<bool>,
+}
+
+impl Progress {
+    pub fn new(token: Value, sink: std::rc::Rc<dyn NotificationSink>) -> Self {
+        Self { token, sink, last: std::cell::Cell::new(f64::MIN), gone: std::cell::Cell::new(false) }
+    }
+
+    /// Send `notifications/progress`; values are kept strictly increasing as the spec requires.
+    pub fn report(&self, progress: f64, total: Option<f64>, message: &str) {
+        let progress = if progress > self.last.get() { progress } else { self.last.get() + 1.0 };
+        self.last.set(progress);
+        let mut params = json!({"progressToken": self.token, "progress": progress, "message": message});
+        if let Some(t) = total {
+            params["total"] = json!(t.max(progress));
+        }
+        if !self.sink.send(&json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": params})) {
+            self.gone.set(true);
+        }
+    }
+
+    /// Whether the client closed the stream (which, in the modern era, cancels the request).
+    pub fn client_gone(&self) -> bool {
+        self.gone.get()
+    }
+}
+
 /// What a tool call runs with.
 pub struct ToolContext<'a> {
     pub sentry: SentryClient<'a>,
@@ -148,6 +213,8 @@ pub struct ToolContext<'a> {
     pub platform: &'a dyn Platform,
     /// This response's untrusted-data boundary.
     pub untrusted: Untrusted,
+    /// Set when the client asked for progress and the transport can deliver it.
+    pub progress: Option<Progress>,
 }
 
 /// A tool.
@@ -156,12 +223,17 @@ pub trait Tool: Sync {
     fn spec(&self) -> &'static ToolSpec;
     /// The full input schema (constrained parameters are removed centrally).
     fn input_schema(&self) -> Value;
-    /// Run the tool. The returned Markdown is wrapped into a [`ToolOutput`] by the caller.
+    /// The JSON Schema of `structuredContent`, for tools that return it.
+    fn output_schema(&self) -> Option<Value> {
+        None
+    }
+    /// Run the tool.
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError>;
 }
 
-/// Every tool, in the order `tools/list` shows them.
-static CATALOGUE: [&dyn Tool; 7] = [
+/// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
+/// project management.
+static CATALOGUE: [&dyn Tool; 21] = [
     &whoami::Whoami,
     &find_organizations::FindOrganizations,
     &find_projects::FindProjects,
@@ -169,6 +241,20 @@ static CATALOGUE: [&dyn Tool; 7] = [
     &get_issue_details::GetIssueDetails,
     &search_events::SearchEvents,
     &get_sentry_resource::GetSentryResource,
+    &get_trace_details::GetTraceDetails,
+    &search_issue_events::SearchIssueEvents,
+    &get_issue_tag_values::GetIssueTagValues,
+    &get_event_attachment::GetEventAttachment,
+    &find_teams::FindTeams,
+    &find_releases::FindReleases,
+    &update_issue::UpdateIssue,
+    &add_issue_note::AddIssueNote,
+    &analyze_issue_with_seer::AnalyzeIssueWithSeer,
+    &find_dsns::FindDsns,
+    &create_dsn::CreateDsn,
+    &create_team::CreateTeam,
+    &create_project::CreateProject,
+    &update_project::UpdateProject,
 ];
 
 /// Every tool this server has.
@@ -244,6 +330,9 @@ pub fn describe(tool: &dyn Tool, session: &Session, version: ProtocolVersion) ->
     });
     if version.has_structured_output() {
         entry["title"] = json!(spec.title);
+        if let Some(schema) = tool.output_schema() {
+            entry["outputSchema"] = schema;
+        }
     }
     if version.has_annotations() {
         let a = spec.annotations;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use super::listing;
 use super::shared::{cursor_param, org_param, path};
 use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
 use crate::render::{cell, plain};
@@ -54,6 +55,14 @@ impl Tool for SearchEvents {
             "required": ["organizationSlug"],
             "additionalProperties": false
         })
+    }
+
+    fn output_schema(&self) -> Option<Value> {
+        Some(listing::page_schema(
+            "rows",
+            json!({}),
+            json!({"organization": {"type": "string"}, "dataset": {"type": "string"}, "fields": {"type": "array", "items": {"type": "string"}}, "query": {"type": "string"}}),
+        ))
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
@@ -132,10 +141,9 @@ impl Tool for SearchEvents {
             out.push('\n');
             out.push_str(&ctx.untrusted.block(&table));
         }
-        match &resp.next_cursor {
-            Some(c) => out.push_str(&format!("\n**Next page**: call again with cursor \"{c}\" (more rows match).\n")),
-            None => out.push_str(&format!("\n{} row(s); no more pages.\n", rows.len())),
-        }
-        Ok(ToolOutput::markdown(ctx.untrusted.finish(out)))
+        out.push_str(&listing::footer(resp.next_cursor.as_deref(), rows.len(), "rows"));
+        let extra = json!({"organization": org, "dataset": dataset, "fields": fields, "query": search});
+        let structured = listing::page("rows", rows, resp.next_cursor.as_deref(), extra);
+        Ok(ToolOutput::markdown(ctx.untrusted.finish(out)).with_structured(structured, &["/rows/*"]))
     }
 }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use super::listing::{self, opt_string};
 use super::shared::{cursor_param, org_param, path};
 use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
 use crate::render::{num_at, str_at};
@@ -44,6 +45,17 @@ impl Tool for SearchIssues {
         })
     }
 
+    fn output_schema(&self) -> Option<Value> {
+        let s = opt_string();
+        let n = json!({"type": ["integer", "null"]});
+        Some(listing::page_schema(
+            "issues",
+            json!({"shortId": s, "id": s, "title": s, "culprit": s, "status": s, "level": s, "count": n, "userCount": n,
+                   "firstSeen": s, "lastSeen": s, "project": s, "assignedTo": s, "permalink": s}),
+            json!({"organization": {"type": "string"}, "query": {"type": "string"}}),
+        ))
+    }
+
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let org = ctx.org(args)?;
         let search = match args.0.get("query") {
@@ -71,7 +83,15 @@ impl Tool for SearchIssues {
         if issues.is_empty() {
             out.push_str("\nNo issues match. Try a longer period, `query: \"\"` for every status, or check the syntax (e.g. `is:unresolved`, `level:error`, `release:1.2.3`).\n");
         }
+        let mut items = Vec::new();
         for (i, issue) in issues.iter().enumerate() {
+            items.push(json!({
+                "shortId": str_at(issue, "/shortId"), "id": str_at(issue, "/id"), "title": str_at(issue, "/title"),
+                "culprit": str_at(issue, "/culprit"), "status": str_at(issue, "/status"), "level": str_at(issue, "/level"),
+                "count": num_at(issue, "/count"), "userCount": num_at(issue, "/userCount"), "firstSeen": str_at(issue, "/firstSeen"),
+                "lastSeen": str_at(issue, "/lastSeen"), "project": str_at(issue, "/project/slug"), "assignedTo": str_at(issue, "/assignedTo/name"),
+                "permalink": str_at(issue, "/permalink"),
+            }));
             let short = str_at(issue, "/shortId").or(str_at(issue, "/id")).unwrap_or("?");
             let status = str_at(issue, "/status").unwrap_or("?");
             let level = str_at(issue, "/level").unwrap_or("?");
@@ -107,14 +127,12 @@ impl Tool for SearchIssues {
                 out.push_str(&format!("{link}\n"));
             }
         }
-        match &resp.next_cursor {
-            Some(c) => out.push_str(&format!("\n**Next page**: call again with cursor \"{c}\" (more issues match).\n")),
-            None => out.push_str(&format!("\n{} issue(s) on this page; no more pages.\n", issues.len())),
-        }
+        out.push_str(&listing::footer(resp.next_cursor.as_deref(), issues.len(), "issues"));
         if !issues.is_empty() {
             out.push_str("\nNext: get_issue_details(organizationSlug, issueId) for the stack trace of one issue.\n");
         }
-        Ok(ToolOutput::markdown(u.finish(out)))
+        let structured = listing::page("issues", items, resp.next_cursor.as_deref(), json!({"organization": org, "query": search}));
+        Ok(ToolOutput::markdown(u.finish(out)).with_structured(structured, &["/issues/*/title", "/issues/*/culprit"]))
     }
 }
 

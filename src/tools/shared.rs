@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::{Args, ToolContext, ToolError};
 use crate::render::event::{event_details, issue_header, EventOptions};
 use crate::render::trace::{trace_markdown, TraceOptions};
+use crate::sentry::web_url::{self, SentryResource};
 use crate::sentry::{ids, ApiPath, Host, SentryError};
 
 /// Schema of `organizationSlug`.
@@ -16,6 +17,20 @@ pub fn org_param() -> Value {
 /// Schema of `cursor`.
 pub fn cursor_param() -> Value {
     json!({"type": "string", "description": "Cursor from a previous result's 'Next page' line, to fetch the next page."})
+}
+
+/// The properties that name an issue (`issueUrl`, or `organizationSlug` + `issueId`), merged with
+/// a tool's own properties.
+pub fn issue_params(own: Value) -> Value {
+    let mut props = json!({
+        "issueUrl": {"type": "string", "description": "A Sentry issue or event URL, in any form. Use instead of organizationSlug + issueId."},
+        "organizationSlug": org_param(),
+        "issueId": {"type": "string", "description": "Short id (WEB-FRONTEND-7K) or numeric id."},
+    });
+    if let (Some(p), Value::Object(own)) = (props.as_object_mut(), own) {
+        p.extend(own);
+    }
+    props
 }
 
 /// Turn a path-building failure into a tool error (ids are validated before, so this is rare).
@@ -42,6 +57,35 @@ impl ToolContext<'_> {
         Ok(args.opt_str(name)?.map(|p| ids::project_slug_or_id(&p)).transpose()?)
     }
 
+    /// The org, issue id and (from a URL) event id a call refers to: `issueUrl`, or
+    /// `organizationSlug` + `issueId`.
+    pub fn issue_ref(&self, args: &Args) -> Result<(String, String, Option<String>), ToolError> {
+        if let Some(url) = args.opt_str("issueUrl")? {
+            return match web_url::parse(&url)? {
+                SentryResource::Issue { org, issue_id, event_id } => {
+                    self.ensure_org_in_scope(&org)?;
+                    Ok((org, issue_id, event_id))
+                }
+                _ => Err(ToolError::invalid("'issueUrl' is not an issue link; for traces and other pages use get_sentry_resource")),
+            };
+        }
+        let org = self.org(args)?;
+        let issue = args.req_str("issueId", "Pass issueUrl, or organizationSlug and issueId (e.g. WEB-FRONTEND-7K).")?;
+        Ok((org, ids::issue_id(&issue)?, None))
+    }
+
+    /// Fetch an issue, refusing one outside the project constraint.
+    pub async fn fetch_issue(&self, org: &str, issue_id: &str) -> Result<Value, ToolError> {
+        let issue = self
+            .sentry
+            .get(Host::Org(org), &path(&["organizations", org, "issues", issue_id])?, &[])
+            .await
+            .map_err(|e| e.about(format!("issue '{issue_id}' in organization '{org}'")))?
+            .body;
+        self.ensure_project_in_scope(&issue)?;
+        Ok(issue)
+    }
+
     /// Refuse an organization taken from a URL or id when the connection is limited to another.
     pub fn ensure_org_in_scope(&self, org: &str) -> Result<(), ToolError> {
         match &self.session.constraints.organization {
@@ -66,13 +110,7 @@ impl ToolContext<'_> {
 
     /// Markdown for one issue and one of its events.
     pub async fn issue_with_event(&self, org: &str, issue_id: &str, event_id: Option<&str>, opts: &EventOptions) -> Result<String, ToolError> {
-        let issue = self
-            .sentry
-            .get(Host::Org(org), &path(&["organizations", org, "issues", issue_id])?, &[])
-            .await
-            .map_err(|e| e.about(format!("issue '{issue_id}' in organization '{org}'")))?
-            .body;
-        self.ensure_project_in_scope(&issue)?;
+        let issue = self.fetch_issue(org, issue_id).await?;
         let numeric_id = issue.get("id").and_then(Value::as_str).unwrap_or(issue_id).to_string();
         let which = event_id.unwrap_or("latest");
         let event = self

