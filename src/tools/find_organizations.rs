@@ -46,13 +46,7 @@ impl Tool for FindOrganizations {
     }
 
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
-        let mut query = vec![("per_page", "25".to_string())];
-        if let Some(q) = args.opt_str("query")? {
-            query.push(("query", q));
-        }
-        if let Some(c) = args.opt_cursor()? {
-            query.push(("cursor", c));
-        }
+        let query = listing::list_query(args, 25)?;
         let resp = ctx.sentry.get(Host::Control, &ApiPath::of(&["organizations"]).map_err(|e| ToolError::invalid(e.to_string()))?, &query).await?;
         let orgs = resp.body.as_array().cloned().unwrap_or_default();
         let mut out = String::from("# Organizations\n\n");

@@ -54,13 +54,7 @@ impl Tool for FindReleases {
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let org = ctx.org(args)?;
         let limit = args.opt_int("limit", 1, 100)?.unwrap_or(10);
-        let mut query = vec![("per_page", limit.to_string())];
-        if let Some(q) = args.opt_str("query")? {
-            query.push(("query", q));
-        }
-        if let Some(c) = args.opt_cursor()? {
-            query.push(("cursor", c));
-        }
+        let query = listing::list_query(args, limit)?;
         let api_path = match ctx.project(args, "projectSlug")? {
             Some(p) => path(&["projects", &org, &p, "releases"])?,
             None => path(&["organizations", &org, "releases"])?,

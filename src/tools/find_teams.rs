@@ -49,13 +49,7 @@ impl Tool for FindTeams {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let org = ctx.org(args)?;
-        let mut query = vec![("per_page", "100".to_string())];
-        if let Some(q) = args.opt_str("query")? {
-            query.push(("query", q));
-        }
-        if let Some(c) = args.opt_cursor()? {
-            query.push(("cursor", c));
-        }
+        let query = listing::list_query(args, 100)?;
         let resp = ctx
             .sentry
             .get(Host::Org(&org), &path(&["organizations", &org, "teams"])?, &query)

@@ -3,6 +3,20 @@
 
 use serde_json::{json, Map, Value};
 
+use super::{Args, ToolError};
+
+/// Query parameters of a list call: page size, the optional `query` filter and `cursor`.
+pub fn list_query(args: &Args, per_page: i64) -> Result<Vec<(&'static str, String)>, ToolError> {
+    let mut query = vec![("per_page", per_page.to_string())];
+    if let Some(q) = args.opt_str("query")? {
+        query.push(("query", q));
+    }
+    if let Some(c) = args.opt_cursor()? {
+        query.push(("cursor", c));
+    }
+    Ok(query)
+}
+
 /// The closing line of a list: how to get the next page, or that there is none.
 pub fn footer(next_cursor: Option<&str>, count: usize, noun: &str) -> String {
     match next_cursor {
@@ -32,8 +46,8 @@ pub fn page_schema(key: &str, item_properties: Value, extra_properties: Value) -
         props.extend(extra);
     }
     props.insert(key.into(), json!({"type": "array", "items": {"type": "object", "properties": item_properties}}));
-    props.insert("hasMore".into(), json!({"type": "boolean", "description": "Whether another page exists"}));
-    props.insert("nextCursor".into(), json!({"type": "string", "description": "Pass as cursor to get the next page"}));
+    props.insert("hasMore".into(), json!({"type": "boolean"}));
+    props.insert("nextCursor".into(), json!({"type": "string"}));
     json!({"type": "object", "properties": props, "required": [key, "hasMore"]})
 }
 

@@ -337,12 +337,15 @@ pub fn describe(tool: &dyn Tool, session: &Session, version: ProtocolVersion) ->
     if version.has_annotations() {
         let a = spec.annotations;
         entry["annotations"] = json!({
-            "title": spec.title,
             "readOnlyHint": a.read_only,
             "destructiveHint": a.destructive,
             "idempotentHint": a.idempotent,
             "openWorldHint": a.open_world,
         });
+        if !version.has_structured_output() {
+            // 2025-03-26 has no top-level title; its annotations carry it instead.
+            entry["annotations"]["title"] = json!(spec.title);
+        }
     }
     entry
 }

@@ -54,7 +54,7 @@ test("unsupported MCP-Protocol-Version header is 400 [7]; absent means 2025-03-2
   const absent = await post("/mcp", rpc("tools/list"), auth());
   assert.equal(absent.status, 200);
   const tool = absent.body.result.tools[0];
-  assert.ok(tool.annotations, "2025-03-26 has annotations");
+  assert.equal(tool.annotations.title, "Who am I", "2025-03-26 has annotations, with the title in them");
   assert.equal(tool.title, undefined, "title is 2025-06-18+");
 });
 
@@ -64,7 +64,7 @@ test("version-gated tool fields [29]", async () => {
   const cur = await post("/mcp", rpc("tools/list"), legacy("2025-11-25"));
   const whoami = cur.body.result.tools[0];
   assert.equal(whoami.title, "Who am I");
-  assert.deepEqual(whoami.annotations, { title: "Who am I", readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
+  assert.deepEqual(whoami.annotations, { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
   assert.deepEqual(whoami.inputSchema, { type: "object", properties: {}, additionalProperties: false });
 });
 
