@@ -232,3 +232,22 @@ test("constraints cannot be escaped through URLs, ids or injected arguments", as
     await scoped.close();
   }
 });
+
+test("every new tool fails clearly on bad input or upstream errors", async () => {
+  const cases = [
+    ["find_teams", { organizationSlug: "no-such-org" }, /HTTP 404/],
+    ["find_releases", { organizationSlug: "fault-500" }, /HTTP 500/],
+    ["find_dsns", { organizationSlug: "acme", projectSlug: "no-such-project" }, /HTTP 404/],
+    ["create_dsn", { organizationSlug: "acme", projectSlug: "web-frontend", name: "x".repeat(65) }, /limited to 64 characters/],
+    ["create_project", { organizationSlug: "acme", teamSlug: "no-such-team", name: "p" }, /HTTP 404/],
+    ["create_team", { organizationSlug: "acme" }, /'name' is required/],
+    ["update_project", { organizationSlug: "acme", projectSlug: "web-frontend" }, /at least one of/],
+    ["add_issue_note", { organizationSlug: "acme", issueId: "NOPE-1", text: "x" }, /HTTP 404/],
+    ["get_event_attachment", { organizationSlug: "acme", projectSlug: "mobile-ios", eventId: "zz" }, /not an event id/],
+  ];
+  for (const [tool, args, expected] of cases) {
+    const r = await call(client, tool, args);
+    assert.equal(r.isError, true, `${tool}: ${r.text}`);
+    assert.match(r.text, expected, tool);
+  }
+});
