@@ -79,6 +79,8 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// Whether `Sentry-Bearer` passthrough is accepted (it is outside the MCP authorization profile).
     pub sentry_bearer_enabled: bool,
+    /// Where this server reports its own errors and performance (`SENTRY_DSN` and friends).
+    pub telemetry: crate::telemetry::TelemetrySettings,
 }
 
 impl Config {
@@ -126,11 +128,33 @@ impl Config {
 
         let sentry_bearer_enabled = parse_bool("SENTRY_BEARER_ENABLED", nonempty("SENTRY_BEARER_ENABLED"), true)?;
 
+        let dsn = match nonempty("SENTRY_DSN") {
+            None => None,
+            Some(raw) => Some(crate::telemetry::report::Dsn::parse(&raw).ok_or_else(|| {
+                ConfigError("SENTRY_DSN is not a DSN (expected https://<public key>@<host>/<project id>, from the project's Client Keys page)".into())
+            })?),
+        };
+        let traces_sample_rate = match nonempty("SENTRY_TRACES_SAMPLE_RATE") {
+            None => 0.1,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|r| (0.0..=1.0).contains(r))
+                .ok_or_else(|| ConfigError(format!("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1, got '{v}'")))?,
+        };
+        let telemetry = crate::telemetry::TelemetrySettings {
+            dsn,
+            environment: nonempty("SENTRY_ENVIRONMENT").unwrap_or_else(|| "production".into()),
+            release: nonempty("SENTRY_RELEASE").unwrap_or_else(|| format!("{}@{}", crate::SERVER_NAME, crate::SERVER_VERSION)),
+            traces_sample_rate,
+        };
+
         Ok(Self {
             sentry: SentryConfig { base, is_saas, region_hosts, allow_insecure_http, timeout },
             allowed_origins,
             allowed_hosts,
             sentry_bearer_enabled,
+            telemetry,
         })
     }
 }
@@ -210,6 +234,9 @@ mod tests {
         assert!(config(&[("SENTRY_ALLOWED_REGION_DOMAINS", "https://x.example.com/")]).is_err());
         assert!(config(&[("SENTRY_API_TIMEOUT_MS", "0")]).is_err());
         assert!(config(&[("MCP_ALLOWED_ORIGINS", "nope")]).is_err());
+        assert!(config(&[("SENTRY_DSN", "https://sentry.io/1")]).unwrap_err().0.contains("SENTRY_DSN"));
+        assert!(config(&[("SENTRY_TRACES_SAMPLE_RATE", "2")]).is_err());
+        assert_eq!(config(&[]).unwrap().telemetry.traces_sample_rate, 0.1);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod platform;
 pub mod redact;
 pub mod render;
 pub mod sentry;
+pub mod telemetry;
 pub mod tools;
 
 #[cfg(target_arch = "wasm32")]

@@ -26,11 +26,11 @@ fn start() {
 }
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform);
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let config = Config::from_vars(|name| {
         env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|s| s.to_string()))
     });
+    let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform { env, ctx });
     let response = match into_http_request(req).await {
         Ok(request) => http::handle(&App { config, platform }, request).await,
         Err(early) => early,

@@ -1,5 +1,6 @@
 //! [`Platform`] for the Workers runtime: `fetch` with an abort deadline, `Date.now`,
-//! `crypto.getRandomValues` and the console.
+//! `crypto.getRandomValues`, the console, `waitUntil` for reports, Analytics Engine for metrics
+//! and the rate-limiting bindings.
 
 use std::time::Duration;
 
@@ -7,56 +8,60 @@ use async_trait::async_trait;
 use futures_util::future::{select, Either};
 use wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{AbortController, Fetch, Method, Request, RequestInit, RequestRedirect};
+use worker::{AbortController, AnalyticsEngineDataPointBuilder, Fetch, Method, Request, RequestInit, RequestRedirect};
 
 use crate::http::{Headers, HttpRequest, HttpResponse};
-use crate::platform::{FetchError, LogLevel, Platform};
+use crate::platform::{FetchError, LogLevel, MetricPoint, Platform};
+use crate::telemetry::METRICS_BINDING;
 
-/// The Workers runtime.
-pub struct WorkerPlatform;
+/// The Workers runtime, for one request: its bindings (`env`) and its context (`waitUntil`).
+pub struct WorkerPlatform {
+    pub env: worker::Env,
+    pub ctx: worker::Context,
+}
+
+/// How long a deferred report may take after the response.
+const REPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[async_trait(?Send)]
 impl Platform for WorkerPlatform {
     async fn fetch(&self, request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError> {
-        let network = |e: worker::Error| FetchError::Network(e.to_string());
-        let headers = worker::Headers::new();
-        for (name, value) in request.headers.iter() {
-            headers.append(name, value).map_err(network)?;
+        send(request, timeout).await
+    }
+
+    fn defer_fetch(&self, request: HttpRequest) {
+        self.ctx.wait_until(async move {
+            let _ = send(request, REPORT_TIMEOUT).await;
+        });
+    }
+
+    fn write_metric(&self, point: &MetricPoint) {
+        let Ok(dataset) = self.env.analytics_engine(METRICS_BINDING) else { return };
+        let mut builder = AnalyticsEngineDataPointBuilder::new().indexes([point.index.as_str()]);
+        for blob in &point.blobs {
+            builder = builder.add_blob(blob.as_str());
         }
-        let mut init = RequestInit::new();
-        init.with_method(Method::from(request.method.clone()))
-            .with_headers(headers)
-            // Never follow a redirect: it could carry the token to another host.
-            .with_redirect(RequestRedirect::Manual);
-        if !request.body.is_empty() {
-            init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
+        for double in &point.doubles {
+            builder = builder.add_double(*double);
         }
-        let outbound = Request::new_with_init(request.url.as_str(), &init).map_err(network)?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let fetch = Fetch::Request(outbound);
-        let sending = Box::pin(fetch.send_with_signal(&signal));
-        let deadline = Box::pin(sleep(timeout));
-        let mut response = match select(sending, deadline).await {
-            Either::Left((result, _)) => result.map_err(network)?,
-            Either::Right(((), _)) => {
-                controller.abort();
-                return Err(FetchError::Timeout(timeout));
-            }
+        if let Err(e) = dataset.write_data_point(&builder.build()) {
+            self.log(LogLevel::Warn, &serde_json::json!({"event": "metrics_write_failed", "error": e.to_string()}).to_string());
+        }
+    }
+
+    async fn rate_limit(&self, limiter: &str, key: &str) -> Option<Result<bool, String>> {
+        if !self.has_binding(limiter) {
+            return None;
+        }
+        let binding = match self.env.rate_limiter(limiter) {
+            Ok(b) => b,
+            Err(e) => return Some(Err(e.to_string())),
         };
-        let mut out = HttpResponse::new(response.status_code());
-        let mut headers = Headers::new();
-        for (name, value) in response.headers().entries() {
-            headers.add(&name, value);
-        }
-        out.headers = headers;
-        let body = Box::pin(response.bytes());
-        let remaining = Box::pin(sleep(timeout));
-        out.body = match select(body, remaining).await {
-            Either::Left((bytes, _)) => bytes.map_err(network)?,
-            Either::Right(((), _)) => return Err(FetchError::Timeout(timeout)),
-        };
-        Ok(out)
+        Some(binding.limit(key.to_string()).await.map(|o| o.success).map_err(|e| e.to_string()))
+    }
+
+    fn has_binding(&self, name: &str) -> bool {
+        js_sys::Reflect::get(&self.env, &name.into()).is_ok_and(|b| !b.is_undefined())
     }
 
     async fn sleep(&self, duration: Duration) {
@@ -83,6 +88,49 @@ impl Platform for WorkerPlatform {
             LogLevel::Error => worker::console_error!("{line}"),
         }
     }
+}
+
+/// `fetch` with a deadline; the request is aborted when the deadline passes.
+async fn send(request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError> {
+    let network = |e: worker::Error| FetchError::Network(e.to_string());
+    let headers = worker::Headers::new();
+    for (name, value) in request.headers.iter() {
+        headers.append(name, value).map_err(network)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::from(request.method.clone()))
+        .with_headers(headers)
+        // Never follow a redirect: it could carry the token to another host.
+        .with_redirect(RequestRedirect::Manual);
+    if !request.body.is_empty() {
+        init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
+    }
+    let outbound = Request::new_with_init(request.url.as_str(), &init).map_err(network)?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(outbound);
+    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let deadline = Box::pin(sleep(timeout));
+    let mut response = match select(sending, deadline).await {
+        Either::Left((result, _)) => result.map_err(network)?,
+        Either::Right(((), _)) => {
+            controller.abort();
+            return Err(FetchError::Timeout(timeout));
+        }
+    };
+    let mut out = HttpResponse::new(response.status_code());
+    let mut headers = Headers::new();
+    for (name, value) in response.headers().entries() {
+        headers.add(&name, value);
+    }
+    out.headers = headers;
+    let body = Box::pin(response.bytes());
+    let remaining = Box::pin(sleep(timeout));
+    out.body = match select(body, remaining).await {
+        Either::Left((bytes, _)) => bytes.map_err(network)?,
+        Either::Right(((), _)) => return Err(FetchError::Timeout(timeout)),
+    };
+    Ok(out)
 }
 
 /// A timer as a promise. Unlike `worker::Delay`, which keeps the waker of its first poll, a

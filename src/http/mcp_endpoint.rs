@@ -11,12 +11,14 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::credentials::{self, CredentialError, Credentials};
+use super::rate_limit;
 use super::{EventStream, HttpRequest, HttpResponse};
 use crate::config::Config;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
 use crate::platform::Platform;
 use crate::sentry::ids;
+use crate::telemetry::Telemetry;
 use crate::tools::{AccessMethod, Constraints, NotificationSink, Session, SkillSet};
 
 /// Headers a browser-based MCP client may send and read.
@@ -24,16 +26,23 @@ const CORS_ALLOW_HEADERS: &str = "Authorization, Sentry-Bearer, Content-Type, Ac
 const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version";
 
 /// Handle a request whose path is `/mcp` or below.
-pub async fn handle(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, constraints: Constraints) -> HttpResponse {
+pub async fn handle(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, constraints: Constraints, telemetry: &Rc<Telemetry>) -> HttpResponse {
     let origin_ok = origin_allowed(config, req);
     if req.method == "OPTIONS" {
         return preflight(req, origin_ok);
     }
-    let response = handle_post(config, platform, req, constraints, origin_ok).await;
+    let response = handle_post(config, platform, req, constraints, origin_ok, telemetry).await;
     with_cors(response, req, origin_ok)
 }
 
-async fn handle_post(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, constraints: Constraints, origin_ok: bool) -> HttpResponse {
+async fn handle_post(
+    config: &Config,
+    platform: &Rc<dyn Platform>,
+    req: &HttpRequest,
+    constraints: Constraints,
+    origin_ok: bool,
+    telemetry: &Rc<Telemetry>,
+) -> HttpResponse {
     if req.method != "POST" {
         // No standalone SSE stream and no sessions to delete: 405, never 404 (clients read 404 as
         // "session expired" or "try the old SSE transport").
@@ -61,6 +70,12 @@ async fn handle_post(config: &Config, platform: &Rc<dyn Platform>, req: &HttpReq
             return HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": "Send exactly one credential: either Authorization or Sentry-Bearer, not both."}))
         }
     };
+    telemetry.set_access_method(AccessMethod::SentryBearer.id());
+    let caller = rate_limit::key("token", &token);
+    telemetry.set_caller(caller.clone());
+    if let Some(limited) = rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await {
+        return limited;
+    }
     let skills = match skills_from_query(req) {
         Ok(s) => s,
         Err(msg) => return HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": msg})),
@@ -68,11 +83,14 @@ async fn handle_post(config: &Config, platform: &Rc<dyn Platform>, req: &HttpReq
     if let Some(resp) = content_checks(req) {
         return resp;
     }
+    if let Some(org) = &constraints.organization {
+        telemetry.set_organization(org);
+    }
     let session = Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
     let mut response = if wants_progress_stream(req) {
-        streamed(config, platform, req, session).await
+        streamed(config, platform, req, session, telemetry.clone()).await
     } else {
-        let ctx = McpContext { session: &session, config, platform: platform.as_ref(), notifications: None };
+        let ctx = McpContext { session: &session, config, platform: platform.as_ref(), notifications: None, telemetry };
         mcp::handle(&ctx, &req.headers, &req.body).await
     };
     response.headers.set("cache-control", "no-store");
@@ -108,12 +126,12 @@ fn sse_event(json: &[u8]) -> Vec<u8> {
 /// Run the request; if it finishes before sending any notification, answer with plain JSON (so
 /// every status code stays what it would be); once a notification is sent, switch to an SSE stream
 /// carrying the notifications and then the final response, and keep the work running behind it.
-async fn streamed(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, session: Session) -> HttpResponse {
+async fn streamed(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, session: Session, telemetry: Rc<Telemetry>) -> HttpResponse {
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<Vec<u8>>();
     let sink: Rc<dyn NotificationSink> = Rc::new(SseSink(tx.clone()));
     let (config, platform, headers, body) = (config.clone(), platform.clone(), req.headers.clone(), req.body.clone());
     let work: Pin<Box<dyn Future<Output = HttpResponse>>> = Box::pin(async move {
-        let ctx = McpContext { session: &session, config: &config, platform: platform.as_ref(), notifications: Some(sink) };
+        let ctx = McpContext { session: &session, config: &config, platform: platform.as_ref(), notifications: Some(sink), telemetry: &telemetry };
         mcp::handle(&ctx, &headers, &body).await
     });
     match select(work, rx.next()).await {

@@ -6,6 +6,7 @@
 
 mod credentials;
 mod mcp_endpoint;
+pub mod rate_limit;
 mod router;
 
 pub use credentials::{Credentials, CredentialError};

@@ -4,8 +4,9 @@ use std::rc::Rc;
 
 use serde_json::json;
 
-use super::mcp_endpoint;
+use super::{mcp_endpoint, rate_limit};
 use super::{HttpRequest, HttpResponse};
+use crate::telemetry::{self, Telemetry, Transport};
 use crate::config::{Config, ConfigError};
 use crate::platform::{LogLevel, Platform};
 
@@ -16,15 +17,32 @@ pub struct App {
     pub platform: Rc<dyn Platform>,
 }
 
-/// Serve one request.
+/// Serve one request, with its telemetry and the per-address rate limit.
 pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let path = req.url.path().to_string();
-    let mut response = route(app, &req, &path).await;
+    let platform = app.platform.as_ref();
+    let telemetry = Rc::new(match &app.config {
+        Ok(c) => Telemetry::new(c.telemetry.clone(), Transport::Http, platform, req.headers.get("user-agent")),
+        Err(_) => Telemetry::disabled(platform),
+    });
+    let limited = path == "/mcp" || path.starts_with("/mcp/") || path.starts_with("/oauth/");
+    let mut response = match limited && req.method != "OPTIONS" {
+        true => rate_limit::check(platform, rate_limit::IP_LIMITER, &rate_limit::key("ip", &rate_limit::client_ip(&req))).await,
+        false => None,
+    };
+    if response.is_none() {
+        response = Some(route(app, &req, &path, &telemetry).await);
+    }
+    let mut response = response.unwrap_or_else(|| HttpResponse::new(500));
     response.headers.set("x-content-type-options", "nosniff");
+    telemetry.request_finished(platform, telemetry::route_of(&path), &req.method, response.status);
     response
 }
 
-async fn route(app: &App, req: &HttpRequest, path: &str) -> HttpResponse {
+async fn route(app: &App, req: &HttpRequest, path: &str, telemetry: &Rc<Telemetry>) -> HttpResponse {
+    if path == "/health" && req.method == "GET" {
+        return health(app);
+    }
     if path == "/mcp" || path.starts_with("/mcp/") {
         let constraints = match mcp_endpoint::constraints_from_path(&path[4..]) {
             Ok(c) => c,
@@ -34,7 +52,7 @@ async fn route(app: &App, req: &HttpRequest, path: &str) -> HttpResponse {
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
-        return mcp_endpoint::handle(config, &app.platform, req, constraints).await;
+        return mcp_endpoint::handle(config, &app.platform, req, constraints, telemetry).await;
     }
     match path {
         "/sse" | "/sse/message" | "/message" | "/messages" => HttpResponse::json(
@@ -51,6 +69,27 @@ fn config_error(app: &App, e: &ConfigError) -> HttpResponse {
     app.platform.log(LogLevel::Error, &json!({"event": "config_error", "message": e.to_string()}).to_string());
     let err = crate::mcp::jsonrpc::RpcError::new(crate::mcp::jsonrpc::code::INTERNAL_ERROR, format!("The server is misconfigured, so no request can be served: {e}")).status(500);
     HttpResponse::json(500, &crate::mcp::jsonrpc::failure(&serde_json::Value::Null, &err))
+}
+
+/// `GET /health`: the version and which optional features are configured; no secrets, no auth.
+fn health(app: &App) -> HttpResponse {
+    let config = app.config.as_ref().ok();
+    let p = app.platform.as_ref();
+    HttpResponse::json(
+        if config.is_some() { 200 } else { 503 },
+        &json!({
+            "status": if config.is_some() { "ok" } else { "misconfigured" },
+            "name": crate::SERVER_NAME,
+            "version": crate::SERVER_VERSION,
+            "features": {
+                "sentryBearer": config.is_some_and(|c| c.sentry_bearer_enabled),
+                "errorReporting": config.is_some_and(|c| c.telemetry.dsn.is_some()),
+                "metrics": p.has_binding(crate::telemetry::METRICS_BINDING),
+                "rateLimits": p.has_binding(rate_limit::IP_LIMITER) && p.has_binding(rate_limit::CALLER_LIMITER),
+            }
+        }),
+    )
+    .with_header("cache-control", "no-store")
 }
 
 fn landing(req: &HttpRequest) -> String {
@@ -82,8 +121,8 @@ mod tests {
         let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
         assert_eq!(resp.status, 500);
         assert!(resp.body_text().contains("SENTRY_ALLOW_INSECURE_HTTP"), "{}", resp.body_text());
-        assert!(platform.logs.borrow()[0].contains("config_error"));
-        assert!(!platform.logs.borrow()[0].contains("sntryu_x"));
+        assert!(platform.logs.borrow().iter().any(|l| l.contains("config_error")));
+        assert!(platform.logs.borrow().iter().all(|l| !l.contains("sntryu_x")));
     }
 
     #[test]

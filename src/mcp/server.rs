@@ -7,9 +7,10 @@ use super::jsonrpc::{classify, code, failure, success, Incoming, RpcError};
 use super::version::ProtocolVersion;
 use crate::config::Config;
 use crate::http::{Headers, HttpResponse};
-use crate::platform::{LogLevel, Platform};
+use crate::platform::Platform;
 use crate::render::Untrusted;
 use crate::sentry::SentryClient;
+use crate::telemetry::Telemetry;
 use crate::tools::{self, Args, NotificationSink, Progress, Session, ToolContext, Unavailable};
 
 /// `_meta` keys of the modern era.
@@ -33,6 +34,8 @@ pub struct McpContext<'a> {
     pub platform: &'a dyn Platform,
     /// Where notifications (progress) can go while the request runs, if the transport streams.
     pub notifications: Option<std::rc::Rc<dyn NotificationSink>>,
+    /// This request's telemetry (log lines, reports, spans).
+    pub telemetry: &'a Telemetry,
 }
 
 /// The era a request speaks, decided per request.
@@ -124,6 +127,13 @@ async fn handle_one(ctx: &McpContext<'_>, headers: &Headers, message: &Value, in
         Incoming::Notification { method } => (None, method, Map::new()),
         Incoming::Response => return Reply::Accepted,
     };
+    let client_name = params
+        .get("clientInfo")
+        .or_else(|| params.get("_meta").and_then(|m| m.get("io.modelcontextprotocol/clientInfo")))
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str);
+    let tool = (method == "tools/call").then(|| params.get("name").and_then(Value::as_str)).flatten();
+    ctx.telemetry.set_mcp(&method, tool, client_name);
     let era = match detect_era(&method, message, headers) {
         Ok(e) => e,
         Err(error) => return Reply::Error { id: id.unwrap_or(Value::Null), error },
@@ -385,19 +395,15 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
         _ => None,
     };
     let tool_ctx = ToolContext {
-        sentry: SentryClient::new(&ctx.config.sentry, &ctx.session.upstream_token, ctx.platform),
+        sentry: SentryClient::new(&ctx.config.sentry, &ctx.session.upstream_token, ctx.platform).with_telemetry(ctx.telemetry),
         session: ctx.session,
         platform: ctx.platform,
         untrusted: Untrusted::new(ctx.platform),
         progress,
+        telemetry: ctx.telemetry,
     };
     let outcome = tool.call(&tool_ctx, &Args(args)).await;
-    let elapsed = ctx.platform.now_ms().saturating_sub(started);
-    let (class, level) = match &outcome {
-        Ok(_) => ("ok", LogLevel::Info),
-        Err(e) => (e.class(), LogLevel::Warn),
-    };
-    ctx.platform.log(level, &json!({"event": "tool_call", "tool": name, "outcome": class, "duration_ms": elapsed}).to_string());
+    let reported = ctx.telemetry.tool_call_finished(ctx.platform, name, outcome.as_ref().map(|_| ()), started);
     let mut result = match outcome {
         Ok(output) => {
             let mut r = json!({"content": output.content, "isError": false});
@@ -407,7 +413,13 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
             }
             r
         }
-        Err(e) => json!({"content": [{"type": "text", "text": e.to_string()}], "isError": true}),
+        Err(e) => {
+            let mut text = e.to_string();
+            if let Some(id) = reported {
+                text.push_str(&format!("\n\nThis failure was reported to the server's operators as Sentry event {id}; quote it if you contact them."));
+            }
+            json!({"content": [{"type": "text", "text": text}], "isError": true})
+        }
     };
     if tool_ctx.untrusted.used() {
         let meta = result.as_object_mut().expect("results are objects").entry("_meta").or_insert_with(|| json!({ PROVENANCE: {} }));

@@ -14,10 +14,15 @@ use crate::config::SentryConfig;
 use crate::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::{FetchError, Platform};
 use crate::redact::scrub;
+use crate::telemetry::Telemetry;
 
 /// Region URLs by `(Sentry base, org slug)`, kept for the life of the isolate or process.
 static REGION_CACHE: LazyLock<Mutex<HashMap<String, Url>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 const REGION_CACHE_MAX: usize = 2_000;
+
+/// Endpoints Sentry said are exhausted for a caller: `(token hash, path)` → epoch ms when the
+/// window resets. Calls before then answer "rate limited" without hammering Sentry.
+static EXHAUSTED: LazyLock<Mutex<HashMap<String, u64>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Which host a call goes to.
 #[derive(Debug, Clone, Copy)]
@@ -42,11 +47,18 @@ pub struct SentryClient<'a> {
     config: &'a SentryConfig,
     token: &'a str,
     platform: &'a dyn Platform,
+    telemetry: Option<&'a Telemetry>,
 }
 
 impl<'a> SentryClient<'a> {
     pub fn new(config: &'a SentryConfig, token: &'a str, platform: &'a dyn Platform) -> Self {
-        Self { config, token, platform }
+        Self { config, token, platform, telemetry: None }
+    }
+
+    /// Record every call (status, timing) in the request's telemetry.
+    pub fn with_telemetry(mut self, telemetry: &'a Telemetry) -> Self {
+        self.telemetry = Some(telemetry);
+        self
     }
 
     pub fn config(&self) -> &SentryConfig {
@@ -168,11 +180,32 @@ impl<'a> SentryClient<'a> {
             headers.set("content-type", "application/json");
             bytes = serde_json::to_vec(b).unwrap_or_default();
         }
+        let logged_path = url.path().to_string();
+        let limit_key = format!("{}|{host}{logged_path}", crate::http::rate_limit::key("token", self.token));
+        let started = self.platform.now_ms();
+        if let Some(until) = EXHAUSTED.lock().ok().and_then(|m| m.get(&limit_key).copied()) {
+            if until > started {
+                return Err(SentryError::RateLimited { retry_after_secs: Some((until - started).div_ceil(1000)) });
+            }
+        }
         let request = HttpRequest { method: method.to_string(), url, headers, body: bytes };
-        let response = self.platform.fetch(request, self.config.timeout).await.map_err(|e| match e {
+        let result = self.platform.fetch(request, self.config.timeout).await;
+        if let Some(t) = self.telemetry {
+            t.record_upstream(method, &host, &logged_path, result.as_ref().ok().map(|r| r.status), started, self.platform.now_ms());
+        }
+        let response = result.map_err(|e| match e {
             FetchError::Timeout(d) => SentryError::Timeout { host: host.clone(), seconds: d.as_secs().max(1) },
             FetchError::Network(_) => SentryError::Network { host: host.clone() },
         })?;
+        let exhausted = response.status == 429 || response.headers.get("x-sentry-rate-limit-remaining").map(str::trim) == Some("0");
+        if let (true, Some(wait)) = (exhausted, self.retry_after(&response.headers)) {
+            if let Ok(mut m) = EXHAUSTED.lock() {
+                if m.len() >= REGION_CACHE_MAX {
+                    m.clear();
+                }
+                m.insert(limit_key, self.platform.now_ms() + wait * 1000);
+            }
+        }
         Ok((response, host))
     }
 
@@ -284,6 +317,22 @@ mod tests {
         let reqs = platform.requests.borrow();
         assert_eq!(reqs[0].url.as_str(), "https://sentry.io/api/0/organizations/eu-org-route/");
         assert_eq!(reqs[1].url.as_str(), "https://de.sentry.io/api/0/organizations/eu-org-route/issues/?query=is%3Aunresolved");
+    }
+
+    #[test]
+    fn an_exhausted_endpoint_is_not_called_again_until_it_resets() {
+        let config = saas();
+        let platform = FakePlatform::default();
+        let reset = platform.now_ms() / 1000 + 30;
+        platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(200, &json!([]))
+            .with_header("x-sentry-rate-limit-remaining", "0")
+            .with_header("x-sentry-rate-limit-reset", reset.to_string())));
+        let client = SentryClient::new(&config, "exhausted-token", &platform);
+        let path = ApiPath::of(&["organizations"]).unwrap();
+        block_on(client.get(Host::Control, &path, &[])).unwrap();
+        let second = block_on(client.get(Host::Control, &path, &[])).unwrap_err();
+        assert_eq!(second, SentryError::RateLimited { retry_after_secs: Some(30) });
+        assert_eq!(platform.requests.borrow().len(), 1, "Sentry was not asked again");
     }
 
     #[test]

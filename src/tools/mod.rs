@@ -215,6 +215,8 @@ pub struct ToolContext<'a> {
     pub untrusted: Untrusted,
     /// Set when the client asked for progress and the transport can deliver it.
     pub progress: Option<Progress>,
+    /// The request's telemetry (tools name the organization they work on).
+    pub telemetry: &'a crate::telemetry::Telemetry,
 }
 
 /// A tool.

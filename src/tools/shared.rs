@@ -42,11 +42,12 @@ impl ToolContext<'_> {
     /// The organization: the URL constraint when there is one (model input cannot override it),
     /// otherwise the `organizationSlug` argument.
     pub fn org(&self, args: &Args) -> Result<String, ToolError> {
-        if let Some(org) = &self.session.constraints.organization {
-            return Ok(org.clone());
-        }
-        let raw = args.req_str("organizationSlug", "Call find_organizations to list the organizations you can access.")?;
-        Ok(ids::slug("organization", &raw)?)
+        let org = match &self.session.constraints.organization {
+            Some(org) => org.clone(),
+            None => ids::slug("organization", &args.req_str("organizationSlug", "Call find_organizations to list the organizations you can access.")?)?,
+        };
+        self.telemetry.set_organization(&org);
+        Ok(org)
     }
 
     /// An optional project argument, or the URL's project constraint.

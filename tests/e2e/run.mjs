@@ -86,41 +86,58 @@ process.on("SIGINT", () => { stopAll(); process.exit(130); });
 process.on("SIGTERM", () => { stopAll(); process.exit(143); });
 
 const emulator = await startEmulator({ slowMs: 5000 });
-const port = await freePort();
-const logFile = path.join(work, "worker.log");
-const log = fs.openSync(logFile, "w");
-const vars = {
-  SENTRY_URL: emulator.url,
-  SENTRY_ALLOW_INSECURE_HTTP: "true",
-  SENTRY_ALLOWED_REGION_DOMAINS: "127.0.0.2",
-  SENTRY_API_TIMEOUT_MS: "2000",
-  MCP_ALLOWED_HOSTS: "localhost,127.0.0.1",
-};
-const wranglerArgs = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(work, "state"),
-  "--show-interactive-dev-session=false", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
-// A config without [build]: the worker was built before this runner started.
-const config = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8")
-  .replace(/\[build\][^\[]*/s, "")
-  .replace(/^main = .*$/m, `main = "${path.join(root, "build/index.js")}"`);
-const configPath = path.join(work, "wrangler.toml");
-fs.writeFileSync(configPath, config);
-const wrangler = spawn("npx", [...wranglerArgs, "-c", configPath], {
-  cwd: root, detached: true, stdio: ["ignore", log, log],
-  env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-});
-children.push(wrangler);
-const origin = `http://127.0.0.1:${port}`;
-try {
-  await waitFor(`${origin}/`, 90_000);
-} catch (e) {
-  console.error(fs.readFileSync(logFile, "utf8"));
-  throw e;
+
+/** Start the built worker in workerd with these vars; `limits` sets the rate limiters' limits. */
+async function startWorker(name, extraVars, limits) {
+  const port = await freePort();
+  const logFile = path.join(work, `${name}.log`);
+  const log = fs.openSync(logFile, "w");
+  const vars = {
+    SENTRY_URL: emulator.url,
+    SENTRY_ALLOW_INSECURE_HTTP: "true",
+    SENTRY_ALLOWED_REGION_DOMAINS: "127.0.0.2",
+    SENTRY_API_TIMEOUT_MS: "2000",
+    MCP_ALLOWED_HOSTS: "localhost,127.0.0.1",
+    ...extraVars,
+  };
+  // A config without [build] (the worker was built before this runner started), pointing at
+  // build/, with this instance's rate limits.
+  const config = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8")
+    .replace(/\[build\][^\[]*/s, "")
+    .replace(/^main = .*$/m, `main = "${path.join(root, "build/index.js")}"`)
+    .replace(/(name = "MCP_IP_RATE_LIMITER"[^\n]*\n[^\n]*\nsimple = \{ limit = )\d+/, `$1${limits.ip}`)
+    .replace(/(name = "MCP_USER_RATE_LIMITER"[^\n]*\n[^\n]*\nsimple = \{ limit = )\d+/, `$1${limits.user}`);
+  const configPath = path.join(work, `${name}.wrangler.toml`);
+  fs.writeFileSync(configPath, config);
+  const args = ["wrangler", "dev", "-c", configPath, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(work, `${name}-state`),
+    "--show-interactive-dev-session=false", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
+  const child = spawn("npx", args, {
+    cwd: root, detached: true, stdio: ["ignore", log, log],
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+  });
+  children.push(child);
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${origin}/`, 90_000);
+  } catch (e) {
+    console.error(fs.readFileSync(logFile, "utf8"));
+    throw e;
+  }
+  return { origin, port, logFile };
 }
+
+// The main instance reports its errors to the emulator's ingestion endpoint; its limits are out
+// of the way. A second instance has a tiny per-caller limit and samples every transaction.
+const dsn = `http://e2epublickey@127.0.0.1:${emulator.port}/4242`;
+const main = await startWorker("worker", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "0", SENTRY_ENVIRONMENT: "e2e" }, { ip: 100000, user: 100000 });
+const limited = await startWorker("limited", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "1" }, { ip: 100000, user: 5 });
+const { origin, port, logFile } = main;
 const proxy = await startAuthProxy(port);
 const proxyUrl = `http://127.0.0.1:${proxy.address().port}/mcp`;
 console.log(`worker ${origin} · emulator ${emulator.url} · conformance proxy ${proxyUrl} · logs ${logFile}`);
 
-const env = { MCP_ORIGIN: origin, EMULATOR_URL: emulator.url, EMULATOR_PORT: String(emulator.port), WORKER_LOG: logFile, PROXY_URL: proxyUrl };
+const env = { MCP_ORIGIN: origin, LIMITED_ORIGIN: limited.origin, EMULATOR_URL: emulator.url, EMULATOR_PORT: String(emulator.port),
+  WORKER_LOG: logFile, WORKER_LOGS: [logFile, limited.logFile].join(","), PROXY_URL: proxyUrl };
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 

@@ -75,6 +75,7 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
   const router = buildRouter();
   const now = Math.floor(Date.now() / 1000) * 1000; // fixture clock, fixed for the emulator's life
   let log = [];
+  const envelopes = [];
   let state = null;
   let urls = null;
   const rate = new Map();
@@ -238,7 +239,18 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
       }
       if (route === "GET /__emulator/fixtures") return send(res, { status: 200, json: summary() }, {});
       if (route === "GET /__emulator/health") return send(res, { status: 200, json: { ok: true, port: actualPort } }, {});
+      if (route === "GET /__emulator/envelopes") return send(res, { status: 200, json: envelopes }, {});
       return send(res, { status: 404, json: { detail: "Unknown control endpoint" } }, {});
+    }
+
+    // Sentry's ingestion endpoint, for the server's own error reports and transactions: kept
+    // apart from the API request log (and kept across reset()), parsed into
+    // {headers, header, itemHeader, payload}.
+    if (req.method === "POST" && /^\/(?:.*\/)?api\/\d+\/envelope\/$/.test(url.pathname)) {
+      const raw = await readBody(req).catch(() => "");
+      const [header, itemHeader, payload] = raw.split("\n").map((line) => { try { return JSON.parse(line); } catch { return line; } });
+      envelopes.push({ path: url.pathname, headers: { ...req.headers }, raw, header, itemHeader, payload });
+      return send(res, { status: 200, json: { id: header?.event_id ?? null } }, {});
     }
 
     let rawBody = "";

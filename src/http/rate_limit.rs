@@ -1,0 +1,82 @@
+//! Rate limits: per client IP on `/mcp` and `/oauth/*`, and per caller (hashed token or user)
+//! on `/mcp`, through the Workers rate-limiting bindings named in wrangler.toml. A limiter that
+//! is absent or fails lets the request through (fail open) and says so in the logs.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{HttpRequest, HttpResponse};
+use crate::platform::{LogLevel, Platform};
+
+/// Limiter per client IP (wrangler.toml `[[ratelimits]]`).
+pub const IP_LIMITER: &str = "MCP_IP_RATE_LIMITER";
+/// Limiter per caller: a hash of the Sentry token, or the OAuth user.
+pub const CALLER_LIMITER: &str = "MCP_USER_RATE_LIMITER";
+/// The limiters' period; a refused client may retry after it.
+const RETRY_AFTER_SECS: u64 = 60;
+
+static ABSENT_LOGGED: AtomicBool = AtomicBool::new(false);
+
+/// A stable, non-reversible limiter key: never the raw token or address.
+pub fn key(kind: &str, value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    format!("{kind}:{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The client's address as Cloudflare reports it.
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.headers
+        .get("cf-connecting-ip")
+        .or(req.headers.get("x-real-ip"))
+        .or_else(|| req.headers.get("x-forwarded-for").and_then(|v| v.split(',').next()))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `Some(429)` when `limiter` refuses `key`.
+pub async fn check(platform: &dyn Platform, limiter: &str, key: &str) -> Option<HttpResponse> {
+    match platform.rate_limit(limiter, key).await {
+        Some(Ok(true)) => None,
+        Some(Ok(false)) => Some(too_many(limiter)),
+        Some(Err(e)) => {
+            platform.log(LogLevel::Warn, &json!({"event": "rate_limiter_failed_open", "limiter": limiter, "error": crate::redact::scrub(&e, None)}).to_string());
+            None
+        }
+        None => {
+            if !ABSENT_LOGGED.swap(true, Ordering::Relaxed) {
+                platform.log(LogLevel::Info, &json!({"event": "rate_limiter_absent", "limiter": limiter}).to_string());
+            }
+            None
+        }
+    }
+}
+
+fn too_many(limiter: &str) -> HttpResponse {
+    let who = if limiter == IP_LIMITER { "this address" } else { "this account" };
+    let message = format!("Rate limit exceeded: too many requests from {who}. Wait {RETRY_AFTER_SECS} seconds before trying again.");
+    HttpResponse::json(429, &json!({"jsonrpc": "2.0", "error": {"code": -32000, "message": message, "data": {"retryAfterSeconds": RETRY_AFTER_SECS}}}))
+        .with_header("retry-after", RETRY_AFTER_SECS.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_hide_what_they_count() {
+        let k = key("token", "sntryu_secret");
+        assert!(k.starts_with("token:") && !k.contains("sntryu"));
+        assert_eq!(k, key("token", "sntryu_secret"));
+        assert_ne!(k, key("token", "other"));
+    }
+
+    #[test]
+    fn refusal_tells_when_to_retry() {
+        let r = too_many(IP_LIMITER);
+        assert_eq!(r.status, 429);
+        assert_eq!(r.headers.get("retry-after"), Some("60"));
+        assert!(r.body_text().contains("-32000"));
+    }
+}

@@ -1,0 +1,273 @@
+//! Telemetry: one structured log line per HTTP request and per tool call, errors reported to
+//! Sentry, a metrics data point per tool call, and sampled performance transactions.
+//!
+//! The product monitors itself with the product it serves. Attribute names follow the
+//! OpenTelemetry semantic conventions for GenAI/MCP where they exist (`mcp.method.name`,
+//! `gen_ai.tool.name`, `network.transport`...). Only fields chosen here are ever emitted: never
+//! a token, secret, cookie, `Authorization` value or event payload of the monitored application.
+//!
+//! A [`Telemetry`] lives for one request (or one stdio message): layers below fill it in (the
+//! access method, the org, each upstream call) and it emits at the end.
+
+pub mod client_family;
+pub mod report;
+
+use std::cell::RefCell;
+
+use serde_json::{json, Value};
+
+use crate::platform::{random_hex, LogLevel, Platform};
+use crate::tools::ToolError;
+use report::{Dsn, Span};
+
+/// The Analytics Engine dataset binding that receives one data point per tool call.
+pub const METRICS_BINDING: &str = "MCP_METRICS";
+
+/// How the request reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    Stdio,
+}
+
+impl Transport {
+    fn app(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Stdio => "stdio",
+        }
+    }
+
+    fn network(self) -> &'static str {
+        match self {
+            Transport::Http => "tcp",
+            Transport::Stdio => "pipe",
+        }
+    }
+}
+
+/// Deployment settings for telemetry.
+#[derive(Debug, Clone, Default)]
+pub struct TelemetrySettings {
+    /// Where reportable errors and sampled transactions go (`SENTRY_DSN`).
+    pub dsn: Option<Dsn>,
+    pub environment: String,
+    pub release: String,
+    /// Share of requests that send a performance transaction (`SENTRY_TRACES_SAMPLE_RATE`).
+    pub traces_sample_rate: f64,
+}
+
+/// Whether an error is worth a report: failures of Sentry or of this server, not of the input.
+pub fn is_reportable(error: &ToolError) -> bool {
+    use crate::sentry::SentryError as S;
+    matches!(
+        error,
+        ToolError::Upstream(S::Server { .. } | S::RateLimited { .. } | S::Network { .. } | S::Timeout { .. } | S::NotJson { .. } | S::UnexpectedStatus { .. })
+    )
+}
+
+#[derive(Default)]
+struct State {
+    client_family: &'static str,
+    access_method: Option<&'static str>,
+    caller: Option<String>,
+    organization: Option<String>,
+    mcp_method: Option<String>,
+    tool: Option<String>,
+    upstream_status: Option<u16>,
+    spans: Vec<Span>,
+}
+
+/// One request's telemetry.
+pub struct Telemetry {
+    settings: TelemetrySettings,
+    transport: Transport,
+    started_ms: u64,
+    trace_id: String,
+    state: RefCell<State>,
+}
+
+impl Telemetry {
+    pub fn new(settings: TelemetrySettings, transport: Transport, platform: &dyn Platform, user_agent: Option<&str>) -> Self {
+        let state = State { client_family: client_family::from_user_agent(user_agent.unwrap_or("")), ..State::default() };
+        Self { settings, transport, started_ms: platform.now_ms(), trace_id: random_hex(platform, 16), state: RefCell::new(state) }
+    }
+
+    /// Telemetry that records nothing beyond logs (unit tests, misconfigured deployments).
+    pub fn disabled(platform: &dyn Platform) -> Self {
+        Self::new(TelemetrySettings::default(), Transport::Http, platform, None)
+    }
+
+    pub fn set_access_method(&self, method: &'static str) {
+        self.state.borrow_mut().access_method = Some(method);
+    }
+
+    /// A non-reversible id of the caller (hashed token or user), for distinct-user counts.
+    pub fn set_caller(&self, caller_hash: String) {
+        self.state.borrow_mut().caller = Some(caller_hash);
+    }
+
+    pub fn set_organization(&self, org: &str) {
+        self.state.borrow_mut().organization = Some(org.to_string());
+    }
+
+    /// The MCP method, and the client's own name when it sent one (more precise than the UA).
+    pub fn set_mcp(&self, method: &str, tool: Option<&str>, client_name: Option<&str>) {
+        let mut s = self.state.borrow_mut();
+        s.mcp_method = Some(method.chars().take(64).collect());
+        s.tool = tool.map(|t| t.chars().take(64).collect());
+        if let Some(family) = client_name.and_then(client_family::from_client_name) {
+            s.client_family = family;
+        }
+    }
+
+    /// One call to Sentry's API, for spans and the tool-call line.
+    pub fn record_upstream(&self, method: &str, host: &str, path: &str, status: Option<u16>, start_ms: u64, end_ms: u64) {
+        let mut s = self.state.borrow_mut();
+        if status.is_some() {
+            s.upstream_status = status;
+        }
+        if s.spans.len() < 100 {
+            s.spans.push(Span {
+                op: "http.client",
+                description: format!("{method} {host}{path}"),
+                start_ms,
+                end_ms,
+                status: status.map_or("unknown_error".into(), |c| if c < 400 { "ok".into() } else { format!("http_{c}") }),
+            });
+        }
+    }
+
+    fn common(&self) -> Value {
+        let s = self.state.borrow();
+        json!({
+            "app.transport": self.transport.app(),
+            "network.transport": self.transport.network(),
+            "app.client.family": s.client_family,
+            "app.access.method": s.access_method,
+            "app.caller.hash": s.caller,
+            "organization.slug": s.organization,
+        })
+    }
+
+    /// A tool call ended: log it, count it, report it if reportable. Returns the reported event id.
+    pub fn tool_call_finished(&self, platform: &dyn Platform, tool: &str, outcome: Result<(), &ToolError>, start_ms: u64) -> Option<String> {
+        let end_ms = platform.now_ms();
+        let (class, expected) = match outcome {
+            Ok(()) => ("ok", true),
+            Err(e) => (e.class(), !is_reportable(e)),
+        };
+        let upstream_status = self.state.borrow().upstream_status;
+        let mut line = self.common();
+        line["event"] = json!("tool_call");
+        line["mcp.method.name"] = json!("tools/call");
+        line["gen_ai.tool.name"] = json!(tool);
+        line["outcome"] = json!(if class == "ok" { "ok" } else { "error" });
+        line["error.type"] = json!(if class == "ok" { Value::Null } else { json!(class) });
+        line["error.expected"] = json!(expected);
+        line["upstream.status_code"] = json!(upstream_status);
+        line["duration_ms"] = json!(end_ms.saturating_sub(start_ms));
+        let level = if class == "ok" { LogLevel::Info } else if expected { LogLevel::Warn } else { LogLevel::Error };
+        platform.log(level, &line.to_string());
+        platform.write_metric(&report::metric_point(tool, &line, self.settings.dsn.is_some()));
+        self.state.borrow_mut().spans.push(Span { op: "mcp.tool", description: format!("tools/call {tool}"), start_ms, end_ms, status: class.into() });
+
+        let Err(error) = outcome else { return None };
+        if expected {
+            return None;
+        }
+        let dsn = self.settings.dsn.as_ref()?;
+        let event_id = random_hex(platform, 16);
+        let mut tags = self.common();
+        tags["tool"] = json!(tool);
+        let event = report::error_event(&event_id, &self.settings, error.class(), &error.to_string(), &tags, &self.trace_id, end_ms);
+        report::send(platform, dsn, &event_id, "event", event);
+        Some(event_id)
+    }
+
+    /// The HTTP request ended: log it and maybe send a sampled transaction.
+    pub fn request_finished(&self, platform: &dyn Platform, route: &str, method: &str, status: u16) {
+        let end_ms = platform.now_ms();
+        let mut line = self.common();
+        line["event"] = json!("http_request");
+        line["http.request.method"] = json!(method);
+        line["http.route"] = json!(route);
+        line["http.response.status_code"] = json!(status);
+        line["mcp.method.name"] = json!(self.state.borrow().mcp_method);
+        line["gen_ai.tool.name"] = json!(self.state.borrow().tool);
+        line["duration_ms"] = json!(end_ms.saturating_sub(self.started_ms));
+        platform.log(if status >= 500 { LogLevel::Error } else { LogLevel::Info }, &line.to_string());
+
+        let Some(dsn) = &self.settings.dsn else { return };
+        let mut roll = [0u8; 4];
+        platform.fill_random(&mut roll);
+        if (u32::from_le_bytes(roll) as f64 / u32::MAX as f64) >= self.settings.traces_sample_rate {
+            return;
+        }
+        let event_id = random_hex(platform, 16);
+        let spans = std::mem::take(&mut self.state.borrow_mut().spans);
+        let name = format!("{method} {route}");
+        let event = report::transaction(&event_id, &self.settings, &name, &self.trace_id, self.started_ms, end_ms, status, &line, &spans, platform);
+        report::send(platform, dsn, &event_id, "transaction", event);
+    }
+}
+
+/// The route pattern of a path, without ids or slugs.
+pub fn route_of(path: &str) -> &'static str {
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match parts.as_slice() {
+        [] => "/",
+        ["mcp"] => "/mcp",
+        ["mcp", _] => "/mcp/:organizationSlug",
+        ["mcp", _, _] => "/mcp/:organizationSlug/:projectSlug",
+        ["health"] => "/health",
+        ["sse", ..] | ["message"] | ["messages"] => "/sse",
+        ["oauth", "authorize"] => "/oauth/authorize",
+        ["oauth", "callback"] => "/oauth/callback",
+        ["oauth", "token"] => "/oauth/token",
+        ["oauth", "register"] => "/oauth/register",
+        ["oauth", "revoke"] => "/oauth/revoke",
+        [".well-known", ..] => "/.well-known/*",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::testing::FakePlatform;
+    use crate::sentry::SentryError;
+
+    #[test]
+    fn routes_carry_no_ids() {
+        assert_eq!(route_of("/mcp/acme/web"), "/mcp/:organizationSlug/:projectSlug");
+        assert_eq!(route_of("/mcp"), "/mcp");
+        assert_eq!(route_of("/.well-known/oauth-protected-resource/mcp/acme"), "/.well-known/*");
+        assert_eq!(route_of("/x/y"), "other");
+    }
+
+    #[test]
+    fn expected_errors_are_not_reported() {
+        assert!(!is_reportable(&ToolError::InvalidInput("x".into())));
+        assert!(!is_reportable(&ToolError::Upstream(SentryError::NotFound { subject: None })));
+        assert!(is_reportable(&ToolError::Upstream(SentryError::Server { status: 502 })));
+        assert!(is_reportable(&ToolError::Upstream(SentryError::Timeout { host: "h".into(), seconds: 1 })));
+    }
+
+    #[test]
+    fn tool_call_lines_and_reports() {
+        let platform = FakePlatform::default();
+        let settings = TelemetrySettings { dsn: Dsn::parse("http://pubkey@127.0.0.1:9/42"), environment: "test".into(), release: "r".into(), traces_sample_rate: 0.0 };
+        let t = Telemetry::new(settings, Transport::Http, &platform, Some("claude-code/2.1.0"));
+        t.set_organization("acme");
+        assert_eq!(t.tool_call_finished(&platform, "whoami", Err(&ToolError::InvalidInput("bad".into())), 0), None);
+        let id = t.tool_call_finished(&platform, "whoami", Err(&ToolError::Upstream(SentryError::Server { status: 500 })), 0);
+        assert_eq!(id.as_deref().map(str::len), Some(32));
+        let logs = platform.logs.borrow();
+        assert!(logs[0].contains(r#""app.client.family":"claude-code""#) && logs[0].contains(r#""error.expected":true"#), "{}", logs[0]);
+        assert!(logs[1].contains(r#""error.type":"upstream_server_error""#));
+        let reqs = platform.requests.borrow();
+        assert_eq!(reqs.len(), 1, "only the reportable error was sent");
+        assert_eq!(reqs[0].url.as_str(), "http://127.0.0.1:9/api/42/envelope/");
+    }
+}

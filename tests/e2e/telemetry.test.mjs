@@ -1,0 +1,143 @@
+// Telemetry in workerd: structured log lines per request and tool call, reportable errors sent to
+// Sentry's envelope endpoint (the emulator plays it) with the event id shown to the user, sampled
+// transactions, per-caller rate limits, and /health.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { call, connect, EMULATOR_URL, ORIGIN, post, rpc, VALID_TOKEN } from "./helpers.mjs";
+
+const LIMITED = process.env.LIMITED_ORIGIN;
+let client;
+before(async () => { client = await connect({ path: "/mcp/acme" }); });
+after(async () => client?.close());
+
+/** JSON log lines the worker printed (wrangler prefixes warnings; the JSON object is intact). */
+function logLines(file = process.env.WORKER_LOG) {
+  return fs.readFileSync(file, "utf8").split("\n").flatMap((l) => {
+    const at = l.indexOf('{"');
+    if (at < 0) return [];
+    try { return [JSON.parse(l.slice(at).replace(/\u001b\[[0-9;]*m/g, ""))]; } catch { return []; }
+  });
+}
+
+async function envelopes() {
+  return (await fetch(`${EMULATOR_URL}/__emulator/envelopes`)).json();
+}
+
+async function waitForEnvelope(predicate, ms = 8000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const found = (await envelopes()).find(predicate);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
+
+test("one log line per tool call and per HTTP request, with OpenTelemetry-style attributes", async () => {
+  await call(client, "search_issues", { limit: 1 });
+  await new Promise((r) => setTimeout(r, 300));
+  const lines = logLines();
+  const tool = lines.filter((l) => l.event === "tool_call" && l["gen_ai.tool.name"] === "search_issues").at(-1);
+  assert.ok(tool, "a tool_call line");
+  assert.equal(tool["mcp.method.name"], "tools/call");
+  assert.equal(tool["app.transport"], "http");
+  assert.equal(tool["network.transport"], "tcp");
+  assert.equal(tool["app.access.method"], "sentry-bearer");
+  assert.equal(tool["organization.slug"], "acme");
+  assert.equal(tool.outcome, "ok");
+  assert.equal(tool["upstream.status_code"], 200);
+  assert.ok(["node", "other"].includes(tool["app.client.family"]), tool["app.client.family"]);
+  assert.equal(typeof tool.duration_ms, "number");
+  const req = lines.filter((l) => l.event === "http_request" && l["http.route"] === "/mcp/:organizationSlug").at(-1);
+  assert.ok(req, "an http_request line with the normalised route");
+  assert.equal(req["http.response.status_code"], 200);
+  assert.ok(lines.every((l) => !JSON.stringify(l).includes("acme/issues")), "routes carry no ids");
+});
+
+test("a reportable failure is sent to Sentry and its event id is shown; an expected one is not", async () => {
+  const before = (await envelopes()).length;
+  const r = await call(client, "search_events", { organizationSlug: "ignored" });
+  assert.equal(r.isError, false, "constraint org acme is used");
+  const fault = await connect({ path: "/mcp/fault-500" });
+  try {
+    const failed = await call(fault, "search_issues", {});
+    assert.equal(failed.isError, true);
+    const id = failed.text.match(/reported to the server's operators as Sentry event ([0-9a-f]{32})/)?.[1];
+    assert.ok(id, failed.text);
+    const env = await waitForEnvelope((e) => e.header?.event_id === id);
+    assert.ok(env, "the report arrived");
+    assert.equal(env.itemHeader.type, "event");
+    assert.equal(env.payload.environment, "e2e");
+    assert.equal(env.payload.exception.values[0].type, "upstream_server_error");
+    assert.equal(env.payload.tags.tool, "search_issues");
+    assert.equal(env.payload.tags["app.transport"], "http");
+    assert.match(env.headers["x-sentry-auth"], /sentry_key=e2epublickey/);
+    assert.equal(env.headers.authorization, undefined);
+    assert.equal(env.raw.includes(VALID_TOKEN), false);
+
+    const expected = await call(client, "get_issue_details", { issueId: "NOPE-1" });
+    assert.equal(expected.isError, true);
+    assert.doesNotMatch(expected.text, /reported to the server's operators/);
+  } finally {
+    await fault.close();
+  }
+  assert.ok((await envelopes()).length > before);
+});
+
+test("sampled transactions carry a span per tool call and per upstream call", async () => {
+  const sampled = await connect({ path: "/mcp", headers: {} });
+  await sampled.close();
+  const res = await fetch(`${LIMITED}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json", authorization: `Sentry-Bearer ${VALID_TOKEN}`, "mcp-protocol-version": "2025-11-25" },
+    body: JSON.stringify(rpc("tools/call", { name: "whoami", arguments: {} })),
+  });
+  assert.equal(res.status, 200);
+  const tx = await waitForEnvelope((e) => e.itemHeader?.type === "transaction" && e.payload.spans?.some((s) => s.description === "tools/call whoami"));
+  assert.ok(tx, "a transaction arrived");
+  assert.equal(tx.payload.transaction, "POST /mcp");
+  assert.ok(tx.payload.spans.some((s) => s.op === "http.client" && s.description.includes("/api/0/")));
+  assert.equal(tx.raw.includes(VALID_TOKEN), false);
+});
+
+test("per-caller rate limit: 429 with Retry-After and a JSON-RPC error; other callers unaffected", async () => {
+  const token = `sntryu_ratelimit_${Date.now()}`;
+  const statuses = [];
+  let refused;
+  for (let i = 0; i < 12; i++) {
+    const r = await fetch(`${LIMITED}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Sentry-Bearer ${token}`, "mcp-protocol-version": "2025-11-25" },
+      body: JSON.stringify(rpc("tools/list")),
+    });
+    statuses.push(r.status);
+    if (r.status === 429) {
+      refused = { retryAfter: r.headers.get("retry-after"), body: await r.json() };
+      break;
+    }
+    await r.arrayBuffer();
+  }
+  assert.ok(refused, `a request was refused (${statuses.join(",")})`);
+  assert.equal(refused.retryAfter, "60");
+  assert.equal(refused.body.error.code, -32000);
+  assert.match(refused.body.error.message, /Rate limit exceeded.*Wait 60 seconds/);
+  const other = await fetch(`${LIMITED}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Sentry-Bearer ${token}-other`, "mcp-protocol-version": "2025-11-25" },
+    body: JSON.stringify(rpc("tools/list")),
+  });
+  assert.equal(other.status, 200);
+});
+
+test("/health: version and configured features, no secrets, no auth", async () => {
+  const r = await fetch(`${ORIGIN}/health`);
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  assert.equal(body.status, "ok");
+  assert.ok(body.version);
+  assert.deepEqual(Object.keys(body.features).sort(), ["errorReporting", "metrics", "rateLimits", "sentryBearer"]);
+  assert.equal(body.features.errorReporting, true);
+  assert.equal(body.features.rateLimits, true);
+  assert.equal(JSON.stringify(body).includes("e2epublickey"), false);
+});
