@@ -362,9 +362,9 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
         Err(Unavailable::NeedsSkill(skills)) => {
             let names: Vec<&str> = skills.iter().map(|s| s.id()).collect();
             return Err(RpcError::invalid_params(format!(
-                "Tool '{name}' needs the '{}' skill, which this connection does not grant. Reconnect with that skill enabled (for example ?skills={}).",
+                "Tool '{name}' needs the '{}' skill, which this connection does not grant. To use it, {}.",
                 names.join("' or '"),
-                names[0]
+                ctx.session.access.skill_hint(skills[0])
             )));
         }
     };
