@@ -141,7 +141,8 @@ impl Config {
     }
 }
 
-fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+/// A boolean variable: `true`/`1`/`yes` or `false`/`0`/`no` (any case); absent means `default`.
+pub(crate) fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
     match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => Ok(default),
         Some("true" | "1" | "yes") => Ok(true),
