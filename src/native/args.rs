@@ -38,7 +38,9 @@ Options (each may also be set by the environment variable in brackets; flags win
 Environment only:
   SENTRY_ALLOWED_REGION_DOMAINS  Extra hosts an organization's region URL may name (comma-separated)
   SENTRY_API_TIMEOUT_MS          Deadline of each call to Sentry (default 15000)
-  HTTPS_PROXY, NO_PROXY          Proxy for calls to Sentry";
+  HTTPS_PROXY, NO_PROXY          Proxy for calls to Sentry
+
+Prefer SENTRY_ACCESS_TOKEN to --access-token: other local users can read command lines.";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
