@@ -1,5 +1,6 @@
 // Shared helpers for the end-to-end tests. The runner (run.mjs) sets MCP_ORIGIN, EMULATOR_URL,
-// WORKER_LOG, PROXY_URL, SENTRY_MCP_BIN and STDIO_LOG before starting the test files.
+// WORKER_LOG, PROXY_URL, SENTRY_MCP_BIN and STDIO_LOG before starting the test files, and
+// MCP_TRANSPORT=stdio when the SDK-client suites run a second time against the native binary.
 import fs from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -11,12 +12,12 @@ export const READONLY_TOKEN = "sntryu_e2e_readonly_token_fedcba9876543210";
 
 export const ORIGIN = process.env.MCP_ORIGIN;
 export const EMULATOR_URL = process.env.EMULATOR_URL;
-/** The native stdio binary and the file its stderr is appended to (audited at the end). */
+
+/** The native stdio binary, and the file its stderr is appended to (audited at the end). */
 export const STDIO_BIN = process.env.SENTRY_MCP_BIN;
 export const STDIO_LOG = process.env.STDIO_LOG;
-
-/** The transports the shared suites run over: the worker (Streamable HTTP) and the binary (stdio). */
-export const TRANSPORTS = ["http", "stdio"];
+/** What `connect` talks to: the worker over Streamable HTTP, or the binary over stdio. */
+export const TRANSPORT = process.env.MCP_TRANSPORT ?? "http";
 
 /** How to start the stdio binary against the emulator, with the settings the runner gives the
  *  worker (region host 127.0.0.2 allowed, 2 s upstream deadline). `args` and `env` add to them. */
@@ -40,20 +41,20 @@ export function flagsFor(path) {
   return flags;
 }
 
-/** Connect the official TypeScript SDK client: over HTTP to `path` (default /mcp) with
- *  Sentry-Bearer, or over stdio to the binary started with the equivalent flags. */
-export async function connect({ path = "/mcp", token = VALID_TOKEN, headers = {}, transport = "http" } = {}) {
+/** Connect the official TypeScript SDK client to `path` (default /mcp) with Sentry-Bearer, or,
+ *  when TRANSPORT is stdio, start the binary with the flags equivalent to `path`. */
+export async function connect({ path = "/mcp", token = VALID_TOKEN, headers = {} } = {}) {
   const client = new Client({ name: "e2e-ts-sdk", version: "1.0.0" });
-  if (transport === "stdio") {
+  if (TRANSPORT === "stdio") {
     const stdio = new StdioClientTransport({ ...stdioServer({ token, args: flagsFor(path) }), stderr: "pipe" });
     stdio.stderr.on("data", (chunk) => fs.appendFileSync(STDIO_LOG, chunk));
     await client.connect(stdio);
     return client;
   }
-  const http = new StreamableHTTPClientTransport(new URL(path, ORIGIN), {
+  const transport = new StreamableHTTPClientTransport(new URL(path, ORIGIN), {
     requestInit: { headers: { Authorization: `Sentry-Bearer ${token}`, ...headers } },
   });
-  await client.connect(http);
+  await client.connect(transport);
   return client;
 }
 

@@ -1,9 +1,12 @@
 // Prompt-injection fixtures (WEB-FRONTEND-INJ, trace `injection`): every attacker-writable value
-// stays inside the response's nonce boundary, and no content can close it early, over both
-// transports.
-import { describe, test, before, after } from "node:test";
+// stays inside the response's nonce boundary, and no content can close it early.
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { call, connect, nonceOf, TRANSPORTS } from "./helpers.mjs";
+import { call, connect, nonceOf } from "./helpers.mjs";
+
+let client;
+before(async () => { client = await connect(); });
+after(async () => client?.close());
 
 const HOSTILE = [/ignore all previous instructions/i, /New instructions/, /<script>/i, /curl http:\/\/127\.0\.0\.1:9/];
 
@@ -40,41 +43,33 @@ function assertContained(text) {
   return { outside, inside };
 }
 
-for (const transport of TRANSPORTS) {
-  describe(transport, () => {
-    let client;
-    before(async () => { client = await connect({ transport }); });
-    after(async () => client?.close());
+test("get_issue_details with breadcrumbs keeps every hostile field inside the boundary", async () => {
+  const r = await call(client, "get_issue_details", { organizationSlug: "acme", issueId: "WEB-FRONTEND-INJ", includeBreadcrumbs: true });
+  assert.equal(r.isError, false, r.text);
+  const { inside } = assertContained(r.text);
+  assert.match(inside, /ignore all previous instructions/i, "the payload is shown, as data");
+  assert.doesNotMatch(r.text, /\u200b/, "zero-width characters are removed");
+  assert.ok(r.text.length < 80_000, `the 20,000-character values are cut (${r.text.length})`);
+});
 
-    test("get_issue_details with breadcrumbs keeps every hostile field inside the boundary", async () => {
-      const r = await call(client, "get_issue_details", { organizationSlug: "acme", issueId: "WEB-FRONTEND-INJ", includeBreadcrumbs: true });
-      assert.equal(r.isError, false, r.text);
-      const { inside } = assertContained(r.text);
-      assert.match(inside, /ignore all previous instructions/i, "the payload is shown, as data");
-      assert.doesNotMatch(r.text, /\u200b/, "zero-width characters are removed");
-      assert.ok(r.text.length < 80_000, `the 20,000-character values are cut (${r.text.length})`);
-    });
+test("each response gets its own nonce", async () => {
+  const a = await call(client, "get_issue_details", { organizationSlug: "acme", issueId: "WEB-FRONTEND-INJ" });
+  const b = await call(client, "get_issue_details", { organizationSlug: "acme", issueId: "WEB-FRONTEND-INJ" });
+  assert.notEqual(nonceOf(a.text), nonceOf(b.text));
+});
 
-    test("each response gets its own nonce", async () => {
-      const a = await call(client, "get_issue_details", { organizationSlug: "acme", issueId: "WEB-FRONTEND-INJ" });
-      const b = await call(client, "get_issue_details", { organizationSlug: "acme", issueId: "WEB-FRONTEND-INJ" });
-      assert.notEqual(nonceOf(a.text), nonceOf(b.text));
-    });
+test("issue lists, traces and event rows are contained too", async () => {
+  const list = await call(client, "search_issues", { organizationSlug: "acme", query: "is:unresolved", limit: 100 });
+  assert.match(list.text, /WEB-FRONTEND-INJ/);
+  assertContained(list.text);
 
-    test("issue lists, traces and event rows are contained too", async () => {
-      const list = await call(client, "search_issues", { organizationSlug: "acme", query: "is:unresolved", limit: 100 });
-      assert.match(list.text, /WEB-FRONTEND-INJ/);
-      assertContained(list.text);
+  const trace = await call(client, "get_sentry_resource", { resourceType: "trace", resourceId: "0badc0de0badc0de0badc0de0badc0de", organizationSlug: "acme" });
+  assert.equal(trace.isError, false, trace.text);
+  assertContained(trace.text);
 
-      const trace = await call(client, "get_sentry_resource", { resourceType: "trace", resourceId: "0badc0de0badc0de0badc0de0badc0de", organizationSlug: "acme" });
-      assert.equal(trace.isError, false, trace.text);
-      assertContained(trace.text);
-
-      for (const dataset of ["spans", "logs"]) {
-        const rows = await call(client, "search_events", { organizationSlug: "acme", dataset, query: "trace:0badc0de0badc0de0badc0de0badc0de" });
-        assert.equal(rows.isError, false, rows.text);
-        assertContained(rows.text);
-      }
-    });
-  });
-}
+  for (const dataset of ["spans", "logs"]) {
+    const rows = await call(client, "search_events", { organizationSlug: "acme", dataset, query: "trace:0badc0de0badc0de0badc0de0badc0de" });
+    assert.equal(rows.isError, false, rows.text);
+    assertContained(rows.text);
+  }
+});
