@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde_json::json;
 
-use crate::http::{Headers, HttpRequest, HttpResponse};
+use crate::http::{HttpRequest, HttpResponse};
 use crate::platform::{FetchError, LogLevel, Platform};
 
 /// The native runtime. Its futures run on a single-threaded tokio runtime.
@@ -43,13 +43,12 @@ impl NativePlatform {
             builder = builder.body(request.body);
         }
         let response = builder.send().await?;
-        let mut headers = Headers::new();
+        let mut out = HttpResponse::new(response.status().as_u16());
         for (name, value) in response.headers() {
-            headers.add(name.as_str(), String::from_utf8_lossy(value.as_bytes()));
+            out.headers.add(name.as_str(), String::from_utf8_lossy(value.as_bytes()));
         }
-        let status = response.status().as_u16();
-        let body = response.bytes().await?.to_vec();
-        Ok(HttpResponse { status, headers, body })
+        out.body = response.bytes().await?.to_vec();
+        Ok(out)
     }
 }
 
@@ -106,4 +105,76 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A one-shot HTTP server on 127.0.0.1 that answers the first connection with `reply` (or
+    /// holds it open without answering when `reply` is empty). Returns its base URL.
+    fn serve_once(reply: &'static str) -> url::Url {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                if reply.is_empty() {
+                    std::thread::sleep(Duration::from_secs(2));
+                } else {
+                    let _ = stream.write_all(reply.as_bytes());
+                }
+            }
+        });
+        url::Url::parse(&format!("http://127.0.0.1:{port}/api/0/")).unwrap()
+    }
+
+    fn fetch(url: url::Url, timeout: Duration) -> Result<HttpResponse, FetchError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(NativePlatform::default().fetch(HttpRequest::get(url), timeout))
+    }
+
+    #[test]
+    fn redirects_are_returned_not_followed() {
+        let url = serve_once("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let response = fetch(url, Duration::from_secs(5)).unwrap();
+        assert_eq!(response.status, 302);
+        assert_eq!(response.headers.get("location"), Some("http://127.0.0.1:9/steal"));
+    }
+
+    #[test]
+    fn answers_keep_status_headers_and_body() {
+        let url = serve_once("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLink: <x>; rel=\"next\"\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+        let response = fetch(url, Duration::from_secs(5)).unwrap();
+        assert_eq!((response.status, response.body.as_slice()), (200, b"{}".as_slice()));
+        assert_eq!(response.headers.get("content-type"), Some("application/json"));
+        assert!(response.headers.get("link").is_some());
+    }
+
+    #[test]
+    fn silence_is_a_timeout_and_a_closed_port_a_network_error() {
+        let silent = serve_once("");
+        assert_eq!(fetch(silent, Duration::from_millis(200)).unwrap_err(), FetchError::Timeout(Duration::from_millis(200)));
+        let closed = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            drop(listener);
+            url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap()
+        };
+        assert!(matches!(fetch(closed, Duration::from_secs(5)), Err(FetchError::Network(_))));
+    }
+
+    #[test]
+    fn randomness_and_clock_work() {
+        let platform = NativePlatform::default();
+        let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+        platform.fill_random(&mut a);
+        platform.fill_random(&mut b);
+        assert_ne!(a, b);
+        assert!(platform.now_ms() > 1_700_000_000_000);
+    }
 }
