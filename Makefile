@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Both install what they need first and are no-ops when done.
-.PHONY: dev test build bench
+.PHONY: dev test build bench bench-stdio
 
 dev:   ## run the worker locally on http://127.0.0.1:8787/mcp
 	@scripts/dev.sh
@@ -12,3 +12,7 @@ build: ## build the worker into build/
 
 bench: ## measure wasm size and tools/list tokens
 	@scripts/setup.sh && PATH="$$PWD/node_modules/.bin:$$PATH" node bench/measure.mjs
+
+bench-stdio: ## compare the stdio binary with the official npm package: start-up, memory, latency
+	@scripts/setup.sh && PATH="$$HOME/.cargo/bin:$$PWD/node_modules/.bin:$$PATH" cargo build --release --quiet --bin sentry-mcp \
+		&& PATH="$$PWD/node_modules/.bin:$$PATH" node bench/stdio.mjs

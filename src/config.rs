@@ -91,6 +91,12 @@ impl Config {
         let raw_url = nonempty("SENTRY_URL").unwrap_or_else(|| DEFAULT_SENTRY_URL.to_string());
         let base = parse_sentry_url(&raw_url, allow_insecure_http)?;
         let is_saas = base.host_str() == Some("sentry.io");
+        let host = base.host_str().unwrap_or_default();
+        if allow_insecure_http && (host == "sentry.io" || host.ends_with(".sentry.io")) {
+            return Err(ConfigError(format!(
+                "SENTRY_ALLOW_INSECURE_HTTP is only for a self-hosted Sentry on a trusted network; {host} is always reached over https. Remove it, or point SENTRY_URL at your own Sentry"
+            )));
+        }
 
         let mut region_hosts: Vec<HostRule> = if is_saas {
             SAAS_REGION_HOSTS.iter().map(|h| HostRule { host: h.to_string(), port: None }).collect()
@@ -159,7 +165,8 @@ impl Config {
     }
 }
 
-fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+/// A boolean variable: `true`/`1`/`yes` or `false`/`0`/`no` (any case); absent means `default`.
+pub(crate) fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
     match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => Ok(default),
         Some("true" | "1" | "yes") => Ok(true),
@@ -231,6 +238,8 @@ mod tests {
         assert!(config(&[("SENTRY_URL", "not a url")]).unwrap_err().0.contains("SENTRY_URL"));
         assert!(config(&[("SENTRY_URL", "https://user:pw@sentry.io")]).is_err());
         assert!(config(&[("SENTRY_ALLOW_INSECURE_HTTP", "maybe")]).unwrap_err().0.contains("'true' or 'false'"));
+        assert!(config(&[("SENTRY_ALLOW_INSECURE_HTTP", "true")]).unwrap_err().0.contains("always reached over https"));
+        assert!(config(&[("SENTRY_URL", "http://de.sentry.io"), ("SENTRY_ALLOW_INSECURE_HTTP", "true")]).is_err());
         assert!(config(&[("SENTRY_ALLOWED_REGION_DOMAINS", "https://x.example.com/")]).is_err());
         assert!(config(&[("SENTRY_API_TIMEOUT_MS", "0")]).is_err());
         assert!(config(&[("MCP_ALLOWED_ORIGINS", "nope")]).is_err());

@@ -1,8 +1,8 @@
 //! An MCP server for Sentry, written once and run in two places.
 //!
-//! The same core serves the Cloudflare Worker (compiled to wasm32, see [`edge`]) and, later, a
-//! native stdio binary. Everything here except `edge` is plain Rust: it never touches `worker::`
-//! types, so `cargo test` exercises it natively and fast.
+//! The same core serves the Cloudflare Worker (compiled to wasm32, see `edge`) and the native
+//! stdio binary (see `native`). Everything else is plain Rust: it never touches `worker::`
+//! types or a particular runtime, so `cargo test` exercises it natively and fast.
 //!
 //! A request flows top to bottom through these layers (see ARCHITECTURE.md for the map):
 //!
@@ -14,7 +14,7 @@
 //! - [`render`]: Markdown output and the untrusted-data boundary around attacker-writable text.
 //! - [`sentry`]: the Sentry REST API client: paths, regions, pagination and error mapping.
 //! - [`platform`]: the small trait through which the core reaches the outside world (fetch, clock,
-//!   randomness, logs); the edge and the tests implement it.
+//!   randomness, logs); the edge, the native binary and the tests implement it.
 
 pub mod config;
 pub mod http;
@@ -28,6 +28,9 @@ pub mod tools;
 
 #[cfg(target_arch = "wasm32")]
 pub mod edge;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 
 /// The product name, as it appears in `serverInfo` and the upstream `User-Agent`.
 pub const SERVER_NAME: &str = "sentry-mcp-rs";

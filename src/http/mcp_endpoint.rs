@@ -17,7 +17,6 @@ use crate::config::Config;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
 use crate::platform::Platform;
-use crate::sentry::ids;
 use crate::telemetry::Telemetry;
 use crate::tools::{AccessMethod, Constraints, NotificationSink, Session, SkillSet};
 
@@ -157,30 +156,15 @@ pub fn constraints_from_path(rest: &str) -> Result<Constraints, HttpResponse> {
     if parts.len() > 2 {
         return Err(HttpResponse::json(404, &json!({"error": "not_found", "error_description": "MCP endpoints are /mcp, /mcp/{organizationSlug} and /mcp/{organizationSlug}/{projectSlug}"})));
     }
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-    let bad = |e: ids::InvalidId| HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": e.0}));
-    let organization = parts.first().map(|o| ids::slug("organization", &decode(o))).transpose().map_err(bad)?;
-    let project = parts.get(1).map(|p| ids::slug("project", &decode(p))).transpose().map_err(bad)?;
-    Ok(Constraints { organization, project })
+    let decoded: Vec<String> = parts.iter().map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
+    Constraints::new(decoded.first().map(String::as_str), decoded.get(1).map(String::as_str))
+        .map_err(|e| HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": e.0})))
 }
 
 /// `?skills=a,b` replaces the default set (all skills); `?disable-skills=x` removes from it.
 fn skills_from_query(req: &HttpRequest) -> Result<SkillSet, String> {
-    let mut skills = SkillSet::all();
-    for (key, value) in req.url.query_pairs() {
-        match key.as_ref() {
-            "skills" => skills = SkillSet::parse_list(&value).map_err(|e| e.to_string())?,
-            "disable-skills" => {
-                let off = SkillSet::parse_list(&value).map_err(|e| e.to_string())?;
-                skills = off.iter().fold(skills, |s, k| s.without(k));
-            }
-            _ => {}
-        }
-    }
-    if skills.is_empty() {
-        return Err("no skills left enabled: keep at least one of inspect, triage, seer, project-management".into());
-    }
-    Ok(skills)
+    let pairs: Vec<(String, String)> = req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    SkillSet::choose(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| e.to_string())
 }
 
 /// 415 for a non-JSON body, 406 when the client cannot accept JSON.

@@ -1,12 +1,13 @@
-//! The Model Context Protocol over one HTTP POST: both protocol eras, statelessly.
+//! The Model Context Protocol: both protocol eras, statelessly, over any transport.
 //!
-//! Every POST stands alone (no session ids, no earlier `initialize` needed). [`server::handle`]
-//! parses the body, decides the era (`initialize` → legacy; `_meta` protocol version → modern;
-//! otherwise legacy with the `MCP-Protocol-Version` header), validates what that era requires and
-//! dispatches to `initialize`, `ping`, `server/discover`, `tools/list` or `tools/call`.
+//! Every payload stands alone (no session ids, no earlier `initialize` needed). [`server::dispatch`]
+//! decides the era (`initialize` → legacy; `_meta` protocol version → modern; otherwise legacy
+//! with the transport's version), validates what that era requires and dispatches to
+//! `initialize`, `ping`, `server/discover`, `tools/list` or `tools/call`. [`server::handle`] frames
+//! it for one HTTP POST; the stdio binary frames it as one line.
 
 pub mod jsonrpc;
 pub mod server;
 pub mod version;
 
-pub use server::{handle, McpContext};
+pub use server::{dispatch, handle, parse_error, Answer, McpContext, StdioConnection, Transport};

@@ -1,4 +1,12 @@
-//! Dispatch of MCP requests, per era.
+//! Dispatch of MCP requests, per era, for every transport.
+//!
+//! [`dispatch`] answers one parsed payload; the transport only frames it: [`handle`] maps the
+//! answer onto an HTTP response, the stdio binary writes it as one line. What differs between
+//! transports is captured by [`Transport`]: HTTP has headers that the modern era must repeat and
+//! that name the legacy version; stdio has no header layer, so a legacy request there speaks the
+//! version `initialize` negotiated on the connection.
+
+use std::cell::Cell;
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -38,6 +46,63 @@ pub struct McpContext<'a> {
     pub telemetry: &'a Telemetry,
 }
 
+/// The transport a payload arrived on.
+#[derive(Debug, Clone, Copy)]
+pub enum Transport<'a> {
+    /// Streamable HTTP: the POST's headers (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`).
+    Http(&'a Headers),
+    /// stdio: no headers; the connection remembers what `initialize` negotiated.
+    Stdio(&'a StdioConnection),
+}
+
+/// What a stdio connection keeps between messages: the version `initialize` negotiated (until
+/// then a legacy request speaks 2025-03-26, as an HTTP request without the version header does).
+#[derive(Debug, Default)]
+pub struct StdioConnection {
+    negotiated: Cell<Option<ProtocolVersion>>,
+}
+
+impl StdioConnection {
+    pub fn negotiated(&self) -> Option<ProtocolVersion> {
+        self.negotiated.get()
+    }
+}
+
+impl Transport<'_> {
+    /// The version of a legacy request that is not `initialize`.
+    fn legacy_version(&self) -> Result<ProtocolVersion, RpcError> {
+        match self {
+            Transport::Http(headers) => header_version(headers),
+            Transport::Stdio(conn) => Ok(conn.negotiated().unwrap_or(ProtocolVersion::DEFAULT_LEGACY)),
+        }
+    }
+
+    /// The `MCP-Protocol-Version` header, when there is one.
+    fn version_header(&self) -> Option<&str> {
+        match self {
+            Transport::Http(headers) => headers.get("mcp-protocol-version").map(str::trim).filter(|h| !h.is_empty()),
+            Transport::Stdio(_) => None,
+        }
+    }
+
+    /// What carries one payload, for error messages.
+    fn unit(&self) -> &'static str {
+        match self {
+            Transport::Http(_) => "POST",
+            Transport::Stdio(_) => "line",
+        }
+    }
+}
+
+/// What to send back for one payload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Nothing: the payload held only notifications or responses (HTTP answers 202).
+    Nothing,
+    /// A JSON-RPC response (or a batch of them) and the HTTP status it travels with.
+    Message { status: u16, body: Value },
+}
+
 /// The era a request speaks, decided per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Era {
@@ -47,19 +112,35 @@ enum Era {
 
 /// Handle one POST body.
 pub async fn handle(ctx: &McpContext<'_>, headers: &Headers, body: &[u8]) -> HttpResponse {
-    let message: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => {
-            let err = RpcError::new(code::PARSE_ERROR, format!("Parse error: the body is not valid JSON ({e})")).status(400);
-            return rpc_error(&Value::Null, &err);
-        }
+    let transport = Transport::Http(headers);
+    let answer = match serde_json::from_slice(body) {
+        Ok(message) => dispatch(ctx, &transport, message).await,
+        Err(e) => parse_error(&transport, &e),
     };
-    if let Value::Array(items) = message {
-        return handle_batch(ctx, headers, items).await;
+    match answer {
+        Answer::Nothing => HttpResponse::new(202),
+        Answer::Message { status, body } => HttpResponse::json(status, &body),
     }
-    match handle_one(ctx, headers, &message, false).await {
-        Reply::Accepted => HttpResponse::new(202),
-        Reply::Result { id, result } => HttpResponse::json(200, &success(&id, result)),
+}
+
+/// The answer to a payload that is not JSON.
+pub fn parse_error(transport: &Transport<'_>, error: &serde_json::Error) -> Answer {
+    let what = match transport {
+        Transport::Http(_) => "body",
+        Transport::Stdio(_) => "line",
+    };
+    let err = RpcError::new(code::PARSE_ERROR, format!("Parse error: the {what} is not valid JSON ({error})")).status(400);
+    rpc_error(&Value::Null, &err)
+}
+
+/// Answer one parsed payload: a JSON-RPC message or (2025-03-26 only) a batch.
+pub async fn dispatch(ctx: &McpContext<'_>, transport: &Transport<'_>, message: Value) -> Answer {
+    if let Value::Array(items) = message {
+        return handle_batch(ctx, transport, items).await;
+    }
+    match handle_one(ctx, transport, &message, false).await {
+        Reply::Accepted => Answer::Nothing,
+        Reply::Result { id, result } => Answer::Message { status: 200, body: success(&id, result) },
         Reply::Error { id, error } => rpc_error(&id, &error),
     }
 }
@@ -70,32 +151,36 @@ enum Reply {
     Error { id: Value, error: RpcError },
 }
 
-fn rpc_error(id: &Value, error: &RpcError) -> HttpResponse {
-    HttpResponse::json(error.http_status, &failure(id, error))
+fn rpc_error(id: &Value, error: &RpcError) -> Answer {
+    Answer::Message { status: error.http_status, body: failure(id, error) }
 }
 
 /// JSON-RPC batches: only for 2025-03-26, the one revision that had them.
-async fn handle_batch(ctx: &McpContext<'_>, headers: &Headers, items: Vec<Value>) -> HttpResponse {
-    let version = match header_version(headers) {
+async fn handle_batch(ctx: &McpContext<'_>, transport: &Transport<'_>, items: Vec<Value>) -> Answer {
+    let version = match transport.legacy_version() {
         Ok(v) => v,
         Err(e) => return rpc_error(&Value::Null, &e),
     };
     if !version.allows_batch() || items.is_empty() {
-        let err = RpcError::new(code::INVALID_REQUEST, format!("Invalid Request: JSON-RPC batches are not supported in protocol version {version}; send one message per POST")).status(400);
+        let err = RpcError::new(
+            code::INVALID_REQUEST,
+            format!("Invalid Request: JSON-RPC batches are not supported in protocol version {version}; send one message per {}", transport.unit()),
+        )
+        .status(400);
         return rpc_error(&Value::Null, &err);
     }
     let mut replies = Vec::new();
     for item in &items {
-        match handle_one(ctx, headers, item, true).await {
+        match handle_one(ctx, transport, item, true).await {
             Reply::Accepted => {}
             Reply::Result { id, result } => replies.push(success(&id, result)),
             Reply::Error { id, error } => replies.push(failure(&id, &error)),
         }
     }
     if replies.is_empty() {
-        HttpResponse::new(202)
+        Answer::Nothing
     } else {
-        HttpResponse::json(200, &Value::Array(replies))
+        Answer::Message { status: 200, body: Value::Array(replies) }
     }
 }
 
@@ -117,7 +202,7 @@ fn unsupported_header(v: &str) -> RpcError {
     .status(400)
 }
 
-async fn handle_one(ctx: &McpContext<'_>, headers: &Headers, message: &Value, in_batch: bool) -> Reply {
+async fn handle_one(ctx: &McpContext<'_>, transport: &Transport<'_>, message: &Value, in_batch: bool) -> Reply {
     let incoming = match classify(message) {
         Ok(m) => m,
         Err((id, error)) => return Reply::Error { id, error },
@@ -134,13 +219,13 @@ async fn handle_one(ctx: &McpContext<'_>, headers: &Headers, message: &Value, in
         .and_then(Value::as_str);
     let tool = (method == "tools/call").then(|| params.get("name").and_then(Value::as_str)).flatten();
     ctx.telemetry.set_mcp(&method, tool, client_name);
-    let era = match detect_era(&method, message, headers) {
+    let era = match detect_era(&method, message, transport) {
         Ok(e) => e,
         Err(error) => return Reply::Error { id: id.unwrap_or(Value::Null), error },
     };
     let Some(id) = id else {
-        // Notifications (initialized, cancelled...) need no answer; the request they refer to
-        // ran on its own isolate, so there is nothing to cancel here.
+        // Notifications (initialized, cancelled...) need no answer. Over HTTP the request they
+        // refer to ran on its own isolate; the stdio binary cancels in its transport loop.
         return Reply::Accepted;
     };
     let outcome = match era {
@@ -148,10 +233,14 @@ async fn handle_one(ctx: &McpContext<'_>, headers: &Headers, message: &Value, in
             if in_batch && method == "initialize" {
                 Err(RpcError::new(code::INVALID_REQUEST, "Invalid Request: initialize must not be part of a batch"))
             } else {
-                legacy(ctx, version, &method, &params).await
+                let outcome = legacy(ctx, version, &method, &params).await;
+                if let (Transport::Stdio(conn), "initialize", Ok(_)) = (transport, method.as_str(), &outcome) {
+                    conn.negotiated.set(Some(version));
+                }
+                outcome
             }
         }
-        Era::Modern(version) => match validate_modern(headers, &method, &params) {
+        Era::Modern(version) => match validate_modern(transport, &method, &params) {
             Ok(()) => modern(ctx, version, &method, &params).await,
             Err(e) => Err(e),
         },
@@ -164,25 +253,25 @@ async fn handle_one(ctx: &McpContext<'_>, headers: &Headers, message: &Value, in
 
 /// Modern if `_meta` names a protocol version or the `MCP-Protocol-Version` header is present and
 /// not a legacy version; otherwise legacy (where `initialize` negotiates and other requests use the
-/// header, absent meaning 2025-03-26).
-fn detect_era(method: &str, message: &Value, headers: &Headers) -> Result<Era, RpcError> {
+/// header, absent meaning 2025-03-26, or on stdio the negotiated version).
+fn detect_era(method: &str, message: &Value, transport: &Transport<'_>) -> Result<Era, RpcError> {
     let meta_version = message.pointer("/params/_meta").and_then(|m| m.get(META_VERSION));
-    let header = headers.get("mcp-protocol-version").map(str::trim).filter(|h| !h.is_empty());
+    let header = transport.version_header();
     let header_is_legacy = header.and_then(ProtocolVersion::parse).is_some_and(|v| !v.is_modern());
     if meta_version.is_some() || (header.is_some() && !header_is_legacy) {
-        return modern_version(message, header);
+        return modern_version(message, transport);
     }
     if method == "initialize" {
         let requested = message.pointer("/params/protocolVersion").and_then(Value::as_str).and_then(ProtocolVersion::parse);
         let negotiated = requested.filter(|v| !v.is_modern()).unwrap_or(ProtocolVersion::LATEST_LEGACY);
         return Ok(Era::Legacy(negotiated));
     }
-    header_version(headers).map(Era::Legacy)
+    transport.legacy_version().map(Era::Legacy)
 }
 
 /// The modern era's version, checked in the order clients can act on: the required `_meta`
-/// fields (-32602), agreement with the header (-32020), then support (-32022).
-fn modern_version(message: &Value, header: Option<&str>) -> Result<Era, RpcError> {
+/// fields (-32602), agreement with the header over HTTP (-32020), then support (-32022).
+fn modern_version(message: &Value, transport: &Transport<'_>) -> Result<Era, RpcError> {
     let meta = message.pointer("/params/_meta").and_then(Value::as_object);
     let Some(requested) = meta.and_then(|m| m.get(META_VERSION)).and_then(Value::as_str) else {
         return Err(RpcError::invalid_params(format!("Invalid params: _meta[\"{META_VERSION}\"] (a protocol version string) is required")).status(400));
@@ -190,16 +279,18 @@ fn modern_version(message: &Value, header: Option<&str>) -> Result<Era, RpcError
     if !meta.and_then(|m| m.get(META_CAPABILITIES)).is_some_and(Value::is_object) {
         return Err(RpcError::invalid_params(format!("Invalid params: _meta[\"{META_CAPABILITIES}\"] (an object) is required")).status(400));
     }
-    match header {
-        Some(h) if h == requested => {}
-        Some(h) => {
-            return Err(header_mismatch(format!(
-                "MCP-Protocol-Version '{}' does not match _meta protocol version '{}'",
-                crate::render::truncate(h, 40),
-                crate::render::truncate(requested, 40)
-            )))
+    if let Transport::Http(_) = transport {
+        match transport.version_header() {
+            Some(h) if h == requested => {}
+            Some(h) => {
+                return Err(header_mismatch(format!(
+                    "MCP-Protocol-Version '{}' does not match _meta protocol version '{}'",
+                    crate::render::truncate(h, 40),
+                    crate::render::truncate(requested, 40)
+                )))
+            }
+            None => return Err(header_mismatch("the MCP-Protocol-Version header is required".into())),
         }
-        None => return Err(header_mismatch("the MCP-Protocol-Version header is required".into())),
     }
     match ProtocolVersion::parse(requested).filter(|v| v.is_modern()) {
         Some(v) => Ok(Era::Modern(v)),
@@ -216,8 +307,10 @@ fn header_mismatch(what: String) -> RpcError {
     RpcError::new(code::HEADER_MISMATCH, format!("Header mismatch: {what}")).status(400)
 }
 
-/// Modern-era headers must repeat what the body says (the version was compared already).
-fn validate_modern(headers: &Headers, method: &str, params: &Map<String, Value>) -> Result<(), RpcError> {
+/// Modern-era headers must repeat what the body says (the version was compared already); stdio
+/// has no headers to check.
+fn validate_modern(transport: &Transport<'_>, method: &str, params: &Map<String, Value>) -> Result<(), RpcError> {
+    let Transport::Http(headers) = transport else { return Ok(()) };
     match headers.get("mcp-method").map(decode_header_value) {
         Some(Ok(m)) if m.trim() == method => {}
         Some(Ok(m)) => return Err(header_mismatch(format!("Mcp-Method '{}' does not match the body's method '{method}'", crate::render::truncate(&m, 60)))),
@@ -377,9 +470,9 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
         Err(Unavailable::NeedsSkill(skills)) => {
             let names: Vec<&str> = skills.iter().map(|s| s.id()).collect();
             return Err(RpcError::invalid_params(format!(
-                "Tool '{name}' needs the '{}' skill, which this connection does not grant. Reconnect with that skill enabled (for example ?skills={}).",
+                "Tool '{name}' needs the '{}' skill, which this connection does not grant. To use it, {}.",
                 names.join("' or '"),
-                names[0]
+                ctx.session.access.skill_hint(skills[0])
             )));
         }
     };
@@ -431,6 +524,61 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::testing::{block_on, FakePlatform};
+    use crate::tools::{AccessMethod, Constraints, SkillSet};
+
+    fn run(transport: &Transport<'_>, message: Value) -> Answer {
+        let platform = FakePlatform::default();
+        let config = Config::from_vars(|_| None).unwrap();
+        let session = Session { upstream_token: "t".into(), access: AccessMethod::AccessToken, skills: SkillSet::all(), constraints: Constraints::default() };
+        let telemetry = Telemetry::disabled(&platform);
+        let ctx = McpContext { session: &session, config: &config, platform: &platform, notifications: None, telemetry: &telemetry };
+        block_on(dispatch(&ctx, transport, message))
+    }
+
+    fn body(answer: Answer) -> Value {
+        match answer {
+            Answer::Message { body, .. } => body,
+            Answer::Nothing => Value::Null,
+        }
+    }
+
+    #[test]
+    fn stdio_remembers_the_negotiated_version() {
+        let conn = StdioConnection::default();
+        let stdio = Transport::Stdio(&conn);
+        let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+        assert!(body(run(&stdio, list.clone()))["result"]["tools"][0].get("title").is_none(), "2025-03-26 before initialize");
+        let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+        assert_eq!(body(run(&stdio, init))["result"]["protocolVersion"], "2025-11-25");
+        assert_eq!(conn.negotiated(), Some(ProtocolVersion::V2025_11_25));
+        assert_eq!(body(run(&stdio, list))["result"]["tools"][0]["title"], "Who am I");
+        assert_eq!(run(&stdio, json!({"jsonrpc": "2.0", "method": "notifications/initialized"})), Answer::Nothing);
+    }
+
+    #[test]
+    fn stdio_modern_requests_need_no_headers_but_http_ones_do() {
+        let meta = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        let discover = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}});
+        let conn = StdioConnection::default();
+        let answer = body(run(&Transport::Stdio(&conn), discover.clone()));
+        assert_eq!(answer["result"]["resultType"], "complete", "{answer}");
+        let headers = Headers::new();
+        let answer = run(&Transport::Http(&headers), discover);
+        assert!(matches!(&answer, Answer::Message { status: 400, body } if body["error"]["code"] == code::HEADER_MISMATCH), "{answer:?}");
+    }
+
+    #[test]
+    fn stdio_batches_follow_the_negotiated_version() {
+        let conn = StdioConnection::default();
+        let stdio = Transport::Stdio(&conn);
+        let batch = json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"jsonrpc": "2.0", "method": "notifications/initialized"}]);
+        assert_eq!(body(run(&stdio, batch.clone())).as_array().map(Vec::len), Some(1), "2025-03-26 allows batches");
+        run(&stdio, json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}));
+        let refused = body(run(&stdio, batch));
+        assert_eq!(refused["error"]["code"], code::INVALID_REQUEST);
+        assert!(refused["error"]["message"].as_str().unwrap().ends_with("send one message per line"));
+    }
 
     #[test]
     fn header_values_decode() {

@@ -124,9 +124,7 @@ impl Telemetry {
     /// One call to Sentry's API, for spans and the tool-call line.
     pub fn record_upstream(&self, method: &str, host: &str, path: &str, status: Option<u16>, start_ms: u64, end_ms: u64) {
         let mut s = self.state.borrow_mut();
-        if status.is_some() {
-            s.upstream_status = status;
-        }
+        s.upstream_status = status;
         if s.spans.len() < 100 {
             s.spans.push(Span {
                 op: "http.client",

@@ -40,7 +40,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 pub use args::Args;
-pub use session::{AccessMethod, Constraints, Session, Skill, SkillSet};
+pub use session::{AccessMethod, Constraints, Session, Skill, SkillChoiceError, SkillSet};
 
 use crate::mcp::version::ProtocolVersion;
 use crate::platform::Platform;

@@ -1,7 +1,11 @@
-//! Who is calling and what they may do: the upstream token, the granted skills and the URL
-//! constraints (`/mcp/{org}/{project}`). Built by the HTTP layer for every request.
+//! Who is calling and what they may do: the upstream token, the granted skills and the
+//! org/project constraints. The HTTP layer builds one per request (from the headers, `?skills=`
+//! and `/mcp/{org}/{project}`); the stdio binary builds one at start (from its flags). Both go
+//! through [`SkillSet::choose`] and [`Constraints::new`], so the rules are the same.
 
 use std::fmt;
+
+use crate::sentry::ids::{self, InvalidId};
 
 /// A group of tools a user can grant or withhold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,10 +47,19 @@ impl fmt::Display for Skill {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SkillSet(u8);
 
-/// A `?skills=` / `?disable-skills=` value that names no known skill.
+/// A `skills` / `disable-skills` value that names no known skill.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown skill '{0}'; known skills are inspect, triage, seer, project-management")]
 pub struct UnknownSkill(pub String);
+
+/// Why a skill selection cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkillChoiceError {
+    #[error(transparent)]
+    Unknown(#[from] UnknownSkill),
+    #[error("no skills left enabled: keep at least one of inspect, triage, seer, project-management")]
+    NoneLeft,
+}
 
 impl SkillSet {
     pub fn all() -> Self {
@@ -84,26 +97,76 @@ impl SkillSet {
     pub fn iter(self) -> impl Iterator<Item = Skill> {
         Skill::ALL.into_iter().filter(move |k| self.contains(*k))
     }
+
+    /// The skills a connection gets from its options, applied in order to the full set:
+    /// `skills` replaces the set, `disable-skills` removes from it, other keys are ignored (they
+    /// are the `?skills=`/`?disable-skills=` query of HTTP and the flags of the stdio binary).
+    pub fn choose<'a>(options: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, SkillChoiceError> {
+        let mut skills = SkillSet::all();
+        for (key, value) in options {
+            match key {
+                "skills" => skills = SkillSet::parse_list(value)?,
+                "disable-skills" => skills = SkillSet::parse_list(value)?.iter().fold(skills, SkillSet::without),
+                _ => {}
+            }
+        }
+        if skills.is_empty() {
+            return Err(SkillChoiceError::NoneLeft);
+        }
+        Ok(skills)
+    }
 }
 
-/// The org and project fixed by the URL the client connected to.
+/// The org and project a connection is limited to (`/mcp/{org}/{project}`, or the stdio flags).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Constraints {
     pub organization: Option<String>,
     pub project: Option<String>,
 }
 
-/// How the caller authenticated.
+impl Constraints {
+    /// Validated constraints; a project needs its organization.
+    pub fn new(organization: Option<&str>, project: Option<&str>) -> Result<Self, InvalidId> {
+        if project.is_some() && organization.is_none() {
+            return Err(InvalidId("a project constraint needs an organization constraint too".into()));
+        }
+        Ok(Self {
+            organization: organization.map(|o| ids::slug("organization", o)).transpose()?,
+            project: project.map(|p| ids::slug("project", p)).transpose()?,
+        })
+    }
+}
+
+/// How the caller authenticated, which also says how they would change their connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessMethod {
-    /// A Sentry token passed through (`Sentry-Bearer`).
+    /// A Sentry token passed through over HTTP (`Sentry-Bearer`).
     SentryBearer,
+    /// The stdio binary's own token (`--access-token` / `SENTRY_ACCESS_TOKEN`).
+    AccessToken,
 }
 
 impl AccessMethod {
     pub fn id(self) -> &'static str {
         match self {
             AccessMethod::SentryBearer => "sentry-bearer",
+            AccessMethod::AccessToken => "access-token",
+        }
+    }
+
+    /// How to ask for a connection with `skill` enabled.
+    pub fn skill_hint(self, skill: Skill) -> String {
+        match self {
+            AccessMethod::SentryBearer => format!("reconnect with ?skills={skill}"),
+            AccessMethod::AccessToken => format!("restart the server with --skills={skill}"),
+        }
+    }
+
+    /// How to reach an organization outside this connection's constraint.
+    pub fn org_hint(self, org: &str) -> String {
+        match self {
+            AccessMethod::SentryBearer => format!("Connect to /mcp/{org} (or /mcp)"),
+            AccessMethod::AccessToken => format!("Start the server with --organization-slug={org} (or without it)"),
         }
     }
 }
@@ -138,6 +201,26 @@ mod tests {
         assert!(s.contains(Skill::Inspect) && s.contains(Skill::Triage) && !s.contains(Skill::Seer));
         assert_eq!(SkillSet::parse_list("inspect,docs").unwrap_err().0, "docs");
         assert_eq!(SkillSet::all().iter().count(), 4);
+    }
+
+    #[test]
+    fn skill_choice_applies_options_in_order() {
+        let all = SkillSet::all();
+        assert_eq!(SkillSet::choose([]).unwrap(), all);
+        assert_eq!(SkillSet::choose([("skills", "inspect")]).unwrap(), SkillSet::none().with(Skill::Inspect));
+        assert_eq!(SkillSet::choose([("disable-skills", "seer"), ("other", "x")]).unwrap(), all.without(Skill::Seer));
+        assert_eq!(SkillSet::choose([("disable-skills", "seer"), ("skills", "seer")]).unwrap(), SkillSet::none().with(Skill::Seer));
+        assert_eq!(SkillSet::choose([("skills", "seer"), ("disable-skills", "seer")]), Err(SkillChoiceError::NoneLeft));
+        assert!(matches!(SkillSet::choose([("skills", "docs")]), Err(SkillChoiceError::Unknown(_))));
+    }
+
+    #[test]
+    fn constraints_are_validated_slugs() {
+        let c = Constraints::new(Some("acme"), Some("web")).unwrap();
+        assert_eq!((c.organization.as_deref(), c.project.as_deref()), (Some("acme"), Some("web")));
+        assert!(Constraints::new(None, Some("web")).is_err());
+        assert!(Constraints::new(Some("../etc"), None).is_err());
+        assert_eq!(Constraints::new(None, None).unwrap(), Constraints::default());
     }
 
     #[test]

@@ -91,7 +91,8 @@ impl ToolContext<'_> {
     pub fn ensure_org_in_scope(&self, org: &str) -> Result<(), ToolError> {
         match &self.session.constraints.organization {
             Some(fixed) if !fixed.eq_ignore_ascii_case(org) => Err(ToolError::OutOfScope(format!(
-                "this connection is limited to organization '{fixed}', but the request names '{org}'. Connect to /mcp/{org} (or /mcp) to work with it."
+                "this connection is limited to organization '{fixed}', but the request names '{org}'. {} to work with it.",
+                self.session.access.org_hint(org)
             ))),
             _ => Ok(()),
         }

@@ -1,6 +1,9 @@
 // Shared helpers for the end-to-end tests. The runner (run.mjs) sets MCP_ORIGIN, EMULATOR_URL,
-// WORKER_LOG and PROXY_URL before starting the test files.
+// WORKER_LOG, PROXY_URL, SENTRY_MCP_BIN and STDIO_LOG before starting the test files, and
+// MCP_TRANSPORT=stdio when the SDK-client suites run a second time against the native binary.
+import fs from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 /** Tokens the emulator accepts (see tests/emulator/README.md). */
@@ -15,9 +18,44 @@ export const ALL_TOOLS = ["whoami", "find_organizations", "find_projects", "sear
 export const READ_TOOLS = ALL_TOOLS.filter((t) => !["update_issue", "add_issue_note", "analyze_issue_with_seer", "create_dsn", "create_team", "create_project", "update_project"].includes(t));
 export const EMULATOR_URL = process.env.EMULATOR_URL;
 
-/** Connect the official TypeScript SDK client to `path` (default /mcp) with Sentry-Bearer. */
+/** The native stdio binary, and the file its stderr is appended to (audited at the end). */
+export const STDIO_BIN = process.env.SENTRY_MCP_BIN;
+export const STDIO_LOG = process.env.STDIO_LOG;
+/** What `connect` talks to: the worker over Streamable HTTP, or the binary over stdio. */
+export const TRANSPORT = process.env.MCP_TRANSPORT ?? "http";
+
+/** How to start the stdio binary against the emulator, with the settings the runner gives the
+ *  worker (region host 127.0.0.2 allowed, 2 s upstream deadline). `args` and `env` add to them. */
+export function stdioServer({ token = VALID_TOKEN, args = [], env = {} } = {}) {
+  return {
+    command: STDIO_BIN,
+    args: [`--access-token=${token}`, `--url=${EMULATOR_URL}`, "--insecure-http", ...args],
+    env: { SENTRY_ALLOWED_REGION_DOMAINS: "127.0.0.2", SENTRY_API_TIMEOUT_MS: "2000", ...env },
+  };
+}
+
+/** The stdio flags that mean what an HTTP path means: `/mcp/acme/web?skills=inspect` →
+ *  `--organization-slug=acme --project-slug=web --skills=inspect`. */
+export function flagsFor(path) {
+  const url = new URL(path, "http://path.invalid");
+  const [organization, project] = url.pathname.split("/").filter(Boolean).slice(1);
+  const flags = [];
+  if (organization) flags.push(`--organization-slug=${organization}`);
+  if (project) flags.push(`--project-slug=${project}`);
+  for (const [key, value] of url.searchParams) flags.push(`--${key}=${value}`);
+  return flags;
+}
+
+/** Connect the official TypeScript SDK client to `path` (default /mcp) with Sentry-Bearer, or,
+ *  when TRANSPORT is stdio, start the binary with the flags equivalent to `path`. */
 export async function connect({ path = "/mcp", token = VALID_TOKEN, headers = {} } = {}) {
   const client = new Client({ name: "e2e-ts-sdk", version: "1.0.0" });
+  if (TRANSPORT === "stdio") {
+    const stdio = new StdioClientTransport({ ...stdioServer({ token, args: flagsFor(path) }), stderr: "pipe" });
+    stdio.stderr.on("data", (chunk) => fs.appendFileSync(STDIO_LOG, chunk));
+    await client.connect(stdio);
+    return client;
+  }
   const transport = new StreamableHTTPClientTransport(new URL(path, ORIGIN), {
     requestInit: { headers: { Authorization: `Sentry-Bearer ${token}`, ...headers } },
   });

@@ -1,10 +1,13 @@
 // End-to-end test runner: starts the Sentry emulator, the built worker in workerd (wrangler dev)
 // and an auth-injecting proxy for the conformance suite, then runs every end-to-end suite against
-// them: node:test files (official MCP TypeScript SDK client + raw HTTP), the official Python SDK
-// client (pytest), the MCP conformance suite for two requirement sets, and a final audit of the
-// worker's logs. Everything listens on 127.0.0.1; every wait is bounded; all children are stopped.
+// them: node:test files (official MCP TypeScript SDK client, raw HTTP, raw stdio), the SDK-client
+// suites once more against the native binary over stdio, the official Python SDK client (pytest,
+// both transports), the MCP conformance suite for two requirement sets, and a final audit of the
+// worker's and the binary's logs. Everything listens on 127.0.0.1; every wait is bounded; all
+// children are stopped. Arguments pick suites: node, stdio, python, conformance, audit.
 //
-// Expects `npm run build` to have produced build/ (scripts/test.sh does that first).
+// Expects `npm run build` to have produced build/ and `cargo build --bin sentry-mcp` the binary
+// (scripts/test.sh does both first); SENTRY_MCP_BIN picks another binary (e.g. a release build).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -136,18 +139,29 @@ const proxy = await startAuthProxy(port);
 const proxyUrl = `http://127.0.0.1:${proxy.address().port}/mcp`;
 console.log(`worker ${origin} · emulator ${emulator.url} · conformance proxy ${proxyUrl} · logs ${logFile}`);
 
+const stdioBin = path.resolve(root, process.env.SENTRY_MCP_BIN ?? "target/debug/sentry-mcp");
+if (!fs.existsSync(stdioBin)) throw new Error(`${stdioBin} is missing: run cargo build --bin sentry-mcp first`);
+const stdioLog = path.join(work, "stdio.log");
+fs.writeFileSync(stdioLog, "");
 const env = { MCP_ORIGIN: origin, LIMITED_ORIGIN: limited.origin, EMULATOR_URL: emulator.url, EMULATOR_PORT: String(emulator.port),
-  WORKER_LOG: logFile, WORKER_LOGS: [logFile, limited.logFile].join(","), PROXY_URL: proxyUrl };
+  WORKER_LOG: logFile, WORKER_LOGS: [logFile, limited.logFile].join(","), PROXY_URL: proxyUrl, SENTRY_MCP_BIN: stdioBin, STDIO_LOG: stdioLog };
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 
+// The suites that only use the SDK client (`connect`/`call`) run once more over stdio.
+const SDK_CLIENT_SUITES = ["tools.test.mjs", "catalogue.test.mjs", "faults.test.mjs", "injection.test.mjs"];
+const nodeTest = (label, files, extra = {}) => run(label, process.execPath,
+  ["--test", "--test-force-exit", "--test-timeout=120000", "--test-concurrency=1", ...files], { env: { ...env, ...extra } });
 if (want("node")) {
   const files = fs.readdirSync(path.join(root, "tests/e2e")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => `tests/e2e/${f}`).concat("tests/emulator/selftest.mjs");
-  results.push(["node:test (TypeScript SDK client, HTTP)", await run("node:test", process.execPath,
-    ["--test", "--test-force-exit", "--test-timeout=120000", "--test-concurrency=1", ...files], { env })]);
+  results.push(["node:test (TypeScript SDK client and raw HTTP/stdio)", await nodeTest("node:test", files)]);
+}
+if (want("stdio")) {
+  const files = SDK_CLIENT_SUITES.map((f) => `tests/e2e/${f}`);
+  results.push(["node:test over stdio (TypeScript SDK client, native binary)", await nodeTest("node:test over stdio", files, { MCP_TRANSPORT: "stdio" })]);
 }
 if (want("python")) {
-  results.push(["pytest (Python SDK client)", await run("pytest", path.join(root, ".venv/bin/python"), ["-m", "pytest", "-q", "tests/python"], { env })]);
+  results.push(["pytest (Python SDK client, HTTP and stdio)", await run("pytest", path.join(root, ".venv/bin/python"), ["-m", "pytest", "-q", "tests/python"], { env })]);
 }
 if (want("conformance")) {
   for (const rev of ["2025-11-25", "2026-07-28"]) {

@@ -1,17 +1,22 @@
-"""The official MCP Python SDK client against the worker in workerd, in both protocol eras:
-`legacy` (initialize handshake) and `auto` (probes server/discover, so it speaks 2026-07-28)."""
+"""The official MCP Python SDK client against both transports: the worker in workerd (Streamable
+HTTP) and the native binary (stdio, started by the client as a child process), in both protocol
+eras: `legacy` (initialize handshake) and `auto` (probes server/discover, so it speaks 2026-07-28)."""
 
 import asyncio
 import os
 
 import pytest
 from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 ORIGIN = os.environ["MCP_ORIGIN"]
+EMULATOR_URL = os.environ["EMULATOR_URL"]
+STDIO_BIN = os.environ["SENTRY_MCP_BIN"]
 TOKEN = "sntryu_e2e_valid_token_0123456789abcdef"
 TRACE = "a3f1c2d4e5b64798a0b1c2d3e4f50617"
+TRANSPORTS = ["http", "stdio"]
 
 CALLS = [
     ("whoami", {}, "Jane Doe"),
@@ -28,15 +33,28 @@ def text_of(result) -> str:
     return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
 
 
-async def with_client(mode: str, body, path: str = "/mcp"):
+def stdio_server(path: str) -> StdioServerParameters:
+    """The binary with the flags that mean what the HTTP path means (`/mcp/acme` → --organization-slug=acme)."""
+    args = [f"--access-token={TOKEN}", f"--url={EMULATOR_URL}", "--insecure-http"]
+    scope = [p for p in path.split("/") if p][1:]
+    args += [f"--{flag}={value}" for flag, value in zip(["organization-slug", "project-slug"], scope)]
+    env = {"SENTRY_ALLOWED_REGION_DOMAINS": "127.0.0.2", "SENTRY_API_TIMEOUT_MS": "2000"}
+    return StdioServerParameters(command=STDIO_BIN, args=args, env=env)
+
+
+async def with_client(transport: str, mode: str, body, path: str = "/mcp"):
+    if transport == "stdio":
+        async with Client(stdio_server(path), mode=mode) as client:
+            return await body(client)
     http = create_mcp_http_client(headers={"Authorization": f"Sentry-Bearer {TOKEN}"})
     async with http:
         async with Client(streamable_http_client(f"{ORIGIN}{path}", http_client=http), mode=mode) as client:
             return await body(client)
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
-def test_lists_and_calls_every_tool(mode):
+def test_lists_and_calls_every_tool(transport, mode):
     async def body(client):
         tools = await client.list_tools()
         names = [t.name for t in tools.tools]
@@ -48,12 +66,13 @@ def test_lists_and_calls_every_tool(mode):
             assert expected in text, f"{name}: {text[:500]}"
         return client.session.protocol_version
 
-    version = asyncio.run(with_client(mode, body))
+    version = asyncio.run(with_client(transport, mode, body))
     assert version == ("2025-11-25" if mode == "legacy" else "2026-07-28")
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
-def test_failures_are_tool_errors(mode):
+def test_failures_are_tool_errors(transport, mode):
     async def body(client):
         missing = await client.call_tool("get_issue_details", {"organizationSlug": "acme", "issueId": "NOPE-1"})
         assert missing.is_error and "HTTP 404" in text_of(missing)
@@ -62,10 +81,11 @@ def test_failures_are_tool_errors(mode):
         bad = await client.call_tool("search_issues", {"organizationSlug": "acme", "limit": 0})
         assert bad.is_error and "'limit'" in text_of(bad)
 
-    asyncio.run(with_client(mode, body))
+    asyncio.run(with_client(transport, mode, body))
 
 
-def test_org_constraint_removes_the_parameter():
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_org_constraint_removes_the_parameter(transport):
     async def body(client):
         tools = await client.list_tools()
         names = [t.name for t in tools.tools]
@@ -75,4 +95,4 @@ def test_org_constraint_removes_the_parameter():
         result = await client.call_tool("search_issues", {"limit": 2})
         assert "Issues in **acme**" in text_of(result)
 
-    asyncio.run(with_client("legacy", body, path="/mcp/acme"))
+    asyncio.run(with_client(transport, "legacy", body, path="/mcp/acme"))

@@ -1,0 +1,145 @@
+//! The command line of the stdio binary.
+//!
+//! Most flags stand for a variable of the same name as the environment (and the worker) use, so
+//! [`super::settings`] can read flags and environment through one lookup in which flags win.
+//! Parsing is strict: an unknown flag is an error, so a typo never silently falls back to a
+//! default (such as sending a self-hosted token to sentry.io).
+
+use std::ffi::OsString;
+
+/// Flags that set a variable: `--flag value` (or `--flag=value`) and the variable it sets.
+pub const VARIABLE_FLAGS: [(&str, &str); 5] = [
+    ("access-token", "SENTRY_ACCESS_TOKEN"),
+    ("url", "SENTRY_URL"),
+    ("host", "SENTRY_HOST"),
+    ("skills", "MCP_SKILLS"),
+    ("disable-skills", "MCP_DISABLE_SKILLS"),
+];
+
+/// The text of `--help`, also shown after a usage error.
+pub const USAGE: &str = "\
+Usage: sentry-mcp --access-token=<token> [options]
+
+An MCP server for Sentry over stdio: JSON-RPC on stdin/stdout, logs on stderr.
+
+Options (each may also be set by the environment variable in brackets; flags win):
+  --access-token <token>       Sentry user auth token (required) [SENTRY_ACCESS_TOKEN]
+  --url <url>                  Sentry URL, default https://sentry.io [SENTRY_URL]
+  --host <host[:port]>         Self-hosted Sentry by host name, when --url is not given [SENTRY_HOST]
+  --insecure-http              Allow http:// for a self-hosted Sentry on a trusted network
+                               (never for sentry.io) [SENTRY_ALLOW_INSECURE_HTTP=true]
+  --skills <list>              Only these skills: inspect, triage, seer, project-management [MCP_SKILLS]
+  --disable-skills <list>      Remove these skills from the set [MCP_DISABLE_SKILLS]
+  --organization-slug <slug>   Limit every tool to this organization
+  --project-slug <slug>        Limit every tool to this project (needs --organization-slug)
+  -h, --help                   Show this help
+  -V, --version                Show the version
+
+Environment only:
+  SENTRY_ALLOWED_REGION_DOMAINS  Extra hosts an organization's region URL may name (comma-separated)
+  SENTRY_API_TIMEOUT_MS          Deadline of each call to Sentry (default 15000)
+  HTTPS_PROXY, NO_PROXY          Proxy for calls to Sentry
+
+Prefer SENTRY_ACCESS_TOKEN to --access-token: other local users can read command lines.";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Invocation {
+    Help,
+    Version,
+    Serve(Flags),
+}
+
+/// The values given on the command line.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// Variables set by flags, by variable name; the last occurrence of a flag wins.
+    vars: Vec<(&'static str, String)>,
+    pub organization: Option<String>,
+    pub project: Option<String>,
+}
+
+impl Flags {
+    /// The value a flag gave `variable`, if any.
+    pub fn var(&self, variable: &str) -> Option<&str> {
+        self.vars.iter().rev().find(|(name, _)| *name == variable).map(|(_, v)| v.as_str())
+    }
+
+    fn set(&mut self, variable: &'static str, value: String) {
+        self.vars.push((variable, value));
+    }
+}
+
+/// A command line that cannot be used; the text names the offending argument.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct UsageError(#[from] lexopt::Error);
+
+/// Parse the arguments after the program name.
+pub fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Invocation, UsageError> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut flags = Flags::default();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Invocation::Help),
+            Short('V') | Short('v') | Long("version") => return Ok(Invocation::Version),
+            Long("insecure-http") => flags.set("SENTRY_ALLOW_INSECURE_HTTP", "true".into()),
+            Long("organization-slug") => flags.organization = Some(parser.value()?.string()?),
+            Long("project-slug") => flags.project = Some(parser.value()?.string()?),
+            Long(name) => match VARIABLE_FLAGS.iter().find(|(flag, _)| *flag == name) {
+                Some((_, variable)) => flags.set(variable, parser.value()?.string()?),
+                None => return Err(arg.unexpected().into()),
+            },
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    Ok(Invocation::Serve(flags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Flags {
+        match parse(args) {
+            Ok(Invocation::Serve(flags)) => flags,
+            other => panic!("{args:?} → {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_map_onto_variables() {
+        let f = serve(&["--access-token", "sntryu_a", "--url=https://sentry.example.com", "--insecure-http", "--skills=inspect", "--organization-slug", "acme", "--project-slug=web"]);
+        assert_eq!(f.var("SENTRY_ACCESS_TOKEN"), Some("sntryu_a"));
+        assert_eq!(f.var("SENTRY_URL"), Some("https://sentry.example.com"));
+        assert_eq!(f.var("SENTRY_ALLOW_INSECURE_HTTP"), Some("true"));
+        assert_eq!(f.var("MCP_SKILLS"), Some("inspect"));
+        assert_eq!(f.var("MCP_DISABLE_SKILLS"), None);
+        assert_eq!((f.organization.as_deref(), f.project.as_deref()), (Some("acme"), Some("web")));
+        assert_eq!(serve(&["--url=a", "--url=b"]).var("SENTRY_URL"), Some("b"), "the last one wins");
+        assert_eq!(serve(&[]), Flags::default());
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(parse(["--help"]).unwrap(), Invocation::Help);
+        assert_eq!(parse(["-h", "--bogus"]).unwrap(), Invocation::Help);
+        assert_eq!(parse(["--version"]).unwrap(), Invocation::Version);
+        assert_eq!(parse(["-V"]).unwrap(), Invocation::Version);
+    }
+
+    #[test]
+    fn mistakes_name_the_argument() {
+        for (args, needle) in [
+            (&["--bogus"][..], "--bogus"),
+            (&["--access-token"][..], "--access-token"),
+            (&["--insecure-http=yes"][..], "--insecure-http"),
+            (&["stray"][..], "stray"),
+            (&["-x"][..], "-x"),
+        ] {
+            let err = parse(args).unwrap_err().to_string();
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+}
