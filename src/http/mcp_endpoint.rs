@@ -8,6 +8,8 @@ use super::{HttpRequest, HttpResponse};
 use crate::config::Config;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
+use crate::oauth::bearer::{self, UpstreamWatch};
+use crate::oauth::OAuthSetup;
 use crate::platform::Platform;
 use crate::sentry::ids;
 use crate::tools::{AccessMethod, Constraints, Session, SkillSet};
@@ -17,16 +19,16 @@ const CORS_ALLOW_HEADERS: &str = "Authorization, Sentry-Bearer, Content-Type, Ac
 const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version";
 
 /// Handle a request whose path is `/mcp` or below.
-pub async fn handle(config: &Config, platform: &dyn Platform, req: &HttpRequest, constraints: Constraints) -> HttpResponse {
+pub async fn handle(config: &Config, platform: &dyn Platform, oauth: Option<&OAuthSetup<'_>>, req: &HttpRequest, constraints: Constraints) -> HttpResponse {
     let origin_ok = origin_allowed(config, req);
     if req.method == "OPTIONS" {
         return preflight(req, origin_ok);
     }
-    let response = handle_post(config, platform, req, constraints, origin_ok).await;
+    let response = handle_post(config, platform, oauth, req, constraints, origin_ok).await;
     with_cors(response, req, origin_ok)
 }
 
-async fn handle_post(config: &Config, platform: &dyn Platform, req: &HttpRequest, constraints: Constraints, origin_ok: bool) -> HttpResponse {
+async fn handle_post(config: &Config, platform: &dyn Platform, oauth: Option<&OAuthSetup<'_>>, req: &HttpRequest, constraints: Constraints, origin_ok: bool) -> HttpResponse {
     if req.method != "POST" {
         // No standalone SSE stream and no sessions to delete: 405, never 404 (clients read 404 as
         // "session expired" or "try the old SSE transport").
@@ -44,7 +46,10 @@ async fn handle_post(config: &Config, platform: &dyn Platform, req: &HttpRequest
     let token = match credentials::parse(&req.headers) {
         Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
         Ok(Credentials::SentryBearer(_)) => return sentry_bearer_rejected(req, "Sentry-Bearer access is disabled on this server; connect with OAuth instead"),
-        Ok(Credentials::OAuthBearer(_)) => return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")),
+        Ok(Credentials::OAuthBearer(t)) => {
+            let Some(setup) = oauth else { return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")) };
+            return oauth_request(config, platform, setup, req, &t, constraints).await;
+        }
         Err(CredentialError::Missing) => return oauth_challenge(req, None),
         Err(CredentialError::MalformedBearer) => return oauth_challenge(req, Some("The Authorization header is not a usable Bearer token")),
         Err(CredentialError::MalformedSentryBearer) => {
@@ -64,6 +69,31 @@ async fn handle_post(config: &Config, platform: &dyn Platform, req: &HttpRequest
     let session = Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
     let ctx = McpContext { session: &session, config, platform };
     let mut response = mcp::handle(&ctx, &req.headers, &req.body).await;
+    response.headers.set("cache-control", "no-store");
+    response
+}
+
+/// An MCP request with one of our OAuth access tokens. The grant decides the skills (`?skills=` is
+/// ignored: it narrows Sentry-Bearer connections only). The URL constraints come from the request
+/// path, which the audience check has just placed at or below the grant's resource, so they are at
+/// least as narrow as the grant's. If Sentry rejects the stored token during the request, the grant
+/// is revoked and the client gets 401 to authorize again.
+async fn oauth_request(config: &Config, platform: &dyn Platform, setup: &OAuthSetup<'_>, req: &HttpRequest, token: &str, constraints: Constraints) -> HttpResponse {
+    let authorized = match bearer::authenticate(setup.store, platform, req, token).await {
+        Ok(a) => a,
+        Err(e) => return oauth_challenge(req, Some(e.describe())),
+    };
+    if let Some(resp) = content_checks(req) {
+        return resp;
+    }
+    let session = Session { upstream_token: authorized.upstream_token, access: AccessMethod::OAuth, skills: authorized.skills, constraints };
+    let watch = UpstreamWatch::new(platform);
+    let ctx = McpContext { session: &session, config, platform: &watch };
+    let mut response = mcp::handle(&ctx, &req.headers, &req.body).await;
+    if watch.saw_unauthorized() {
+        bearer::upstream_rejected(setup.store, platform, &authorized.grant_id).await;
+        return oauth_challenge(req, Some("Sentry no longer accepts this authorization; authorize again"));
+    }
     response.headers.set("cache-control", "no-store");
     response
 }

@@ -9,6 +9,7 @@ mod mcp_endpoint;
 mod router;
 
 pub use credentials::{Credentials, CredentialError};
+pub use mcp_endpoint::constraints_from_path;
 pub use router::{handle, App};
 
 use serde_json::Value;

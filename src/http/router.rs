@@ -5,12 +5,15 @@ use serde_json::json;
 use super::mcp_endpoint;
 use super::{HttpRequest, HttpResponse};
 use crate::config::{Config, ConfigError};
+use crate::oauth::{self, OAuthSetup};
 use crate::platform::{LogLevel, Platform};
 
-/// What a request is served with: the parsed configuration (or why it is wrong) and the runtime.
+/// What a request is served with: the parsed configuration (or why it is wrong), the runtime and,
+/// where OAuth storage exists (the Worker's `OAUTH_KV`), remote OAuth mode.
 pub struct App<'a> {
     pub config: Result<Config, ConfigError>,
     pub platform: &'a dyn Platform,
+    pub oauth: Option<OAuthSetup<'a>>,
 }
 
 /// Serve one request.
@@ -31,7 +34,16 @@ async fn route(app: &App<'_>, req: &HttpRequest, path: &str) -> HttpResponse {
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
-        return mcp_endpoint::handle(config, app.platform, req, constraints).await;
+        return mcp_endpoint::handle(config, app.platform, app.oauth.as_ref(), req, constraints).await;
+    }
+    if path.starts_with("/.well-known/") || path.starts_with("/oauth/") {
+        let config = match &app.config {
+            Ok(c) => c,
+            Err(e) => return config_error(app, e),
+        };
+        if let Some(response) = oauth::handle(app.oauth.as_ref(), config, app.platform, req).await {
+            return response;
+        }
     }
     match path {
         "/sse" | "/sse/message" | "/message" | "/messages" => HttpResponse::json(
@@ -74,7 +86,7 @@ mod tests {
     fn a_configuration_mistake_is_explained_and_logged() {
         let platform = FakePlatform::default();
         let config = Config::from_vars(|k| (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string()));
-        let app = App { config, platform: &platform };
+        let app = App { config, platform: &platform, oauth: None };
         let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_x").with("content-type", "application/json");
         let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
         assert_eq!(resp.status, 500);
@@ -87,7 +99,7 @@ mod tests {
     fn upstream_failures_become_tool_errors_and_the_token_goes_only_to_sentry() {
         let platform = FakePlatform::default();
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::text(200, "<html>login</html>").with_header("content-type", "text/html")));
-        let app = App { config: Config::from_vars(|_| None), platform: &platform };
+        let app = App { config: Config::from_vars(|_| None), platform: &platform, oauth: None };
         let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_secret").with("content-type", "application/json");
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
         let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, body)));

@@ -98,12 +98,15 @@ pub struct Constraints {
 pub enum AccessMethod {
     /// A Sentry token passed through (`Sentry-Bearer`).
     SentryBearer,
+    /// An access token issued by this server's OAuth flow; the upstream token comes from its grant.
+    OAuth,
 }
 
 impl AccessMethod {
     pub fn id(self) -> &'static str {
         match self {
             AccessMethod::SentryBearer => "sentry-bearer",
+            AccessMethod::OAuth => "oauth",
         }
     }
 }
