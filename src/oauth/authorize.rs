@@ -149,7 +149,9 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
 /// `POST /oauth/authorize`: the user approved (or denied) on the consent page.
 pub async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let own = origin(req);
-    if req.headers.get("origin").is_some_and(|o| o != own) {
+    // A foreign Origin is refused outright. `null` (opaque or privacy-preserving contexts) passes
+    // to the CSRF check below, which a cross-site request cannot satisfy (SameSite=Lax cookie).
+    if req.headers.get("origin").is_some_and(|o| o != own && o != "null") {
         return Ok(page::error_page(403, "Request refused", "This approval did not come from this server's consent page."));
     }
     let f = Params::form(&req.body);

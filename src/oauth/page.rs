@@ -44,7 +44,9 @@ fn html(status: u16, title: &str, body: &str, form_action: &str) -> HttpResponse
         format!("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"),
     );
     r.headers.set("x-frame-options", "DENY");
-    r.headers.set("referrer-policy", "no-referrer");
+    // `same-origin`, not `no-referrer`: with `no-referrer` Chromium sends `Origin: null` on the
+    // consent form's POST, which would defeat the origin check; nothing leaks cross-site either way.
+    r.headers.set("referrer-policy", "same-origin");
     r.headers.set("cache-control", "no-store");
     r.body = doc.into_bytes();
     r

@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/server.mjs";
+import { OAUTH_APP } from "../emulator/handlers/oauth.mjs";
 import { VALID_TOKEN } from "./helpers.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -95,6 +96,11 @@ const vars = {
   SENTRY_ALLOWED_REGION_DOMAINS: "127.0.0.2",
   SENTRY_API_TIMEOUT_MS: "2000",
   MCP_ALLOWED_HOSTS: "localhost,127.0.0.1",
+  // Remote OAuth: the emulator plays Sentry's OAuth server. Test-only values, never real secrets.
+  SENTRY_CLIENT_ID: OAUTH_APP.clientId,
+  SENTRY_CLIENT_SECRET: OAUTH_APP.clientSecret,
+  COOKIE_SECRET: "e2e-cookie-secret-not-for-production-6f1d9a27c3b84e05",
+  OAUTH_REGISTRATIONS_PER_HOUR: "10000",
 };
 const wranglerArgs = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(work, "state"),
   "--show-interactive-dev-session=false", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
@@ -120,12 +126,19 @@ const proxy = await startAuthProxy(port);
 const proxyUrl = `http://127.0.0.1:${proxy.address().port}/mcp`;
 console.log(`worker ${origin} · emulator ${emulator.url} · conformance proxy ${proxyUrl} · logs ${logFile}`);
 
-const env = { MCP_ORIGIN: origin, EMULATOR_URL: emulator.url, EMULATOR_PORT: String(emulator.port), WORKER_LOG: logFile, PROXY_URL: proxyUrl };
+const tokenLog = path.join(work, "oauth-tokens.txt");
+fs.writeFileSync(tokenLog, "");
+const env = {
+  MCP_ORIGIN: origin, EMULATOR_URL: emulator.url, EMULATOR_PORT: String(emulator.port), WORKER_LOG: logFile, PROXY_URL: proxyUrl,
+  COOKIE_SECRET: vars.COOKIE_SECRET, OAUTH_TOKEN_LOG: tokenLog, KV_STATE_DIR: path.join(work, "state"),
+};
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 
 if (want("node")) {
-  const files = fs.readdirSync(path.join(root, "tests/e2e")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => `tests/e2e/${f}`).concat("tests/emulator/selftest.mjs");
+  // E2E_ONLY=oauth runs only the test files whose name contains it (for quick iterations).
+  const files = fs.readdirSync(path.join(root, "tests/e2e")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => `tests/e2e/${f}`).concat("tests/emulator/selftest.mjs")
+    .filter((f) => !process.env.E2E_ONLY || f.includes(process.env.E2E_ONLY));
   results.push(["node:test (TypeScript SDK client, HTTP)", await run("node:test", process.execPath,
     ["--test", "--test-force-exit", "--test-timeout=120000", "--test-concurrency=1", ...files], { env })]);
 }
@@ -137,6 +150,9 @@ if (want("conformance")) {
     results.push([`conformance ${rev}`, await run(`conformance ${rev}`, "npx", ["conformance", "server", "--url", proxyUrl, "--requirements", rev,
       "--expected-failures", `tests/conformance/baseline-${rev}.yml`, "-o", path.join(work, `conformance-${rev}`)], { timeoutMs: 300_000 })]);
   }
+}
+if (want("conformance-auth")) {
+  results.push(["conformance authorization (AS scenarios, consent in Chromium)", await run("conformance authorization", process.execPath, ["tests/e2e/conformance-auth.mjs"], { env: { ...env, OUT_DIR: path.join(work, "conformance-auth") }, timeoutMs: 240_000 })]);
 }
 if (want("audit")) {
   results.push(["log audit", await run("log audit", process.execPath, ["--test", "--test-force-exit", "tests/e2e/audit/logs.audit.mjs"], { env })]);

@@ -1,19 +1,54 @@
-// Runs after every other end-to-end suite: the worker's whole log output (everything workerd
-// printed while the suites fed it tokens through every path) must not contain a token.
+// Runs after every other end-to-end suite: neither the worker's log output (everything workerd
+// printed while the suites fed it tokens through every path) nor its local KV storage (the
+// `--persist-to` directory: sqlite files and blobs) may contain a token in clear: not the
+// Sentry-Bearer test tokens, not the Sentry OAuth tokens the emulator issued, not the codes,
+// access, refresh tokens and client secrets this server issued.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import path from "node:path";
 import { READONLY_TOKEN, VALID_TOKEN } from "../helpers.mjs";
 
 const log = fs.readFileSync(process.env.WORKER_LOG, "utf8");
+const ours = process.env.OAUTH_TOKEN_LOG && fs.existsSync(process.env.OAUTH_TOKEN_LOG)
+  ? [...new Set(fs.readFileSync(process.env.OAUTH_TOKEN_LOG, "utf8").split("\n").filter((t) => t.length > 20))]
+  : [];
+
+async function sentryIssued() {
+  const r = await fetch(`${process.env.EMULATOR_URL}/__emulator/oauth/issued`, { signal: AbortSignal.timeout(5_000) });
+  return (await r.json()).issued;
+}
+
+function storageFiles(dir) {
+  if (!dir || !fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true }).map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile());
+}
 
 test("the log was captured and has tool-call lines", () => {
   assert.match(log, /"event":"tool_call"/);
 });
 
-test("no token appears anywhere in the worker's logs", () => {
-  for (const secret of [VALID_TOKEN, READONLY_TOKEN, "sntryu_e2e", "sntryu_leak"]) {
+test("no token appears anywhere in the worker's logs", async () => {
+  const secrets = [VALID_TOKEN, READONLY_TOKEN, "sntryu_e2e", "sntryu_leak", ...ours, ...(await sentryIssued())];
+  for (const secret of secrets) {
     assert.equal(log.includes(secret), false, `found ${secret.slice(0, 10)}… in the worker log`);
   }
   assert.doesNotMatch(log, /Sentry-Bearer [A-Za-z0-9_]{6,}/);
+  assert.doesNotMatch(log, /smcp_(at|rt|code|cs)_[0-9a-f]{16}/);
+  assert.doesNotMatch(log, /sntry[or]_e2e_[0-9a-f]{8}/);
+});
+
+test("OAuth ran and KV storage holds no token, code or secret in clear", async () => {
+  const issued = await sentryIssued();
+  assert.ok(ours.length >= 10, `the OAuth suites recorded their tokens (${ours.length})`);
+  assert.ok(issued.length >= 4, `the emulator issued Sentry tokens (${issued.length})`);
+  const files = storageFiles(process.env.KV_STATE_DIR);
+  assert.ok(files.length > 0, "the local KV state was found");
+  const blob = Buffer.concat(files.map((f) => fs.readFileSync(f)));
+  assert.ok(blob.includes("grant:") || blob.includes('"client_id"'), "the scanned files hold OAuth records");
+  for (const secret of [...ours, ...issued]) {
+    assert.equal(blob.includes(secret), false, `found ${secret.slice(0, 10)}… in KV storage`);
+  }
+  assert.equal(/smcp_(at|rt|code|cs)_[0-9a-f]{32}/.test(blob.toString("latin1")), false);
+  assert.equal(/sntry[or]_e2e_[0-9a-f]{40}/.test(blob.toString("latin1")), false);
 });
