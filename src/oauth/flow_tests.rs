@@ -76,6 +76,13 @@ impl Env {
         self.platform.inner.answer_json(200, json!({"access_token": access, "refresh_token": refresh, "token_type": "bearer", "expires_in": expires_in, "scope": "org:read", "user": {"id": "1001", "name": "Jane"}}));
     }
 
+    /// Authorize (Sentry token valid 30 days) and redeem the code: (client, access, refresh).
+    fn connect(&self) -> (String, String, String) {
+        let (client, code, _) = self.authorize(None, 30 * 24 * 3600);
+        let (access, refresh) = tokens(&self.exchange(&client, &code));
+        (client, access, refresh)
+    }
+
     fn token(&self, pairs: &[(&str, &str)]) -> HttpResponse {
         self.form("/oauth/token", pairs, Headers::new())
     }
@@ -206,8 +213,7 @@ fn access_tokens_expire_and_honour_their_audience() {
 #[test]
 fn refresh_rotates_with_a_grace_window_then_detects_reuse() {
     let env = Env::new();
-    let (client, code, _) = env.authorize(None, 30 * 24 * 3600);
-    let (_, first) = tokens(&env.exchange(&client, &code));
+    let (client, _, first) = env.connect();
     let (_, second) = tokens(&env.refresh(&client, &first));
     assert_ne!(first, second);
     // The answer was lost: the previous token still works inside the window...
@@ -223,8 +229,7 @@ fn refresh_rotates_with_a_grace_window_then_detects_reuse() {
 #[test]
 fn refresh_scope_can_only_narrow() {
     let env = Env::new();
-    let (client, code, _) = env.authorize(None, 30 * 24 * 3600);
-    let (_, rt) = tokens(&env.exchange(&client, &code));
+    let (client, _, rt) = env.connect();
     let wider = env.token(&[("grant_type", "refresh_token"), ("client_id", &client), ("refresh_token", &rt), ("scope", "inspect seer")]);
     assert_eq!(json_of(&wider)["error"], "invalid_scope");
     let narrow = env.token(&[("grant_type", "refresh_token"), ("client_id", &client), ("refresh_token", &rt), ("scope", "inspect")]);
@@ -299,8 +304,7 @@ fn authorize_validates_client_and_redirect_before_redirecting() {
 #[test]
 fn sentry_rejecting_the_token_revokes_the_grant() {
     let env = Env::new();
-    let (client, code, _) = env.authorize(None, 30 * 24 * 3600);
-    let (access, refresh) = tokens(&env.exchange(&client, &code));
+    let (client, access, refresh) = env.connect();
     env.platform.inner.answer_json(401, json!({"detail": "Invalid token"}));
     let r = env.mcp("/mcp", &access);
     assert_eq!(r.status, 401);
@@ -342,8 +346,7 @@ fn sentry_refusing_the_refresh_forces_a_new_authorization() {
 #[test]
 fn revocation() {
     let env = Env::new();
-    let (client, code, _) = env.authorize(None, 30 * 24 * 3600);
-    let (access, refresh) = tokens(&env.exchange(&client, &code));
+    let (client, access, refresh) = env.connect();
     assert_eq!(env.form("/oauth/revoke", &[("token", "smcp_at_unknown")], Headers::new()).status, 200);
     assert_eq!(env.form("/oauth/revoke", &[("token", &access), ("client_id", &client)], Headers::new()).status, 200);
     assert_eq!(env.mcp("/mcp", &access).status, 401);

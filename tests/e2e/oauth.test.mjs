@@ -164,6 +164,14 @@ test("TypeScript SDK: discovery, DCR, consent in Chromium, Sentry, tokens, tools
 
 // --- Negative cases ----------------------------------------------------------------------------
 
+/** A new client approved on our consent page and on Sentry's (`decision`): the callback URL not yet visited. */
+async function untilCallback(decision = "approve") {
+  const { body: client } = await register(["https://client.example/cb"]);
+  const jar = new Jar();
+  const { approve } = await consent(authorizeUrl({ clientId: client.client_id, redirectUri: "https://client.example/cb", challenge: pkce().challenge }), jar);
+  return { jar, callbackUrl: await sentryApprove(approve.location, decision) };
+}
+
 test("PKCE: a wrong code_verifier is refused", async () => {
   const { body: client } = await register(["https://client.example/cb"]);
   const { challenge } = pkce();
@@ -246,10 +254,8 @@ test("the consent page is hardened and escapes the client name", async () => {
 });
 
 test("a tampered state is refused at the callback", async () => {
-  const { body: client } = await register(["https://client.example/cb"]);
-  const jar = new Jar();
-  const { approve } = await consent(authorizeUrl({ clientId: client.client_id, redirectUri: "https://client.example/cb", challenge: pkce().challenge }), jar);
-  const callbackUrl = new URL(await sentryApprove(approve.location));
+  const { jar, callbackUrl: cb } = await untilCallback();
+  const callbackUrl = new URL(cb);
   const state = callbackUrl.searchParams.get("state");
   const payload = decodeSigned(state);
   payload.data.req.redirect_uri = "https://evil.example/cb";
@@ -261,10 +267,8 @@ test("a tampered state is refused at the callback", async () => {
 });
 
 test("an expired state is refused, even correctly signed", async () => {
-  const { body: client } = await register(["https://client.example/cb"]);
-  const jar = new Jar();
-  const { approve } = await consent(authorizeUrl({ clientId: client.client_id, redirectUri: "https://client.example/cb", challenge: pkce().challenge }), jar);
-  const callbackUrl = new URL(await sentryApprove(approve.location));
+  const { jar, callbackUrl: cb } = await untilCallback();
+  const callbackUrl = new URL(cb);
   const payload = decodeSigned(callbackUrl.searchParams.get("state"));
   callbackUrl.searchParams.set("state", sign("upstream-state", payload.data, Date.now() - 1000));
   const r = await get(callbackUrl.toString(), jar);
@@ -282,10 +286,7 @@ test("a replayed state is refused", async () => {
 });
 
 test("the callback needs this browser's approval cookie, untampered", async () => {
-  const { body: client } = await register(["https://client.example/cb"]);
-  const jar = new Jar();
-  const { approve } = await consent(authorizeUrl({ clientId: client.client_id, redirectUri: "https://client.example/cb", challenge: pkce().challenge }), jar);
-  const callbackUrl = await sentryApprove(approve.location);
+  const { jar, callbackUrl } = await untilCallback();
   const missing = await get(callbackUrl, new Jar());
   assert.equal(missing.status, 403);
   const tampered = new Jar();
@@ -310,10 +311,7 @@ test("the consent POST needs the CSRF cookie", async () => {
 });
 
 test("Sentry's ?error= becomes a readable page", async () => {
-  const { body: client } = await register(["https://client.example/cb"]);
-  const jar = new Jar();
-  const { approve } = await consent(authorizeUrl({ clientId: client.client_id, redirectUri: "https://client.example/cb", challenge: pkce().challenge }), jar);
-  const callbackUrl = await sentryApprove(approve.location, "deny");
+  const { jar, callbackUrl } = await untilCallback("deny");
   const r = await get(callbackUrl, jar);
   assert.equal(r.status, 400);
   assert.match(r.text, /Sentry did not authorize the connection/);
