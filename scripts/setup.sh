@@ -39,6 +39,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
+  # Headless Chromium for the OAuth consent tests: Debian's package, never a browser download.
+  if [ ! -x /usr/bin/chromium ]; then
+    say "installing chromium from the Debian packages (once)"
+    sudo=""; if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
   venv=.venv
   req=tests/python/requirements.txt
   pstamp=$venv/.setup-stamp

@@ -8,6 +8,8 @@
 //!
 //! - [`http`]: plain HTTP request/response types and the route table: `/mcp`, the retired SSE
 //!   endpoints, credentials, origin and content checks.
+//! - [`oauth`]: remote OAuth mode: this server as an OAuth authorization server for MCP clients
+//!   and an OAuth client of Sentry (metadata, registration, consent, tokens, bearer checks).
 //! - [`mcp`]: JSON-RPC and the Model Context Protocol itself: both protocol eras, version
 //!   negotiation, `tools/list` and `tools/call`.
 //! - [`tools`]: one file per tool, the skills that group them and the argument helpers.
@@ -19,6 +21,7 @@
 pub mod config;
 pub mod http;
 pub mod mcp;
+pub mod oauth;
 pub mod platform;
 pub mod redact;
 pub mod render;

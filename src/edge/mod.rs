@@ -5,6 +5,7 @@
 //! answer back. [`WorkerPlatform`] gives the core fetch (with a deadline), the clock, randomness
 //! and console logging.
 
+mod kv;
 mod platform;
 
 pub use platform::WorkerPlatform;
@@ -16,6 +17,7 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::config::Config;
 use crate::http::{self, App, Headers, HttpRequest, HttpResponse};
+use crate::oauth::{OAuthConfig, OAuthSetup};
 
 /// Bodies larger than this are refused before they are read (an MCP request is a few KB).
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -27,12 +29,13 @@ fn start() {
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let config = Config::from_vars(|name| {
-        env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|s| s.to_string()))
-    });
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|s| s.to_string()));
+    let config = Config::from_vars(var);
+    // Remote OAuth needs the OAUTH_KV binding; without it the OAuth routes explain what is missing.
+    let oauth = env.kv("OAUTH_KV").ok().map(|kv| OAuthSetup { config: OAuthConfig::from_vars(var), store: Rc::new(kv::KvOAuthStore(kv)) as Rc<dyn crate::oauth::Store> });
     let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform { env, ctx });
     let response = match into_http_request(req).await {
-        Ok(request) => http::handle(&App { config, platform }, request).await,
+        Ok(request) => http::handle(&App { config, platform, oauth }, request).await,
         Err(early) => early,
     };
     into_worker_response(response)

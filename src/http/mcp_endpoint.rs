@@ -16,6 +16,8 @@ use super::{EventStream, HttpRequest, HttpResponse};
 use crate::config::Config;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
+use crate::oauth::bearer::{self, UpstreamWatch};
+use crate::oauth::OAuthSetup;
 use crate::platform::Platform;
 use crate::telemetry::Telemetry;
 use crate::tools::{AccessMethod, Constraints, NotificationSink, Session, SkillSet};
@@ -25,18 +27,26 @@ const CORS_ALLOW_HEADERS: &str = "Authorization, Sentry-Bearer, Content-Type, Ac
 const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version";
 
 /// Handle a request whose path is `/mcp` or below.
-pub async fn handle(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, constraints: Constraints, telemetry: &Rc<Telemetry>) -> HttpResponse {
+pub async fn handle(
+    config: &Config,
+    platform: &Rc<dyn Platform>,
+    oauth: Option<&OAuthSetup>,
+    req: &HttpRequest,
+    constraints: Constraints,
+    telemetry: &Rc<Telemetry>,
+) -> HttpResponse {
     let origin_ok = origin_allowed(config, req);
     if req.method == "OPTIONS" {
         return preflight(req, origin_ok);
     }
-    let response = handle_post(config, platform, req, constraints, origin_ok, telemetry).await;
+    let response = handle_post(config, platform, oauth, req, constraints, origin_ok, telemetry).await;
     with_cors(response, req, origin_ok)
 }
 
 async fn handle_post(
     config: &Config,
     platform: &Rc<dyn Platform>,
+    oauth: Option<&OAuthSetup>,
     req: &HttpRequest,
     constraints: Constraints,
     origin_ok: bool,
@@ -59,7 +69,10 @@ async fn handle_post(
     let token = match credentials::parse(&req.headers) {
         Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
         Ok(Credentials::SentryBearer(_)) => return sentry_bearer_rejected(req, "Sentry-Bearer access is disabled on this server; connect with OAuth instead"),
-        Ok(Credentials::OAuthBearer(_)) => return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")),
+        Ok(Credentials::OAuthBearer(t)) => {
+            let Some(setup) = oauth else { return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")) };
+            return oauth_request(config, platform, setup, req, &t, constraints, telemetry).await;
+        }
         Err(CredentialError::Missing) => return oauth_challenge(req, None),
         Err(CredentialError::MalformedBearer) => return oauth_challenge(req, Some("The Authorization header is not a usable Bearer token")),
         Err(CredentialError::MalformedSentryBearer) => {
@@ -82,10 +95,16 @@ async fn handle_post(
     if let Some(resp) = content_checks(req) {
         return resp;
     }
-    if let Some(org) = &constraints.organization {
+    let session = Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
+    serve(config, platform, req, session, telemetry).await
+}
+
+/// Run the MCP request for an authenticated session: plain JSON, or an SSE stream when the
+/// request asks for progress.
+async fn serve(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, session: Session, telemetry: &Rc<Telemetry>) -> HttpResponse {
+    if let Some(org) = &session.constraints.organization {
         telemetry.set_organization(org);
     }
-    let session = Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
     let mut response = if wants_progress_stream(req) {
         streamed(config, platform, req, session, telemetry.clone()).await
     } else {
@@ -148,6 +167,46 @@ async fn streamed(config: &Config, platform: &Rc<dyn Platform>, req: &HttpReques
             r
         }
     }
+}
+
+/// An MCP request with one of our OAuth access tokens. The grant decides the skills (`?skills=` is
+/// ignored: it narrows Sentry-Bearer connections only). The URL constraints come from the request
+/// path, which the audience check has just placed at or below the grant's resource, so they are at
+/// least as narrow as the grant's. If Sentry rejects the stored token during the request, the grant
+/// is revoked and the client gets 401 to authorize again.
+async fn oauth_request(
+    config: &Config,
+    platform: &Rc<dyn Platform>,
+    setup: &OAuthSetup,
+    req: &HttpRequest,
+    token: &str,
+    constraints: Constraints,
+    telemetry: &Rc<Telemetry>,
+) -> HttpResponse {
+    let authorized = match bearer::authenticate(setup.store.as_ref(), platform.as_ref(), req, token).await {
+        Ok(a) => a,
+        Err(e) => return oauth_challenge(req, Some(e.describe())),
+    };
+    telemetry.set_access_method(AccessMethod::OAuth.id());
+    let caller = rate_limit::key("grant", &authorized.grant_id);
+    telemetry.set_caller(caller.clone());
+    if let Some(limited) = rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await {
+        return limited;
+    }
+    if let Some(resp) = content_checks(req) {
+        return resp;
+    }
+    let session = Session { upstream_token: authorized.upstream_token, access: AccessMethod::OAuth, skills: authorized.skills, constraints };
+    let watch = Rc::new(UpstreamWatch::new(platform.clone()));
+    let watched: Rc<dyn Platform> = watch.clone();
+    let response = serve(config, &watched, req, session, telemetry).await;
+    // A streamed answer has already gone out with its status; the next call that reaches Sentry
+    // meets the same 401 and revokes the grant then.
+    if watch.saw_unauthorized() && response.stream.is_none() {
+        bearer::upstream_rejected(setup.store.as_ref(), platform.as_ref(), &authorized.grant_id).await;
+        return oauth_challenge(req, Some("Sentry no longer accepts this authorization; authorize again"));
+    }
+    response
 }
 
 /// Parse the path below `/mcp` into URL constraints; `Err` is the 404/400 to send.

@@ -10,6 +10,7 @@ pub mod rate_limit;
 mod router;
 
 pub use credentials::{Credentials, CredentialError};
+pub use mcp_endpoint::constraints_from_path;
 pub use router::{handle, App};
 
 use serde_json::Value;

@@ -8,13 +8,16 @@ use super::{mcp_endpoint, rate_limit};
 use super::{HttpRequest, HttpResponse};
 use crate::telemetry::{self, Telemetry, Transport};
 use crate::config::{Config, ConfigError};
+use crate::oauth::{self, OAuthSetup};
 use crate::platform::{LogLevel, Platform};
 
-/// What a request is served with: the parsed configuration (or why it is wrong) and the runtime
-/// (shared, because a streamed response keeps working after `handle` returns).
+/// What a request is served with: the parsed configuration (or why it is wrong), the runtime
+/// (shared, because a streamed response keeps working after `handle` returns) and, where OAuth
+/// storage exists (the Worker's `OAUTH_KV`), remote OAuth mode.
 pub struct App {
     pub config: Result<Config, ConfigError>,
     pub platform: Rc<dyn Platform>,
+    pub oauth: Option<OAuthSetup>,
 }
 
 /// Serve one request, with its telemetry and the per-address rate limit.
@@ -52,7 +55,16 @@ async fn route(app: &App, req: &HttpRequest, path: &str, telemetry: &Rc<Telemetr
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
-        return mcp_endpoint::handle(config, &app.platform, req, constraints, telemetry).await;
+        return mcp_endpoint::handle(config, &app.platform, app.oauth.as_ref(), req, constraints, telemetry).await;
+    }
+    if path.starts_with("/.well-known/") || path.starts_with("/oauth/") {
+        let config = match &app.config {
+            Ok(c) => c,
+            Err(e) => return config_error(app, e),
+        };
+        if let Some(response) = oauth::handle(app.oauth.as_ref(), config, app.platform.as_ref(), req).await {
+            return response;
+        }
     }
     match path {
         "/sse" | "/sse/message" | "/message" | "/messages" => HttpResponse::json(
@@ -82,6 +94,7 @@ fn health(app: &App) -> HttpResponse {
             "name": crate::SERVER_NAME,
             "version": crate::SERVER_VERSION,
             "features": {
+                "oauth": app.oauth.as_ref().is_some_and(|o| o.config.is_ok()),
                 "sentryBearer": config.is_some_and(|c| c.sentry_bearer_enabled),
                 "errorReporting": config.is_some_and(|c| c.telemetry.dsn.is_some()),
                 "metrics": p.has_binding(crate::telemetry::METRICS_BINDING),
@@ -116,7 +129,7 @@ mod tests {
     fn a_configuration_mistake_is_explained_and_logged() {
         let platform = Rc::new(FakePlatform::default());
         let config = Config::from_vars(|k| (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string()));
-        let app = App { config, platform: platform.clone() };
+        let app = App { config, platform: platform.clone(), oauth: None };
         let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_x").with("content-type", "application/json");
         let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
         assert_eq!(resp.status, 500);
@@ -129,7 +142,7 @@ mod tests {
     fn upstream_failures_become_tool_errors_and_the_token_goes_only_to_sentry() {
         let platform = Rc::new(FakePlatform::default());
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::text(200, "<html>login</html>").with_header("content-type", "text/html")));
-        let app = App { config: Config::from_vars(|_| None), platform: platform.clone() };
+        let app = App { config: Config::from_vars(|_| None), platform: platform.clone(), oauth: None };
         let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_secret").with("content-type", "application/json");
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
         let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, body)));

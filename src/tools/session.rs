@@ -144,6 +144,8 @@ pub enum AccessMethod {
     SentryBearer,
     /// The stdio binary's own token (`--access-token` / `SENTRY_ACCESS_TOKEN`).
     AccessToken,
+    /// An access token issued by this server's OAuth flow; the upstream token comes from its grant.
+    OAuth,
 }
 
 impl AccessMethod {
@@ -151,6 +153,7 @@ impl AccessMethod {
         match self {
             AccessMethod::SentryBearer => "sentry-bearer",
             AccessMethod::AccessToken => "access-token",
+            AccessMethod::OAuth => "oauth",
         }
     }
 
@@ -159,6 +162,7 @@ impl AccessMethod {
         match self {
             AccessMethod::SentryBearer => format!("reconnect with ?skills={skill}"),
             AccessMethod::AccessToken => format!("restart the server with --skills={skill}"),
+            AccessMethod::OAuth => format!("authorize again and tick the '{skill}' skill on the consent page"),
         }
     }
 
@@ -167,6 +171,7 @@ impl AccessMethod {
         match self {
             AccessMethod::SentryBearer => format!("Connect to /mcp/{org} (or /mcp)"),
             AccessMethod::AccessToken => format!("Start the server with --organization-slug={org} (or without it)"),
+            AccessMethod::OAuth => format!("Connect to /mcp/{org} (or /mcp) and authorize that URL"),
         }
     }
 }

@@ -16,6 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/server.mjs";
+import { OAUTH_APP } from "../emulator/handlers/oauth.mjs";
 import { VALID_TOKEN } from "./helpers.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -90,6 +91,8 @@ process.on("SIGTERM", () => { stopAll(); process.exit(143); });
 
 const emulator = await startEmulator({ slowMs: 5000 });
 
+const COOKIE_SECRET = "e2e-cookie-secret-not-for-production-6f1d9a27c3b84e05";
+
 /** Start the built worker in workerd with these vars; `limits` sets the rate limiters' limits. */
 async function startWorker(name, extraVars, limits) {
   const port = await freePort();
@@ -101,6 +104,11 @@ async function startWorker(name, extraVars, limits) {
     SENTRY_ALLOWED_REGION_DOMAINS: "127.0.0.2",
     SENTRY_API_TIMEOUT_MS: "2000",
     MCP_ALLOWED_HOSTS: "localhost,127.0.0.1",
+    // Remote OAuth: the emulator plays Sentry's OAuth server. Test-only values, never real secrets.
+    SENTRY_CLIENT_ID: OAUTH_APP.clientId,
+    SENTRY_CLIENT_SECRET: OAUTH_APP.clientSecret,
+    COOKIE_SECRET: COOKIE_SECRET,
+    OAUTH_REGISTRATIONS_PER_HOUR: "10000",
     ...extraVars,
   };
   // A config without [build] (the worker was built before this runner started), pointing at
@@ -143,8 +151,11 @@ const stdioBin = path.resolve(root, process.env.SENTRY_MCP_BIN ?? "target/debug/
 if (!fs.existsSync(stdioBin)) throw new Error(`${stdioBin} is missing: run cargo build --bin sentry-mcp first`);
 const stdioLog = path.join(work, "stdio.log");
 fs.writeFileSync(stdioLog, "");
+const tokenLog = path.join(work, "oauth-tokens.txt");
+fs.writeFileSync(tokenLog, "");
 const env = { MCP_ORIGIN: origin, LIMITED_ORIGIN: limited.origin, EMULATOR_URL: emulator.url, EMULATOR_PORT: String(emulator.port),
-  WORKER_LOG: logFile, WORKER_LOGS: [logFile, limited.logFile].join(","), PROXY_URL: proxyUrl, SENTRY_MCP_BIN: stdioBin, STDIO_LOG: stdioLog };
+  WORKER_LOG: logFile, WORKER_LOGS: [logFile, limited.logFile].join(","), PROXY_URL: proxyUrl, SENTRY_MCP_BIN: stdioBin, STDIO_LOG: stdioLog,
+  COOKIE_SECRET, OAUTH_TOKEN_LOG: tokenLog, KV_STATE_DIR: path.join(work, "worker-state") };
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 
@@ -153,7 +164,9 @@ const SDK_CLIENT_SUITES = ["tools.test.mjs", "catalogue.test.mjs", "faults.test.
 const nodeTest = (label, files, extra = {}) => run(label, process.execPath,
   ["--test", "--test-force-exit", "--test-timeout=120000", "--test-concurrency=1", ...files], { env: { ...env, ...extra } });
 if (want("node")) {
-  const files = fs.readdirSync(path.join(root, "tests/e2e")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => `tests/e2e/${f}`).concat("tests/emulator/selftest.mjs");
+  // E2E_ONLY=oauth runs only the test files whose name contains it (for quick iterations).
+  const files = fs.readdirSync(path.join(root, "tests/e2e")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => `tests/e2e/${f}`).concat("tests/emulator/selftest.mjs")
+    .filter((f) => !process.env.E2E_ONLY || f.includes(process.env.E2E_ONLY));
   results.push(["node:test (TypeScript SDK client and raw HTTP/stdio)", await nodeTest("node:test", files)]);
 }
 if (want("stdio")) {
@@ -168,6 +181,9 @@ if (want("conformance")) {
     results.push([`conformance ${rev}`, await run(`conformance ${rev}`, "npx", ["conformance", "server", "--url", proxyUrl, "--requirements", rev,
       "--expected-failures", `tests/conformance/baseline-${rev}.yml`, "-o", path.join(work, `conformance-${rev}`)], { timeoutMs: 300_000 })]);
   }
+}
+if (want("conformance-auth")) {
+  results.push(["conformance authorization (AS scenarios, consent in Chromium)", await run("conformance authorization", process.execPath, ["tests/e2e/conformance-auth.mjs"], { env: { ...env, OUT_DIR: path.join(work, "conformance-auth") }, timeoutMs: 240_000 })]);
 }
 if (want("audit")) {
   results.push(["log audit", await run("log audit", process.execPath, ["--test", "--test-force-exit", "tests/e2e/audit/logs.audit.mjs"], { env })]);

@@ -136,8 +136,10 @@ test("/health: version and configured features, no secrets, no auth", async () =
   const body = await r.json();
   assert.equal(body.status, "ok");
   assert.ok(body.version);
-  assert.deepEqual(Object.keys(body.features).sort(), ["errorReporting", "metrics", "rateLimits", "sentryBearer"]);
+  assert.deepEqual(Object.keys(body.features).sort(), ["errorReporting", "metrics", "oauth", "rateLimits", "sentryBearer"]);
   assert.equal(body.features.errorReporting, true);
+  assert.equal(body.features.oauth, true);
   assert.equal(body.features.rateLimits, true);
   assert.equal(JSON.stringify(body).includes("e2epublickey"), false);
+  assert.equal(JSON.stringify(body).includes(process.env.COOKIE_SECRET), false);
 });

@@ -22,6 +22,7 @@ import * as seer from "./handlers/seer.mjs";
 import * as discover from "./handlers/discover.mjs";
 import * as traces from "./handlers/traces.mjs";
 import * as releases from "./handlers/releases.mjs";
+import { createOAuth } from "./handlers/oauth.mjs";
 
 const RATE_LIMIT = 40; // requests per second per token and endpoint, as the 429 fault message says
 const CONCURRENT_LIMIT = 25;
@@ -82,6 +83,7 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
   const inflight = new Map();
   const pending = new Map(); // slow-fault timers → resolve, so close() can cancel them
   let closing = false;
+  const oauth = createOAuth(); // not reset by reset(): tokens issued to the server stay valid
 
   function rateHeaders(token, key, extra = {}) {
     const sec = Math.floor(Date.now() / 1000);
@@ -149,7 +151,7 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
     if (segments[0] !== "api" || segments[1] !== "0" || segments.at(-1) !== "") throw new HttpError(404, { detail: NOT_FOUND });
 
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
-    const user = m && state.users.find((u) => u.token && u.token === m[1]);
+    const user = m && (state.users.find((u) => u.token && u.token === m[1]) ?? oauth.userFor(m[1]));
     if (!user) throw new HttpError(401, { detail: "Invalid token" });
     ctx.user = user;
     ctx.token = m[1];
@@ -231,7 +233,9 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
     // Control endpoints: unauthenticated, never recorded.
     if (url.pathname.startsWith("/__emulator/")) {
       const route = `${req.method} ${url.pathname}`;
-      await readBody(req).catch(() => "");
+      const controlBody = await readBody(req).catch(() => "");
+      const oauthControl = oauth.control(route, controlBody);
+      if (oauthControl) return send(res, { status: 200, json: oauthControl }, {});
       if (route === "GET /__emulator/requests") return send(res, { status: 200, json: log }, {});
       if (route === "POST /__emulator/reset") {
         reset();
@@ -268,6 +272,10 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
       /* keep raw text */
     }
     log.push({ method: req.method, host, path: url.pathname, query: ctx.query, headers: { ...req.headers }, body: parsed });
+    if (!result && url.pathname.startsWith("/oauth/")) {
+      const answer = oauth.handle(req, url, rawBody);
+      return send(res, answer ?? { status: 404, json: { detail: NOT_FOUND } }, {});
+    }
 
     const tokenKey = (/^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? "") ?? [])[1] ?? "anonymous";
     inflight.set(tokenKey, (inflight.get(tokenKey) ?? 0) + 1);

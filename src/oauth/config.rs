@@ -1,0 +1,92 @@
+//! The secrets remote OAuth mode needs, read separately from [`crate::config::Config`]: a missing or
+//! weak one disables only the OAuth routes (with a clear error), while `Sentry-Bearer` access and
+//! the 401 challenge keep working.
+
+use std::fmt;
+
+use crate::config::ConfigError;
+
+/// Registrations one IP may make per hour unless `OAUTH_REGISTRATIONS_PER_HOUR` says otherwise.
+pub const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 30;
+/// `COOKIE_SECRET` must have at least this many bytes.
+pub const MIN_COOKIE_SECRET_BYTES: usize = 32;
+
+/// OAuth settings and secrets. `Debug` never shows a secret.
+#[derive(Clone)]
+pub struct OAuthConfig {
+    /// The Sentry OAuth application this server signs users in with.
+    pub sentry_client_id: String,
+    pub sentry_client_secret: String,
+    /// Signs the consent form, the upstream `state` and the cookies.
+    pub cookie_secret: Vec<u8>,
+    /// Dynamic client registrations allowed per IP and hour (0 = no limit).
+    pub registrations_per_hour: u32,
+}
+
+impl fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("sentry_client_id", &self.sentry_client_id)
+            .field("sentry_client_secret", &"[redacted]")
+            .field("cookie_secret", &"[redacted]")
+            .field("registrations_per_hour", &self.registrations_per_hour)
+            .finish()
+    }
+}
+
+impl OAuthConfig {
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let nonempty = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let missing: Vec<&str> = ["SENTRY_CLIENT_ID", "SENTRY_CLIENT_SECRET", "COOKIE_SECRET"].into_iter().filter(|n| nonempty(n).is_none()).collect();
+        if !missing.is_empty() {
+            return Err(ConfigError(format!(
+                "remote OAuth is not configured: set {} (wrangler secret put NAME; see README \"Remote OAuth\"). Sentry-Bearer access still works",
+                missing.join(", ")
+            )));
+        }
+        let cookie_secret = nonempty("COOKIE_SECRET").unwrap_or_default();
+        let distinct = cookie_secret.bytes().collect::<std::collections::BTreeSet<u8>>().len();
+        if cookie_secret.len() < MIN_COOKIE_SECRET_BYTES || distinct < 8 {
+            return Err(ConfigError(format!(
+                "COOKIE_SECRET is too weak: use at least {MIN_COOKIE_SECRET_BYTES} random bytes, e.g. the output of `openssl rand -hex 32`"
+            )));
+        }
+        let registrations_per_hour = match nonempty("OAUTH_REGISTRATIONS_PER_HOUR") {
+            None => DEFAULT_REGISTRATIONS_PER_HOUR,
+            Some(v) => v.parse().map_err(|_| ConfigError(format!("OAUTH_REGISTRATIONS_PER_HOUR must be a whole number, got '{v}'")))?,
+        };
+        Ok(Self {
+            sentry_client_id: nonempty("SENTRY_CLIENT_ID").unwrap_or_default(),
+            sentry_client_secret: nonempty("SENTRY_CLIENT_SECRET").unwrap_or_default(),
+            cookie_secret: cookie_secret.into_bytes(),
+            registrations_per_hour,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(vars: &[(&str, &str)]) -> Result<OAuthConfig, ConfigError> {
+        OAuthConfig::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn missing_and_weak_secrets_are_explained() {
+        let err = parse(&[("SENTRY_CLIENT_ID", "id")]).unwrap_err().0;
+        assert!(err.contains("SENTRY_CLIENT_SECRET, COOKIE_SECRET") && err.contains("Sentry-Bearer"), "{err}");
+        let weak = parse(&[("SENTRY_CLIENT_ID", "id"), ("SENTRY_CLIENT_SECRET", "s"), ("COOKIE_SECRET", "short")]).unwrap_err().0;
+        assert!(weak.contains("too weak"));
+        let repetitive = "a".repeat(64);
+        assert!(parse(&[("SENTRY_CLIENT_ID", "id"), ("SENTRY_CLIENT_SECRET", "s"), ("COOKIE_SECRET", &repetitive)]).is_err());
+    }
+
+    #[test]
+    fn good_config_hides_secrets_in_debug() {
+        let c = parse(&[("SENTRY_CLIENT_ID", "id"), ("SENTRY_CLIENT_SECRET", "topsecret"), ("COOKIE_SECRET", "0123456789abcdef0123456789abcdef")]).unwrap();
+        assert_eq!(c.registrations_per_hour, DEFAULT_REGISTRATIONS_PER_HOUR);
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("topsecret") && !dbg.contains("0123456789abcdef"));
+    }
+}

@@ -1,0 +1,122 @@
+//! Grants: created at the callback, turned into tokens at the token endpoint, revoked as a whole.
+//!
+//! Each grant has a random 256-bit data key. It seals the Sentry tokens (AES-256-GCM, AAD = grant
+//! id) and is itself stored only wrapped under keys derived from our live token strings (the code,
+//! the current and previous refresh token, each access token). Storage alone opens nothing.
+
+use serde_json::{json, Value};
+
+use super::authorize::AuthRequest;
+use super::crypto::{self, Key};
+use super::records::{self, AccessRef, AccessTokenRecord, CodeSlot, GrantRecord, RefreshSlot, TokenKind, UpstreamTokens};
+use super::{put_json, Ctx, Store, StoreError};
+
+/// Seal the Sentry tokens for `grant_id`.
+pub fn seal_upstream(ctx: &Ctx<'_>, grant_id: &str, data_key: &Key, tokens: &UpstreamTokens) -> String {
+    crypto::seal(ctx.platform, data_key, &serde_json::to_vec(tokens).expect("serialisable"), grant_id.as_bytes())
+}
+
+/// Open sealed Sentry tokens.
+pub fn open_upstream(grant_id: &str, data_key: &Key, sealed: &str) -> Option<UpstreamTokens> {
+    serde_json::from_slice(&crypto::open(data_key, sealed, grant_id.as_bytes())?).ok()
+}
+
+/// Create a grant for an approved request and return the authorization code for the client.
+pub async fn create(ctx: &Ctx<'_>, req: &AuthRequest, user_id: &str, skills: Vec<String>, read_only: bool, upstream: &UpstreamTokens) -> Result<String, StoreError> {
+    let now = ctx.now();
+    let id = records::new_id(ctx.platform);
+    let data_key = crypto::random_key(ctx.platform);
+    let code = records::mint(ctx.platform, TokenKind::Code, &id);
+    let grant = GrantRecord {
+        id: id.clone(),
+        client_id: req.client_id.clone(),
+        user_id: user_id.to_string(),
+        audience: req.audience.clone(),
+        skills,
+        read_only,
+        created_at_ms: now,
+        expires_at_ms: now + records::GRANT_TTL_SECS * 1000,
+        upstream: seal_upstream(ctx, &id, &data_key, upstream),
+        code: Some(CodeSlot {
+            hash: crypto::sha256_hex(code.as_bytes()),
+            wrapped_key: Some(crypto::wrap_key(ctx.platform, &data_key, &code)),
+            redirect_uri: req.redirect_uri.clone(),
+            redirect_uri_given: req.redirect_uri_given,
+            code_challenge: req.code_challenge.clone(),
+            expires_at_ms: now + records::CODE_TTL_SECS * 1000,
+            redeemed: false,
+        }),
+        refresh: None,
+        previous_refresh: None,
+        access: Vec::new(),
+    };
+    // Until the code is redeemed the grant lives only as long as the code.
+    put_json(ctx.store, &records::grant_key(&id), &grant, records::CODE_TTL_SECS).await?;
+    Ok(code)
+}
+
+/// Issue a new access token and a new refresh token for `grant` (rotation: `previous` becomes
+/// the grant's previous refresh token) and save the grant. Returns the token response body.
+pub async fn issue(ctx: &Ctx<'_>, grant: &mut GrantRecord, data_key: &Key, upstream_expires_at_ms: u64, skills: Vec<String>, previous: Option<RefreshSlot>) -> Result<Value, StoreError> {
+    let now = ctx.now();
+    let access = records::mint(ctx.platform, TokenKind::Access, &grant.id);
+    let access_hash = crypto::sha256_hex(access.as_bytes());
+    // Our token never outlives the Sentry token behind it.
+    let expires_in = records::ACCESS_TTL_SECS.min(upstream_expires_at_ms.saturating_sub(now) / 1000).max(1);
+    let record = AccessTokenRecord {
+        grant_id: grant.id.clone(),
+        client_id: grant.client_id.clone(),
+        user_id: grant.user_id.clone(),
+        audience: grant.audience.clone(),
+        skills: skills.clone(),
+        expires_at_ms: now + expires_in * 1000,
+        wrapped_key: crypto::wrap_key(ctx.platform, data_key, &access),
+        upstream: grant.upstream.clone(),
+    };
+    put_json(ctx.store, &records::access_key(&grant.id, &access_hash), &record, expires_in).await?;
+
+    let refresh = records::mint(ctx.platform, TokenKind::Refresh, &grant.id);
+    grant.refresh = Some(RefreshSlot { hash: crypto::sha256_hex(refresh.as_bytes()), wrapped_key: crypto::wrap_key(ctx.platform, data_key, &refresh), at_ms: now });
+    grant.previous_refresh = previous;
+    grant.access.retain(|a| a.expires_at_ms > now);
+    grant.access.push(AccessRef { hash: access_hash, expires_at_ms: record.expires_at_ms });
+    while grant.access.len() > records::MAX_LIVE_ACCESS_TOKENS {
+        let oldest = grant.access.remove(0);
+        ctx.store.delete(&records::access_key(&grant.id, &oldest.hash)).await?;
+    }
+    // The grant (and its refresh token) lives 30 days from its last use.
+    grant.expires_at_ms = now + records::GRANT_TTL_SECS * 1000;
+    put_json(ctx.store, &records::grant_key(&grant.id), grant, records::GRANT_TTL_SECS).await?;
+    Ok(json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "refresh_token": refresh,
+        "scope": skills.join(" "),
+    }))
+}
+
+/// Delete the access tokens the grant knows about (for example after the Sentry token rotated:
+/// they hold a copy of the old one).
+pub async fn drop_access_tokens(store: &dyn Store, grant: &mut GrantRecord) -> Result<(), StoreError> {
+    for a in grant.access.drain(..) {
+        store.delete(&records::access_key(&grant.id, &a.hash)).await?;
+    }
+    Ok(())
+}
+
+/// Revoke a grant: its access tokens, its refresh tokens and the grant itself.
+pub async fn revoke(store: &dyn Store, grant: &GrantRecord) -> Result<(), StoreError> {
+    for a in &grant.access {
+        store.delete(&records::access_key(&grant.id, &a.hash)).await?;
+    }
+    store.delete(&records::grant_key(&grant.id)).await
+}
+
+/// Revoke the grant `grant_id`, if it still exists.
+pub async fn revoke_id(store: &dyn Store, grant_id: &str) -> Result<(), StoreError> {
+    if let Some(grant) = super::get_json::<GrantRecord>(store, &records::grant_key(grant_id)).await? {
+        revoke(store, &grant).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The HTML the browser sees: the consent page and readable error pages. Server-rendered, no
+//! JavaScript, every client-supplied string escaped, and headers that forbid framing, scripts and
+//! caching.
+
+use crate::http::HttpResponse;
+use crate::tools::{Skill, SkillSet};
+
+/// Escape text for HTML element content and double-quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f6f5f9;color:#2b2233;margin:0}\
+main{max-width:34rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 2px 12px #0002}\
+h1{font-size:1.4rem;margin-top:0}.scope{background:#fdf3d8;border-radius:8px;padding:.6rem .9rem}\
+fieldset{border:1px solid #ddd;border-radius:8px;margin:1rem 0}label{display:block;margin:.4rem 0}\
+small{color:#6b5f75}.uri{word-break:break-all;font-family:monospace;font-size:.85rem}\
+.actions{display:flex;gap:1rem;margin-top:1.5rem}button{font-size:1rem;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #6c5fc7;cursor:pointer}\
+button.approve{background:#6c5fc7;color:#fff}button.deny{background:#fff;color:#6c5fc7}";
+
+/// An HTML page with the hardening headers. `form_action` lists the CSP `form-action` sources.
+fn html(status: u16, title: &str, body: &str, form_action: &str) -> HttpResponse {
+    let doc = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>\n",
+        escape(title)
+    );
+    let mut r = HttpResponse::new(status);
+    r.headers.set("content-type", "text/html; charset=utf-8");
+    r.headers.set(
+        "content-security-policy",
+        format!("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    r.headers.set("x-frame-options", "DENY");
+    // `same-origin`, not `no-referrer`: with `no-referrer` Chromium sends `Origin: null` on the
+    // consent form's POST, which would defeat the origin check; nothing leaks cross-site either way.
+    r.headers.set("referrer-policy", "same-origin");
+    r.headers.set("cache-control", "no-store");
+    r.body = doc.into_bytes();
+    r
+}
+
+/// A readable error page (never a redirect).
+pub fn error_page(status: u16, title: &str, message: &str) -> HttpResponse {
+    let body = format!("<h1>{}</h1><p>{}</p><p><small>Close this window and start the connection again from your MCP client.</small></p>", escape(title), escape(message));
+    html(status, title, &body, "'none'")
+}
+
+/// What the consent page shows.
+pub struct Consent<'a> {
+    pub client_name: Option<&'a str>,
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub redirect_host: &'a str,
+    /// `(organization, project)` when the resource is a constrained `/mcp/...` path.
+    pub scope: (Option<&'a str>, Option<&'a str>),
+    pub checked: SkillSet,
+    pub read_only: bool,
+    pub form_state: &'a str,
+    /// CSP `form-action` sources: this page, Sentry and the client's redirect target.
+    pub form_action: &'a str,
+}
+
+fn skill_text(skill: Skill) -> (&'static str, &'static str) {
+    match skill {
+        Skill::Inspect => ("Inspect", "read organizations, projects, issues, events, traces and logs"),
+        Skill::Triage => ("Triage", "resolve, assign and comment on issues"),
+        Skill::Seer => ("Seer", "start and read Sentry's AI root-cause analysis"),
+        Skill::ProjectManagement => ("Project management", "create and configure projects, teams and client keys"),
+    }
+}
+
+pub fn consent_page(c: &Consent<'_>) -> HttpResponse {
+    let name = c.client_name.map(escape).unwrap_or_else(|| "An unnamed MCP client".into());
+    let mut body = format!(
+        "<h1>Connect {name} to Sentry</h1><p><strong>{name}</strong> <small>(client id <span class=\"uri\">{}</span>)</small> is asking to use Sentry on your behalf.</p>",
+        escape(c.client_id)
+    );
+    match c.scope {
+        (Some(org), Some(project)) => body.push_str(&format!("<p class=\"scope\">Session scope: limited to the <strong>{}</strong> project in the <strong>{}</strong> organization.</p>", escape(project), escape(org))),
+        (Some(org), None) => body.push_str(&format!("<p class=\"scope\">Session scope: limited to the <strong>{}</strong> organization.</p>", escape(org))),
+        _ => {}
+    }
+    body.push_str("<form method=\"post\" action=\"/oauth/authorize\">");
+    body.push_str(&format!("<input type=\"hidden\" name=\"tx\" value=\"{}\">", escape(c.form_state)));
+    body.push_str("<fieldset><legend>Allow it to</legend>");
+    for skill in Skill::ALL {
+        let (title, what) = skill_text(skill);
+        let tools = crate::tools::catalogue().iter().filter(|t| t.spec().skills.contains(&skill)).count();
+        let checked = if c.checked.contains(skill) { " checked" } else { "" };
+        body.push_str(&format!(
+            "<label><input type=\"checkbox\" name=\"skill\" value=\"{}\"{checked}> <strong>{title}</strong>: {what} <small>({tools} tools)</small></label>",
+            skill.id()
+        ));
+    }
+    let ro = if c.read_only { " checked" } else { "" };
+    body.push_str(&format!(
+        "</fieldset><label><input type=\"checkbox\" name=\"read_only\" value=\"on\"{ro}> <strong>Read-only</strong>: ask Sentry for read access only (tools that change data will be refused by Sentry)</label>"
+    ));
+    body.push_str(&format!(
+        "<p>Next you sign in to Sentry. After approval you will be sent back to <strong>{}</strong>:<br><span class=\"uri\">{}</span></p>",
+        escape(c.redirect_host),
+        escape(c.redirect_uri)
+    ));
+    body.push_str("<div class=\"actions\"><button class=\"approve\" type=\"submit\" name=\"action\" value=\"approve\">Approve</button><button class=\"deny\" type=\"submit\" name=\"action\" value=\"deny\">Deny</button></div></form>");
+    html(200, "Connect to Sentry", &body, c.form_action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(escape("<script>\"a\"&'b'\u{7}"), "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;");
+    }
+
+    #[test]
+    fn consent_page_is_hardened_and_escaped() {
+        let r = consent_page(&Consent {
+            client_name: Some("<img src=x onerror=alert(1)>"),
+            client_id: "abc",
+            redirect_uri: "https://claude.ai/api/mcp/auth_callback",
+            redirect_host: "claude.ai",
+            scope: (Some("acme"), Some("web")),
+            checked: SkillSet::none().with(Skill::Inspect),
+            read_only: true,
+            form_state: "s.t",
+            form_action: "'self' https://sentry.io https://claude.ai",
+        });
+        let text = r.body_text();
+        assert!(!text.contains("<img") && text.contains("&lt;img"));
+        assert!(text.contains("Session scope") && text.contains("<strong>web</strong> project"));
+        assert!(text.contains("value=\"inspect\" checked") && !text.contains("value=\"triage\" checked"));
+        assert!(!text.contains("<script"));
+        let csp = r.headers.get("content-security-policy").unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"));
+        assert_eq!(r.headers.get("x-frame-options"), Some("DENY"));
+    }
+}

@@ -1,0 +1,223 @@
+//! Redirect URIs (registration and authorization) and resource indicators (RFC 8707).
+//!
+//! Redirect URIs: exact string match, except loopback `http` URIs (`127.0.0.1`, `[::1]`,
+//! `localhost`) whose port may differ (RFC 8252 §7.3). Private-use schemes (`cursor://…`) are
+//! accepted; script-capable and local schemes, userinfo, fragments, whitespace and control
+//! characters are refused, and plain `http` only for loopback hosts.
+
+use url::{Host, Url};
+
+use crate::http::constraints_from_path;
+
+const DANGEROUS_SCHEMES: [&str; 6] = ["javascript", "data", "vbscript", "file", "blob", "about"];
+const MAX_URI_LEN: usize = 2_048;
+
+/// Check a redirect URI a client wants to register or use; `Err` explains why it is refused.
+pub fn validate_redirect_uri(raw: &str) -> Result<Url, String> {
+    if raw.is_empty() || raw.len() > MAX_URI_LEN {
+        return Err("a redirect URI must be 1 to 2048 characters".into());
+    }
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("redirect URIs must not contain whitespace or control characters".into());
+    }
+    // The scheme check runs on a normalised copy too, so `JaVaScRiPt:` cannot slip through.
+    let scheme = raw.split(':').next().unwrap_or("").to_ascii_lowercase();
+    if DANGEROUS_SCHEMES.contains(&scheme.as_str()) {
+        return Err(format!("the '{scheme}:' scheme is not allowed for redirect URIs"));
+    }
+    let url = Url::parse(raw).map_err(|_| "a redirect URI must be an absolute URI".to_string())?;
+    if DANGEROUS_SCHEMES.contains(&url.scheme()) {
+        return Err(format!("the '{}:' scheme is not allowed for redirect URIs", url.scheme()));
+    }
+    if raw.contains('#') {
+        return Err("redirect URIs must not contain a fragment".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("redirect URIs must not contain user information".into());
+    }
+    match url.scheme() {
+        "https" if url.host_str().is_some_and(|h| !h.is_empty()) => {}
+        "https" => return Err("https redirect URIs need a host".into()),
+        "http" if is_loopback(&url) => {}
+        "http" => return Err("plain http redirect URIs are only allowed for loopback hosts (127.0.0.1, [::1], localhost)".into()),
+        _ => {}
+    }
+    Ok(url)
+}
+
+/// `http` to a loopback host.
+pub fn is_loopback(url: &Url) -> bool {
+    url.scheme() == "http"
+        && match url.host() {
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        }
+}
+
+/// Whether `requested` is one of the client's `registered` redirect URIs.
+pub fn redirect_allowed(registered: &[String], requested: &str) -> bool {
+    let Ok(req) = Url::parse(requested) else { return false };
+    registered.iter().any(|r| {
+        if r == requested {
+            return true;
+        }
+        match Url::parse(r) {
+            Ok(reg) if is_loopback(&reg) && is_loopback(&req) => {
+                reg.host() == req.host() && reg.path() == req.path() && reg.query() == req.query()
+            }
+            _ => false,
+        }
+    })
+}
+
+/// The CSP `form-action` source that allows navigating to `uri` (the consent form's redirect
+/// chain may end there when Sentry approves without showing a page).
+pub fn csp_source(uri: &Url) -> String {
+    match uri.scheme() {
+        "http" | "https" if is_loopback(uri) => format!("http://{}:*", uri.host_str().unwrap_or("127.0.0.1")),
+        "http" | "https" => uri.origin().ascii_serialization(),
+        other => format!("{other}:"),
+    }
+}
+
+/// `uri` with `params` appended to its query.
+pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
+    let Ok(mut url) = Url::parse(uri) else { return uri.to_string() };
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in params {
+            pairs.append_pair(k, v);
+        }
+    }
+    url.to_string()
+}
+
+/// The audience a token is for, from the RFC 8707 `resource` parameter: this server's `/mcp` or a
+/// constrained path below it. Omitted means the canonical `/mcp`. `Err` explains the refusal
+/// (`invalid_target`).
+pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<String, String> {
+    let Some(raw) = resource.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(format!("{origin}/mcp"));
+    };
+    let bad = |why: &str| Err(format!("resource '{}' {why}", crate::render::truncate(raw, 120)));
+    let Ok(url) = Url::parse(raw) else { return bad("is not an absolute URI") };
+    if raw.contains('#') || url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return bad("must not have a query, fragment or user information");
+    }
+    if url.origin().ascii_serialization() != origin {
+        return bad(&format!("does not name this server; use {origin}/mcp"));
+    }
+    let path = url.path().trim_end_matches('/');
+    if raw.contains('%') || !(path == "/mcp" || path.starts_with("/mcp/")) {
+        return bad(&format!("is not an MCP endpoint of this server; use {origin}/mcp"));
+    }
+    let Ok(c) = constraints_from_path(&path[4..]) else { return bad("is not a valid /mcp/{organization}/{project} path") };
+    let mut audience = format!("{origin}/mcp");
+    for part in [c.organization, c.project].into_iter().flatten() {
+        audience.push('/');
+        audience.push_str(&part);
+    }
+    Ok(audience)
+}
+
+/// Whether a token for `audience` may be used at `url`: same origin, and the path equals the
+/// audience path or lies below it at a `/` boundary (`/mcp/acme` covers `/mcp/acme/web`, not
+/// `/mcp/acme-other` or `/mcp`).
+pub fn audience_covers(audience: &str, url: &Url) -> bool {
+    let Ok(aud) = Url::parse(audience) else { return false };
+    if aud.origin() != url.origin() {
+        return false;
+    }
+    let want = aud.path().trim_end_matches('/');
+    let path = url.path().trim_end_matches('/');
+    path == want || path.strip_prefix(want).is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_client_redirect_sets_are_accepted() {
+        for uri in [
+            "cursor://anysphere.cursor-mcp/oauth/callback",
+            "https://www.cursor.com/agents/mcp/oauth/callback",
+            "http://localhost:8787/callback",
+            "https://insiders.vscode.dev/redirect",
+            "https://vscode.dev/redirect",
+            "http://127.0.0.1/",
+            "http://127.0.0.1:33418/",
+            "https://claude.ai/api/mcp/auth_callback",
+            "https://claude.com/api/mcp/auth_callback",
+            "https://chatgpt.com/connector_platform_oauth_redirect",
+            "http://[::1]:9000/cb",
+        ] {
+            assert!(validate_redirect_uri(uri).is_ok(), "{uri}");
+        }
+    }
+
+    #[test]
+    fn dangerous_redirects_are_refused() {
+        for uri in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\u{0}script:alert(1)",
+            "data:text/html,hi",
+            "vbscript:msgbox",
+            "file:///etc/passwd",
+            "blob:https://x/y",
+            "https://user@evil.example/cb",
+            "https://good.example/cb#frag",
+            "http://evil.example/cb",
+            "relative/path",
+            "",
+        ] {
+            assert!(validate_redirect_uri(uri).is_err(), "{uri:?}");
+        }
+    }
+
+    #[test]
+    fn exact_match_except_loopback_ports() {
+        let reg = vec!["https://claude.ai/api/mcp/auth_callback".to_string(), "http://127.0.0.1/".to_string(), "http://localhost:8787/callback".into()];
+        assert!(redirect_allowed(&reg, "https://claude.ai/api/mcp/auth_callback"));
+        assert!(!redirect_allowed(&reg, "https://claude.ai/api/mcp/auth_callback/"));
+        assert!(!redirect_allowed(&reg, "https://claude.ai/api/mcp/auth_callback?x=1"));
+        assert!(redirect_allowed(&reg, "http://127.0.0.1:54321/"));
+        assert!(!redirect_allowed(&reg, "http://127.0.0.1:54321/other"));
+        assert!(redirect_allowed(&reg, "http://localhost:40000/callback"));
+        assert!(!redirect_allowed(&reg, "http://127.0.0.1:40000/callback"), "the host must match too");
+    }
+
+    #[test]
+    fn resources_name_this_server_only() {
+        let o = "https://mcp.example.com";
+        assert_eq!(audience_from_resource(None, o).unwrap(), "https://mcp.example.com/mcp");
+        assert_eq!(audience_from_resource(Some("https://mcp.example.com/mcp/"), o).unwrap(), "https://mcp.example.com/mcp");
+        assert_eq!(audience_from_resource(Some("https://mcp.example.com/mcp/acme/web"), o).unwrap(), "https://mcp.example.com/mcp/acme/web");
+        for bad in ["https://other.example/mcp", "https://mcp.example.com/", "https://mcp.example.com/mcp?x=1", "https://mcp.example.com/mcp#f", "https://mcp.example.com/mcp/a/b/c", "https://mcp.example.com/mcp/%2e%2e", "mcp"] {
+            assert!(audience_from_resource(Some(bad), o).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn audience_is_a_path_boundary_prefix() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(audience_covers("https://h/mcp", &u("https://h/mcp")));
+        assert!(audience_covers("https://h/mcp", &u("https://h/mcp/acme")));
+        assert!(audience_covers("https://h/mcp/acme", &u("https://h/mcp/acme/web")));
+        assert!(!audience_covers("https://h/mcp/acme", &u("https://h/mcp")));
+        assert!(!audience_covers("https://h/mcp/acme", &u("https://h/mcp/other")));
+        assert!(!audience_covers("https://h/mcp/acme", &u("https://h/mcp/acme-other")));
+        assert!(!audience_covers("https://h/mcp", &u("https://evil/mcp")));
+    }
+
+    #[test]
+    fn query_is_appended() {
+        assert_eq!(with_query("https://c.example/cb?x=1", &[("code", "a b")]), "https://c.example/cb?x=1&code=a+b");
+        assert_eq!(with_query("cursor://anysphere.cursor-mcp/oauth/callback", &[("code", "c")]), "cursor://anysphere.cursor-mcp/oauth/callback?code=c");
+    }
+}

@@ -1,0 +1,187 @@
+//! `POST /oauth/register`: dynamic client registration (RFC 7591), rate-limited per IP.
+//!
+//! Public clients (`token_endpoint_auth_method: "none"`, what MCP clients send) get a client id;
+//! confidential ones also a secret, stored only as its SHA-256. Registrations expire after 90
+//! days; an expired client gets 401 `invalid_client` at the token endpoint and re-registers.
+
+use serde_json::{json, Map, Value};
+
+use super::records::{self, ClientRecord, CLIENT_TTL_SECS};
+use super::{crypto, get_json, no_store_json, oauth_error, put_json, redirect, Ctx, Handled};
+use crate::http::HttpRequest;
+
+const MAX_BODY: usize = 16 * 1024;
+const MAX_REDIRECT_URIS: usize = 20;
+const AUTH_METHODS: [&str; 3] = ["none", "client_secret_basic", "client_secret_post"];
+
+fn invalid(error: &str, why: &str) -> super::Failure {
+    oauth_error(400, error, why).into()
+}
+
+pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
+    rate_limit(ctx, req).await?;
+    if !req.headers.get("content-type").unwrap_or("").to_ascii_lowercase().contains("application/json") {
+        return Err(invalid("invalid_client_metadata", "send the client metadata as application/json"));
+    }
+    if req.body.len() > MAX_BODY {
+        return Err(invalid("invalid_client_metadata", "client metadata is limited to 16 KiB"));
+    }
+    let Ok(Value::Object(meta)) = serde_json::from_slice::<Value>(&req.body) else {
+        return Err(invalid("invalid_client_metadata", "the body must be a JSON object"));
+    };
+
+    let redirect_uris = strings(&meta, "redirect_uris").ok_or_else(|| invalid("invalid_redirect_uri", "redirect_uris must be a non-empty array of strings"))?;
+    if redirect_uris.is_empty() || redirect_uris.len() > MAX_REDIRECT_URIS {
+        return Err(invalid("invalid_redirect_uri", "register between 1 and 20 redirect_uris"));
+    }
+    for uri in &redirect_uris {
+        redirect::validate_redirect_uri(uri).map_err(|why| invalid("invalid_redirect_uri", &why))?;
+    }
+    let auth_method = match meta.get("token_endpoint_auth_method") {
+        None => "client_secret_basic".to_string(), // RFC 7591 §2 default
+        Some(Value::String(m)) if AUTH_METHODS.contains(&m.as_str()) => m.clone(),
+        Some(_) => return Err(invalid("invalid_client_metadata", "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post")),
+    };
+    let grant_types = subset(&meta, "grant_types", &["authorization_code", "refresh_token"], &["authorization_code", "refresh_token"])?;
+    let response_types = subset(&meta, "response_types", &["code"], &["code"])?;
+    let client_name = match meta.get("client_name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) if n.chars().count() <= 200 => Some(n.chars().filter(|c| !c.is_control()).collect::<String>()),
+        Some(_) => return Err(invalid("invalid_client_metadata", "client_name must be a string of at most 200 characters")),
+    };
+    let client_uri = match meta.get("client_uri").and_then(Value::as_str) {
+        None => None,
+        Some(u) => match url::Url::parse(u) {
+            Ok(p) if matches!(p.scheme(), "https" | "http") => Some(u.to_string()),
+            _ => return Err(invalid("invalid_client_metadata", "client_uri must be an http(s) URL")),
+        },
+    };
+
+    let now_s = ctx.now() / 1000;
+    let client_id = records::new_id(ctx.platform);
+    let secret = (auth_method != "none").then(|| format!("smcp_cs_{}", crypto::random_hex(ctx.platform, 32)));
+    let record = ClientRecord {
+        client_id: client_id.clone(),
+        secret_hash: secret.as_ref().map(|s| crypto::sha256_hex(s.as_bytes())),
+        redirect_uris,
+        client_name,
+        client_uri,
+        token_endpoint_auth_method: auth_method,
+        grant_types,
+        response_types,
+        issued_at: now_s,
+        expires_at: now_s + CLIENT_TTL_SECS,
+    };
+    put_json(ctx.store, &records::client_key(&client_id), &record, CLIENT_TTL_SECS).await?;
+    ctx.log(crate::platform::LogLevel::Info, "oauth_client_registered", json!({"auth_method": record.token_endpoint_auth_method}));
+
+    let mut body = json!({
+        "client_id": client_id,
+        "client_id_issued_at": record.issued_at,
+        "redirect_uris": record.redirect_uris,
+        "token_endpoint_auth_method": record.token_endpoint_auth_method,
+        "grant_types": record.grant_types,
+        "response_types": record.response_types,
+    });
+    if let Some(n) = &record.client_name {
+        body["client_name"] = json!(n);
+    }
+    if let Some(u) = &record.client_uri {
+        body["client_uri"] = json!(u);
+    }
+    if let Some(s) = secret {
+        body["client_secret"] = json!(s);
+        body["client_secret_expires_at"] = json!(record.expires_at);
+    }
+    Ok(no_store_json(201, &body))
+}
+
+fn strings(meta: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
+    meta.get(key)?.as_array()?.iter().map(|v| v.as_str().map(str::to_string)).collect()
+}
+
+/// An optional list that must be drawn from `allowed`; absent means `default`.
+fn subset(meta: &Map<String, Value>, key: &str, allowed: &[&str], default: &[&str]) -> Result<Vec<String>, super::Failure> {
+    if meta.get(key).is_none_or(Value::is_null) {
+        return Ok(default.iter().map(|s| s.to_string()).collect());
+    }
+    match strings(meta, key) {
+        Some(list) if !list.is_empty() && list.iter().all(|v| allowed.contains(&v.as_str())) => Ok(list),
+        _ => Err(invalid("invalid_client_metadata", &format!("{key} may only contain {}", allowed.join(", ")))),
+    }
+}
+
+/// A per-IP hourly counter in KV. Not atomic (KV has no increment), which only lets a burst of
+/// parallel registrations slightly exceed the limit: good enough to stop floods, and cheap.
+async fn rate_limit(ctx: &Ctx<'_>, req: &HttpRequest) -> Result<(), super::Failure> {
+    let limit = ctx.oauth.registrations_per_hour;
+    if limit == 0 {
+        return Ok(());
+    }
+    let ip = req.headers.get("cf-connecting-ip").unwrap_or("unknown");
+    let hour = ctx.now() / 3_600_000;
+    let key = format!("ratelimit:register:{}:{hour}", crypto::sha256_hex(ip.as_bytes()));
+    let count: u32 = get_json(ctx.store, &key).await?.unwrap_or(0);
+    if count >= limit {
+        let retry = 3_600 - (ctx.now() / 1000) % 3_600;
+        return Err(oauth_error(429, "too_many_requests", "too many client registrations from this address; try again later").with_header("retry-after", retry.to_string()).into());
+    }
+    put_json(ctx.store, &key, &(count + 1), 3_600).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::http::{Headers, HttpResponse};
+    use crate::oauth::testing::{memory_store, oauth_config, TestPlatform};
+    use crate::platform::testing::block_on;
+
+    fn call(ctx: &Ctx<'_>, body: Value) -> HttpResponse {
+        let req = HttpRequest {
+            method: "POST".into(),
+            url: url::Url::parse("https://m.example/oauth/register").unwrap(),
+            headers: Headers::new().with("content-type", "application/json").with("cf-connecting-ip", "203.0.113.9"),
+            body: serde_json::to_vec(&body).unwrap(),
+        };
+        match block_on(register(ctx, &req)) {
+            Ok(r) | Err(super::super::Failure::Respond(r)) => r,
+            Err(_) => panic!("store error"),
+        }
+    }
+
+    #[test]
+    fn public_and_confidential_clients() {
+        let (config, oauth, store, p) = (Config::from_vars(|_| None).unwrap(), oauth_config(), memory_store(), TestPlatform::new());
+        let ctx = Ctx { config: &config, oauth: &oauth, store: &store, platform: &p };
+        let r = call(&ctx, json!({"redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback", "http://localhost:8787/callback"], "token_endpoint_auth_method": "none", "client_name": "Cursor"}));
+        assert_eq!(r.status, 201, "{}", r.body_text());
+        let b: Value = serde_json::from_slice(&r.body).unwrap();
+        assert!(b["client_id"].is_string() && b["client_id_issued_at"].is_u64() && b.get("client_secret").is_none());
+        assert_eq!(store.ttl("client:"), Some(CLIENT_TTL_SECS));
+        let c = call(&ctx, json!({"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]}));
+        let b: Value = serde_json::from_slice(&c.body).unwrap();
+        let secret = b["client_secret"].as_str().unwrap();
+        assert!(b["client_secret_expires_at"].is_u64());
+        assert!(!store.dump().contains(secret), "the secret is stored only hashed");
+    }
+
+    #[test]
+    fn bad_metadata_and_rate_limit() {
+        let (config, mut oauth, store, p) = (Config::from_vars(|_| None).unwrap(), oauth_config(), memory_store(), TestPlatform::new());
+        oauth.registrations_per_hour = 3;
+        let ctx = Ctx { config: &config, oauth: &oauth, store: &store, platform: &p };
+        let r = call(&ctx, json!({"redirect_uris": ["javascript:alert(1)"]}));
+        assert_eq!((r.status, r.body_text().contains("invalid_redirect_uri")), (400, true));
+        let r = call(&ctx, json!({"redirect_uris": ["https://a.example/cb"], "grant_types": ["client_credentials"]}));
+        assert!(r.body_text().contains("invalid_client_metadata"));
+        let r = call(&ctx, json!({"redirect_uris": ["https://a.example/cb"]}));
+        assert_eq!(r.status, 201);
+        let r = call(&ctx, json!({"redirect_uris": ["https://a.example/cb"]}));
+        assert_eq!(r.status, 429);
+        assert!(r.headers.get("retry-after").is_some());
+        p.advance_secs(3_600);
+        assert_eq!(call(&ctx, json!({"redirect_uris": ["https://a.example/cb"]})).status, 201);
+    }
+}
