@@ -28,6 +28,7 @@ pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
         Ok(c) => Telemetry::new(c.telemetry.clone(), Transport::Http, platform, req.headers.get("user-agent")),
         Err(_) => Telemetry::disabled(platform),
     });
+    telemetry.set_route(telemetry::route_of(&path));
     let limited = path == "/mcp" || path.starts_with("/mcp/") || path.starts_with("/oauth/");
     let mut response = match limited && req.method != "OPTIONS" {
         true => rate_limit::check(platform, rate_limit::IP_LIMITER, &rate_limit::key("ip", &rate_limit::client_ip(&req))).await,

@@ -68,6 +68,7 @@ pub fn is_reportable(error: &ToolError) -> bool {
 
 #[derive(Default)]
 struct State {
+    route: Option<&'static str>,
     client_family: &'static str,
     access_method: Option<&'static str>,
     caller: Option<String>,
@@ -96,6 +97,11 @@ impl Telemetry {
     /// Telemetry that records nothing beyond logs (unit tests, misconfigured deployments).
     pub fn disabled(platform: &dyn Platform) -> Self {
         Self::new(TelemetrySettings::default(), Transport::Http, platform, None)
+    }
+
+    /// The normalised HTTP route (see [`route_of`]), carried by every line and report.
+    pub fn set_route(&self, route: &'static str) {
+        self.state.borrow_mut().route = Some(route);
     }
 
     pub fn set_access_method(&self, method: &'static str) {
@@ -139,6 +145,7 @@ impl Telemetry {
     fn common(&self) -> Value {
         let s = self.state.borrow();
         json!({
+            "http.route": s.route,
             "app.transport": self.transport.app(),
             "network.transport": self.transport.network(),
             "app.client.family": s.client_family,

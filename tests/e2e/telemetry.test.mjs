@@ -71,6 +71,7 @@ test("a reportable failure is sent to Sentry and its event id is shown; an expec
     assert.equal(env.payload.environment, "e2e");
     assert.equal(env.payload.exception.values[0].type, "upstream_server_error");
     assert.equal(env.payload.tags.tool, "search_issues");
+    assert.equal(env.payload.tags["http.route"], "/mcp/:organizationSlug");
     assert.equal(env.payload.tags["app.transport"], "http");
     assert.match(env.headers["x-sentry-auth"], /sentry_key=e2epublickey/);
     assert.equal(env.headers.authorization, undefined);
