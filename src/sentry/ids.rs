@@ -34,8 +34,8 @@ pub fn project_slug_or_id(raw: &str) -> Result<String, InvalidId> {
 /// An issue id: numeric group id (`4512`) or short id (`WEB-API-7K`), upper-cased; trailing
 /// punctuation that models tend to add is dropped.
 pub fn issue_id(raw: &str) -> Result<String, InvalidId> {
-    let s = raw.trim().trim_end_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | ')' | ']' | '"' | '\'' | '`'));
-    let s = s.trim_start_matches(|c: char| matches!(c, '(' | '[' | '"' | '\'' | '`' | '#'));
+    let s = raw.trim().trim_end_matches(['.', ',', ';', ':', ')', ']', '"', '\'', '`']);
+    let s = s.trim_start_matches(['(', '[', '"', '\'', '`', '#']);
     if !s.is_empty() && s.len() <= 100 && s.chars().all(|c| c.is_ascii_digit()) {
         return Ok(s.to_string());
     }

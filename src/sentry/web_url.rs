@@ -53,7 +53,7 @@ pub fn parse(raw: &str) -> Result<SentryResource, InvalidId> {
     } else if org.is_none() {
         // Old short links: sentry.io/{org}/issues/{id}/ or sentry.io/{org}/{project}/issues/{id}/
         if let Some(first) = segments.first().filter(|s| !NOT_ORG_SEGMENTS.contains(s)) {
-            if segments.iter().any(|s| *s == "issues") {
+            if segments.contains(&"issues") {
                 org = Some(first.to_string());
                 rest = &segments[1..];
             }

@@ -139,7 +139,7 @@ impl ToolContext<'_> {
     /// Markdown for a trace.
     pub async fn trace(&self, org: &str, trace_id: &str, opts: &TraceOptions) -> Result<String, ToolError> {
         let period = ("statsPeriod", "14d".to_string());
-        let meta = self.sentry.get(Host::Org(org), &path(&["organizations", org, "trace-meta", trace_id])?, &[period.clone()]).await;
+        let meta = self.sentry.get(Host::Org(org), &path(&["organizations", org, "trace-meta", trace_id])?, std::slice::from_ref(&period)).await;
         let meta = match meta {
             Ok(r) => r.body,
             Err(SentryError::NotFound { .. }) => Value::Null,
