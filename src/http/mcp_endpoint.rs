@@ -14,6 +14,7 @@ use super::credentials::{self, CredentialError, Credentials};
 use super::rate_limit;
 use super::{EventStream, HttpRequest, HttpResponse};
 use crate::config::Config;
+use crate::redact::fingerprint;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
 use crate::oauth::bearer::{self, UpstreamWatch};
@@ -83,7 +84,7 @@ async fn handle_post(
         }
     };
     telemetry.set_access_method(AccessMethod::SentryBearer.id());
-    let caller = rate_limit::key("token", &token);
+    let caller = fingerprint("token", &token);
     telemetry.set_caller(caller.clone());
     if let Some(limited) = rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await {
         return limited;
@@ -188,7 +189,7 @@ async fn oauth_request(
         Err(e) => return oauth_challenge(req, Some(e.describe())),
     };
     telemetry.set_access_method(AccessMethod::OAuth.id());
-    let caller = rate_limit::key("grant", &authorized.grant_id);
+    let caller = fingerprint("grant", &authorized.grant_id);
     telemetry.set_caller(caller.clone());
     if let Some(limited) = rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await {
         return limited;

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::{mcp_endpoint, rate_limit};
 use super::{HttpRequest, HttpResponse};
 use crate::telemetry::{self, Telemetry, Transport};
+use crate::redact::fingerprint;
 use crate::config::{Config, ConfigError};
 use crate::oauth::{self, OAuthSetup};
 use crate::platform::{LogLevel, Platform};
@@ -31,7 +32,7 @@ pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     telemetry.set_route(telemetry::route_of(&path));
     let limited = path == "/mcp" || path.starts_with("/mcp/") || path.starts_with("/oauth/");
     let mut response = match limited && req.method != "OPTIONS" {
-        true => rate_limit::check(platform, rate_limit::IP_LIMITER, &rate_limit::key("ip", &rate_limit::client_ip(&req))).await,
+        true => rate_limit::check(platform, rate_limit::IP_LIMITER, &fingerprint("ip", &rate_limit::client_ip(&req))).await,
         false => None,
     };
     if response.is_none() {

@@ -124,7 +124,7 @@ fn accept(server: &Rc<Server>, line: Line, tasks: &mut JoinSet<()>, in_flight: &
         let session = &shared.settings.session;
         let telemetry = Telemetry::new(shared.settings.config.telemetry.clone(), TelemetryTransport::Stdio, &shared.platform, None);
         telemetry.set_access_method(session.access.id());
-        telemetry.set_caller(crate::http::rate_limit::key("token", &session.upstream_token));
+        telemetry.set_caller(crate::redact::fingerprint("token", &session.upstream_token));
         if let Some(org) = &session.constraints.organization {
             telemetry.set_organization(org);
         }

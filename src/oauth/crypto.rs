@@ -45,9 +45,7 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
 }
 
 /// `n` random bytes as lowercase hex (ids and token secrets).
-pub fn random_hex(platform: &dyn Platform, n: usize) -> String {
-    crate::platform::random_hex(platform, n)
-}
+pub use crate::platform::random_hex;
 
 /// A fresh random key.
 pub fn random_key(platform: &dyn Platform) -> Key {

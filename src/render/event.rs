@@ -120,7 +120,7 @@ pub fn event_details(event: &Value, label: &str, opts: &EventOptions, u: &Untrus
         facts.push(format!("**Event type**: {v}"));
     }
     if let Some(v) = str_at(event, "/platform") {
-        facts.push(format!("**Platform**: {v}"));
+        facts.push(format!("**Platform**: {}", super::token_or_unknown(v)));
     }
     if let Some(t) = str_at(event, "/contexts/trace/trace_id") {
         facts.push(format!("**Trace**: {}", u.inline(t, 64)));

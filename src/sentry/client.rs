@@ -181,7 +181,7 @@ impl<'a> SentryClient<'a> {
             bytes = serde_json::to_vec(b).unwrap_or_default();
         }
         let logged_path = url.path().to_string();
-        let limit_key = format!("{}|{host}{logged_path}", crate::http::rate_limit::key("token", self.token));
+        let limit_key = format!("{}|{host}{logged_path}", crate::redact::fingerprint("token", self.token));
         let started = self.platform.now_ms();
         if let Some(until) = EXHAUSTED.lock().ok().and_then(|m| m.get(&limit_key).copied()) {
             if until > started {

@@ -5,7 +5,6 @@
 //! timings; never headers, cookies, tokens or the monitored application's event data.
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::http::{Headers, HttpRequest};
@@ -139,11 +138,7 @@ pub fn send(platform: &dyn Platform, dsn: &Dsn, event_id: &str, item_type: &str,
 /// error type, caller hash; double1..2 = duration ms, upstream status.
 pub fn metric_point(tool: &str, line: &Value, _reporting: bool) -> MetricPoint {
     let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let org_hash = line
-        .get("organization.slug")
-        .and_then(Value::as_str)
-        .map(|o| Sha256::digest(o.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
-        .unwrap_or_default();
+    let org_hash = line.get("organization.slug").and_then(Value::as_str).map(|o| crate::redact::fingerprint("org", o)).unwrap_or_default();
     MetricPoint {
         index: tool.to_string(),
         blobs: vec![

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::listing::{self, opt_string};
-use super::shared::{cursor_param, org_param, path};
+use super::shared::path;
 use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
 use crate::render::{cell, str_at};
 use crate::sentry::Host;
@@ -27,16 +27,7 @@ impl Tool for FindProjects {
     }
 
     fn input_schema(&self) -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "organizationSlug": org_param(),
-                "query": {"type": "string", "description": "Part of a project's slug or name to filter by."},
-                "cursor": cursor_param(),
-            },
-            "required": ["organizationSlug"],
-            "additionalProperties": false
-        })
+        listing::org_list_schema("project")
     }
 
     fn output_schema(&self) -> Option<Value> {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::shared::{org_param, path};
 use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
-use crate::render::{num_at, str_at, truncate};
+use crate::render::{num_at, str_at, token_or_unknown, truncate};
 use crate::sentry::{ids, Host};
 
 pub struct GetEventAttachment;
@@ -68,9 +68,9 @@ impl Tool for GetEventAttachment {
                     "- id {} · {} · {} · {} bytes · {}\n",
                     str_at(a, "/id").unwrap_or("?"),
                     u.inline(str_at(a, "/name").unwrap_or("?"), 120),
-                    str_at(a, "/mimetype").unwrap_or("?"),
+                    token_or_unknown(str_at(a, "/mimetype").unwrap_or("")),
                     num_at(a, "/size").unwrap_or(0),
-                    str_at(a, "/type").unwrap_or("")
+                    token_or_unknown(str_at(a, "/type").unwrap_or(""))
                 ));
             }
             out.push_str("\nNext: call again with attachmentId to download one.\n");
@@ -90,7 +90,11 @@ impl Tool for GetEventAttachment {
             )));
         }
         let (bytes, content_type) = ctx.sentry.get_bytes(&org, &item_path, &[("download", "1".into())]).await.map_err(about)?;
-        let mime = content_type.split(';').next().unwrap_or("application/octet-stream").trim().to_ascii_lowercase();
+        // The content type comes from whoever uploaded the file: only a plain MIME token is used.
+        let mime = match token_or_unknown(content_type.split(';').next().unwrap_or("").trim()) {
+            "unknown" => "application/octet-stream".to_string(),
+            m => m.to_ascii_lowercase(),
+        };
         let header = format!("# Attachment {attachment_id} of event {event_id}\n\n**Name**: {} · **Type**: {mime} · **Size**: {} bytes\n", u.inline(&name, 120), bytes.len());
         let b64 = || base64::engine::general_purpose::STANDARD.encode(&bytes);
         let mut content = Vec::new();

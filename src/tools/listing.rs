@@ -25,6 +25,21 @@ pub fn footer(next_cursor: Option<&str>, count: usize, noun: &str) -> String {
     }
 }
 
+/// Input schema of an organization-wide list (`find_projects`, `find_teams`): the org, a filter on
+/// slug or name of the `noun`, and the cursor.
+pub fn org_list_schema(noun: &str) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "organizationSlug": super::shared::org_param(),
+            "query": {"type": "string", "description": format!("Part of a {noun}'s slug or name to filter by.")},
+            "cursor": super::shared::cursor_param(),
+        },
+        "required": ["organizationSlug"],
+        "additionalProperties": false
+    })
+}
+
 /// Structured content of one page: `{<key>: items, hasMore, nextCursor?}` plus extra fields.
 pub fn page(key: &str, items: Vec<Value>, next_cursor: Option<&str>, extra: Value) -> Value {
     let mut out = Map::new();
