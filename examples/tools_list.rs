@@ -7,8 +7,17 @@ use sentry_mcp::mcp::version::ProtocolVersion;
 use sentry_mcp::tools::{self, AccessMethod, Constraints, Session, SkillSet};
 
 fn main() {
-    let version = std::env::args().nth(1).and_then(|v| ProtocolVersion::parse(&v)).unwrap_or(ProtocolVersion::V2025_11_25);
-    let session = Session { upstream_token: String::new(), access: AccessMethod::SentryBearer, skills: SkillSet::all(), constraints: Constraints::default() };
-    let list: Vec<_> = tools::visible(&session).map(|t| tools::describe(t, &session, version)).collect();
+    let version = std::env::args()
+        .nth(1)
+        .and_then(|v| ProtocolVersion::parse(&v))
+        .unwrap_or(ProtocolVersion::V2025_11_25);
+    let session = Session {
+        upstream_token: String::new(),
+        access: AccessMethod::SentryBearer,
+        skills: SkillSet::all(),
+        constraints: Constraints::default(),
+    };
+    let list: Vec<_> =
+        tools::visible(&session).map(|t| tools::describe(t, &session, version)).collect();
     println!("{}", serde_json::json!({ "tools": list }));
 }

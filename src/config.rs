@@ -41,7 +41,9 @@ impl HostRule {
             Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| bad())?)),
             None => (entry.clone(), None),
         };
-        if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+        if host.is_empty()
+            || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
             return Err(bad());
         }
         Ok(Self { host, port })
@@ -86,8 +88,13 @@ pub struct Config {
 impl Config {
     /// Build the configuration from a variable lookup (`env.var(..)` in the worker).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let nonempty = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let allow_insecure_http = parse_bool("SENTRY_ALLOW_INSECURE_HTTP", nonempty("SENTRY_ALLOW_INSECURE_HTTP"), false)?;
+        let nonempty =
+            |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let allow_insecure_http = parse_bool(
+            "SENTRY_ALLOW_INSECURE_HTTP",
+            nonempty("SENTRY_ALLOW_INSECURE_HTTP"),
+            false,
+        )?;
         let raw_url = nonempty("SENTRY_URL").unwrap_or_else(|| DEFAULT_SENTRY_URL.to_string());
         let base = parse_sentry_url(&raw_url, allow_insecure_http)?;
         let is_saas = base.host_str() == Some("sentry.io");
@@ -101,7 +108,10 @@ impl Config {
         let mut region_hosts: Vec<HostRule> = if is_saas {
             SAAS_REGION_HOSTS.iter().map(|h| HostRule { host: h.to_string(), port: None }).collect()
         } else {
-            vec![HostRule { host: base.host_str().unwrap_or_default().to_string(), port: base.port_or_known_default() }]
+            vec![HostRule {
+                host: base.host_str().unwrap_or_default().to_string(),
+                port: base.port_or_known_default(),
+            }]
         };
         if let Some(extra) = nonempty("SENTRY_ALLOWED_REGION_DOMAINS") {
             for entry in extra.split(',').filter(|e| !e.trim().is_empty()) {
@@ -129,10 +139,16 @@ impl Config {
         }
 
         let allowed_hosts = nonempty("MCP_ALLOWED_HOSTS")
-            .map(|list| list.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
+            .map(|list| {
+                list.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
 
-        let sentry_bearer_enabled = parse_bool("SENTRY_BEARER_ENABLED", nonempty("SENTRY_BEARER_ENABLED"), true)?;
+        let sentry_bearer_enabled =
+            parse_bool("SENTRY_BEARER_ENABLED", nonempty("SENTRY_BEARER_ENABLED"), true)?;
 
         let dsn = match nonempty("SENTRY_DSN") {
             None => None,
@@ -142,16 +158,19 @@ impl Config {
         };
         let traces_sample_rate = match nonempty("SENTRY_TRACES_SAMPLE_RATE") {
             None => 0.1,
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|r| (0.0..=1.0).contains(r))
-                .ok_or_else(|| ConfigError(format!("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1, got '{v}'")))?,
+            Some(v) => {
+                v.parse::<f64>().ok().filter(|r| (0.0..=1.0).contains(r)).ok_or_else(|| {
+                    ConfigError(format!(
+                        "SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1, got '{v}'"
+                    ))
+                })?
+            }
         };
         let telemetry = crate::telemetry::TelemetrySettings {
             dsn,
             environment: nonempty("SENTRY_ENVIRONMENT").unwrap_or_else(|| "production".into()),
-            release: nonempty("SENTRY_RELEASE").unwrap_or_else(|| format!("{}@{}", crate::SERVER_NAME, crate::SERVER_VERSION)),
+            release: nonempty("SENTRY_RELEASE")
+                .unwrap_or_else(|| format!("{}@{}", crate::SERVER_NAME, crate::SERVER_VERSION)),
             traces_sample_rate,
         };
 
@@ -166,7 +185,11 @@ impl Config {
 }
 
 /// A boolean variable: `true`/`1`/`yes` or `false`/`0`/`no` (any case); absent means `default`.
-pub(crate) fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+pub(crate) fn parse_bool(
+    name: &str,
+    value: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => Ok(default),
         Some("true" | "1" | "yes") => Ok(true),
@@ -192,7 +215,11 @@ fn parse_sentry_url(raw: &str, allow_insecure_http: bool) -> Result<Url, ConfigE
     if url.host_str().is_none_or(str::is_empty) {
         return Err(ConfigError(format!("SENTRY_URL '{raw}' has no host")));
     }
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
         return Err(ConfigError(format!(
             "SENTRY_URL must be a plain origin with an optional path prefix (no credentials, query or fragment), got '{}'",
             url.origin().ascii_serialization()
@@ -209,7 +236,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_vars(|k| map.get(k).cloned())
     }
 
@@ -227,23 +255,42 @@ mod tests {
     fn refuses_plain_http_unless_allowed() {
         let err = config(&[("SENTRY_URL", "http://sentry.internal")]).unwrap_err();
         assert!(err.0.contains("SENTRY_ALLOW_INSECURE_HTTP"), "{err}");
-        let ok = config(&[("SENTRY_URL", "http://sentry.internal:9000/"), ("SENTRY_ALLOW_INSECURE_HTTP", "true")]).unwrap();
+        let ok = config(&[
+            ("SENTRY_URL", "http://sentry.internal:9000/"),
+            ("SENTRY_ALLOW_INSECURE_HTTP", "true"),
+        ])
+        .unwrap();
         assert!(!ok.sentry.is_saas);
-        assert!(ok.sentry.region_hosts[0].matches(&Url::parse("http://sentry.internal:9000/api/0/").unwrap()));
-        assert!(!ok.sentry.region_hosts[0].matches(&Url::parse("http://sentry.internal:9001/").unwrap()));
+        assert!(ok.sentry.region_hosts[0]
+            .matches(&Url::parse("http://sentry.internal:9000/api/0/").unwrap()));
+        assert!(!ok.sentry.region_hosts[0]
+            .matches(&Url::parse("http://sentry.internal:9001/").unwrap()));
     }
 
     #[test]
     fn rejects_garbage_with_actionable_messages() {
         assert!(config(&[("SENTRY_URL", "not a url")]).unwrap_err().0.contains("SENTRY_URL"));
         assert!(config(&[("SENTRY_URL", "https://user:pw@sentry.io")]).is_err());
-        assert!(config(&[("SENTRY_ALLOW_INSECURE_HTTP", "maybe")]).unwrap_err().0.contains("'true' or 'false'"));
-        assert!(config(&[("SENTRY_ALLOW_INSECURE_HTTP", "true")]).unwrap_err().0.contains("always reached over https"));
-        assert!(config(&[("SENTRY_URL", "http://de.sentry.io"), ("SENTRY_ALLOW_INSECURE_HTTP", "true")]).is_err());
+        assert!(config(&[("SENTRY_ALLOW_INSECURE_HTTP", "maybe")])
+            .unwrap_err()
+            .0
+            .contains("'true' or 'false'"));
+        assert!(config(&[("SENTRY_ALLOW_INSECURE_HTTP", "true")])
+            .unwrap_err()
+            .0
+            .contains("always reached over https"));
+        assert!(config(&[
+            ("SENTRY_URL", "http://de.sentry.io"),
+            ("SENTRY_ALLOW_INSECURE_HTTP", "true")
+        ])
+        .is_err());
         assert!(config(&[("SENTRY_ALLOWED_REGION_DOMAINS", "https://x.example.com/")]).is_err());
         assert!(config(&[("SENTRY_API_TIMEOUT_MS", "0")]).is_err());
         assert!(config(&[("MCP_ALLOWED_ORIGINS", "nope")]).is_err());
-        assert!(config(&[("SENTRY_DSN", "https://sentry.io/1")]).unwrap_err().0.contains("SENTRY_DSN"));
+        assert!(config(&[("SENTRY_DSN", "https://sentry.io/1")])
+            .unwrap_err()
+            .0
+            .contains("SENTRY_DSN"));
         assert!(config(&[("SENTRY_TRACES_SAMPLE_RATE", "2")]).is_err());
         assert_eq!(config(&[]).unwrap().telemetry.traces_sample_rate, 0.1);
     }
@@ -263,7 +310,15 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.sentry.base.path(), "/prefix");
-        assert!(c.sentry.region_hosts.iter().any(|r| r.matches(&Url::parse("https://eu.sentry.example.com").unwrap())));
-        assert!(c.sentry.region_hosts.iter().any(|r| r.matches(&Url::parse("http://127.0.0.2:1234").unwrap())));
+        assert!(c
+            .sentry
+            .region_hosts
+            .iter()
+            .any(|r| r.matches(&Url::parse("https://eu.sentry.example.com").unwrap())));
+        assert!(c
+            .sentry
+            .region_hosts
+            .iter()
+            .any(|r| r.matches(&Url::parse("http://127.0.0.2:1234").unwrap())));
     }
 }

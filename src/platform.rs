@@ -34,7 +34,11 @@ pub enum LogLevel {
 #[async_trait(?Send)]
 pub trait Platform {
     /// Send one HTTP request, giving up after `timeout`.
-    async fn fetch(&self, request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError>;
+    async fn fetch(
+        &self,
+        request: HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, FetchError>;
     /// Wait (used between polls of long-running Sentry jobs such as Seer).
     async fn sleep(&self, duration: Duration);
     /// Milliseconds since the Unix epoch.
@@ -112,9 +116,16 @@ pub mod testing {
 
     #[async_trait(?Send)]
     impl Platform for FakePlatform {
-        async fn fetch(&self, request: HttpRequest, _timeout: Duration) -> Result<HttpResponse, FetchError> {
+        async fn fetch(
+            &self,
+            request: HttpRequest,
+            _timeout: Duration,
+        ) -> Result<HttpResponse, FetchError> {
             self.requests.borrow_mut().push(request);
-            self.answers.borrow_mut().pop_front().unwrap_or(Err(FetchError::Network("no scripted answer".into())))
+            self.answers
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or(Err(FetchError::Network("no scripted answer".into())))
         }
         async fn sleep(&self, duration: Duration) {
             self.slept_ms.set(self.slept_ms.get() + duration.as_millis() as u64);

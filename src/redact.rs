@@ -31,7 +31,9 @@ pub fn scrub(text: &str, secret: Option<&str>) -> String {
         };
         result.push_str(&rest[..i + plen]);
         let tail = &rest[i + plen..];
-        let end = tail.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>')).unwrap_or(tail.len());
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>'))
+            .unwrap_or(tail.len());
         if end > 0 {
             result.push_str("[redacted]");
         }
@@ -55,9 +57,15 @@ mod tests {
     #[test]
     fn removes_the_secret_and_token_shapes() {
         let t = "sntryu_abcdef0123456789";
-        assert_eq!(scrub(&format!("bad query: Bearer {t} end"), Some(t)), "bad query: Bearer [redacted] end");
+        assert_eq!(
+            scrub(&format!("bad query: Bearer {t} end"), Some(t)),
+            "bad query: Bearer [redacted] end"
+        );
         assert_eq!(scrub("key sntrys_eyJpYXQiOjE=.x, ok", None), "key sntrys_[redacted], ok");
-        assert_eq!(scrub("Authorization: Sentry-Bearer xyz123", None), "Authorization: Sentry-Bearer [redacted]");
+        assert_eq!(
+            scrub("Authorization: Sentry-Bearer xyz123", None),
+            "Authorization: Sentry-Bearer [redacted]"
+        );
         assert_eq!(scrub("nothing here", Some("abcd")), "nothing here");
     }
 }

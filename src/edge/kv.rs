@@ -19,7 +19,13 @@ impl Store for KvOAuthStore {
     }
 
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        self.0.put(key, value).map_err(fail)?.expiration_ttl(ttl_secs.max(MIN_TTL_SECS)).execute().await.map_err(fail)
+        self.0
+            .put(key, value)
+            .map_err(fail)?
+            .expiration_ttl(ttl_secs.max(MIN_TTL_SECS))
+            .execute()
+            .await
+            .map_err(fail)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

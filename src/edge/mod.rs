@@ -29,10 +29,18 @@ fn start() {
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let var = |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|s| s.to_string()));
+    let var = |name: &str| {
+        env.var(name)
+            .ok()
+            .map(|v| v.to_string())
+            .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
+    };
     let config = Config::from_vars(var);
     // Remote OAuth needs the OAUTH_KV binding; without it the OAuth routes explain what is missing.
-    let oauth = env.kv("OAUTH_KV").ok().map(|kv| OAuthSetup { config: OAuthConfig::from_vars(var), store: Rc::new(kv::KvOAuthStore(kv)) as Rc<dyn crate::oauth::Store> });
+    let oauth = env.kv("OAUTH_KV").ok().map(|kv| OAuthSetup {
+        config: OAuthConfig::from_vars(var),
+        store: Rc::new(kv::KvOAuthStore(kv)) as Rc<dyn crate::oauth::Store>,
+    });
     let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform { env, ctx });
     let response = match into_http_request(req).await {
         Ok(request) => http::handle(&App { config, platform, oauth }, request).await,
@@ -52,7 +60,11 @@ async fn into_http_request(mut req: Request) -> std::result::Result<HttpRequest,
         return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"));
     }
     let method = req.method().to_string();
-    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") { Vec::new() } else { req.bytes().await.unwrap_or_default() };
+    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        Vec::new()
+    } else {
+        req.bytes().await.unwrap_or_default()
+    };
     if body.len() > MAX_BODY_BYTES {
         return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"));
     }

@@ -8,7 +8,10 @@ use async_trait::async_trait;
 use futures_util::future::{select, Either};
 use wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{AbortController, AnalyticsEngineDataPointBuilder, Fetch, Method, Request, RequestInit, RequestRedirect};
+use worker::{
+    AbortController, AnalyticsEngineDataPointBuilder, Fetch, Method, Request, RequestInit,
+    RequestRedirect,
+};
 
 use crate::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::{FetchError, LogLevel, MetricPoint, Platform};
@@ -25,7 +28,11 @@ const REPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[async_trait(?Send)]
 impl Platform for WorkerPlatform {
-    async fn fetch(&self, request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError> {
+    async fn fetch(
+        &self,
+        request: HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, FetchError> {
         send(request, timeout).await
     }
 
@@ -45,7 +52,11 @@ impl Platform for WorkerPlatform {
             builder = builder.add_double(*double);
         }
         if let Err(e) = dataset.write_data_point(&builder.build()) {
-            self.log(LogLevel::Warn, &serde_json::json!({"event": "metrics_write_failed", "error": e.to_string()}).to_string());
+            self.log(
+                LogLevel::Warn,
+                &serde_json::json!({"event": "metrics_write_failed", "error": e.to_string()})
+                    .to_string(),
+            );
         }
     }
 

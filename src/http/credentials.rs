@@ -45,20 +45,29 @@ fn valid_token(t: &str) -> bool {
 
 /// Find the request's credentials.
 pub fn parse(headers: &Headers) -> Result<Credentials, CredentialError> {
-    let authorization: Vec<&str> = headers.get_all("authorization").map(str::trim).filter(|v| !v.is_empty()).collect();
+    let authorization: Vec<&str> =
+        headers.get_all("authorization").map(str::trim).filter(|v| !v.is_empty()).collect();
     let dedicated: Vec<&str> = headers.get_all("sentry-bearer").map(str::trim).collect();
     if authorization.len() + dedicated.len() > 1 {
         return Err(CredentialError::Conflict);
     }
     if let Some(value) = dedicated.first() {
         let token = value.strip_prefix("Sentry-Bearer ").unwrap_or(value).trim();
-        return if valid_token(token) { Ok(Credentials::SentryBearer(token.to_string())) } else { Err(CredentialError::MalformedSentryBearer) };
+        return if valid_token(token) {
+            Ok(Credentials::SentryBearer(token.to_string()))
+        } else {
+            Err(CredentialError::MalformedSentryBearer)
+        };
     }
     let Some(value) = authorization.first() else { return Err(CredentialError::Missing) };
     let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     let token = rest.trim();
     if scheme.eq_ignore_ascii_case("sentry-bearer") {
-        return if valid_token(token) { Ok(Credentials::SentryBearer(token.to_string())) } else { Err(CredentialError::MalformedSentryBearer) };
+        return if valid_token(token) {
+            Ok(Credentials::SentryBearer(token.to_string()))
+        } else {
+            Err(CredentialError::MalformedSentryBearer)
+        };
     }
     if scheme.eq_ignore_ascii_case("bearer") && valid_token(token) {
         return Ok(Credentials::OAuthBearer(token.to_string()));
@@ -76,26 +85,59 @@ mod tests {
 
     #[test]
     fn both_sentry_bearer_shapes() {
-        assert_eq!(parse(&h(&[("Authorization", "Sentry-Bearer sntryu_abc")])), Ok(Credentials::SentryBearer("sntryu_abc".into())));
-        assert_eq!(parse(&h(&[("authorization", "sentry-bearer   sntryu_abc ")])), Ok(Credentials::SentryBearer("sntryu_abc".into())));
-        assert_eq!(parse(&h(&[("Sentry-Bearer", "sntryu_abc")])), Ok(Credentials::SentryBearer("sntryu_abc".into())));
+        assert_eq!(
+            parse(&h(&[("Authorization", "Sentry-Bearer sntryu_abc")])),
+            Ok(Credentials::SentryBearer("sntryu_abc".into()))
+        );
+        assert_eq!(
+            parse(&h(&[("authorization", "sentry-bearer   sntryu_abc ")])),
+            Ok(Credentials::SentryBearer("sntryu_abc".into()))
+        );
+        assert_eq!(
+            parse(&h(&[("Sentry-Bearer", "sntryu_abc")])),
+            Ok(Credentials::SentryBearer("sntryu_abc".into()))
+        );
     }
 
     #[test]
     fn malformed_never_falls_back() {
-        assert_eq!(parse(&h(&[("Authorization", "Sentry-Bearer")])), Err(CredentialError::MalformedSentryBearer));
-        assert_eq!(parse(&h(&[("Authorization", "Sentry-Bearer a b")])), Err(CredentialError::MalformedSentryBearer));
-        assert_eq!(parse(&h(&[("Sentry-Bearer", "")])), Err(CredentialError::MalformedSentryBearer));
-        assert_eq!(parse(&h(&[("Sentry-Bearer", "a\u{7f}b")])), Err(CredentialError::MalformedSentryBearer));
-        assert_eq!(parse(&h(&[("Authorization", "Basic abc")])), Err(CredentialError::MalformedBearer));
+        assert_eq!(
+            parse(&h(&[("Authorization", "Sentry-Bearer")])),
+            Err(CredentialError::MalformedSentryBearer)
+        );
+        assert_eq!(
+            parse(&h(&[("Authorization", "Sentry-Bearer a b")])),
+            Err(CredentialError::MalformedSentryBearer)
+        );
+        assert_eq!(
+            parse(&h(&[("Sentry-Bearer", "")])),
+            Err(CredentialError::MalformedSentryBearer)
+        );
+        assert_eq!(
+            parse(&h(&[("Sentry-Bearer", "a\u{7f}b")])),
+            Err(CredentialError::MalformedSentryBearer)
+        );
+        assert_eq!(
+            parse(&h(&[("Authorization", "Basic abc")])),
+            Err(CredentialError::MalformedBearer)
+        );
     }
 
     #[test]
     fn oauth_missing_and_conflicts() {
-        assert_eq!(parse(&h(&[("Authorization", "Bearer tok")])), Ok(Credentials::OAuthBearer("tok".into())));
+        assert_eq!(
+            parse(&h(&[("Authorization", "Bearer tok")])),
+            Ok(Credentials::OAuthBearer("tok".into()))
+        );
         assert_eq!(parse(&h(&[])), Err(CredentialError::Missing));
-        assert_eq!(parse(&h(&[("Authorization", "Bearer a"), ("Sentry-Bearer", "b")])), Err(CredentialError::Conflict));
-        assert_eq!(parse(&h(&[("Sentry-Bearer", "a"), ("Sentry-Bearer", "b")])), Err(CredentialError::Conflict));
+        assert_eq!(
+            parse(&h(&[("Authorization", "Bearer a"), ("Sentry-Bearer", "b")])),
+            Err(CredentialError::Conflict)
+        );
+        assert_eq!(
+            parse(&h(&[("Sentry-Bearer", "a"), ("Sentry-Bearer", "b")])),
+            Err(CredentialError::Conflict)
+        );
     }
 
     #[test]

@@ -14,12 +14,12 @@ use super::credentials::{self, CredentialError, Credentials};
 use super::rate_limit;
 use super::{EventStream, HttpRequest, HttpResponse};
 use crate::config::Config;
-use crate::redact::fingerprint;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
 use crate::oauth::bearer::{self, UpstreamWatch};
 use crate::oauth::OAuthSetup;
 use crate::platform::Platform;
+use crate::redact::fingerprint;
 use crate::telemetry::Telemetry;
 use crate::tools::{AccessMethod, Constraints, NotificationSink, Session, SkillSet};
 
@@ -40,7 +40,8 @@ pub async fn handle(
     if req.method == "OPTIONS" {
         return preflight(req, origin_ok);
     }
-    let response = handle_post(config, platform, oauth, req, constraints, origin_ok, telemetry).await;
+    let response =
+        handle_post(config, platform, oauth, req, constraints, origin_ok, telemetry).await;
     with_cors(response, req, origin_ok)
 }
 
@@ -86,30 +87,50 @@ async fn handle_post(
     telemetry.set_access_method(AccessMethod::SentryBearer.id());
     let caller = fingerprint("token", &token);
     telemetry.set_caller(caller.clone());
-    if let Some(limited) = rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await {
+    if let Some(limited) =
+        rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await
+    {
         return limited;
     }
     let skills = match skills_from_query(req) {
         Ok(s) => s,
-        Err(msg) => return HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": msg})),
+        Err(msg) => {
+            return HttpResponse::json(
+                400,
+                &json!({"error": "invalid_request", "error_description": msg}),
+            )
+        }
     };
     if let Some(resp) = content_checks(req) {
         return resp;
     }
-    let session = Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
+    let session =
+        Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
     serve(config, platform, req, session, telemetry).await
 }
 
 /// Run the MCP request for an authenticated session: plain JSON, or an SSE stream when the
 /// request asks for progress.
-async fn serve(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, session: Session, telemetry: &Rc<Telemetry>) -> HttpResponse {
+async fn serve(
+    config: &Config,
+    platform: &Rc<dyn Platform>,
+    req: &HttpRequest,
+    session: Session,
+    telemetry: &Rc<Telemetry>,
+) -> HttpResponse {
     if let Some(org) = &session.constraints.organization {
         telemetry.set_organization(org);
     }
     let mut response = if wants_progress_stream(req) {
         streamed(config, platform, req, session, telemetry.clone()).await
     } else {
-        let ctx = McpContext { session: &session, config, platform: platform.as_ref(), notifications: None, telemetry };
+        let ctx = McpContext {
+            session: &session,
+            config,
+            platform: platform.as_ref(),
+            notifications: None,
+            telemetry,
+        };
         mcp::handle(&ctx, &req.headers, &req.body).await
     };
     response.headers.set("cache-control", "no-store");
@@ -119,10 +140,14 @@ async fn serve(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, 
 /// A `tools/call` carrying a `progressToken` from a client that accepts SSE may get its progress
 /// notifications on an event stream.
 fn wants_progress_stream(req: &HttpRequest) -> bool {
-    let accepts_sse = req.headers.get("accept").is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
+    let accepts_sse = req
+        .headers
+        .get("accept")
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
     accepts_sse
         && serde_json::from_slice::<serde_json::Value>(&req.body).ok().is_some_and(|m| {
-            m.get("method").and_then(serde_json::Value::as_str) == Some("tools/call") && m.pointer("/params/_meta/progressToken").is_some()
+            m.get("method").and_then(serde_json::Value::as_str) == Some("tools/call")
+                && m.pointer("/params/_meta/progressToken").is_some()
         })
 }
 
@@ -145,12 +170,25 @@ fn sse_event(json: &[u8]) -> Vec<u8> {
 /// Run the request; if it finishes before sending any notification, answer with plain JSON (so
 /// every status code stays what it would be); once a notification is sent, switch to an SSE stream
 /// carrying the notifications and then the final response, and keep the work running behind it.
-async fn streamed(config: &Config, platform: &Rc<dyn Platform>, req: &HttpRequest, session: Session, telemetry: Rc<Telemetry>) -> HttpResponse {
+async fn streamed(
+    config: &Config,
+    platform: &Rc<dyn Platform>,
+    req: &HttpRequest,
+    session: Session,
+    telemetry: Rc<Telemetry>,
+) -> HttpResponse {
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<Vec<u8>>();
     let sink: Rc<dyn NotificationSink> = Rc::new(SseSink(tx.clone()));
-    let (config, platform, headers, body) = (config.clone(), platform.clone(), req.headers.clone(), req.body.clone());
+    let (config, platform, headers, body) =
+        (config.clone(), platform.clone(), req.headers.clone(), req.body.clone());
     let work: Pin<Box<dyn Future<Output = HttpResponse>>> = Box::pin(async move {
-        let ctx = McpContext { session: &session, config: &config, platform: platform.as_ref(), notifications: Some(sink), telemetry: &telemetry };
+        let ctx = McpContext {
+            session: &session,
+            config: &config,
+            platform: platform.as_ref(),
+            notifications: Some(sink),
+            telemetry: &telemetry,
+        };
         mcp::handle(&ctx, &headers, &body).await
     });
     match select(work, rx.next()).await {
@@ -184,28 +222,40 @@ async fn oauth_request(
     constraints: Constraints,
     telemetry: &Rc<Telemetry>,
 ) -> HttpResponse {
-    let authorized = match bearer::authenticate(setup.store.as_ref(), platform.as_ref(), req, token).await {
-        Ok(a) => a,
-        Err(e) => return oauth_challenge(req, Some(e.describe())),
-    };
+    let authorized =
+        match bearer::authenticate(setup.store.as_ref(), platform.as_ref(), req, token).await {
+            Ok(a) => a,
+            Err(e) => return oauth_challenge(req, Some(e.describe())),
+        };
     telemetry.set_access_method(AccessMethod::OAuth.id());
     let caller = fingerprint("grant", &authorized.grant_id);
     telemetry.set_caller(caller.clone());
-    if let Some(limited) = rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await {
+    if let Some(limited) =
+        rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await
+    {
         return limited;
     }
     if let Some(resp) = content_checks(req) {
         return resp;
     }
-    let session = Session { upstream_token: authorized.upstream_token, access: AccessMethod::OAuth, skills: authorized.skills, constraints };
+    let session = Session {
+        upstream_token: authorized.upstream_token,
+        access: AccessMethod::OAuth,
+        skills: authorized.skills,
+        constraints,
+    };
     let watch = Rc::new(UpstreamWatch::new(platform.clone()));
     let watched: Rc<dyn Platform> = watch.clone();
     let response = serve(config, &watched, req, session, telemetry).await;
     // A streamed answer has already gone out with its status; the next call that reaches Sentry
     // meets the same 401 and revokes the grant then.
     if watch.saw_unauthorized() && response.stream.is_none() {
-        bearer::upstream_rejected(setup.store.as_ref(), platform.as_ref(), &authorized.grant_id).await;
-        return oauth_challenge(req, Some("Sentry no longer accepts this authorization; authorize again"));
+        bearer::upstream_rejected(setup.store.as_ref(), platform.as_ref(), &authorized.grant_id)
+            .await;
+        return oauth_challenge(
+            req,
+            Some("Sentry no longer accepts this authorization; authorize again"),
+        );
     }
     response
 }
@@ -214,16 +264,25 @@ async fn oauth_request(
 pub fn constraints_from_path(rest: &str) -> Result<Constraints, HttpResponse> {
     let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     if parts.len() > 2 {
-        return Err(HttpResponse::json(404, &json!({"error": "not_found", "error_description": "MCP endpoints are /mcp, /mcp/{organizationSlug} and /mcp/{organizationSlug}/{projectSlug}"})));
+        return Err(HttpResponse::json(
+            404,
+            &json!({"error": "not_found", "error_description": "MCP endpoints are /mcp, /mcp/{organizationSlug} and /mcp/{organizationSlug}/{projectSlug}"}),
+        ));
     }
-    let decoded: Vec<String> = parts.iter().map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
+    let decoded: Vec<String> = parts
+        .iter()
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
     Constraints::new(decoded.first().map(String::as_str), decoded.get(1).map(String::as_str))
-        .map_err(|e| HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": e.0})))
+        .map_err(|e| {
+            HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": e.0}))
+        })
 }
 
 /// `?skills=a,b` replaces the default set (all skills); `?disable-skills=x` removes from it.
 fn skills_from_query(req: &HttpRequest) -> Result<SkillSet, String> {
-    let pairs: Vec<(String, String)> = req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let pairs: Vec<(String, String)> =
+        req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     SkillSet::choose(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| e.to_string())
 }
 
@@ -231,13 +290,21 @@ fn skills_from_query(req: &HttpRequest) -> Result<SkillSet, String> {
 fn content_checks(req: &HttpRequest) -> Option<HttpResponse> {
     let content_type = req.headers.get("content-type").unwrap_or("").to_ascii_lowercase();
     if !content_type.trim_start().starts_with("application/json") {
-        let err = RpcError::new(code::INVALID_REQUEST, "Unsupported Media Type: send the JSON-RPC message with Content-Type: application/json").status(415);
+        let err = RpcError::new(
+            code::INVALID_REQUEST,
+            "Unsupported Media Type: send the JSON-RPC message with Content-Type: application/json",
+        )
+        .status(415);
         return Some(HttpResponse::json(415, &failure(&serde_json::Value::Null, &err)));
     }
     if let Some(accept) = req.headers.get("accept") {
         let a = accept.to_ascii_lowercase();
         if !(a.contains("application/json") || a.contains("*/*") || a.contains("application/*")) {
-            let err = RpcError::new(code::INVALID_REQUEST, "Not Acceptable: this server answers with application/json; include it in Accept").status(406);
+            let err = RpcError::new(
+                code::INVALID_REQUEST,
+                "Not Acceptable: this server answers with application/json; include it in Accept",
+            )
+            .status(406);
             return Some(HttpResponse::json(406, &failure(&serde_json::Value::Null, &err)));
         }
     }
@@ -249,7 +316,11 @@ fn host_allowed(config: &Config, req: &HttpRequest) -> bool {
     if config.allowed_hosts.is_empty() {
         return true;
     }
-    let host = req.headers.get("host").map(str::to_string).unwrap_or_else(|| req.url.host_str().unwrap_or_default().to_string());
+    let host = req
+        .headers
+        .get("host")
+        .map(str::to_string)
+        .unwrap_or_else(|| req.url.host_str().unwrap_or_default().to_string());
     let name = match host.strip_prefix('[') {
         Some(v6) => format!("[{}]", v6.split(']').next().unwrap_or_default()),
         None => host.split(':').next().unwrap_or_default().to_string(),
@@ -261,7 +332,8 @@ fn host_allowed(config: &Config, req: &HttpRequest) -> bool {
 fn origin_allowed(config: &Config, req: &HttpRequest) -> bool {
     let Some(origin) = req.headers.get("origin").map(str::trim) else { return true };
     let own = req.url.origin().ascii_serialization();
-    origin.eq_ignore_ascii_case(&own) || config.allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    origin.eq_ignore_ascii_case(&own)
+        || config.allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
 }
 
 fn preflight(req: &HttpRequest, origin_ok: bool) -> HttpResponse {
@@ -286,7 +358,11 @@ fn with_cors(mut r: HttpResponse, req: &HttpRequest, origin_ok: bool) -> HttpRes
 /// The protected-resource metadata URL for this exact MCP path (no query: options are not part
 /// of the resource identifier).
 pub fn resource_metadata_url(req: &HttpRequest) -> String {
-    format!("{}/.well-known/oauth-protected-resource{}", req.url.origin().ascii_serialization(), req.url.path().trim_end_matches('/'))
+    format!(
+        "{}/.well-known/oauth-protected-resource{}",
+        req.url.origin().ascii_serialization(),
+        req.url.path().trim_end_matches('/')
+    )
 }
 
 /// 401 that starts (or restarts) OAuth. No `error` parameter when no credentials were sent.

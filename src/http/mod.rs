@@ -9,7 +9,7 @@ mod mcp_endpoint;
 pub mod rate_limit;
 mod router;
 
-pub use credentials::{Credentials, CredentialError};
+pub use credentials::{CredentialError, Credentials};
 pub use mcp_endpoint::constraints_from_path;
 pub use router::{handle, App};
 
@@ -106,7 +106,10 @@ struct DrivenStream {
 impl futures_util::Stream for DrivenStream {
     type Item = Vec<u8>;
 
-    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Vec<u8>>> {
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Vec<u8>>> {
         if let Some(work) = self.work.as_mut() {
             if work.as_mut().poll(cx).is_ready() {
                 self.work = None;

@@ -39,7 +39,10 @@ pub async fn check(platform: &dyn Platform, limiter: &str, key: &str) -> Option<
         }
         None => {
             if !ABSENT_LOGGED.swap(true, Ordering::Relaxed) {
-                platform.log(LogLevel::Info, &json!({"event": "rate_limiter_absent", "limiter": limiter}).to_string());
+                platform.log(
+                    LogLevel::Info,
+                    &json!({"event": "rate_limiter_absent", "limiter": limiter}).to_string(),
+                );
             }
             None
         }

@@ -6,11 +6,11 @@ use serde_json::json;
 
 use super::{mcp_endpoint, rate_limit};
 use super::{HttpRequest, HttpResponse};
-use crate::telemetry::{self, Telemetry, Transport};
-use crate::redact::fingerprint;
 use crate::config::{Config, ConfigError};
 use crate::oauth::{self, OAuthSetup};
 use crate::platform::{LogLevel, Platform};
+use crate::redact::fingerprint;
+use crate::telemetry::{self, Telemetry, Transport};
 
 /// What a request is served with: the parsed configuration (or why it is wrong), the runtime
 /// (shared, because a streamed response keeps working after `handle` returns) and, where OAuth
@@ -26,13 +26,25 @@ pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let path = req.url.path().to_string();
     let platform = app.platform.as_ref();
     let telemetry = Rc::new(match &app.config {
-        Ok(c) => Telemetry::new(c.telemetry.clone(), Transport::Http, platform, req.headers.get("user-agent")),
+        Ok(c) => Telemetry::new(
+            c.telemetry.clone(),
+            Transport::Http,
+            platform,
+            req.headers.get("user-agent"),
+        ),
         Err(_) => Telemetry::disabled(platform),
     });
     telemetry.set_route(telemetry::route_of(&path));
     let limited = path == "/mcp" || path.starts_with("/mcp/") || path.starts_with("/oauth/");
     let mut response = match limited && req.method != "OPTIONS" {
-        true => rate_limit::check(platform, rate_limit::IP_LIMITER, &fingerprint("ip", &rate_limit::client_ip(&req))).await,
+        true => {
+            rate_limit::check(
+                platform,
+                rate_limit::IP_LIMITER,
+                &fingerprint("ip", &rate_limit::client_ip(&req)),
+            )
+            .await
+        }
         false => None,
     };
     if response.is_none() {
@@ -44,7 +56,12 @@ pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     response
 }
 
-async fn route(app: &App, req: &HttpRequest, path: &str, telemetry: &Rc<Telemetry>) -> HttpResponse {
+async fn route(
+    app: &App,
+    req: &HttpRequest,
+    path: &str,
+    telemetry: &Rc<Telemetry>,
+) -> HttpResponse {
     if path == "/health" && req.method == "GET" {
         return health(app);
     }
@@ -57,14 +74,24 @@ async fn route(app: &App, req: &HttpRequest, path: &str, telemetry: &Rc<Telemetr
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
-        return mcp_endpoint::handle(config, &app.platform, app.oauth.as_ref(), req, constraints, telemetry).await;
+        return mcp_endpoint::handle(
+            config,
+            &app.platform,
+            app.oauth.as_ref(),
+            req,
+            constraints,
+            telemetry,
+        )
+        .await;
     }
     if path.starts_with("/.well-known/") || path.starts_with("/oauth/") {
         let config = match &app.config {
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
-        if let Some(response) = oauth::handle(app.oauth.as_ref(), config, app.platform.as_ref(), req).await {
+        if let Some(response) =
+            oauth::handle(app.oauth.as_ref(), config, app.platform.as_ref(), req).await
+        {
             return response;
         }
     }
@@ -73,15 +100,27 @@ async fn route(app: &App, req: &HttpRequest, path: &str, telemetry: &Rc<Telemetr
             410,
             &json!({"error": "gone", "error_description": "The HTTP+SSE transport is not served. Connect to /mcp with Streamable HTTP.", "endpoint": "/mcp"}),
         ),
-        "/" if req.method == "GET" || req.method == "HEAD" => HttpResponse::text(200, &landing(req)),
-        _ => HttpResponse::json(404, &json!({"error": "not_found", "error_description": "Nothing here; the MCP endpoint is /mcp"})),
+        "/" if req.method == "GET" || req.method == "HEAD" => {
+            HttpResponse::text(200, &landing(req))
+        }
+        _ => HttpResponse::json(
+            404,
+            &json!({"error": "not_found", "error_description": "Nothing here; the MCP endpoint is /mcp"}),
+        ),
     }
 }
 
 /// A configuration mistake: logged for the operator and explained to the caller.
 fn config_error(app: &App, e: &ConfigError) -> HttpResponse {
-    app.platform.log(LogLevel::Error, &json!({"event": "config_error", "message": e.to_string()}).to_string());
-    let err = crate::mcp::jsonrpc::RpcError::new(crate::mcp::jsonrpc::code::INTERNAL_ERROR, format!("The server is misconfigured, so no request can be served: {e}")).status(500);
+    app.platform.log(
+        LogLevel::Error,
+        &json!({"event": "config_error", "message": e.to_string()}).to_string(),
+    );
+    let err = crate::mcp::jsonrpc::RpcError::new(
+        crate::mcp::jsonrpc::code::INTERNAL_ERROR,
+        format!("The server is misconfigured, so no request can be served: {e}"),
+    )
+    .status(500);
     HttpResponse::json(500, &crate::mcp::jsonrpc::failure(&serde_json::Value::Null, &err))
 }
 
@@ -124,16 +163,26 @@ mod tests {
     use crate::platform::testing::{block_on, FakePlatform};
 
     fn request(method: &str, url: &str, headers: Headers, body: &str) -> HttpRequest {
-        HttpRequest { method: method.into(), url: url::Url::parse(url).unwrap(), headers, body: body.as_bytes().to_vec() }
+        HttpRequest {
+            method: method.into(),
+            url: url::Url::parse(url).unwrap(),
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
     fn a_configuration_mistake_is_explained_and_logged() {
         let platform = Rc::new(FakePlatform::default());
-        let config = Config::from_vars(|k| (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string()));
+        let config = Config::from_vars(|k| {
+            (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string())
+        });
         let app = App { config, platform: platform.clone(), oauth: None };
-        let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_x").with("content-type", "application/json");
-        let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
+        let headers = Headers::new()
+            .with("authorization", "Sentry-Bearer sntryu_x")
+            .with("content-type", "application/json");
+        let resp =
+            block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
         assert_eq!(resp.status, 500);
         assert!(resp.body_text().contains("SENTRY_ALLOW_INSECURE_HTTP"), "{}", resp.body_text());
         assert!(platform.logs.borrow().iter().any(|l| l.contains("config_error")));
@@ -143,14 +192,25 @@ mod tests {
     #[test]
     fn upstream_failures_become_tool_errors_and_the_token_goes_only_to_sentry() {
         let platform = Rc::new(FakePlatform::default());
-        platform.answers.borrow_mut().push_back(Ok(HttpResponse::text(200, "<html>login</html>").with_header("content-type", "text/html")));
-        let app = App { config: Config::from_vars(|_| None), platform: platform.clone(), oauth: None };
-        let headers = Headers::new().with("authorization", "Sentry-Bearer sntryu_secret").with("content-type", "application/json");
+        platform
+            .answers
+            .borrow_mut()
+            .push_back(Ok(HttpResponse::text(200, "<html>login</html>")
+                .with_header("content-type", "text/html")));
+        let app =
+            App { config: Config::from_vars(|_| None), platform: platform.clone(), oauth: None };
+        let headers = Headers::new()
+            .with("authorization", "Sentry-Bearer sntryu_secret")
+            .with("content-type", "application/json");
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
-        let resp = block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, body)));
+        let resp =
+            block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, body)));
         assert_eq!(resp.status, 200);
         let text = resp.body_text();
-        assert!(text.contains(r#""isError":true"#) && text.contains("text/html instead of API JSON"), "{text}");
+        assert!(
+            text.contains(r#""isError":true"#) && text.contains("text/html instead of API JSON"),
+            "{text}"
+        );
         assert!(!text.contains("sntryu_secret"));
         let sent = &platform.requests.borrow()[0];
         assert_eq!(sent.url.as_str(), "https://sentry.io/api/0/");

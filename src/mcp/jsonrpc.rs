@@ -42,7 +42,10 @@ impl RpcError {
     }
 
     pub fn method_not_found(method: &str) -> Self {
-        Self::new(code::METHOD_NOT_FOUND, format!("Method not found: {}", crate::render::truncate(method, 100)))
+        Self::new(
+            code::METHOD_NOT_FOUND,
+            format!("Method not found: {}", crate::render::truncate(method, 100)),
+        )
     }
 
     pub fn invalid_params(message: impl Into<String>) -> Self {
@@ -62,8 +65,14 @@ impl RpcError {
 /// An incoming message, classified.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
-    Request { id: Value, method: String, params: Map<String, Value> },
-    Notification { method: String },
+    Request {
+        id: Value,
+        method: String,
+        params: Map<String, Value>,
+    },
+    Notification {
+        method: String,
+    },
     /// A client's answer to a server request (this server sends none; accepted and ignored).
     Response,
 }
@@ -80,7 +89,10 @@ pub fn classify(msg: &Value) -> Result<Incoming, (Value, RpcError)> {
     }
     if let Some(id) = &id {
         if !valid_id(id) {
-            return Err((Value::Null, invalid_request("\"id\" must be a string or an integer (null is not allowed)")));
+            return Err((
+                Value::Null,
+                invalid_request("\"id\" must be a string or an integer (null is not allowed)"),
+            ));
         }
     }
     let Some(method) = obj.get("method") else {
@@ -95,7 +107,12 @@ pub fn classify(msg: &Value) -> Result<Incoming, (Value, RpcError)> {
     let params = match obj.get("params") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err((id_for_error, RpcError::invalid_params("\"params\" must be an object").status(400))),
+        Some(_) => {
+            return Err((
+                id_for_error,
+                RpcError::invalid_params("\"params\" must be an object").status(400),
+            ))
+        }
     };
     Ok(match id {
         Some(id) => Incoming::Request { id, method: method.to_string(), params },
@@ -132,9 +149,18 @@ mod tests {
 
     #[test]
     fn classifies_messages() {
-        assert!(matches!(classify(&json!({"jsonrpc":"2.0","id":1,"method":"ping"})), Ok(Incoming::Request { .. })));
-        assert!(matches!(classify(&json!({"jsonrpc":"2.0","method":"notifications/initialized"})), Ok(Incoming::Notification { .. })));
-        assert!(matches!(classify(&json!({"jsonrpc":"2.0","id":1,"result":{}})), Ok(Incoming::Response)));
+        assert!(matches!(
+            classify(&json!({"jsonrpc":"2.0","id":1,"method":"ping"})),
+            Ok(Incoming::Request { .. })
+        ));
+        assert!(matches!(
+            classify(&json!({"jsonrpc":"2.0","method":"notifications/initialized"})),
+            Ok(Incoming::Notification { .. })
+        ));
+        assert!(matches!(
+            classify(&json!({"jsonrpc":"2.0","id":1,"result":{}})),
+            Ok(Incoming::Response)
+        ));
         let (_, e) = classify(&json!({"jsonrpc":"2.0","id":null,"method":"ping"})).unwrap_err();
         assert_eq!((e.code, e.http_status), (code::INVALID_REQUEST, 400));
         let (id, e) = classify(&json!({"jsonrpc":"1.0","id":"a","method":"ping"})).unwrap_err();

@@ -73,14 +73,18 @@ impl Transport<'_> {
     fn legacy_version(&self) -> Result<ProtocolVersion, RpcError> {
         match self {
             Transport::Http(headers) => header_version(headers),
-            Transport::Stdio(conn) => Ok(conn.negotiated().unwrap_or(ProtocolVersion::DEFAULT_LEGACY)),
+            Transport::Stdio(conn) => {
+                Ok(conn.negotiated().unwrap_or(ProtocolVersion::DEFAULT_LEGACY))
+            }
         }
     }
 
     /// The `MCP-Protocol-Version` header, when there is one.
     fn version_header(&self) -> Option<&str> {
         match self {
-            Transport::Http(headers) => headers.get("mcp-protocol-version").map(str::trim).filter(|h| !h.is_empty()),
+            Transport::Http(headers) => {
+                headers.get("mcp-protocol-version").map(str::trim).filter(|h| !h.is_empty())
+            }
             Transport::Stdio(_) => None,
         }
     }
@@ -129,7 +133,11 @@ pub fn parse_error(transport: &Transport<'_>, error: &serde_json::Error) -> Answ
         Transport::Http(_) => "body",
         Transport::Stdio(_) => "line",
     };
-    let err = RpcError::new(code::PARSE_ERROR, format!("Parse error: the {what} is not valid JSON ({error})")).status(400);
+    let err = RpcError::new(
+        code::PARSE_ERROR,
+        format!("Parse error: the {what} is not valid JSON ({error})"),
+    )
+    .status(400);
     rpc_error(&Value::Null, &err)
 }
 
@@ -156,7 +164,11 @@ fn rpc_error(id: &Value, error: &RpcError) -> Answer {
 }
 
 /// JSON-RPC batches: only for 2025-03-26, the one revision that had them.
-async fn handle_batch(ctx: &McpContext<'_>, transport: &Transport<'_>, items: Vec<Value>) -> Answer {
+async fn handle_batch(
+    ctx: &McpContext<'_>,
+    transport: &Transport<'_>,
+    items: Vec<Value>,
+) -> Answer {
     let version = match transport.legacy_version() {
         Ok(v) => v,
         Err(e) => return rpc_error(&Value::Null, &e),
@@ -188,7 +200,9 @@ async fn handle_batch(ctx: &McpContext<'_>, transport: &Transport<'_>, items: Ve
 fn header_version(headers: &Headers) -> Result<ProtocolVersion, RpcError> {
     match headers.get("mcp-protocol-version").map(str::trim) {
         None | Some("") => Ok(ProtocolVersion::DEFAULT_LEGACY),
-        Some(v) => ProtocolVersion::parse(v).filter(|p| !p.is_modern()).ok_or_else(|| unsupported_header(v)),
+        Some(v) => ProtocolVersion::parse(v)
+            .filter(|p| !p.is_modern())
+            .ok_or_else(|| unsupported_header(v)),
     }
 }
 
@@ -196,13 +210,22 @@ fn unsupported_header(v: &str) -> RpcError {
     let supported: Vec<&str> = ProtocolVersion::LEGACY.iter().map(|p| p.as_str()).collect();
     RpcError::new(
         code::INVALID_REQUEST,
-        format!("Bad Request: unsupported MCP-Protocol-Version '{}'; supported: {}", crate::render::truncate(v, 40), supported.join(", ")),
+        format!(
+            "Bad Request: unsupported MCP-Protocol-Version '{}'; supported: {}",
+            crate::render::truncate(v, 40),
+            supported.join(", ")
+        ),
     )
     .data(json!({"supported": supported, "requested": v}))
     .status(400)
 }
 
-async fn handle_one(ctx: &McpContext<'_>, transport: &Transport<'_>, message: &Value, in_batch: bool) -> Reply {
+async fn handle_one(
+    ctx: &McpContext<'_>,
+    transport: &Transport<'_>,
+    message: &Value,
+    in_batch: bool,
+) -> Reply {
     let incoming = match classify(message) {
         Ok(m) => m,
         Err((id, error)) => return Reply::Error { id, error },
@@ -217,7 +240,8 @@ async fn handle_one(ctx: &McpContext<'_>, transport: &Transport<'_>, message: &V
         .or_else(|| params.get("_meta").and_then(|m| m.get("io.modelcontextprotocol/clientInfo")))
         .and_then(|c| c.get("name"))
         .and_then(Value::as_str);
-    let tool = (method == "tools/call").then(|| params.get("name").and_then(Value::as_str)).flatten();
+    let tool =
+        (method == "tools/call").then(|| params.get("name").and_then(Value::as_str)).flatten();
     ctx.telemetry.set_mcp(&method, tool, client_name);
     let era = match detect_era(&method, message, transport) {
         Ok(e) => e,
@@ -231,10 +255,15 @@ async fn handle_one(ctx: &McpContext<'_>, transport: &Transport<'_>, message: &V
     let outcome = match era {
         Era::Legacy(version) => {
             if in_batch && method == "initialize" {
-                Err(RpcError::new(code::INVALID_REQUEST, "Invalid Request: initialize must not be part of a batch"))
+                Err(RpcError::new(
+                    code::INVALID_REQUEST,
+                    "Invalid Request: initialize must not be part of a batch",
+                ))
             } else {
                 let outcome = legacy(ctx, version, &method, &params).await;
-                if let (Transport::Stdio(conn), "initialize", Ok(_)) = (transport, method.as_str(), &outcome) {
+                if let (Transport::Stdio(conn), "initialize", Ok(_)) =
+                    (transport, method.as_str(), &outcome)
+                {
                     conn.negotiated.set(Some(version));
                 }
                 outcome
@@ -262,8 +291,12 @@ fn detect_era(method: &str, message: &Value, transport: &Transport<'_>) -> Resul
         return modern_version(message, transport);
     }
     if method == "initialize" {
-        let requested = message.pointer("/params/protocolVersion").and_then(Value::as_str).and_then(ProtocolVersion::parse);
-        let negotiated = requested.filter(|v| !v.is_modern()).unwrap_or(ProtocolVersion::LATEST_LEGACY);
+        let requested = message
+            .pointer("/params/protocolVersion")
+            .and_then(Value::as_str)
+            .and_then(ProtocolVersion::parse);
+        let negotiated =
+            requested.filter(|v| !v.is_modern()).unwrap_or(ProtocolVersion::LATEST_LEGACY);
         return Ok(Era::Legacy(negotiated));
     }
     transport.legacy_version().map(Era::Legacy)
@@ -274,10 +307,16 @@ fn detect_era(method: &str, message: &Value, transport: &Transport<'_>) -> Resul
 fn modern_version(message: &Value, transport: &Transport<'_>) -> Result<Era, RpcError> {
     let meta = message.pointer("/params/_meta").and_then(Value::as_object);
     let Some(requested) = meta.and_then(|m| m.get(META_VERSION)).and_then(Value::as_str) else {
-        return Err(RpcError::invalid_params(format!("Invalid params: _meta[\"{META_VERSION}\"] (a protocol version string) is required")).status(400));
+        return Err(RpcError::invalid_params(format!(
+            "Invalid params: _meta[\"{META_VERSION}\"] (a protocol version string) is required"
+        ))
+        .status(400));
     };
     if !meta.and_then(|m| m.get(META_CAPABILITIES)).is_some_and(Value::is_object) {
-        return Err(RpcError::invalid_params(format!("Invalid params: _meta[\"{META_CAPABILITIES}\"] (an object) is required")).status(400));
+        return Err(RpcError::invalid_params(format!(
+            "Invalid params: _meta[\"{META_CAPABILITIES}\"] (an object) is required"
+        ))
+        .status(400));
     }
     if let Transport::Http(_) = transport {
         match transport.version_header() {
@@ -289,16 +328,24 @@ fn modern_version(message: &Value, transport: &Transport<'_>) -> Result<Era, Rpc
                     crate::render::truncate(requested, 40)
                 )))
             }
-            None => return Err(header_mismatch("the MCP-Protocol-Version header is required".into())),
+            None => {
+                return Err(header_mismatch("the MCP-Protocol-Version header is required".into()))
+            }
         }
     }
     match ProtocolVersion::parse(requested).filter(|v| v.is_modern()) {
         Some(v) => Ok(Era::Modern(v)),
         None => {
             let supported: Vec<&str> = ProtocolVersion::MODERN.iter().map(|p| p.as_str()).collect();
-            Err(RpcError::new(code::UNSUPPORTED_PROTOCOL_VERSION, format!("Unsupported protocol version '{}'", crate::render::truncate(requested, 40)))
-                .data(json!({"supported": supported, "requested": requested}))
-                .status(400))
+            Err(RpcError::new(
+                code::UNSUPPORTED_PROTOCOL_VERSION,
+                format!(
+                    "Unsupported protocol version '{}'",
+                    crate::render::truncate(requested, 40)
+                ),
+            )
+            .data(json!({"supported": supported, "requested": requested}))
+            .status(400))
         }
     }
 }
@@ -309,12 +356,23 @@ fn header_mismatch(what: String) -> RpcError {
 
 /// Modern-era headers must repeat what the body says (the version was compared already); stdio
 /// has no headers to check.
-fn validate_modern(transport: &Transport<'_>, method: &str, params: &Map<String, Value>) -> Result<(), RpcError> {
+fn validate_modern(
+    transport: &Transport<'_>,
+    method: &str,
+    params: &Map<String, Value>,
+) -> Result<(), RpcError> {
     let Transport::Http(headers) = transport else { return Ok(()) };
     match headers.get("mcp-method").map(decode_header_value) {
         Some(Ok(m)) if m.trim() == method => {}
-        Some(Ok(m)) => return Err(header_mismatch(format!("Mcp-Method '{}' does not match the body's method '{method}'", crate::render::truncate(&m, 60)))),
-        Some(Err(())) => return Err(header_mismatch("Mcp-Method is not a valid header value".into())),
+        Some(Ok(m)) => {
+            return Err(header_mismatch(format!(
+                "Mcp-Method '{}' does not match the body's method '{method}'",
+                crate::render::truncate(&m, 60)
+            )))
+        }
+        Some(Err(())) => {
+            return Err(header_mismatch("Mcp-Method is not a valid header value".into()))
+        }
         None => return Err(header_mismatch("the Mcp-Method header is required".into())),
     }
     let name_key = match method {
@@ -326,8 +384,14 @@ fn validate_modern(transport: &Transport<'_>, method: &str, params: &Map<String,
         let expected = params.get(key).and_then(Value::as_str);
         match (headers.get("mcp-name").map(decode_header_value), expected) {
             (Some(Ok(n)), Some(e)) if n.trim() == e => {}
-            (Some(Err(())), _) => return Err(header_mismatch("Mcp-Name is not a valid header value".into())),
-            (None, _) => return Err(header_mismatch("the Mcp-Name header is required for this method".into())),
+            (Some(Err(())), _) => {
+                return Err(header_mismatch("Mcp-Name is not a valid header value".into()))
+            }
+            (None, _) => {
+                return Err(header_mismatch(
+                    "the Mcp-Name header is required for this method".into(),
+                ))
+            }
             _ => return Err(header_mismatch(format!("Mcp-Name does not match params.{key}"))),
         }
     }
@@ -352,7 +416,8 @@ fn server_info(version: ProtocolVersion) -> Value {
         info["title"] = json!("Sentry MCP (Rust)");
     }
     if version.has_icons() {
-        info["description"] = json!("Read, triage and investigate Sentry issues, events, traces and logs.");
+        info["description"] =
+            json!("Read, triage and investigate Sentry issues, events, traces and logs.");
     }
     info
 }
@@ -368,7 +433,8 @@ fn capabilities(era: Era) -> Value {
     caps
 }
 
-const LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+const LOG_LEVELS: [&str; 8] =
+    ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
 /// Methods that answer the same in both eras: the empty prompt and resource lists.
 fn empty_list(method: &str, params: &Map<String, Value>) -> Option<Result<Value, RpcError>> {
@@ -384,12 +450,19 @@ fn empty_list(method: &str, params: &Map<String, Value>) -> Option<Result<Value,
 /// This server never hands out list cursors, so any cursor is invalid.
 fn no_cursor(params: &Map<String, Value>) -> Result<(), RpcError> {
     if params.get("cursor").is_some_and(|c| !c.is_null()) {
-        return Err(RpcError::invalid_params("Invalid params: unknown cursor (every list is returned on one page)"));
+        return Err(RpcError::invalid_params(
+            "Invalid params: unknown cursor (every list is returned on one page)",
+        ));
     }
     Ok(())
 }
 
-async fn legacy(ctx: &McpContext<'_>, version: ProtocolVersion, method: &str, params: &Map<String, Value>) -> Result<Value, RpcError> {
+async fn legacy(
+    ctx: &McpContext<'_>,
+    version: ProtocolVersion,
+    method: &str,
+    params: &Map<String, Value>,
+) -> Result<Value, RpcError> {
     match method {
         "initialize" => Ok(json!({
             "protocolVersion": version.as_str(),
@@ -402,15 +475,25 @@ async fn legacy(ctx: &McpContext<'_>, version: ProtocolVersion, method: &str, pa
         "tools/call" => call_tool(ctx, version, params).await,
         "logging/setLevel" => match params.get("level").and_then(Value::as_str) {
             Some(level) if LOG_LEVELS.contains(&level) => Ok(json!({})),
-            _ => Err(RpcError::invalid_params(format!("Invalid params: 'level' must be one of {}", LOG_LEVELS.join(", ")))),
+            _ => Err(RpcError::invalid_params(format!(
+                "Invalid params: 'level' must be one of {}",
+                LOG_LEVELS.join(", ")
+            ))),
         },
         "resources/read" => Err(resource_not_found(params, -32002)),
         "prompts/get" => Err(unknown_prompt(params)),
-        other => empty_list(other, params).unwrap_or_else(|| Err(RpcError::method_not_found(other))),
+        other => {
+            empty_list(other, params).unwrap_or_else(|| Err(RpcError::method_not_found(other)))
+        }
     }
 }
 
-async fn modern(ctx: &McpContext<'_>, version: ProtocolVersion, method: &str, params: &Map<String, Value>) -> Result<Value, RpcError> {
+async fn modern(
+    ctx: &McpContext<'_>,
+    version: ProtocolVersion,
+    method: &str,
+    params: &Map<String, Value>,
+) -> Result<Value, RpcError> {
     let mut result = match method {
         "server/discover" => json!({
             "supportedVersions": ProtocolVersion::MODERN.iter().chain(ProtocolVersion::LEGACY.iter()).map(|v| v.as_str()).collect::<Vec<_>>(),
@@ -439,34 +522,56 @@ async fn modern(ctx: &McpContext<'_>, version: ProtocolVersion, method: &str, pa
         },
     };
     result["resultType"] = json!("complete");
-    let meta = result.as_object_mut().expect("results are objects").entry("_meta").or_insert_with(|| json!({}));
+    let meta = result
+        .as_object_mut()
+        .expect("results are objects")
+        .entry("_meta")
+        .or_insert_with(|| json!({}));
     meta[META_SERVER_INFO] = server_info(version);
     Ok(result)
 }
 
 fn resource_not_found(params: &Map<String, Value>, code: i64) -> RpcError {
     let uri = params.get("uri").and_then(Value::as_str).unwrap_or("");
-    RpcError::new(code, "Resource not found: this server offers no resources").data(json!({"uri": uri}))
+    RpcError::new(code, "Resource not found: this server offers no resources")
+        .data(json!({"uri": uri}))
 }
 
 fn unknown_prompt(params: &Map<String, Value>) -> RpcError {
     let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-    RpcError::invalid_params(format!("Unknown prompt: '{}' (this server offers no prompts)", crate::render::truncate(name, 64)))
+    RpcError::invalid_params(format!(
+        "Unknown prompt: '{}' (this server offers no prompts)",
+        crate::render::truncate(name, 64)
+    ))
 }
 
-fn list_tools(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<String, Value>) -> Result<Value, RpcError> {
+fn list_tools(
+    ctx: &McpContext<'_>,
+    version: ProtocolVersion,
+    params: &Map<String, Value>,
+) -> Result<Value, RpcError> {
     no_cursor(params)?;
-    let tools: Vec<Value> = tools::visible(ctx.session).map(|t| tools::describe(t, ctx.session, version)).collect();
+    let tools: Vec<Value> =
+        tools::visible(ctx.session).map(|t| tools::describe(t, ctx.session, version)).collect();
     Ok(json!({"tools": tools}))
 }
 
-async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<String, Value>) -> Result<Value, RpcError> {
+async fn call_tool(
+    ctx: &McpContext<'_>,
+    version: ProtocolVersion,
+    params: &Map<String, Value>,
+) -> Result<Value, RpcError> {
     let Some(name) = params.get("name").and_then(Value::as_str) else {
         return Err(RpcError::invalid_params("Invalid params: tools/call needs a string 'name'"));
     };
     let tool = match tools::lookup(name, ctx.session) {
         Ok(t) => t,
-        Err(Unavailable::Unknown) => return Err(RpcError::invalid_params(format!("Unknown tool: {}", crate::render::truncate(name, 64)))),
+        Err(Unavailable::Unknown) => {
+            return Err(RpcError::invalid_params(format!(
+                "Unknown tool: {}",
+                crate::render::truncate(name, 64)
+            )))
+        }
         Err(Unavailable::NeedsSkill(skills)) => {
             let names: Vec<&str> = skills.iter().map(|s| s.id()).collect();
             return Err(RpcError::invalid_params(format!(
@@ -479,16 +584,22 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
     let args = match params.get("arguments") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err(RpcError::invalid_params("Invalid params: 'arguments' must be an object")),
+        Some(_) => {
+            return Err(RpcError::invalid_params("Invalid params: 'arguments' must be an object"))
+        }
     };
     let started = ctx.platform.now_ms();
-    let progress_token = params.get("_meta").and_then(|m| m.get("progressToken")).filter(|t| t.is_string() || t.is_i64() || t.is_u64());
+    let progress_token = params
+        .get("_meta")
+        .and_then(|m| m.get("progressToken"))
+        .filter(|t| t.is_string() || t.is_i64() || t.is_u64());
     let progress = match (progress_token, &ctx.notifications) {
         (Some(token), Some(sink)) => Some(Progress::new(token.clone(), sink.clone())),
         _ => None,
     };
     let tool_ctx = ToolContext {
-        sentry: SentryClient::new(&ctx.config.sentry, &ctx.session.upstream_token, ctx.platform).with_telemetry(ctx.telemetry),
+        sentry: SentryClient::new(&ctx.config.sentry, &ctx.session.upstream_token, ctx.platform)
+            .with_telemetry(ctx.telemetry),
         session: ctx.session,
         platform: ctx.platform,
         untrusted: Untrusted::new(ctx.platform),
@@ -496,13 +607,15 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
         telemetry: ctx.telemetry,
     };
     let outcome = tool.call(&tool_ctx, &Args(args)).await;
-    let reported = ctx.telemetry.tool_call_finished(ctx.platform, name, outcome.as_ref().map(|_| ()), started);
+    let reported =
+        ctx.telemetry.tool_call_finished(ctx.platform, name, outcome.as_ref().map(|_| ()), started);
     let mut result = match outcome {
         Ok(output) => {
             let mut r = json!({"content": output.content, "isError": false});
             if let (Some(s), true) = (output.structured, version.has_structured_output()) {
                 r["structuredContent"] = s;
-                r["_meta"] = json!({ PROVENANCE: {"applicationFields": output.application_fields} });
+                r["_meta"] =
+                    json!({ PROVENANCE: {"applicationFields": output.application_fields} });
             }
             r
         }
@@ -515,7 +628,11 @@ async fn call_tool(ctx: &McpContext<'_>, version: ProtocolVersion, params: &Map<
         }
     };
     if tool_ctx.untrusted.used() {
-        let meta = result.as_object_mut().expect("results are objects").entry("_meta").or_insert_with(|| json!({ PROVENANCE: {} }));
+        let meta = result
+            .as_object_mut()
+            .expect("results are objects")
+            .entry("_meta")
+            .or_insert_with(|| json!({ PROVENANCE: {} }));
         meta[PROVENANCE]["untrustedBoundaryNonce"] = json!(tool_ctx.untrusted.nonce());
     }
     Ok(result)
@@ -530,9 +647,20 @@ mod tests {
     fn run(transport: &Transport<'_>, message: Value) -> Answer {
         let platform = FakePlatform::default();
         let config = Config::from_vars(|_| None).unwrap();
-        let session = Session { upstream_token: "t".into(), access: AccessMethod::AccessToken, skills: SkillSet::all(), constraints: Constraints::default() };
+        let session = Session {
+            upstream_token: "t".into(),
+            access: AccessMethod::AccessToken,
+            skills: SkillSet::all(),
+            constraints: Constraints::default(),
+        };
         let telemetry = Telemetry::disabled(&platform);
-        let ctx = McpContext { session: &session, config: &config, platform: &platform, notifications: None, telemetry: &telemetry };
+        let ctx = McpContext {
+            session: &session,
+            config: &config,
+            platform: &platform,
+            notifications: None,
+            telemetry: &telemetry,
+        };
         block_on(dispatch(&ctx, transport, message))
     }
 
@@ -548,12 +676,18 @@ mod tests {
         let conn = StdioConnection::default();
         let stdio = Transport::Stdio(&conn);
         let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
-        assert!(body(run(&stdio, list.clone()))["result"]["tools"][0].get("title").is_none(), "2025-03-26 before initialize");
+        assert!(
+            body(run(&stdio, list.clone()))["result"]["tools"][0].get("title").is_none(),
+            "2025-03-26 before initialize"
+        );
         let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
         assert_eq!(body(run(&stdio, init))["result"]["protocolVersion"], "2025-11-25");
         assert_eq!(conn.negotiated(), Some(ProtocolVersion::V2025_11_25));
         assert_eq!(body(run(&stdio, list))["result"]["tools"][0]["title"], "Who am I");
-        assert_eq!(run(&stdio, json!({"jsonrpc": "2.0", "method": "notifications/initialized"})), Answer::Nothing);
+        assert_eq!(
+            run(&stdio, json!({"jsonrpc": "2.0", "method": "notifications/initialized"})),
+            Answer::Nothing
+        );
     }
 
     #[test]
@@ -565,7 +699,10 @@ mod tests {
         assert_eq!(answer["result"]["resultType"], "complete", "{answer}");
         let headers = Headers::new();
         let answer = run(&Transport::Http(&headers), discover);
-        assert!(matches!(&answer, Answer::Message { status: 400, body } if body["error"]["code"] == code::HEADER_MISMATCH), "{answer:?}");
+        assert!(
+            matches!(&answer, Answer::Message { status: 400, body } if body["error"]["code"] == code::HEADER_MISMATCH),
+            "{answer:?}"
+        );
     }
 
     #[test]
@@ -573,11 +710,21 @@ mod tests {
         let conn = StdioConnection::default();
         let stdio = Transport::Stdio(&conn);
         let batch = json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"jsonrpc": "2.0", "method": "notifications/initialized"}]);
-        assert_eq!(body(run(&stdio, batch.clone())).as_array().map(Vec::len), Some(1), "2025-03-26 allows batches");
-        run(&stdio, json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}));
+        assert_eq!(
+            body(run(&stdio, batch.clone())).as_array().map(Vec::len),
+            Some(1),
+            "2025-03-26 allows batches"
+        );
+        run(
+            &stdio,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}),
+        );
         let refused = body(run(&stdio, batch));
         assert_eq!(refused["error"]["code"], code::INVALID_REQUEST);
-        assert!(refused["error"]["message"].as_str().unwrap().ends_with("send one message per line"));
+        assert!(refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("send one message per line"));
     }
 
     #[test]

@@ -76,7 +76,9 @@ impl Flags {
 pub struct UsageError(#[from] lexopt::Error);
 
 /// Parse the arguments after the program name.
-pub fn parse(args: impl IntoIterator<Item = impl Into<OsString>>) -> Result<Invocation, UsageError> {
+pub fn parse(
+    args: impl IntoIterator<Item = impl Into<OsString>>,
+) -> Result<Invocation, UsageError> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
     let mut flags = Flags::default();
@@ -110,14 +112,27 @@ mod tests {
 
     #[test]
     fn flags_map_onto_variables() {
-        let f = serve(&["--access-token", "sntryu_a", "--url=https://sentry.example.com", "--insecure-http", "--skills=inspect", "--organization-slug", "acme", "--project-slug=web"]);
+        let f = serve(&[
+            "--access-token",
+            "sntryu_a",
+            "--url=https://sentry.example.com",
+            "--insecure-http",
+            "--skills=inspect",
+            "--organization-slug",
+            "acme",
+            "--project-slug=web",
+        ]);
         assert_eq!(f.var("SENTRY_ACCESS_TOKEN"), Some("sntryu_a"));
         assert_eq!(f.var("SENTRY_URL"), Some("https://sentry.example.com"));
         assert_eq!(f.var("SENTRY_ALLOW_INSECURE_HTTP"), Some("true"));
         assert_eq!(f.var("MCP_SKILLS"), Some("inspect"));
         assert_eq!(f.var("MCP_DISABLE_SKILLS"), None);
         assert_eq!((f.organization.as_deref(), f.project.as_deref()), (Some("acme"), Some("web")));
-        assert_eq!(serve(&["--url=a", "--url=b"]).var("SENTRY_URL"), Some("b"), "the last one wins");
+        assert_eq!(
+            serve(&["--url=a", "--url=b"]).var("SENTRY_URL"),
+            Some("b"),
+            "the last one wins"
+        );
         assert_eq!(serve(&[]), Flags::default());
     }
 

@@ -28,15 +28,17 @@ pub fn main() -> ExitCode {
     match invocation {
         Invocation::Help => println!("{USAGE}"),
         Invocation::Version => println!("sentry-mcp {}", crate::SERVER_VERSION),
-        Invocation::Serve(flags) => match settings::settings(&flags, |name| std::env::var(name).ok()) {
-            Ok(settings) => {
-                stdio::serve(settings);
+        Invocation::Serve(flags) => {
+            match settings::settings(&flags, |name| std::env::var(name).ok()) {
+                Ok(settings) => {
+                    stdio::serve(settings);
+                }
+                Err(e) => {
+                    eprintln!("sentry-mcp: {e}");
+                    return ExitCode::from(1);
+                }
             }
-            Err(e) => {
-                eprintln!("sentry-mcp: {e}");
-                return ExitCode::from(1);
-            }
-        },
+        }
     }
     ExitCode::SUCCESS
 }

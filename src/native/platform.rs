@@ -31,10 +31,16 @@ impl NativePlatform {
                 .build()
                 .map_err(|e| describe(&e))
         });
-        built.as_ref().map_err(|e| FetchError::Network(format!("could not set up the HTTP client: {e}")))
+        built
+            .as_ref()
+            .map_err(|e| FetchError::Network(format!("could not set up the HTTP client: {e}")))
     }
 
-    async fn exchange(client: &reqwest::Client, method: reqwest::Method, request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
+    async fn exchange(
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, reqwest::Error> {
         let mut builder = client.request(method, request.url);
         for (name, value) in request.headers.iter() {
             builder = builder.header(name, value);
@@ -54,9 +60,14 @@ impl NativePlatform {
 
 #[async_trait(?Send)]
 impl Platform for NativePlatform {
-    async fn fetch(&self, request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError> {
+    async fn fetch(
+        &self,
+        request: HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, FetchError> {
         let client = self.client()?;
-        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| FetchError::Network(format!("invalid HTTP method {}", request.method)))?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| FetchError::Network(format!("invalid HTTP method {}", request.method)))?;
         let host = request.url.host_str().unwrap_or_default().to_string();
         match tokio::time::timeout(timeout, Self::exchange(client, method, request)).await {
             Err(_) => Err(FetchError::Timeout(timeout)),
@@ -65,7 +76,11 @@ impl Platform for NativePlatform {
                 // The tool result only says the host was unreachable; the operator gets the cause
                 // (refused, DNS, an untrusted certificate...) here. No URL, no headers.
                 let cause = describe(&e.without_url());
-                self.log(LogLevel::Warn, &json!({"event": "upstream_unreachable", "host": host, "error": cause}).to_string());
+                self.log(
+                    LogLevel::Warn,
+                    &json!({"event": "upstream_unreachable", "host": host, "error": cause})
+                        .to_string(),
+                );
                 Err(FetchError::Network(cause))
             }
         }
@@ -162,7 +177,10 @@ mod tests {
     #[test]
     fn silence_is_a_timeout_and_a_closed_port_a_network_error() {
         let silent = serve_once("");
-        assert_eq!(fetch(silent, Duration::from_millis(200)).unwrap_err(), FetchError::Timeout(Duration::from_millis(200)));
+        assert_eq!(
+            fetch(silent, Duration::from_millis(200)).unwrap_err(),
+            FetchError::Timeout(Duration::from_millis(200))
+        );
         let closed = {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let port = listener.local_addr().unwrap().port();

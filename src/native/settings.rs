@@ -42,13 +42,24 @@ pub enum SettingsError {
 }
 
 /// Build the settings; `env` reads an environment variable.
-pub fn settings(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
-    let from_env = |name: &str| ENVIRONMENT.contains(&name).then(|| env(name)).flatten().filter(|v| !v.trim().is_empty());
+pub fn settings(
+    flags: &Flags,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Settings, SettingsError> {
+    let from_env = |name: &str| {
+        ENVIRONMENT.contains(&name).then(|| env(name)).flatten().filter(|v| !v.trim().is_empty())
+    };
     let var = |name: &str| flags.var(name).map(str::to_string).or_else(|| from_env(name));
 
-    let upstream_token = var("SENTRY_ACCESS_TOKEN").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).ok_or(SettingsError::MissingToken)?;
-    let insecure = parse_bool("SENTRY_ALLOW_INSECURE_HTTP", var("SENTRY_ALLOW_INSECURE_HTTP"), false).unwrap_or(false);
-    let host_url = |host: String| format!("{}://{}", if insecure { "http" } else { "https" }, host.trim());
+    let upstream_token = var("SENTRY_ACCESS_TOKEN")
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or(SettingsError::MissingToken)?;
+    let insecure =
+        parse_bool("SENTRY_ALLOW_INSECURE_HTTP", var("SENTRY_ALLOW_INSECURE_HTTP"), false)
+            .unwrap_or(false);
+    let host_url =
+        |host: String| format!("{}://{}", if insecure { "http" } else { "https" }, host.trim());
     // A flag beats the environment; within each, a URL beats a host name.
     let sentry_url = flags
         .var("SENTRY_URL")
@@ -56,14 +67,20 @@ pub fn settings(flags: &Flags, env: impl Fn(&str) -> Option<String>) -> Result<S
         .or_else(|| flags.var("SENTRY_HOST").map(|h| host_url(h.to_string())))
         .or_else(|| from_env("SENTRY_URL"))
         .or_else(|| from_env("SENTRY_HOST").map(host_url));
-    let config = Config::from_vars(|name| if name == "SENTRY_URL" { sentry_url.clone() } else { var(name) })?;
+    let config =
+        Config::from_vars(
+            |name| if name == "SENTRY_URL" { sentry_url.clone() } else { var(name) },
+        )?;
 
     let skills = var("MCP_SKILLS");
     let disabled = var("MCP_DISABLE_SKILLS");
     let options = [("skills", skills.as_deref()), ("disable-skills", disabled.as_deref())];
     let skills = SkillSet::choose(options.into_iter().filter_map(|(k, v)| Some((k, v?))))?;
     let constraints = Constraints::new(flags.organization.as_deref(), flags.project.as_deref())?;
-    Ok(Settings { config, session: Session { upstream_token, access: AccessMethod::AccessToken, skills, constraints } })
+    Ok(Settings {
+        config,
+        session: Session { upstream_token, access: AccessMethod::AccessToken, skills, constraints },
+    })
 }
 
 #[cfg(test)]
@@ -80,7 +97,10 @@ mod tests {
     #[test]
     fn the_token_is_required() {
         assert!(matches!(run(&[], &[]), Err(SettingsError::MissingToken)));
-        assert!(matches!(run(&["--access-token="], &[("SENTRY_ACCESS_TOKEN", " ")]), Err(SettingsError::MissingToken)));
+        assert!(matches!(
+            run(&["--access-token="], &[("SENTRY_ACCESS_TOKEN", " ")]),
+            Err(SettingsError::MissingToken)
+        ));
         let s = run(&[], &[("SENTRY_ACCESS_TOKEN", "sntryu_env")]).unwrap();
         assert_eq!(s.session.upstream_token, "sntryu_env");
         assert_eq!(s.session.access, AccessMethod::AccessToken);
@@ -89,13 +109,25 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_environment() {
-        let env = [("SENTRY_ACCESS_TOKEN", "sntryu_env"), ("SENTRY_URL", "https://env.example.com"), ("MCP_SKILLS", "seer")];
-        let s = run(&["--access-token=sntryu_flag", "--url=https://flag.example.com", "--skills=inspect"], &env).unwrap();
+        let env = [
+            ("SENTRY_ACCESS_TOKEN", "sntryu_env"),
+            ("SENTRY_URL", "https://env.example.com"),
+            ("MCP_SKILLS", "seer"),
+        ];
+        let s = run(
+            &["--access-token=sntryu_flag", "--url=https://flag.example.com", "--skills=inspect"],
+            &env,
+        )
+        .unwrap();
         assert_eq!(s.session.upstream_token, "sntryu_flag");
         assert_eq!(s.config.sentry.base.as_str(), "https://flag.example.com/");
         assert_eq!(s.session.skills, SkillSet::none().with(Skill::Inspect));
         let s = run(&["--host=flag-host.example.com"], &env).unwrap();
-        assert_eq!(s.config.sentry.base.as_str(), "https://flag-host.example.com/", "a host flag beats the URL variable");
+        assert_eq!(
+            s.config.sentry.base.as_str(),
+            "https://flag-host.example.com/",
+            "a host flag beats the URL variable"
+        );
     }
 
     #[test]
@@ -112,9 +144,18 @@ mod tests {
 
     #[test]
     fn only_the_stdio_variables_are_read() {
-        let s = run(&[], &[("SENTRY_ACCESS_TOKEN", "t"), ("MCP_ALLOWED_ORIGINS", "not an origin")]).unwrap();
+        let s = run(&[], &[("SENTRY_ACCESS_TOKEN", "t"), ("MCP_ALLOWED_ORIGINS", "not an origin")])
+            .unwrap();
         assert!(s.config.allowed_origins.is_empty());
-        let s = run(&[], &[("SENTRY_ACCESS_TOKEN", "t"), ("SENTRY_API_TIMEOUT_MS", "2000"), ("SENTRY_ALLOWED_REGION_DOMAINS", "eu.example.com")]).unwrap();
+        let s = run(
+            &[],
+            &[
+                ("SENTRY_ACCESS_TOKEN", "t"),
+                ("SENTRY_API_TIMEOUT_MS", "2000"),
+                ("SENTRY_ALLOWED_REGION_DOMAINS", "eu.example.com"),
+            ],
+        )
+        .unwrap();
         assert_eq!(s.config.sentry.timeout.as_millis(), 2000);
         assert!(s.config.sentry.region_hosts.iter().any(|r| r.host == "eu.example.com"));
     }
@@ -122,12 +163,25 @@ mod tests {
     #[test]
     fn skills_and_constraints_follow_the_shared_rules() {
         let token = ("SENTRY_ACCESS_TOKEN", "t");
-        let s = run(&["--disable-skills=seer", "--organization-slug=acme", "--project-slug=web"], &[token]).unwrap();
+        let s = run(
+            &["--disable-skills=seer", "--organization-slug=acme", "--project-slug=web"],
+            &[token],
+        )
+        .unwrap();
         assert_eq!(s.session.skills, SkillSet::all().without(Skill::Seer));
         assert_eq!(s.session.constraints, Constraints::new(Some("acme"), Some("web")).unwrap());
         assert!(matches!(run(&["--skills=docs"], &[token]), Err(SettingsError::Skills(_))));
-        assert!(matches!(run(&["--skills=seer", "--disable-skills=seer"], &[token]), Err(SettingsError::Skills(SkillChoiceError::NoneLeft))));
-        assert!(matches!(run(&["--project-slug=web"], &[token]), Err(SettingsError::Constraint(_))));
-        assert!(matches!(run(&["--organization-slug=a/b"], &[token]), Err(SettingsError::Constraint(_))));
+        assert!(matches!(
+            run(&["--skills=seer", "--disable-skills=seer"], &[token]),
+            Err(SettingsError::Skills(SkillChoiceError::NoneLeft))
+        ));
+        assert!(matches!(
+            run(&["--project-slug=web"], &[token]),
+            Err(SettingsError::Constraint(_))
+        ));
+        assert!(matches!(
+            run(&["--organization-slug=a/b"], &[token]),
+            Err(SettingsError::Constraint(_))
+        ));
     }
 }

@@ -43,7 +43,10 @@ pub enum Stop {
 
 /// Serve until stdin ends, a signal arrives or stdout is closed.
 pub fn serve(settings: Settings) -> Stop {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a single-threaded tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a single-threaded tokio runtime");
     let local = LocalSet::new();
     let stop = local.block_on(&runtime, run(settings));
     {
@@ -67,7 +70,12 @@ struct Server {
 async fn run(settings: Settings) -> Stop {
     // Signal handlers first, so a signal sent once the start line is logged is always handled.
     let mut signals = Signals::new();
-    let server = Rc::new(Server { settings, platform: NativePlatform::default(), connection: StdioConnection::default(), output: Output::default() });
+    let server = Rc::new(Server {
+        settings,
+        platform: NativePlatform::default(),
+        connection: StdioConnection::default(),
+        output: Output::default(),
+    });
     let mut input = read_stdin();
     server.platform.log(LogLevel::Info, &start_line(&server.settings));
     let mut tasks = JoinSet::new();
@@ -96,17 +104,30 @@ async fn run(settings: Settings) -> Stop {
         Stop::Signal(name) => name,
         Stop::OutputClosed => "stdout closed",
     };
-    server.platform.log(LogLevel::Info, &json!({"event": "stop", "reason": reason, "abandoned_requests": tasks.len()}).to_string());
+    server.platform.log(
+        LogLevel::Info,
+        &json!({"event": "stop", "reason": reason, "abandoned_requests": tasks.len()}).to_string(),
+    );
     stop
 }
 
 /// Start answering one line.
-fn accept(server: &Rc<Server>, line: Line, tasks: &mut JoinSet<()>, in_flight: &mut HashMap<String, AbortHandle>) {
+fn accept(
+    server: &Rc<Server>,
+    line: Line,
+    tasks: &mut JoinSet<()>,
+    in_flight: &mut HashMap<String, AbortHandle>,
+) {
     let transport = Transport::Stdio(&server.connection);
     let message: Value = match line {
         Line::TooLong => {
-            let error = RpcError::new(code::INVALID_REQUEST, format!("Invalid Request: the line is longer than {MAX_LINE_BYTES} bytes"));
-            return server.output.send(&Answer::Message { status: 400, body: failure(&Value::Null, &error) });
+            let error = RpcError::new(
+                code::INVALID_REQUEST,
+                format!("Invalid Request: the line is longer than {MAX_LINE_BYTES} bytes"),
+            );
+            return server
+                .output
+                .send(&Answer::Message { status: 400, body: failure(&Value::Null, &error) });
         }
         Line::Text(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => return,
         Line::Text(bytes) => match serde_json::from_slice(&bytes) {
@@ -122,14 +143,25 @@ fn accept(server: &Rc<Server>, line: Line, tasks: &mut JoinSet<()>, in_flight: &
     let shared = Rc::clone(server);
     let task = tasks.spawn_local(async move {
         let session = &shared.settings.session;
-        let telemetry = Telemetry::new(shared.settings.config.telemetry.clone(), TelemetryTransport::Stdio, &shared.platform, None);
+        let telemetry = Telemetry::new(
+            shared.settings.config.telemetry.clone(),
+            TelemetryTransport::Stdio,
+            &shared.platform,
+            None,
+        );
         telemetry.set_access_method(session.access.id());
         telemetry.set_caller(crate::redact::fingerprint("token", &session.upstream_token));
         if let Some(org) = &session.constraints.organization {
             telemetry.set_organization(org);
         }
         let notifications: Rc<dyn NotificationSink> = shared.clone();
-        let ctx = McpContext { session, config: &shared.settings.config, platform: &shared.platform, notifications: Some(notifications), telemetry: &telemetry };
+        let ctx = McpContext {
+            session,
+            config: &shared.settings.config,
+            platform: &shared.platform,
+            notifications: Some(notifications),
+            telemetry: &telemetry,
+        };
         let answer = mcp::dispatch(&ctx, &Transport::Stdio(&shared.connection), message).await;
         shared.output.send(&answer);
     });
@@ -146,7 +178,9 @@ fn request_key(message: &Value) -> Option<String> {
 
 /// The request a `notifications/cancelled` names.
 fn cancelled_request(message: &Value) -> Option<String> {
-    if message.get("method").and_then(Value::as_str) != Some("notifications/cancelled") || message.get("id").is_some() {
+    if message.get("method").and_then(Value::as_str) != Some("notifications/cancelled")
+        || message.get("id").is_some()
+    {
         return None;
     }
     message.pointer("/params/requestId").map(Value::to_string)
@@ -180,7 +214,9 @@ impl Output {
         let mut line = body.to_string().into_bytes();
         line.push(b'\n');
         let mut stdout = io::stdout().lock();
-        if stdout.write_all(&line).and_then(|()| stdout.flush()).is_err() && !self.broken.replace(true) {
+        if stdout.write_all(&line).and_then(|()| stdout.flush()).is_err()
+            && !self.broken.replace(true)
+        {
             self.closed.notify_one();
         }
     }
@@ -312,11 +348,20 @@ mod tests {
 
     #[test]
     fn requests_and_cancellations_are_keyed_by_their_json_id() {
-        assert_eq!(request_key(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call"})).as_deref(), Some("7"));
-        assert_eq!(request_key(&json!({"jsonrpc": "2.0", "id": "7", "method": "ping"})).as_deref(), Some("\"7\""));
+        assert_eq!(
+            request_key(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call"})).as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            request_key(&json!({"jsonrpc": "2.0", "id": "7", "method": "ping"})).as_deref(),
+            Some("\"7\"")
+        );
         assert_eq!(request_key(&json!({"jsonrpc": "2.0", "id": 7, "result": {}})), None);
         let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7, "reason": "user"}});
         assert_eq!(cancelled_request(&cancel).as_deref(), Some("7"));
-        assert_eq!(cancelled_request(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})), None);
+        assert_eq!(
+            cancelled_request(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})),
+            None
+        );
     }
 }

@@ -50,32 +50,65 @@ pub struct UpstreamState {
 }
 
 /// A registered, unexpired client.
-pub async fn load_client(ctx: &Ctx<'_>, client_id: &str) -> Result<Option<ClientRecord>, super::StoreError> {
+pub async fn load_client(
+    ctx: &Ctx<'_>,
+    client_id: &str,
+) -> Result<Option<ClientRecord>, super::StoreError> {
     if client_id.is_empty() || client_id.len() > 64 {
         return Ok(None);
     }
-    let client: Option<ClientRecord> = super::get_json(ctx.store, &records::client_key(client_id)).await?;
+    let client: Option<ClientRecord> =
+        super::get_json(ctx.store, &records::client_key(client_id)).await?;
     Ok(client.filter(|c| c.expires_at * 1000 > ctx.now()))
 }
 
 /// The client and the redirect URI to use, or the error page to show (never a redirect).
-pub async fn client_and_redirect(ctx: &Ctx<'_>, client_id: Option<&str>, redirect_uri: Option<&str>) -> Result<(ClientRecord, String, bool), Failure> {
+pub async fn client_and_redirect(
+    ctx: &Ctx<'_>,
+    client_id: Option<&str>,
+    redirect_uri: Option<&str>,
+) -> Result<(ClientRecord, String, bool), Failure> {
     let Some(client) = load_client(ctx, client_id.unwrap_or("")).await? else {
-        return Err(page::error_page(400, "Unknown application", "This application is not registered here, or its registration expired.").into());
+        return Err(page::error_page(
+            400,
+            "Unknown application",
+            "This application is not registered here, or its registration expired.",
+        )
+        .into());
     };
     let (uri, given) = match redirect_uri {
         Some(u) => (u.to_string(), true),
         None if client.redirect_uris.len() == 1 => (client.redirect_uris[0].clone(), false),
-        None => return Err(page::error_page(400, "Invalid request", "redirect_uri is required for this application.").into()),
+        None => {
+            return Err(page::error_page(
+                400,
+                "Invalid request",
+                "redirect_uri is required for this application.",
+            )
+            .into())
+        }
     };
-    if redirect::validate_redirect_uri(&uri).is_err() || !redirect::redirect_allowed(&client.redirect_uris, &uri) {
-        return Err(page::error_page(400, "Invalid redirect", "The redirect address is not registered for this application, so it was not used.").into());
+    if redirect::validate_redirect_uri(&uri).is_err()
+        || !redirect::redirect_allowed(&client.redirect_uris, &uri)
+    {
+        return Err(page::error_page(
+            400,
+            "Invalid redirect",
+            "The redirect address is not registered for this application, so it was not used.",
+        )
+        .into());
     }
     Ok((client, uri, given))
 }
 
 /// Send an OAuth error back to the client's (validated) redirect URI, with its `state` and `iss`.
-pub fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Option<&str>, iss: &str) -> HttpResponse {
+pub fn error_redirect(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+    iss: &str,
+) -> HttpResponse {
     let mut params = vec![("error", error), ("error_description", description)];
     if let Some(s) = state {
         params.push(("state", s));
@@ -85,7 +118,9 @@ pub fn error_redirect(redirect_uri: &str, error: &str, description: &str, state:
 }
 
 pub fn found(location: &str) -> HttpResponse {
-    HttpResponse::new(302).with_header("location", location).with_header("cache-control", "no-store")
+    HttpResponse::new(302)
+        .with_header("location", location)
+        .with_header("cache-control", "no-store")
 }
 
 /// PKCE S256 challenges are 43 base64url characters.
@@ -97,40 +132,87 @@ fn valid_challenge(c: &str) -> bool {
 pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let q = Params::query(req);
     if let Some(p) = q.repeated(&["client_id", "redirect_uri"]) {
-        return Ok(page::error_page(400, "Invalid request", &format!("The parameter '{p}' appears more than once.")));
+        return Ok(page::error_page(
+            400,
+            "Invalid request",
+            &format!("The parameter '{p}' appears more than once."),
+        ));
     }
-    let (client, redirect_uri, given) = client_and_redirect(ctx, q.get("client_id"), q.get("redirect_uri")).await?;
+    let (client, redirect_uri, given) =
+        client_and_redirect(ctx, q.get("client_id"), q.get("redirect_uri")).await?;
     let iss = origin(req);
     let state = q.get("state");
-    let fail = |error: &str, why: &str| -> Handled { Err(error_redirect(&redirect_uri, error, why, state, &iss).into()) };
-    if let Some(p) = q.repeated(&["response_type", "state", "code_challenge", "code_challenge_method", "resource", "scope"]) {
+    let fail = |error: &str, why: &str| -> Handled {
+        Err(error_redirect(&redirect_uri, error, why, state, &iss).into())
+    };
+    if let Some(p) = q.repeated(&[
+        "response_type",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "resource",
+        "scope",
+    ]) {
         return fail("invalid_request", &format!("'{p}' appears more than once"));
     }
     if q.get("response_type") != Some("code") {
         return fail("unsupported_response_type", "only response_type=code is supported");
     }
     let Some(challenge) = q.get("code_challenge") else {
-        return fail("invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256");
+        return fail(
+            "invalid_request",
+            "PKCE is required: send code_challenge with code_challenge_method=S256",
+        );
     };
     if q.get("code_challenge_method") != Some("S256") {
-        return fail("invalid_request", "code_challenge_method must be S256 (plain is not accepted)");
+        return fail(
+            "invalid_request",
+            "code_challenge_method must be S256 (plain is not accepted)",
+        );
     }
     if !valid_challenge(challenge) {
-        return fail("invalid_request", "code_challenge must be the base64url SHA-256 of the verifier (43 characters)");
+        return fail(
+            "invalid_request",
+            "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
+        );
     }
     let audience = match redirect::audience_from_resource(q.get("resource"), &iss) {
         Ok(a) => a,
         Err(why) => return fail("invalid_target", &why),
     };
-    let requested = q.get("scope").map(|s| s.split_whitespace().filter_map(Skill::parse).fold(SkillSet::none(), SkillSet::with)).filter(|s| !s.is_empty());
-    let (checked, read_only) = cookies::preference(ctx, &req.headers, &client.client_id).unwrap_or((requested.unwrap_or(SkillSet::none().with(Skill::Inspect)), false));
+    let requested = q
+        .get("scope")
+        .map(|s| {
+            s.split_whitespace().filter_map(Skill::parse).fold(SkillSet::none(), SkillSet::with)
+        })
+        .filter(|s| !s.is_empty());
+    let (checked, read_only) = cookies::preference(ctx, &req.headers, &client.client_id)
+        .unwrap_or((requested.unwrap_or(SkillSet::none().with(Skill::Inspect)), false));
 
     let csrf = crypto::random_hex(ctx.platform, 16);
-    let auth = AuthRequest { client_id: client.client_id.clone(), redirect_uri: redirect_uri.clone(), redirect_uri_given: given, state: state.map(str::to_string), code_challenge: challenge.to_string(), audience };
+    let auth = AuthRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        redirect_uri_given: given,
+        state: state.map(str::to_string),
+        code_challenge: challenge.to_string(),
+        audience,
+    };
     let constraints = constraints_from_path(&auth.audience[iss.len() + 4..]).unwrap_or_default();
-    let form_state = signed::sign(&ctx.key(FORM_PURPOSE), FORM_PURPOSE, &ConsentForm { req: auth, csrf: csrf.clone() }, ctx.now() + STATE_TTL_SECS * 1000);
-    let target = url::Url::parse(&redirect_uri).map_err(|_| page::error_page(400, "Invalid redirect", "The redirect address cannot be parsed."))?;
-    let form_action = format!("'self' {} {}", ctx.config.sentry.base.origin().ascii_serialization(), redirect::csp_source(&target));
+    let form_state = signed::sign(
+        &ctx.key(FORM_PURPOSE),
+        FORM_PURPOSE,
+        &ConsentForm { req: auth, csrf: csrf.clone() },
+        ctx.now() + STATE_TTL_SECS * 1000,
+    );
+    let target = url::Url::parse(&redirect_uri).map_err(|_| {
+        page::error_page(400, "Invalid redirect", "The redirect address cannot be parsed.")
+    })?;
+    let form_action = format!(
+        "'self' {} {}",
+        ctx.config.sentry.base.origin().ascii_serialization(),
+        redirect::csp_source(&target)
+    );
     let mut response = page::consent_page(&page::Consent {
         client_name: client.client_name.as_deref(),
         client_id: &client.client_id,
@@ -152,38 +234,88 @@ pub async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     // A foreign Origin is refused outright. `null` (opaque or privacy-preserving contexts) passes
     // to the CSRF check below, which a cross-site request cannot satisfy (SameSite=Lax cookie).
     if req.headers.get("origin").is_some_and(|o| o != own && o != "null") {
-        return Ok(page::error_page(403, "Request refused", "This approval did not come from this server's consent page."));
+        return Ok(page::error_page(
+            403,
+            "Request refused",
+            "This approval did not come from this server's consent page.",
+        ));
     }
     let f = Params::form(&req.body);
-    let form: ConsentForm = match signed::verify(&ctx.key(FORM_PURPOSE), FORM_PURPOSE, f.get("tx").unwrap_or(""), ctx.now()) {
+    let form: ConsentForm = match signed::verify(
+        &ctx.key(FORM_PURPOSE),
+        FORM_PURPOSE,
+        f.get("tx").unwrap_or(""),
+        ctx.now(),
+    ) {
         Ok(form) => form,
-        Err(SignedError::Expired) => return Ok(page::error_page(400, "This page expired", "The consent page was open for too long.")),
-        Err(SignedError::Invalid) => return Ok(page::error_page(400, "Invalid request", "The consent form was altered or is not from this server.")),
+        Err(SignedError::Expired) => {
+            return Ok(page::error_page(
+                400,
+                "This page expired",
+                "The consent page was open for too long.",
+            ))
+        }
+        Err(SignedError::Invalid) => {
+            return Ok(page::error_page(
+                400,
+                "Invalid request",
+                "The consent form was altered or is not from this server.",
+            ))
+        }
     };
     if !cookies::read(&req.headers, cookies::CSRF).is_some_and(|c| crypto::ct_eq(c, &form.csrf)) {
         return Ok(page::error_page(403, "Request refused", "This approval could not be matched to the consent page shown in this browser (are cookies blocked?)."));
     }
     let r = form.req;
-    let (client, _, _) = client_and_redirect(ctx, Some(&r.client_id), Some(&r.redirect_uri)).await?;
+    let (client, _, _) =
+        client_and_redirect(ctx, Some(&r.client_id), Some(&r.redirect_uri)).await?;
     if f.get("action") != Some("approve") {
-        return Ok(error_redirect(&r.redirect_uri, "access_denied", "the user denied the request", r.state.as_deref(), &own));
+        return Ok(error_redirect(
+            &r.redirect_uri,
+            "access_denied",
+            "the user denied the request",
+            r.state.as_deref(),
+            &own,
+        ));
     }
     let skills = f.all("skill").filter_map(Skill::parse).fold(SkillSet::none(), SkillSet::with);
     if skills.is_empty() {
-        return Ok(page::error_page(400, "Nothing selected", "Select at least one permission. Go back and try again."));
+        return Ok(page::error_page(
+            400,
+            "Nothing selected",
+            "Select at least one permission. Go back and try again.",
+        ));
     }
     let read_only = f.get("read_only") == Some("on");
 
     let nonce = crypto::random_hex(ctx.platform, 16);
     ctx.store.put(&records::state_key(&nonce), "1", STATE_TTL_SECS).await?;
-    let state = UpstreamState { req: r, skills: records::skill_ids(skills), read_only, nonce, iat: ctx.now() };
-    let signed_state = signed::sign(&ctx.key(STATE_PURPOSE), STATE_PURPOSE, &state, ctx.now() + STATE_TTL_SECS * 1000);
+    let state = UpstreamState {
+        req: r,
+        skills: records::skill_ids(skills),
+        read_only,
+        nonce,
+        iat: ctx.now(),
+    };
+    let signed_state = signed::sign(
+        &ctx.key(STATE_PURPOSE),
+        STATE_PURPOSE,
+        &state,
+        ctx.now() + STATE_TTL_SECS * 1000,
+    );
     let location = upstream::authorize_url(ctx, &own, read_only, &signed_state);
 
     let mut response = found(&location);
     response.headers.add("set-cookie", cookies::approve(ctx, &req.headers, &client.client_id));
-    response.headers.add("set-cookie", cookies::remember(ctx, &req.headers, &client.client_id, skills, read_only));
+    response.headers.add(
+        "set-cookie",
+        cookies::remember(ctx, &req.headers, &client.client_id, skills, read_only),
+    );
     response.headers.add("set-cookie", cookies::set(cookies::CSRF, "", 0));
-    ctx.log(crate::platform::LogLevel::Info, "oauth_consent_granted", serde_json::json!({"skills": state.skills, "read_only": read_only}));
+    ctx.log(
+        crate::platform::LogLevel::Info,
+        "oauth_consent_granted",
+        serde_json::json!({"skills": state.skills, "read_only": read_only}),
+    );
     Ok(response)
 }

@@ -42,10 +42,18 @@ impl BearerError {
 }
 
 /// Check `token` for a request to `req.url`.
-pub async fn authenticate(store: &dyn Store, platform: &dyn Platform, req: &HttpRequest, token: &str) -> Result<Authorized, BearerError> {
+pub async fn authenticate(
+    store: &dyn Store,
+    platform: &dyn Platform,
+    req: &HttpRequest,
+    token: &str,
+) -> Result<Authorized, BearerError> {
     let grant_id = records::grant_id_of(token, TokenKind::Access).ok_or(BearerError::Unknown)?;
     let hash = crypto::sha256_hex(token.as_bytes());
-    let record: AccessTokenRecord = get_json(store, &records::access_key(grant_id, &hash)).await.map_err(BearerError::Storage)?.ok_or(BearerError::Unknown)?;
+    let record: AccessTokenRecord = get_json(store, &records::access_key(grant_id, &hash))
+        .await
+        .map_err(BearerError::Storage)?
+        .ok_or(BearerError::Unknown)?;
     if record.grant_id != grant_id {
         return Err(BearerError::Unknown);
     }
@@ -56,8 +64,13 @@ pub async fn authenticate(store: &dyn Store, platform: &dyn Platform, req: &Http
         return Err(BearerError::WrongAudience);
     }
     let data_key = crypto::unwrap_key(&record.wrapped_key, token).ok_or(BearerError::Unknown)?;
-    let upstream = grant::open_upstream(grant_id, &data_key, &record.upstream).ok_or(BearerError::Unknown)?;
-    Ok(Authorized { upstream_token: upstream.access_token, skills: records::skills_from_ids(&record.skills), grant_id: grant_id.to_string() })
+    let upstream =
+        grant::open_upstream(grant_id, &data_key, &record.upstream).ok_or(BearerError::Unknown)?;
+    Ok(Authorized {
+        upstream_token: upstream.access_token,
+        skills: records::skills_from_ids(&record.skills),
+        grant_id: grant_id.to_string(),
+    })
 }
 
 /// Sentry rejected the grant's token during a tool call: revoke the grant, so the client's next
@@ -87,7 +100,11 @@ impl UpstreamWatch {
 
 #[async_trait(?Send)]
 impl Platform for UpstreamWatch {
-    async fn fetch(&self, request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError> {
+    async fn fetch(
+        &self,
+        request: HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, FetchError> {
         let response = self.inner.fetch(request, timeout).await;
         if matches!(&response, Ok(r) if r.status == 401) {
             self.rejected.set(true);

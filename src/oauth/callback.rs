@@ -18,45 +18,105 @@ use crate::platform::LogLevel;
 pub async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let q = Params::query(req);
     let own = origin(req);
-    let st: UpstreamState = match signed::verify(&ctx.key(STATE_PURPOSE), STATE_PURPOSE, q.get("state").unwrap_or(""), ctx.now()) {
+    let st: UpstreamState = match signed::verify(
+        &ctx.key(STATE_PURPOSE),
+        STATE_PURPOSE,
+        q.get("state").unwrap_or(""),
+        ctx.now(),
+    ) {
         Ok(s) => s,
-        Err(SignedError::Expired) => return Ok(page::error_page(400, "Sign-in took too long", "The sign-in request expired (10 minutes).")),
-        Err(SignedError::Invalid) => return Ok(page::error_page(400, "Invalid state", "This sign-in response does not belong to a request from this server.")),
+        Err(SignedError::Expired) => {
+            return Ok(page::error_page(
+                400,
+                "Sign-in took too long",
+                "The sign-in request expired (10 minutes).",
+            ))
+        }
+        Err(SignedError::Invalid) => {
+            return Ok(page::error_page(
+                400,
+                "Invalid state",
+                "This sign-in response does not belong to a request from this server.",
+            ))
+        }
     };
     if !cookies::approved_clients(ctx, &req.headers).contains(&st.req.client_id) {
-        return Ok(page::error_page(403, "Application not approved", "This browser has not approved this application, so the sign-in was not completed."));
+        return Ok(page::error_page(
+            403,
+            "Application not approved",
+            "This browser has not approved this application, so the sign-in was not completed.",
+        ));
     }
     let nonce_key = records::state_key(&st.nonce);
     if ctx.store.get(&nonce_key).await?.is_none() {
-        return Ok(page::error_page(400, "Already used", "This sign-in response was already used."));
+        return Ok(page::error_page(
+            400,
+            "Already used",
+            "This sign-in response was already used.",
+        ));
     }
     ctx.store.delete(&nonce_key).await?;
     if let Some(error) = q.get("error") {
-        ctx.log(LogLevel::Warn, "oauth_upstream_denied", json!({"error": error.chars().take(40).collect::<String>()}));
-        let detail = q.get("error_description").map(|d| format!(" ({})", crate::render::truncate(d, 200))).unwrap_or_default();
-        return Ok(page::error_page(400, "Sentry did not authorize the connection", &format!("Sentry answered '{}'{detail}.", crate::render::truncate(error, 60))));
+        ctx.log(
+            LogLevel::Warn,
+            "oauth_upstream_denied",
+            json!({"error": error.chars().take(40).collect::<String>()}),
+        );
+        let detail = q
+            .get("error_description")
+            .map(|d| format!(" ({})", crate::render::truncate(d, 200)))
+            .unwrap_or_default();
+        return Ok(page::error_page(
+            400,
+            "Sentry did not authorize the connection",
+            &format!("Sentry answered '{}'{detail}.", crate::render::truncate(error, 60)),
+        ));
     }
     let Some(code) = q.get("code") else {
-        return Ok(page::error_page(400, "Invalid response", "Sentry's answer has no authorization code."));
+        return Ok(page::error_page(
+            400,
+            "Invalid response",
+            "Sentry's answer has no authorization code.",
+        ));
     };
     client_and_redirect(ctx, Some(&st.req.client_id), Some(&st.req.redirect_uri)).await?;
     let issued = match upstream::exchange_code(ctx, code, &own).await {
         Ok(i) => i,
         Err(UpstreamError::Rejected(why)) => {
             ctx.log(LogLevel::Warn, "oauth_upstream_code_rejected", json!({"error": why}));
-            return Ok(page::error_page(400, "Sentry refused the sign-in", "The sign-in code from Sentry was refused (expired or already used)."));
+            return Ok(page::error_page(
+                400,
+                "Sentry refused the sign-in",
+                "The sign-in code from Sentry was refused (expired or already used).",
+            ));
         }
         Err(UpstreamError::Unavailable(why)) => {
             ctx.log(LogLevel::Error, "oauth_upstream_unavailable", json!({"error": why}));
-            return Ok(page::error_page(502, "Sentry is unavailable", "Sentry could not be reached to finish the sign-in. Try again in a moment."));
+            return Ok(page::error_page(
+                502,
+                "Sentry is unavailable",
+                "Sentry could not be reached to finish the sign-in. Try again in a moment.",
+            ));
         }
     };
-    let code = grant::create(ctx, &st.req, &issued.user_id, st.skills.clone(), st.read_only, &issued.tokens).await?;
+    let code = grant::create(
+        ctx,
+        &st.req,
+        &issued.user_id,
+        st.skills.clone(),
+        st.read_only,
+        &issued.tokens,
+    )
+    .await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = st.req.state.as_deref() {
         params.push(("state", s));
     }
     params.push(("iss", own.as_str()));
-    ctx.log(LogLevel::Info, "oauth_authorized", json!({"skills": st.skills, "read_only": st.read_only}));
+    ctx.log(
+        LogLevel::Info,
+        "oauth_authorized",
+        json!({"skills": st.skills, "read_only": st.read_only}),
+    );
     Ok(found(&redirect::with_query(&st.req.redirect_uri, &params)))
 }

@@ -36,8 +36,12 @@ impl fmt::Debug for OAuthConfig {
 
 impl OAuthConfig {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let nonempty = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let missing: Vec<&str> = ["SENTRY_CLIENT_ID", "SENTRY_CLIENT_SECRET", "COOKIE_SECRET"].into_iter().filter(|n| nonempty(n).is_none()).collect();
+        let nonempty =
+            |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let missing: Vec<&str> = ["SENTRY_CLIENT_ID", "SENTRY_CLIENT_SECRET", "COOKIE_SECRET"]
+            .into_iter()
+            .filter(|n| nonempty(n).is_none())
+            .collect();
         if !missing.is_empty() {
             return Err(ConfigError(format!(
                 "remote OAuth is not configured: set {} (wrangler secret put NAME; see README \"Remote OAuth\"). Sentry-Bearer access still works",
@@ -53,7 +57,11 @@ impl OAuthConfig {
         }
         let registrations_per_hour = match nonempty("OAUTH_REGISTRATIONS_PER_HOUR") {
             None => DEFAULT_REGISTRATIONS_PER_HOUR,
-            Some(v) => v.parse().map_err(|_| ConfigError(format!("OAUTH_REGISTRATIONS_PER_HOUR must be a whole number, got '{v}'")))?,
+            Some(v) => v.parse().map_err(|_| {
+                ConfigError(format!(
+                    "OAUTH_REGISTRATIONS_PER_HOUR must be a whole number, got '{v}'"
+                ))
+            })?,
         };
         Ok(Self {
             sentry_client_id: nonempty("SENTRY_CLIENT_ID").unwrap_or_default(),
@@ -75,16 +83,35 @@ mod tests {
     #[test]
     fn missing_and_weak_secrets_are_explained() {
         let err = parse(&[("SENTRY_CLIENT_ID", "id")]).unwrap_err().0;
-        assert!(err.contains("SENTRY_CLIENT_SECRET, COOKIE_SECRET") && err.contains("Sentry-Bearer"), "{err}");
-        let weak = parse(&[("SENTRY_CLIENT_ID", "id"), ("SENTRY_CLIENT_SECRET", "s"), ("COOKIE_SECRET", "short")]).unwrap_err().0;
+        assert!(
+            err.contains("SENTRY_CLIENT_SECRET, COOKIE_SECRET") && err.contains("Sentry-Bearer"),
+            "{err}"
+        );
+        let weak = parse(&[
+            ("SENTRY_CLIENT_ID", "id"),
+            ("SENTRY_CLIENT_SECRET", "s"),
+            ("COOKIE_SECRET", "short"),
+        ])
+        .unwrap_err()
+        .0;
         assert!(weak.contains("too weak"));
         let repetitive = "a".repeat(64);
-        assert!(parse(&[("SENTRY_CLIENT_ID", "id"), ("SENTRY_CLIENT_SECRET", "s"), ("COOKIE_SECRET", &repetitive)]).is_err());
+        assert!(parse(&[
+            ("SENTRY_CLIENT_ID", "id"),
+            ("SENTRY_CLIENT_SECRET", "s"),
+            ("COOKIE_SECRET", &repetitive)
+        ])
+        .is_err());
     }
 
     #[test]
     fn good_config_hides_secrets_in_debug() {
-        let c = parse(&[("SENTRY_CLIENT_ID", "id"), ("SENTRY_CLIENT_SECRET", "topsecret"), ("COOKIE_SECRET", "0123456789abcdef0123456789abcdef")]).unwrap();
+        let c = parse(&[
+            ("SENTRY_CLIENT_ID", "id"),
+            ("SENTRY_CLIENT_SECRET", "topsecret"),
+            ("COOKIE_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap();
         assert_eq!(c.registrations_per_hour, DEFAULT_REGISTRATIONS_PER_HOUR);
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("topsecret") && !dbg.contains("0123456789abcdef"));

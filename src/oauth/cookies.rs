@@ -18,7 +18,12 @@ const MAX_CLIENTS: usize = 20;
 
 /// The value of cookie `name` in the request's `Cookie` headers.
 pub fn read<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
-    headers.get_all("cookie").flat_map(|h| h.split(';')).filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.trim())
+    headers
+        .get_all("cookie")
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
 }
 
 /// A `Set-Cookie` value with the attributes every cookie of ours carries.
@@ -36,7 +41,9 @@ pub struct Preference {
 
 /// Client ids this browser approved (newest last).
 pub fn approved_clients(ctx: &Ctx<'_>, headers: &Headers) -> Vec<String> {
-    read(headers, APPROVED).and_then(|v| signed::verify(&ctx.key("cookie-approved"), APPROVED, v, ctx.now()).ok()).unwrap_or_default()
+    read(headers, APPROVED)
+        .and_then(|v| signed::verify(&ctx.key("cookie-approved"), APPROVED, v, ctx.now()).ok())
+        .unwrap_or_default()
 }
 
 /// `Set-Cookie` for the approved list with `client_id` added.
@@ -46,27 +53,48 @@ pub fn approve(ctx: &Ctx<'_>, headers: &Headers, client_id: &str) -> String {
     list.push(client_id.to_string());
     let excess = list.len().saturating_sub(MAX_CLIENTS);
     list.drain(..excess);
-    let value = signed::sign(&ctx.key("cookie-approved"), APPROVED, &list, ctx.now() + MAX_AGE_SECS * 1000);
+    let value =
+        signed::sign(&ctx.key("cookie-approved"), APPROVED, &list, ctx.now() + MAX_AGE_SECS * 1000);
     set(APPROVED, &value, MAX_AGE_SECS)
 }
 
 fn preferences(ctx: &Ctx<'_>, headers: &Headers) -> Vec<Preference> {
-    read(headers, PREFERENCES).and_then(|v| signed::verify(&ctx.key("cookie-skills"), PREFERENCES, v, ctx.now()).ok()).unwrap_or_default()
+    read(headers, PREFERENCES)
+        .and_then(|v| signed::verify(&ctx.key("cookie-skills"), PREFERENCES, v, ctx.now()).ok())
+        .unwrap_or_default()
 }
 
 /// The remembered choice for `client_id`, if any.
 pub fn preference(ctx: &Ctx<'_>, headers: &Headers, client_id: &str) -> Option<(SkillSet, bool)> {
-    preferences(ctx, headers).into_iter().find(|p| p.client_id == client_id).map(|p| (super::records::skills_from_ids(&p.skills), p.read_only))
+    preferences(ctx, headers)
+        .into_iter()
+        .find(|p| p.client_id == client_id)
+        .map(|p| (super::records::skills_from_ids(&p.skills), p.read_only))
 }
 
 /// `Set-Cookie` remembering `skills` and `read_only` for `client_id`.
-pub fn remember(ctx: &Ctx<'_>, headers: &Headers, client_id: &str, skills: SkillSet, read_only: bool) -> String {
+pub fn remember(
+    ctx: &Ctx<'_>,
+    headers: &Headers,
+    client_id: &str,
+    skills: SkillSet,
+    read_only: bool,
+) -> String {
     let mut list = preferences(ctx, headers);
     list.retain(|p| p.client_id != client_id);
-    list.push(Preference { client_id: client_id.to_string(), skills: super::records::skill_ids(skills), read_only });
+    list.push(Preference {
+        client_id: client_id.to_string(),
+        skills: super::records::skill_ids(skills),
+        read_only,
+    });
     let excess = list.len().saturating_sub(MAX_CLIENTS);
     list.drain(..excess);
-    let value = signed::sign(&ctx.key("cookie-skills"), PREFERENCES, &list, ctx.now() + MAX_AGE_SECS * 1000);
+    let value = signed::sign(
+        &ctx.key("cookie-skills"),
+        PREFERENCES,
+        &list,
+        ctx.now() + MAX_AGE_SECS * 1000,
+    );
     set(PREFERENCES, &value, MAX_AGE_SECS)
 }
 
@@ -79,21 +107,34 @@ mod tests {
 
     #[test]
     fn signed_cookies_round_trip_and_refuse_tampering() {
-        let (config, oauth, store, p) = (Config::from_vars(|_| None).unwrap(), oauth_config(), memory_store(), TestPlatform::new());
+        let (config, oauth, store, p) = (
+            Config::from_vars(|_| None).unwrap(),
+            oauth_config(),
+            memory_store(),
+            TestPlatform::new(),
+        );
         let ctx = Ctx { config: &config, oauth: &oauth, store: &store, platform: &p };
         let set_cookie = approve(&ctx, &Headers::new(), "client-a");
-        assert!(set_cookie.starts_with("__Host-smcp-approved=") && set_cookie.contains("Secure; HttpOnly; SameSite=Lax; Max-Age=2592000") && set_cookie.contains("Path=/"));
+        assert!(
+            set_cookie.starts_with("__Host-smcp-approved=")
+                && set_cookie.contains("Secure; HttpOnly; SameSite=Lax; Max-Age=2592000")
+                && set_cookie.contains("Path=/")
+        );
         let value = set_cookie.split(';').next().unwrap();
         let h = Headers::new().with("cookie", format!("other=1; {value}"));
         assert_eq!(approved_clients(&ctx, &h), ["client-a"]);
         let tampered = Headers::new().with("cookie", value.replace("ey", "eY"));
         assert!(approved_clients(&ctx, &tampered).is_empty());
         // A preferences cookie presented as the approval cookie is foreign: purpose-bound keys.
-        let prefs = remember(&ctx, &Headers::new(), "client-a", SkillSet::none().with(Skill::Triage), true);
+        let prefs =
+            remember(&ctx, &Headers::new(), "client-a", SkillSet::none().with(Skill::Triage), true);
         let swapped = prefs.split(';').next().unwrap().replace(PREFERENCES, APPROVED);
         assert!(approved_clients(&ctx, &Headers::new().with("cookie", swapped)).is_empty());
         let ph = Headers::new().with("cookie", prefs.split(';').next().unwrap().to_string());
-        assert_eq!(preference(&ctx, &ph, "client-a"), Some((SkillSet::none().with(Skill::Triage), true)));
+        assert_eq!(
+            preference(&ctx, &ph, "client-a"),
+            Some((SkillSet::none().with(Skill::Triage), true))
+        );
         assert_eq!(preference(&ctx, &ph, "client-b"), None);
         p.advance_secs(MAX_AGE_SECS + 1);
         assert!(approved_clients(&ctx, &h).is_empty(), "expired cookies are ignored");

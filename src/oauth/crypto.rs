@@ -29,7 +29,8 @@ pub fn pkce_s256(verifier: &str) -> String {
 
 /// HMAC-SHA256(`key`, `data`).
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Key {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -64,7 +65,9 @@ pub fn seal(platform: &dyn Platform, key: &Key, plaintext: &[u8], aad: &[u8]) ->
     let mut nonce = [0u8; 12];
     platform.fill_random(&mut nonce);
     let cipher = Aes256Gcm::new(key.into());
-    let ct = cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad }).expect("AES-GCM encryption does not fail for small inputs");
+    let ct = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .expect("AES-GCM encryption does not fail for small inputs");
     let mut out = nonce.to_vec();
     out.extend_from_slice(&ct);
     URL_SAFE_NO_PAD.encode(out)
@@ -104,7 +107,10 @@ mod tests {
 
     #[test]
     fn rfc7636_appendix_b_vector() {
-        assert_eq!(pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::rc::Rc;
 
 use serde_json::{json, Value};
 
-use super::records::{ACCESS_TTL_SECS, CODE_TTL_SECS, GRANT_TTL_SECS, REFRESH_GRACE_SECS, STATE_TTL_SECS};
+use super::records::{
+    ACCESS_TTL_SECS, CODE_TTL_SECS, GRANT_TTL_SECS, REFRESH_GRACE_SECS, STATE_TTL_SECS,
+};
 use super::store::MemoryStore;
 use super::testing::{oauth_config, TestPlatform};
 use super::OAuthSetup;
@@ -29,36 +31,74 @@ impl Env {
     }
 
     fn send(&self, method: &str, path: &str, headers: Headers, body: &str) -> HttpResponse {
-        let app = App { config: Config::from_vars(|_| None), platform: self.platform.clone(), oauth: Some(OAuthSetup { config: Ok(oauth_config()), store: self.store.clone() }) };
-        let req = HttpRequest { method: method.into(), url: url::Url::parse(&format!("{ORIGIN}{path}")).unwrap(), headers, body: body.as_bytes().to_vec() };
+        let app = App {
+            config: Config::from_vars(|_| None),
+            platform: self.platform.clone(),
+            oauth: Some(OAuthSetup { config: Ok(oauth_config()), store: self.store.clone() }),
+        };
+        let req = HttpRequest {
+            method: method.into(),
+            url: url::Url::parse(&format!("{ORIGIN}{path}")).unwrap(),
+            headers,
+            body: body.as_bytes().to_vec(),
+        };
         block_on(http::handle(&app, req))
     }
 
     fn form(&self, path: &str, pairs: &[(&str, &str)], headers: Headers) -> HttpResponse {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        self.send("POST", path, headers.with("content-type", "application/x-www-form-urlencoded"), &body)
+        let body =
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        self.send(
+            "POST",
+            path,
+            headers.with("content-type", "application/x-www-form-urlencoded"),
+            &body,
+        )
     }
 
     fn register(&self) -> String {
         let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none", "client_name": "Test <Client>"}).to_string();
-        let r = self.send("POST", "/oauth/register", Headers::new().with("content-type", "application/json"), &body);
+        let r = self.send(
+            "POST",
+            "/oauth/register",
+            Headers::new().with("content-type", "application/json"),
+            &body,
+        );
         assert_eq!(r.status, 201, "{}", r.body_text());
         json_of(&r)["client_id"].as_str().unwrap().to_string()
     }
 
     /// Consent page → approval → Sentry → callback. Returns (client id, our code, the cookies).
-    fn authorize(&self, resource: Option<&str>, sentry_expires_in: u64) -> (String, String, String) {
+    fn authorize(
+        &self,
+        resource: Option<&str>,
+        sentry_expires_in: u64,
+    ) -> (String, String, String) {
         let client = self.register();
         let (tx, csrf) = self.consent_page(&client, resource);
-        let approve = self.form("/oauth/authorize", &[("tx", &tx), ("skill", "inspect"), ("skill", "triage"), ("action", "approve")], Headers::new().with("cookie", csrf));
+        let approve = self.form(
+            "/oauth/authorize",
+            &[("tx", &tx), ("skill", "inspect"), ("skill", "triage"), ("action", "approve")],
+            Headers::new().with("cookie", csrf),
+        );
         assert_eq!(approve.status, 302, "{}", approve.body_text());
         let cookies = cookie_header(&approve);
         let state = query_param(approve.headers.get("location").unwrap(), "state");
         self.sentry_tokens("sntryo_first", "sntryr_first", sentry_expires_in);
-        let cb = self.send("GET", &format!("/oauth/callback?code=upstream-code&state={}", enc(&state)), Headers::new().with("cookie", cookies.clone()), "");
+        let cb = self.send(
+            "GET",
+            &format!("/oauth/callback?code=upstream-code&state={}", enc(&state)),
+            Headers::new().with("cookie", cookies.clone()),
+            "",
+        );
         assert_eq!(cb.status, 302, "{}", cb.body_text());
         let location = cb.headers.get("location").unwrap().to_string();
-        assert!(location.starts_with(REDIRECT) && location.contains("state=client-state") && location.contains(&format!("iss={}", enc(ORIGIN))), "{location}");
+        assert!(
+            location.starts_with(REDIRECT)
+                && location.contains("state=client-state")
+                && location.contains(&format!("iss={}", enc(ORIGIN))),
+            "{location}"
+        );
         (client, query_param(&location, "code"), cookies)
     }
 
@@ -70,7 +110,14 @@ impl Env {
         let page = self.send("GET", &q, Headers::new(), "");
         assert_eq!(page.status, 200, "{}", page.body_text());
         let html = page.body_text();
-        let tx = html.split("name=\"tx\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let tx = html
+            .split("name=\"tx\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
         (tx, cookie_header(&page))
     }
 
@@ -90,16 +137,33 @@ impl Env {
     }
 
     fn exchange(&self, client: &str, code: &str) -> HttpResponse {
-        self.token(&[("grant_type", "authorization_code"), ("client_id", client), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)])
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
     }
 
     fn refresh(&self, client: &str, refresh: &str) -> HttpResponse {
-        self.token(&[("grant_type", "refresh_token"), ("client_id", client), ("refresh_token", refresh)])
+        self.token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client),
+            ("refresh_token", refresh),
+        ])
     }
 
     fn mcp(&self, path: &str, token: &str) -> HttpResponse {
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
-        self.send("POST", path, Headers::new().with("authorization", format!("Bearer {token}")).with("content-type", "application/json"), body)
+        self.send(
+            "POST",
+            path,
+            Headers::new()
+                .with("authorization", format!("Bearer {token}"))
+                .with("content-type", "application/json"),
+            body,
+        )
     }
 }
 
@@ -112,22 +176,38 @@ fn json_of(r: &HttpResponse) -> Value {
 }
 
 fn query_param(url: &str, name: &str) -> String {
-    url::Url::parse(url).unwrap().query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_default()
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// The `Cookie` header a browser would send back after this response.
 fn cookie_header(r: &HttpResponse) -> String {
-    r.headers.get_all("set-cookie").map(|c| c.split(';').next().unwrap().to_string()).filter(|c| !c.ends_with('=')).collect::<Vec<_>>().join("; ")
+    r.headers
+        .get_all("set-cookie")
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .filter(|c| !c.ends_with('='))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn tokens(r: &HttpResponse) -> (String, String) {
     assert_eq!(r.status, 200, "{}", r.body_text());
     let b = json_of(r);
-    (b["access_token"].as_str().unwrap().to_string(), b["refresh_token"].as_str().unwrap().to_string())
+    (
+        b["access_token"].as_str().unwrap().to_string(),
+        b["refresh_token"].as_str().unwrap().to_string(),
+    )
 }
 
 fn whoami_answer(env: &Env) {
-    env.platform.inner.answer_json(200, json!({"user": {"id": "1001", "name": "Jane"}, "auth": {"scopes": ["org:read"]}}));
+    env.platform.inner.answer_json(
+        200,
+        json!({"user": {"id": "1001", "name": "Jane"}, "auth": {"scopes": ["org:read"]}}),
+    );
 }
 
 #[test]
@@ -137,7 +217,10 @@ fn full_flow_uses_the_sentry_token_upstream_and_stores_nothing_in_clear() {
     let exchanged = env.exchange(&client, &code);
     assert_eq!(exchanged.headers.get("cache-control"), Some("no-store"));
     let body = json_of(&exchanged);
-    assert_eq!((body["token_type"].as_str(), body["expires_in"].as_u64(), body["scope"].as_str()), (Some("Bearer"), Some(ACCESS_TTL_SECS), Some("inspect triage")));
+    assert_eq!(
+        (body["token_type"].as_str(), body["expires_in"].as_u64(), body["scope"].as_str()),
+        (Some("Bearer"), Some(ACCESS_TTL_SECS), Some("inspect triage"))
+    );
     let (access, refresh) = tokens(&exchanged);
     assert_eq!(env.store.ttl("token:"), Some(ACCESS_TTL_SECS));
     assert_eq!(env.store.ttl("grant:"), Some(GRANT_TTL_SECS));
@@ -145,16 +228,27 @@ fn full_flow_uses_the_sentry_token_upstream_and_stores_nothing_in_clear() {
     whoami_answer(&env);
     let r = env.mcp("/mcp", &access);
     assert_eq!(r.status, 200, "{}", r.body_text());
-    assert!(r.body_text().contains("inspect, triage"), "the grant's skills decide: {}", r.body_text());
+    assert!(
+        r.body_text().contains("inspect, triage"),
+        "the grant's skills decide: {}",
+        r.body_text()
+    );
     let sent = env.platform.inner.requests.borrow().last().unwrap().clone();
     assert_eq!(sent.headers.get("authorization"), Some("Bearer sntryo_first"));
     assert!(!format!("{sent:?}").contains(&access), "our token never goes upstream");
 
     let dump = env.store.dump();
-    for secret in [access.as_str(), refresh.as_str(), code.as_str(), "sntryo_first", "sntryr_first"] {
+    for secret in [access.as_str(), refresh.as_str(), code.as_str(), "sntryo_first", "sntryr_first"]
+    {
         assert!(!dump.contains(secret), "{} found in storage", &secret[..12]);
     }
-    assert!(env.platform.inner.logs.borrow().iter().all(|l| !l.contains("smcp_") && !l.contains("sntryo_")));
+    assert!(env
+        .platform
+        .inner
+        .logs
+        .borrow()
+        .iter()
+        .all(|l| !l.contains("smcp_") && !l.contains("sntryo_")));
 }
 
 #[test]
@@ -172,16 +266,36 @@ fn code_is_single_use_and_replay_revokes_what_it_issued() {
 fn pkce_redirect_and_client_binding() {
     let env = Env::new();
     let (client, code, _) = env.authorize(None, 30 * 24 * 3600);
-    let wrong = env.token(&[("grant_type", "authorization_code"), ("client_id", &client), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &"x".repeat(43))]);
+    let wrong = env.token(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", &client),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", &"x".repeat(43)),
+    ]);
     assert_eq!(json_of(&wrong)["error"], "invalid_grant");
-    let missing = env.token(&[("grant_type", "authorization_code"), ("client_id", &client), ("code", &code), ("redirect_uri", REDIRECT)]);
+    let missing = env.token(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", &client),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+    ]);
     assert_eq!(json_of(&missing)["error"], "invalid_request");
-    let redirect = env.token(&[("grant_type", "authorization_code"), ("client_id", &client), ("code", &code), ("redirect_uri", "https://client.example/other"), ("code_verifier", VERIFIER)]);
+    let redirect = env.token(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", &client),
+        ("code", &code),
+        ("redirect_uri", "https://client.example/other"),
+        ("code_verifier", VERIFIER),
+    ]);
     assert_eq!(json_of(&redirect)["error"], "invalid_grant");
     let other = env.register();
     assert_eq!(json_of(&env.exchange(&other, &code))["error"], "invalid_grant");
     let unknown = env.exchange("00000000000000000000000000000000", &code);
-    assert_eq!((unknown.status, json_of(&unknown)["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (unknown.status, json_of(&unknown)["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     // None of that consumed the code.
     tokens(&env.exchange(&client, &code));
 }
@@ -206,7 +320,13 @@ fn access_tokens_expire_and_honour_their_audience() {
         let r = env.mcp(path, &access);
         assert_eq!(r.status, 401, "{path}");
         let challenge = r.headers.get("www-authenticate").unwrap();
-        assert!(challenge.contains("invalid_token") && challenge.contains(&format!("resource_metadata=\"{ORIGIN}/.well-known/oauth-protected-resource{path}\"")), "{challenge}");
+        assert!(
+            challenge.contains("invalid_token")
+                && challenge.contains(&format!(
+                    "resource_metadata=\"{ORIGIN}/.well-known/oauth-protected-resource{path}\""
+                )),
+            "{challenge}"
+        );
     }
     env.platform.advance_secs(ACCESS_TTL_SECS);
     assert_eq!(env.mcp("/mcp/acme", &access).status, 401);
@@ -232,9 +352,19 @@ fn refresh_rotates_with_a_grace_window_then_detects_reuse() {
 fn refresh_scope_can_only_narrow() {
     let env = Env::new();
     let (client, _, rt) = env.connect();
-    let wider = env.token(&[("grant_type", "refresh_token"), ("client_id", &client), ("refresh_token", &rt), ("scope", "inspect seer")]);
+    let wider = env.token(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", &client),
+        ("refresh_token", &rt),
+        ("scope", "inspect seer"),
+    ]);
     assert_eq!(json_of(&wider)["error"], "invalid_scope");
-    let narrow = env.token(&[("grant_type", "refresh_token"), ("client_id", &client), ("refresh_token", &rt), ("scope", "inspect")]);
+    let narrow = env.token(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", &client),
+        ("refresh_token", &rt),
+        ("scope", "inspect"),
+    ]);
     assert_eq!(json_of(&narrow)["scope"], "inspect");
 }
 
@@ -244,10 +374,21 @@ fn upstream_state_is_signed_single_use_and_expires() {
     let client = env.register();
     let approve = |env: &Env| {
         let (tx, csrf) = env.consent_page(&client, None);
-        let r = env.form("/oauth/authorize", &[("tx", &tx), ("skill", "inspect"), ("action", "approve")], Headers::new().with("cookie", csrf));
+        let r = env.form(
+            "/oauth/authorize",
+            &[("tx", &tx), ("skill", "inspect"), ("action", "approve")],
+            Headers::new().with("cookie", csrf),
+        );
         (query_param(r.headers.get("location").unwrap(), "state"), cookie_header(&r))
     };
-    let callback = |env: &Env, state: &str, cookies: &str| env.send("GET", &format!("/oauth/callback?code=c&state={}", enc(state)), Headers::new().with("cookie", cookies.to_string()), "");
+    let callback = |env: &Env, state: &str, cookies: &str| {
+        env.send(
+            "GET",
+            &format!("/oauth/callback?code=c&state={}", enc(state)),
+            Headers::new().with("cookie", cookies.to_string()),
+            "",
+        )
+    };
 
     let (state, cookies) = approve(&env);
     let mut tampered = state.clone();
@@ -269,15 +410,36 @@ fn consent_post_needs_the_csrf_cookie_and_an_intact_form() {
     let env = Env::new();
     let client = env.register();
     let (tx, csrf) = env.consent_page(&client, None);
-    let no_cookie = env.form("/oauth/authorize", &[("tx", &tx), ("skill", "inspect"), ("action", "approve")], Headers::new());
+    let no_cookie = env.form(
+        "/oauth/authorize",
+        &[("tx", &tx), ("skill", "inspect"), ("action", "approve")],
+        Headers::new(),
+    );
     assert_eq!(no_cookie.status, 403);
-    let forged = env.form("/oauth/authorize", &[("tx", &format!("{tx}x")), ("skill", "inspect"), ("action", "approve")], Headers::new().with("cookie", csrf.clone()));
+    let forged = env.form(
+        "/oauth/authorize",
+        &[("tx", &format!("{tx}x")), ("skill", "inspect"), ("action", "approve")],
+        Headers::new().with("cookie", csrf.clone()),
+    );
     assert_eq!(forged.status, 400);
-    let cross_site = env.form("/oauth/authorize", &[("tx", &tx), ("skill", "inspect"), ("action", "approve")], Headers::new().with("cookie", csrf.clone()).with("origin", "https://evil.example"));
+    let cross_site = env.form(
+        "/oauth/authorize",
+        &[("tx", &tx), ("skill", "inspect"), ("action", "approve")],
+        Headers::new().with("cookie", csrf.clone()).with("origin", "https://evil.example"),
+    );
     assert_eq!(cross_site.status, 403);
-    let deny = env.form("/oauth/authorize", &[("tx", &tx), ("action", "deny")], Headers::new().with("cookie", csrf));
+    let deny = env.form(
+        "/oauth/authorize",
+        &[("tx", &tx), ("action", "deny")],
+        Headers::new().with("cookie", csrf),
+    );
     let location = deny.headers.get("location").unwrap();
-    assert!(location.starts_with(REDIRECT) && location.contains("error=access_denied") && location.contains("iss="), "{location}");
+    assert!(
+        location.starts_with(REDIRECT)
+            && location.contains("error=access_denied")
+            && location.contains("iss="),
+        "{location}"
+    );
 }
 
 #[test]
@@ -285,10 +447,12 @@ fn authorize_validates_client_and_redirect_before_redirecting() {
     let env = Env::new();
     let client = env.register();
     let get = |q: &str| env.send("GET", &format!("/oauth/authorize?{q}"), Headers::new(), "");
-    let base = format!("response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256&state=s");
+    let base =
+        format!("response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256&state=s");
     let unknown = get(&format!("{base}&client_id=nope&redirect_uri={}", enc(REDIRECT)));
     assert_eq!((unknown.status, unknown.headers.get("location")), (400, None));
-    let unregistered = get(&format!("{base}&client_id={client}&redirect_uri={}", enc("https://evil.example/cb")));
+    let unregistered =
+        get(&format!("{base}&client_id={client}&redirect_uri={}", enc("https://evil.example/cb")));
     assert_eq!((unregistered.status, unregistered.headers.get("location")), (400, None));
     let cid = format!("client_id={client}&redirect_uri={}&state=s", enc(REDIRECT));
     for (q, error) in [
@@ -327,11 +491,22 @@ fn an_expiring_sentry_token_is_refreshed_at_the_token_endpoint() {
     let (access, _) = tokens(&env.refresh(&client, &rt));
     let refresh_call = env.platform.inner.requests.borrow().last().unwrap().clone();
     let form = String::from_utf8(refresh_call.body).unwrap();
-    assert!(refresh_call.url.as_str().ends_with("/oauth/token/") && form.contains("grant_type=refresh_token") && form.contains("refresh_token=sntryr_first"));
+    assert!(
+        refresh_call.url.as_str().ends_with("/oauth/token/")
+            && form.contains("grant_type=refresh_token")
+            && form.contains("refresh_token=sntryr_first")
+    );
     whoami_answer(&env);
     assert_eq!(env.mcp("/mcp", &access).status, 200);
-    assert_eq!(env.platform.inner.requests.borrow().last().unwrap().headers.get("authorization"), Some("Bearer sntryo_second"));
-    assert_eq!(env.mcp("/mcp", &old_access).status, 401, "tokens holding the rotated Sentry token are dropped");
+    assert_eq!(
+        env.platform.inner.requests.borrow().last().unwrap().headers.get("authorization"),
+        Some("Bearer sntryo_second")
+    );
+    assert_eq!(
+        env.mcp("/mcp", &old_access).status,
+        401,
+        "tokens holding the rotated Sentry token are dropped"
+    );
 }
 
 #[test]
@@ -349,8 +524,15 @@ fn sentry_refusing_the_refresh_forces_a_new_authorization() {
 fn revocation() {
     let env = Env::new();
     let (client, access, refresh) = env.connect();
-    assert_eq!(env.form("/oauth/revoke", &[("token", "smcp_at_unknown")], Headers::new()).status, 200);
-    assert_eq!(env.form("/oauth/revoke", &[("token", &access), ("client_id", &client)], Headers::new()).status, 200);
+    assert_eq!(
+        env.form("/oauth/revoke", &[("token", "smcp_at_unknown")], Headers::new()).status,
+        200
+    );
+    assert_eq!(
+        env.form("/oauth/revoke", &[("token", &access), ("client_id", &client)], Headers::new())
+            .status,
+        200
+    );
     assert_eq!(env.mcp("/mcp", &access).status, 401);
     let (access2, refresh2) = tokens(&env.refresh(&client, &refresh));
     assert_eq!(env.form("/oauth/revoke", &[("token", &refresh2)], Headers::new()).status, 200);
@@ -362,14 +544,24 @@ fn missing_secrets_disable_only_oauth() {
     let app = App {
         config: Config::from_vars(|_| None),
         platform: Rc::new(TestPlatform::new()),
-        oauth: Some(OAuthSetup { config: super::OAuthConfig::from_vars(|_| None), store: Rc::new(MemoryStore::default()) }),
+        oauth: Some(OAuthSetup {
+            config: super::OAuthConfig::from_vars(|_| None),
+            store: Rc::new(MemoryStore::default()),
+        }),
     };
-    let get = |path: &str| block_on(http::handle(&app, HttpRequest::get(url::Url::parse(&format!("{ORIGIN}{path}")).unwrap())));
+    let get = |path: &str| {
+        block_on(http::handle(
+            &app,
+            HttpRequest::get(url::Url::parse(&format!("{ORIGIN}{path}")).unwrap()),
+        ))
+    };
     let meta = get("/.well-known/oauth-authorization-server");
     assert_eq!(meta.status, 503);
     assert!(meta.body_text().contains("COOKIE_SECRET"));
     let page = get("/oauth/authorize?client_id=x");
-    assert!(page.status == 503 && page.headers.get("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        page.status == 503 && page.headers.get("content-type").unwrap().starts_with("text/html")
+    );
     let mut mcp = HttpRequest::get(url::Url::parse(&format!("{ORIGIN}/mcp")).unwrap());
     mcp.method = "POST".into();
     let challenge = block_on(http::handle(&app, mcp));
@@ -380,7 +572,12 @@ fn missing_secrets_disable_only_oauth() {
 #[test]
 fn cors_on_client_endpoints_not_on_pages() {
     let env = Env::new();
-    let pre = env.send("OPTIONS", "/oauth/token", Headers::new().with("origin", "http://localhost:6274"), "");
+    let pre = env.send(
+        "OPTIONS",
+        "/oauth/token",
+        Headers::new().with("origin", "http://localhost:6274"),
+        "",
+    );
     assert_eq!((pre.status, pre.headers.get("access-control-allow-origin")), (204, Some("*")));
     assert!(pre.headers.get("access-control-allow-headers").unwrap().contains("Authorization"));
     let meta = env.send("GET", "/.well-known/oauth-protected-resource/mcp", Headers::new(), "");

@@ -8,12 +8,25 @@ use serde_json::{json, Value};
 
 use super::authorize::AuthRequest;
 use super::crypto::{self, Key};
-use super::records::{self, AccessRef, AccessTokenRecord, CodeSlot, GrantRecord, RefreshSlot, TokenKind, UpstreamTokens};
+use super::records::{
+    self, AccessRef, AccessTokenRecord, CodeSlot, GrantRecord, RefreshSlot, TokenKind,
+    UpstreamTokens,
+};
 use super::{put_json, Ctx, Store, StoreError};
 
 /// Seal the Sentry tokens for `grant_id`.
-pub fn seal_upstream(ctx: &Ctx<'_>, grant_id: &str, data_key: &Key, tokens: &UpstreamTokens) -> String {
-    crypto::seal(ctx.platform, data_key, &serde_json::to_vec(tokens).expect("serialisable"), grant_id.as_bytes())
+pub fn seal_upstream(
+    ctx: &Ctx<'_>,
+    grant_id: &str,
+    data_key: &Key,
+    tokens: &UpstreamTokens,
+) -> String {
+    crypto::seal(
+        ctx.platform,
+        data_key,
+        &serde_json::to_vec(tokens).expect("serialisable"),
+        grant_id.as_bytes(),
+    )
 }
 
 /// Open sealed Sentry tokens.
@@ -22,7 +35,14 @@ pub fn open_upstream(grant_id: &str, data_key: &Key, sealed: &str) -> Option<Ups
 }
 
 /// Create a grant for an approved request and return the authorization code for the client.
-pub async fn create(ctx: &Ctx<'_>, req: &AuthRequest, user_id: &str, skills: Vec<String>, read_only: bool, upstream: &UpstreamTokens) -> Result<String, StoreError> {
+pub async fn create(
+    ctx: &Ctx<'_>,
+    req: &AuthRequest,
+    user_id: &str,
+    skills: Vec<String>,
+    read_only: bool,
+    upstream: &UpstreamTokens,
+) -> Result<String, StoreError> {
     let now = ctx.now();
     let id = records::new_id(ctx.platform);
     let data_key = crypto::random_key(ctx.platform);
@@ -57,12 +77,20 @@ pub async fn create(ctx: &Ctx<'_>, req: &AuthRequest, user_id: &str, skills: Vec
 
 /// Issue a new access token and a new refresh token for `grant` (rotation: `previous` becomes
 /// the grant's previous refresh token) and save the grant. Returns the token response body.
-pub async fn issue(ctx: &Ctx<'_>, grant: &mut GrantRecord, data_key: &Key, upstream_expires_at_ms: u64, skills: Vec<String>, previous: Option<RefreshSlot>) -> Result<Value, StoreError> {
+pub async fn issue(
+    ctx: &Ctx<'_>,
+    grant: &mut GrantRecord,
+    data_key: &Key,
+    upstream_expires_at_ms: u64,
+    skills: Vec<String>,
+    previous: Option<RefreshSlot>,
+) -> Result<Value, StoreError> {
     let now = ctx.now();
     let access = records::mint(ctx.platform, TokenKind::Access, &grant.id);
     let access_hash = crypto::sha256_hex(access.as_bytes());
     // Our token never outlives the Sentry token behind it.
-    let expires_in = records::ACCESS_TTL_SECS.min(upstream_expires_at_ms.saturating_sub(now) / 1000).max(1);
+    let expires_in =
+        records::ACCESS_TTL_SECS.min(upstream_expires_at_ms.saturating_sub(now) / 1000).max(1);
     let record = AccessTokenRecord {
         grant_id: grant.id.clone(),
         client_id: grant.client_id.clone(),
@@ -76,7 +104,11 @@ pub async fn issue(ctx: &Ctx<'_>, grant: &mut GrantRecord, data_key: &Key, upstr
     put_json(ctx.store, &records::access_key(&grant.id, &access_hash), &record, expires_in).await?;
 
     let refresh = records::mint(ctx.platform, TokenKind::Refresh, &grant.id);
-    grant.refresh = Some(RefreshSlot { hash: crypto::sha256_hex(refresh.as_bytes()), wrapped_key: crypto::wrap_key(ctx.platform, data_key, &refresh), at_ms: now });
+    grant.refresh = Some(RefreshSlot {
+        hash: crypto::sha256_hex(refresh.as_bytes()),
+        wrapped_key: crypto::wrap_key(ctx.platform, data_key, &refresh),
+        at_ms: now,
+    });
     grant.previous_refresh = previous;
     grant.access.retain(|a| a.expires_at_ms > now);
     grant.access.push(AccessRef { hash: access_hash, expires_at_ms: record.expires_at_ms });
@@ -98,7 +130,10 @@ pub async fn issue(ctx: &Ctx<'_>, grant: &mut GrantRecord, data_key: &Key, upstr
 
 /// Delete the access tokens the grant knows about (for example after the Sentry token rotated:
 /// they hold a copy of the old one).
-pub async fn drop_access_tokens(store: &dyn Store, grant: &mut GrantRecord) -> Result<(), StoreError> {
+pub async fn drop_access_tokens(
+    store: &dyn Store,
+    grant: &mut GrantRecord,
+) -> Result<(), StoreError> {
     for a in grant.access.drain(..) {
         store.delete(&records::access_key(&grant.id, &a.hash)).await?;
     }
@@ -115,7 +150,9 @@ pub async fn revoke(store: &dyn Store, grant: &GrantRecord) -> Result<(), StoreE
 
 /// Revoke the grant `grant_id`, if it still exists.
 pub async fn revoke_id(store: &dyn Store, grant_id: &str) -> Result<(), StoreError> {
-    if let Some(grant) = super::get_json::<GrantRecord>(store, &records::grant_key(grant_id)).await? {
+    if let Some(grant) =
+        super::get_json::<GrantRecord>(store, &records::grant_key(grant_id)).await?
+    {
         revoke(store, &grant).await?;
     }
     Ok(())

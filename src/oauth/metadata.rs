@@ -28,7 +28,11 @@ fn public_json(body: &Value) -> HttpResponse {
 pub fn protected_resource(req: &HttpRequest) -> HttpResponse {
     let issuer = origin(req);
     let rest = req.url.path()[PRM_PREFIX.len()..].trim_end_matches('/');
-    let resource = if rest.is_empty() { Some(format!("{issuer}/mcp")) } else { redirect::audience_from_resource(Some(&format!("{issuer}{rest}")), &issuer).ok() };
+    let resource = if rest.is_empty() {
+        Some(format!("{issuer}/mcp"))
+    } else {
+        redirect::audience_from_resource(Some(&format!("{issuer}{rest}")), &issuer).ok()
+    };
     match resource {
         Some(resource) => public_json(&json!({
             "resource": resource,
@@ -51,9 +55,14 @@ pub fn protected_resource(req: &HttpRequest) -> HttpResponse {
 /// rejects callbacks once the flag is present, so the official Sentry server leaves it out too.
 /// Clients that check `iss` when present still can.
 pub fn authorization_server(req: &HttpRequest) -> HttpResponse {
-    let rest = req.url.path()["/.well-known/oauth-authorization-server".len()..].trim_end_matches('/');
+    let rest =
+        req.url.path()["/.well-known/oauth-authorization-server".len()..].trim_end_matches('/');
     if !(rest.is_empty() || rest == "/mcp" || rest.starts_with("/mcp/")) {
-        return oauth_error(404, "not_found", "authorization server metadata is at /.well-known/oauth-authorization-server");
+        return oauth_error(
+            404,
+            "not_found",
+            "authorization server metadata is at /.well-known/oauth-authorization-server",
+        );
     }
     let issuer = origin(req);
     public_json(&json!({
@@ -93,25 +102,40 @@ mod tests {
     fn resource_documents_name_the_exact_path() {
         let root = body(&get("https://m.example/.well-known/oauth-protected-resource"));
         assert_eq!(root["resource"], "https://m.example/mcp");
-        assert_eq!(body(&get("https://m.example/.well-known/oauth-protected-resource/mcp"))["resource"], "https://m.example/mcp");
-        let scoped = body(&get("https://m.example/.well-known/oauth-protected-resource/mcp/acme/web"));
+        assert_eq!(
+            body(&get("https://m.example/.well-known/oauth-protected-resource/mcp"))["resource"],
+            "https://m.example/mcp"
+        );
+        let scoped =
+            body(&get("https://m.example/.well-known/oauth-protected-resource/mcp/acme/web"));
         assert_eq!(scoped["resource"], "https://m.example/mcp/acme/web");
         assert_eq!(scoped["authorization_servers"], json!(["https://m.example"]));
         assert_eq!(scoped["bearer_methods_supported"], json!(["header"]));
         assert!(!scoped["scopes_supported"].to_string().contains("offline_access"));
         assert_eq!(get("https://m.example/.well-known/oauth-protected-resource/other").status, 404);
-        assert_eq!(get("https://m.example/.well-known/oauth-protected-resource/mcp/a/b/c").status, 404);
+        assert_eq!(
+            get("https://m.example/.well-known/oauth-protected-resource/mcp/a/b/c").status,
+            404
+        );
     }
 
     #[test]
     fn authorization_server_metadata_everywhere_clients_look() {
         for path in ["", "/mcp", "/mcp/acme"] {
-            let doc = body(&get(&format!("https://m.example/.well-known/oauth-authorization-server{path}")));
+            let doc = body(&get(&format!(
+                "https://m.example/.well-known/oauth-authorization-server{path}"
+            )));
             assert_eq!(doc["issuer"], "https://m.example");
             assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
-            assert!(doc["token_endpoint_auth_methods_supported"].as_array().unwrap().contains(&json!("none")));
+            assert!(doc["token_endpoint_auth_methods_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("none")));
             assert!(doc.get("authorization_response_iss_parameter_supported").is_none());
         }
-        assert_eq!(get("https://m.example/.well-known/oauth-authorization-server/elsewhere").status, 404);
+        assert_eq!(
+            get("https://m.example/.well-known/oauth-authorization-server/elsewhere").status,
+            404
+        );
     }
 }

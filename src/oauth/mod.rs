@@ -37,9 +37,9 @@ pub mod token;
 pub mod upstream;
 
 #[cfg(test)]
-pub mod testing;
-#[cfg(test)]
 mod flow_tests;
+#[cfg(test)]
+pub mod testing;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -110,7 +110,9 @@ pub fn origin(req: &HttpRequest) -> String {
 
 /// A JSON answer that must never be cached (token and registration responses, errors).
 pub fn no_store_json(status: u16, body: &Value) -> HttpResponse {
-    HttpResponse::json(status, body).with_header("cache-control", "no-store").with_header("pragma", "no-cache")
+    HttpResponse::json(status, body)
+        .with_header("cache-control", "no-store")
+        .with_header("pragma", "no-cache")
 }
 
 /// An OAuth error response (RFC 6749 §5.2).
@@ -119,11 +121,19 @@ pub fn oauth_error(status: u16, error: &str, description: &str) -> HttpResponse 
 }
 
 /// Read a JSON record; a record that no longer parses is treated as absent.
-pub async fn get_json<T: DeserializeOwned>(store: &dyn Store, key: &str) -> Result<Option<T>, StoreError> {
+pub async fn get_json<T: DeserializeOwned>(
+    store: &dyn Store,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
     Ok(store.get(key).await?.and_then(|s| serde_json::from_str(&s).ok()))
 }
 
-pub async fn put_json<T: Serialize>(store: &dyn Store, key: &str, value: &T, ttl_secs: u64) -> Result<(), StoreError> {
+pub async fn put_json<T: Serialize>(
+    store: &dyn Store,
+    key: &str,
+    value: &T,
+    ttl_secs: u64,
+) -> Result<(), StoreError> {
     store.put(key, &serde_json::to_string(value).expect("records serialise"), ttl_secs).await
 }
 
@@ -135,7 +145,11 @@ impl Params {
         Self(req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
     }
     pub fn form(body: &[u8]) -> Self {
-        Self(url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        Self(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
     }
     /// The single value of `name`; empty values count as absent.
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -164,7 +178,9 @@ enum Route {
 
 impl Route {
     fn of(path: &str) -> Option<Self> {
-        let under = |base: &str| path == base || path.strip_prefix(base).is_some_and(|r| r.starts_with('/'));
+        let under = |base: &str| {
+            path == base || path.strip_prefix(base).is_some_and(|r| r.starts_with('/'))
+        };
         Some(match path {
             _ if under("/.well-known/oauth-protected-resource") => Route::ProtectedResource,
             _ if under("/.well-known/oauth-authorization-server") => Route::AuthorizationServer,
@@ -204,31 +220,51 @@ fn with_cors(mut r: HttpResponse) -> HttpResponse {
 
 fn preflight(route: Route) -> HttpResponse {
     let mut r = HttpResponse::new(204);
-    r.headers.set("access-control-allow-methods", format!("{}, OPTIONS", route.methods().join(", ")));
+    r.headers
+        .set("access-control-allow-methods", format!("{}, OPTIONS", route.methods().join(", ")));
     r.headers.set("access-control-allow-headers", CORS_ALLOW_HEADERS);
     r.headers.set("access-control-max-age", "86400");
     with_cors(r)
 }
 
 /// Serve an OAuth route, or `None` when the path is not one.
-pub async fn handle(setup: Option<&OAuthSetup>, config: &Config, platform: &dyn Platform, req: &HttpRequest) -> Option<HttpResponse> {
+pub async fn handle(
+    setup: Option<&OAuthSetup>,
+    config: &Config,
+    platform: &dyn Platform,
+    req: &HttpRequest,
+) -> Option<HttpResponse> {
     let route = Route::of(req.url.path())?;
     if req.method == "OPTIONS" && !route.is_page() {
         return Some(preflight(route));
     }
     let response = if !route.methods().contains(&req.method.as_str()) {
-        oauth_error(405, "invalid_request", &format!("use {}", route.methods().join(" or "))).with_header("allow", route.methods().join(", "))
+        oauth_error(405, "invalid_request", &format!("use {}", route.methods().join(" or ")))
+            .with_header("allow", route.methods().join(", "))
     } else {
         serve(route, setup, config, platform, req).await
     };
     Some(if route.is_page() { response } else { with_cors(response) })
 }
 
-async fn serve(route: Route, setup: Option<&OAuthSetup>, config: &Config, platform: &dyn Platform, req: &HttpRequest) -> HttpResponse {
+async fn serve(
+    route: Route,
+    setup: Option<&OAuthSetup>,
+    config: &Config,
+    platform: &dyn Platform,
+    req: &HttpRequest,
+) -> HttpResponse {
     let unavailable = |why: String| {
-        platform.log(LogLevel::Error, &json!({"event": "oauth_unavailable", "message": why}).to_string());
+        platform.log(
+            LogLevel::Error,
+            &json!({"event": "oauth_unavailable", "message": why}).to_string(),
+        );
         if route.is_page() {
-            page::error_page(503, "Sign-in is not available", &format!("This server cannot run OAuth sign-in: {why}."))
+            page::error_page(
+                503,
+                "Sign-in is not available",
+                &format!("This server cannot run OAuth sign-in: {why}."),
+            )
         } else {
             oauth_error(503, "temporarily_unavailable", &why)
         }
@@ -256,9 +292,14 @@ async fn serve(route: Route, setup: Option<&OAuthSetup>, config: &Config, platfo
         Err(Failure::Store(e)) => {
             ctx.log(LogLevel::Error, "oauth_store_error", json!({"message": e.to_string()}));
             if route.is_page() {
-                page::error_page(503, "Try again in a moment", "The sign-in service could not reach its storage. Please try again.")
+                page::error_page(
+                    503,
+                    "Try again in a moment",
+                    "The sign-in service could not reach its storage. Please try again.",
+                )
             } else {
-                oauth_error(503, "temporarily_unavailable", "storage is unavailable; try again").with_header("retry-after", "5")
+                oauth_error(503, "temporarily_unavailable", "storage is unavailable; try again")
+                    .with_header("retry-after", "5")
             }
         }
     }

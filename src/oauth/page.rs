@@ -75,10 +75,14 @@ pub struct Consent<'a> {
 
 fn skill_text(skill: Skill) -> (&'static str, &'static str) {
     match skill {
-        Skill::Inspect => ("Inspect", "read organizations, projects, issues, events, traces and logs"),
+        Skill::Inspect => {
+            ("Inspect", "read organizations, projects, issues, events, traces and logs")
+        }
         Skill::Triage => ("Triage", "resolve, assign and comment on issues"),
         Skill::Seer => ("Seer", "start and read Sentry's AI root-cause analysis"),
-        Skill::ProjectManagement => ("Project management", "create and configure projects, teams and client keys"),
+        Skill::ProjectManagement => {
+            ("Project management", "create and configure projects, teams and client keys")
+        }
     }
 }
 
@@ -94,11 +98,15 @@ pub fn consent_page(c: &Consent<'_>) -> HttpResponse {
         _ => {}
     }
     body.push_str("<form method=\"post\" action=\"/oauth/authorize\">");
-    body.push_str(&format!("<input type=\"hidden\" name=\"tx\" value=\"{}\">", escape(c.form_state)));
+    body.push_str(&format!(
+        "<input type=\"hidden\" name=\"tx\" value=\"{}\">",
+        escape(c.form_state)
+    ));
     body.push_str("<fieldset><legend>Allow it to</legend>");
     for skill in Skill::ALL {
         let (title, what) = skill_text(skill);
-        let tools = crate::tools::catalogue().iter().filter(|t| t.spec().skills.contains(&skill)).count();
+        let tools =
+            crate::tools::catalogue().iter().filter(|t| t.spec().skills.contains(&skill)).count();
         let checked = if c.checked.contains(skill) { " checked" } else { "" };
         body.push_str(&format!(
             "<label><input type=\"checkbox\" name=\"skill\" value=\"{}\"{checked}> <strong>{title}</strong>: {what} <small>({tools} tools)</small></label>",
@@ -143,10 +151,17 @@ mod tests {
         let text = r.body_text();
         assert!(!text.contains("<img") && text.contains("&lt;img"));
         assert!(text.contains("Session scope") && text.contains("<strong>web</strong> project"));
-        assert!(text.contains("value=\"inspect\" checked") && !text.contains("value=\"triage\" checked"));
+        assert!(
+            text.contains("value=\"inspect\" checked")
+                && !text.contains("value=\"triage\" checked")
+        );
         assert!(!text.contains("<script"));
         let csp = r.headers.get("content-security-policy").unwrap();
-        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"));
+        assert!(
+            csp.contains("default-src 'none'")
+                && csp.contains("frame-ancestors 'none'")
+                && csp.contains("form-action 'self'")
+        );
         assert_eq!(r.headers.get("x-frame-options"), Some("DENY"));
     }
 }

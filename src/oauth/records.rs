@@ -58,7 +58,9 @@ pub fn mint(platform: &dyn Platform, kind: TokenKind, grant_id: &str) -> String 
 pub fn grant_id_of(token: &str, kind: TokenKind) -> Option<&str> {
     let rest = token.strip_prefix(kind.prefix())?;
     let (grant, secret) = rest.split_once('_')?;
-    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let hex = |s: &str, n: usize| {
+        s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
     (hex(grant, 32) && hex(secret, 64)).then_some(grant)
 }
 
@@ -112,7 +114,9 @@ pub struct UpstreamTokens {
 
 impl fmt::Debug for UpstreamTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpstreamTokens").field("expires_at_ms", &self.expires_at_ms).finish_non_exhaustive()
+        f.debug_struct("UpstreamTokens")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -222,7 +226,11 @@ mod tests {
 
     #[test]
     fn upstream_tokens_debug_hides_them() {
-        let u = UpstreamTokens { access_token: "sntryo_secret".into(), refresh_token: Some("sntryr_secret".into()), expires_at_ms: 1 };
+        let u = UpstreamTokens {
+            access_token: "sntryo_secret".into(),
+            refresh_token: Some("sntryr_secret".into()),
+            expires_at_ms: 1,
+        };
         assert!(!format!("{u:?}").contains("secret"));
     }
 }

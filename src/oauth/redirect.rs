@@ -76,7 +76,9 @@ pub fn redirect_allowed(registered: &[String], requested: &str) -> bool {
 /// chain may end there when Sentry approves without showing a page).
 pub fn csp_source(uri: &Url) -> String {
     match uri.scheme() {
-        "http" | "https" if is_loopback(uri) => format!("http://{}:*", uri.host_str().unwrap_or("127.0.0.1")),
+        "http" | "https" if is_loopback(uri) => {
+            format!("http://{}:*", uri.host_str().unwrap_or("127.0.0.1"))
+        }
         "http" | "https" => uri.origin().ascii_serialization(),
         other => format!("{other}:"),
     }
@@ -103,7 +105,11 @@ pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<St
     };
     let bad = |why: &str| Err(format!("resource '{}' {why}", crate::render::truncate(raw, 120)));
     let Ok(url) = Url::parse(raw) else { return bad("is not an absolute URI") };
-    if raw.contains('#') || url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+    if raw.contains('#')
+        || url.query().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return bad("must not have a query, fragment or user information");
     }
     if url.origin().ascii_serialization() != origin {
@@ -113,7 +119,9 @@ pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<St
     if raw.contains('%') || !(path == "/mcp" || path.starts_with("/mcp/")) {
         return bad(&format!("is not an MCP endpoint of this server; use {origin}/mcp"));
     }
-    let Ok(c) = constraints_from_path(&path[4..]) else { return bad("is not a valid /mcp/{organization}/{project} path") };
+    let Ok(c) = constraints_from_path(&path[4..]) else {
+        return bad("is not a valid /mcp/{organization}/{project} path");
+    };
     let mut audience = format!("{origin}/mcp");
     for part in [c.organization, c.project].into_iter().flatten() {
         audience.push('/');
@@ -182,23 +190,44 @@ mod tests {
 
     #[test]
     fn exact_match_except_loopback_ports() {
-        let reg = vec!["https://claude.ai/api/mcp/auth_callback".to_string(), "http://127.0.0.1/".to_string(), "http://localhost:8787/callback".into()];
+        let reg = vec![
+            "https://claude.ai/api/mcp/auth_callback".to_string(),
+            "http://127.0.0.1/".to_string(),
+            "http://localhost:8787/callback".into(),
+        ];
         assert!(redirect_allowed(&reg, "https://claude.ai/api/mcp/auth_callback"));
         assert!(!redirect_allowed(&reg, "https://claude.ai/api/mcp/auth_callback/"));
         assert!(!redirect_allowed(&reg, "https://claude.ai/api/mcp/auth_callback?x=1"));
         assert!(redirect_allowed(&reg, "http://127.0.0.1:54321/"));
         assert!(!redirect_allowed(&reg, "http://127.0.0.1:54321/other"));
         assert!(redirect_allowed(&reg, "http://localhost:40000/callback"));
-        assert!(!redirect_allowed(&reg, "http://127.0.0.1:40000/callback"), "the host must match too");
+        assert!(
+            !redirect_allowed(&reg, "http://127.0.0.1:40000/callback"),
+            "the host must match too"
+        );
     }
 
     #[test]
     fn resources_name_this_server_only() {
         let o = "https://mcp.example.com";
         assert_eq!(audience_from_resource(None, o).unwrap(), "https://mcp.example.com/mcp");
-        assert_eq!(audience_from_resource(Some("https://mcp.example.com/mcp/"), o).unwrap(), "https://mcp.example.com/mcp");
-        assert_eq!(audience_from_resource(Some("https://mcp.example.com/mcp/acme/web"), o).unwrap(), "https://mcp.example.com/mcp/acme/web");
-        for bad in ["https://other.example/mcp", "https://mcp.example.com/", "https://mcp.example.com/mcp?x=1", "https://mcp.example.com/mcp#f", "https://mcp.example.com/mcp/a/b/c", "https://mcp.example.com/mcp/%2e%2e", "mcp"] {
+        assert_eq!(
+            audience_from_resource(Some("https://mcp.example.com/mcp/"), o).unwrap(),
+            "https://mcp.example.com/mcp"
+        );
+        assert_eq!(
+            audience_from_resource(Some("https://mcp.example.com/mcp/acme/web"), o).unwrap(),
+            "https://mcp.example.com/mcp/acme/web"
+        );
+        for bad in [
+            "https://other.example/mcp",
+            "https://mcp.example.com/",
+            "https://mcp.example.com/mcp?x=1",
+            "https://mcp.example.com/mcp#f",
+            "https://mcp.example.com/mcp/a/b/c",
+            "https://mcp.example.com/mcp/%2e%2e",
+            "mcp",
+        ] {
             assert!(audience_from_resource(Some(bad), o).is_err(), "{bad}");
         }
     }
@@ -217,7 +246,13 @@ mod tests {
 
     #[test]
     fn query_is_appended() {
-        assert_eq!(with_query("https://c.example/cb?x=1", &[("code", "a b")]), "https://c.example/cb?x=1&code=a+b");
-        assert_eq!(with_query("cursor://anysphere.cursor-mcp/oauth/callback", &[("code", "c")]), "cursor://anysphere.cursor-mcp/oauth/callback?code=c");
+        assert_eq!(
+            with_query("https://c.example/cb?x=1", &[("code", "a b")]),
+            "https://c.example/cb?x=1&code=a+b"
+        );
+        assert_eq!(
+            with_query("cursor://anysphere.cursor-mcp/oauth/callback", &[("code", "c")]),
+            "cursor://anysphere.cursor-mcp/oauth/callback?code=c"
+        );
     }
 }

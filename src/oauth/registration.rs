@@ -20,8 +20,17 @@ fn invalid(error: &str, why: &str) -> super::Failure {
 
 pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     rate_limit(ctx, req).await?;
-    if !req.headers.get("content-type").unwrap_or("").to_ascii_lowercase().contains("application/json") {
-        return Err(invalid("invalid_client_metadata", "send the client metadata as application/json"));
+    if !req
+        .headers
+        .get("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .contains("application/json")
+    {
+        return Err(invalid(
+            "invalid_client_metadata",
+            "send the client metadata as application/json",
+        ));
     }
     if req.body.len() > MAX_BODY {
         return Err(invalid("invalid_client_metadata", "client metadata is limited to 16 KiB"));
@@ -30,36 +39,57 @@ pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         return Err(invalid("invalid_client_metadata", "the body must be a JSON object"));
     };
 
-    let redirect_uris = strings(&meta, "redirect_uris").ok_or_else(|| invalid("invalid_redirect_uri", "redirect_uris must be a non-empty array of strings"))?;
+    let redirect_uris = strings(&meta, "redirect_uris").ok_or_else(|| {
+        invalid("invalid_redirect_uri", "redirect_uris must be a non-empty array of strings")
+    })?;
     if redirect_uris.is_empty() || redirect_uris.len() > MAX_REDIRECT_URIS {
         return Err(invalid("invalid_redirect_uri", "register between 1 and 20 redirect_uris"));
     }
     for uri in &redirect_uris {
-        redirect::validate_redirect_uri(uri).map_err(|why| invalid("invalid_redirect_uri", &why))?;
+        redirect::validate_redirect_uri(uri)
+            .map_err(|why| invalid("invalid_redirect_uri", &why))?;
     }
     let auth_method = match meta.get("token_endpoint_auth_method") {
         None => "client_secret_basic".to_string(), // RFC 7591 §2 default
         Some(Value::String(m)) if AUTH_METHODS.contains(&m.as_str()) => m.clone(),
-        Some(_) => return Err(invalid("invalid_client_metadata", "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post")),
+        Some(_) => return Err(invalid(
+            "invalid_client_metadata",
+            "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
+        )),
     };
-    let grant_types = subset(&meta, "grant_types", &["authorization_code", "refresh_token"], &["authorization_code", "refresh_token"])?;
+    let grant_types = subset(
+        &meta,
+        "grant_types",
+        &["authorization_code", "refresh_token"],
+        &["authorization_code", "refresh_token"],
+    )?;
     let response_types = subset(&meta, "response_types", &["code"], &["code"])?;
     let client_name = match meta.get("client_name") {
         None | Some(Value::Null) => None,
-        Some(Value::String(n)) if n.chars().count() <= 200 => Some(n.chars().filter(|c| !c.is_control()).collect::<String>()),
-        Some(_) => return Err(invalid("invalid_client_metadata", "client_name must be a string of at most 200 characters")),
+        Some(Value::String(n)) if n.chars().count() <= 200 => {
+            Some(n.chars().filter(|c| !c.is_control()).collect::<String>())
+        }
+        Some(_) => {
+            return Err(invalid(
+                "invalid_client_metadata",
+                "client_name must be a string of at most 200 characters",
+            ))
+        }
     };
     let client_uri = match meta.get("client_uri").and_then(Value::as_str) {
         None => None,
         Some(u) => match url::Url::parse(u) {
             Ok(p) if matches!(p.scheme(), "https" | "http") => Some(u.to_string()),
-            _ => return Err(invalid("invalid_client_metadata", "client_uri must be an http(s) URL")),
+            _ => {
+                return Err(invalid("invalid_client_metadata", "client_uri must be an http(s) URL"))
+            }
         },
     };
 
     let now_s = ctx.now() / 1000;
     let client_id = records::new_id(ctx.platform);
-    let secret = (auth_method != "none").then(|| format!("smcp_cs_{}", crypto::random_hex(ctx.platform, 32)));
+    let secret = (auth_method != "none")
+        .then(|| format!("smcp_cs_{}", crypto::random_hex(ctx.platform, 32)));
     let record = ClientRecord {
         client_id: client_id.clone(),
         secret_hash: secret.as_ref().map(|s| crypto::sha256_hex(s.as_bytes())),
@@ -73,7 +103,11 @@ pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         expires_at: now_s + CLIENT_TTL_SECS,
     };
     put_json(ctx.store, &records::client_key(&client_id), &record, CLIENT_TTL_SECS).await?;
-    ctx.log(crate::platform::LogLevel::Info, "oauth_client_registered", json!({"auth_method": record.token_endpoint_auth_method}));
+    ctx.log(
+        crate::platform::LogLevel::Info,
+        "oauth_client_registered",
+        json!({"auth_method": record.token_endpoint_auth_method}),
+    );
 
     let mut body = json!({
         "client_id": client_id,
@@ -101,13 +135,23 @@ fn strings(meta: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
 }
 
 /// An optional list that must be drawn from `allowed`; absent means `default`.
-fn subset(meta: &Map<String, Value>, key: &str, allowed: &[&str], default: &[&str]) -> Result<Vec<String>, super::Failure> {
+fn subset(
+    meta: &Map<String, Value>,
+    key: &str,
+    allowed: &[&str],
+    default: &[&str],
+) -> Result<Vec<String>, super::Failure> {
     if meta.get(key).is_none_or(Value::is_null) {
         return Ok(default.iter().map(|s| s.to_string()).collect());
     }
     match strings(meta, key) {
-        Some(list) if !list.is_empty() && list.iter().all(|v| allowed.contains(&v.as_str())) => Ok(list),
-        _ => Err(invalid("invalid_client_metadata", &format!("{key} may only contain {}", allowed.join(", ")))),
+        Some(list) if !list.is_empty() && list.iter().all(|v| allowed.contains(&v.as_str())) => {
+            Ok(list)
+        }
+        _ => Err(invalid(
+            "invalid_client_metadata",
+            &format!("{key} may only contain {}", allowed.join(", ")),
+        )),
     }
 }
 
@@ -124,7 +168,13 @@ async fn rate_limit(ctx: &Ctx<'_>, req: &HttpRequest) -> Result<(), super::Failu
     let count: u32 = get_json(ctx.store, &key).await?.unwrap_or(0);
     if count >= limit {
         let retry = 3_600 - (ctx.now() / 1000) % 3_600;
-        return Err(oauth_error(429, "too_many_requests", "too many client registrations from this address; try again later").with_header("retry-after", retry.to_string()).into());
+        return Err(oauth_error(
+            429,
+            "too_many_requests",
+            "too many client registrations from this address; try again later",
+        )
+        .with_header("retry-after", retry.to_string())
+        .into());
     }
     put_json(ctx.store, &key, &(count + 1), 3_600).await?;
     Ok(())
@@ -142,7 +192,9 @@ mod tests {
         let req = HttpRequest {
             method: "POST".into(),
             url: url::Url::parse("https://m.example/oauth/register").unwrap(),
-            headers: Headers::new().with("content-type", "application/json").with("cf-connecting-ip", "203.0.113.9"),
+            headers: Headers::new()
+                .with("content-type", "application/json")
+                .with("cf-connecting-ip", "203.0.113.9"),
             body: serde_json::to_vec(&body).unwrap(),
         };
         match block_on(register(ctx, &req)) {
@@ -153,12 +205,24 @@ mod tests {
 
     #[test]
     fn public_and_confidential_clients() {
-        let (config, oauth, store, p) = (Config::from_vars(|_| None).unwrap(), oauth_config(), memory_store(), TestPlatform::new());
+        let (config, oauth, store, p) = (
+            Config::from_vars(|_| None).unwrap(),
+            oauth_config(),
+            memory_store(),
+            TestPlatform::new(),
+        );
         let ctx = Ctx { config: &config, oauth: &oauth, store: &store, platform: &p };
-        let r = call(&ctx, json!({"redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback", "http://localhost:8787/callback"], "token_endpoint_auth_method": "none", "client_name": "Cursor"}));
+        let r = call(
+            &ctx,
+            json!({"redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback", "http://localhost:8787/callback"], "token_endpoint_auth_method": "none", "client_name": "Cursor"}),
+        );
         assert_eq!(r.status, 201, "{}", r.body_text());
         let b: Value = serde_json::from_slice(&r.body).unwrap();
-        assert!(b["client_id"].is_string() && b["client_id_issued_at"].is_u64() && b.get("client_secret").is_none());
+        assert!(
+            b["client_id"].is_string()
+                && b["client_id_issued_at"].is_u64()
+                && b.get("client_secret").is_none()
+        );
         assert_eq!(store.ttl("client:"), Some(CLIENT_TTL_SECS));
         let c = call(&ctx, json!({"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]}));
         let b: Value = serde_json::from_slice(&c.body).unwrap();
@@ -169,12 +233,20 @@ mod tests {
 
     #[test]
     fn bad_metadata_and_rate_limit() {
-        let (config, mut oauth, store, p) = (Config::from_vars(|_| None).unwrap(), oauth_config(), memory_store(), TestPlatform::new());
+        let (config, mut oauth, store, p) = (
+            Config::from_vars(|_| None).unwrap(),
+            oauth_config(),
+            memory_store(),
+            TestPlatform::new(),
+        );
         oauth.registrations_per_hour = 3;
         let ctx = Ctx { config: &config, oauth: &oauth, store: &store, platform: &p };
         let r = call(&ctx, json!({"redirect_uris": ["javascript:alert(1)"]}));
         assert_eq!((r.status, r.body_text().contains("invalid_redirect_uri")), (400, true));
-        let r = call(&ctx, json!({"redirect_uris": ["https://a.example/cb"], "grant_types": ["client_credentials"]}));
+        let r = call(
+            &ctx,
+            json!({"redirect_uris": ["https://a.example/cb"], "grant_types": ["client_credentials"]}),
+        );
         assert!(r.body_text().contains("invalid_client_metadata"));
         let r = call(&ctx, json!({"redirect_uris": ["https://a.example/cb"]}));
         assert_eq!(r.status, 201);

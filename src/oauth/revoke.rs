@@ -13,7 +13,11 @@ pub async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     };
     // Client authentication as at the token endpoint when the client identifies itself; the token
     // is proof enough otherwise (revoking is never harmful to its owner).
-    let client_id = if f.get("client_id").is_some() || req.headers.get("authorization").is_some() { Some(authenticate_client(ctx, req, &f).await?.client_id) } else { None };
+    let client_id = if f.get("client_id").is_some() || req.headers.get("authorization").is_some() {
+        Some(authenticate_client(ctx, req, &f).await?.client_id)
+    } else {
+        None
+    };
     let owned = |owner: &str| client_id.as_deref().is_none_or(|c| c == owner);
     let hash = crypto::sha256_hex(token.as_bytes());
     if let Some(gid) = records::grant_id_of(token, TokenKind::Access) {
@@ -25,7 +29,10 @@ pub async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         }
     } else if let Some(gid) = records::grant_id_of(token, TokenKind::Refresh) {
         if let Some(g) = get_json::<GrantRecord>(ctx.store, &records::grant_key(gid)).await? {
-            let ours = [&g.refresh, &g.previous_refresh].into_iter().flatten().any(|s| crypto::ct_eq(&s.hash, &hash));
+            let ours = [&g.refresh, &g.previous_refresh]
+                .into_iter()
+                .flatten()
+                .any(|s| crypto::ct_eq(&s.hash, &hash));
             if ours && owned(&g.client_id) {
                 grant::revoke(ctx.store, &g).await?;
             }

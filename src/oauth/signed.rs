@@ -40,7 +40,12 @@ pub fn sign<T: Serialize>(key: &Key, purpose: &str, data: &T, exp_ms: u64) -> St
 }
 
 /// Verify and decode a value made by [`sign`] with the same key and purpose.
-pub fn verify<T: DeserializeOwned>(key: &Key, purpose: &str, value: &str, now_ms: u64) -> Result<T, SignedError> {
+pub fn verify<T: DeserializeOwned>(
+    key: &Key,
+    purpose: &str,
+    value: &str,
+    now_ms: u64,
+) -> Result<T, SignedError> {
     let (body, sig) = value.trim().split_once('.').ok_or(SignedError::Invalid)?;
     if !crypto::ct_eq(&mac(key, purpose, body), sig) {
         return Err(SignedError::Invalid);
@@ -65,10 +70,16 @@ mod tests {
         assert_eq!(verify::<Vec<String>>(&KEY, "state", &s, 1_000).unwrap(), vec!["a"]);
         assert_eq!(verify::<Vec<String>>(&KEY, "state", &s, 2_000), Err(SignedError::Expired));
         assert_eq!(verify::<Vec<String>>(&KEY, "cookie", &s, 1_000), Err(SignedError::Invalid));
-        assert_eq!(verify::<Vec<String>>(&[8u8; 32], "state", &s, 1_000), Err(SignedError::Invalid));
+        assert_eq!(
+            verify::<Vec<String>>(&[8u8; 32], "state", &s, 1_000),
+            Err(SignedError::Invalid)
+        );
         let (body, sig) = s.split_once('.').unwrap();
         let forged = URL_SAFE_NO_PAD.encode(br#"{"exp":99999999,"data":["b"]}"#);
-        assert_eq!(verify::<Vec<String>>(&KEY, "state", &format!("{forged}.{sig}"), 1_000), Err(SignedError::Invalid));
+        assert_eq!(
+            verify::<Vec<String>>(&KEY, "state", &format!("{forged}.{sig}"), 1_000),
+            Err(SignedError::Invalid)
+        );
         assert_eq!(verify::<Vec<String>>(&KEY, "state", body, 1_000), Err(SignedError::Invalid));
     }
 }

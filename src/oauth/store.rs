@@ -39,7 +39,9 @@ impl Store for MemoryStore {
         Ok(self.map.borrow().get(key).map(|(v, _)| v.clone()))
     }
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
-        self.map.borrow_mut().insert(key.to_string(), (value.to_string(), ttl_secs.max(MIN_TTL_SECS)));
+        self.map
+            .borrow_mut()
+            .insert(key.to_string(), (value.to_string(), ttl_secs.max(MIN_TTL_SECS)));
         Ok(())
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

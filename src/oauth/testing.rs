@@ -27,7 +27,11 @@ impl TestPlatform {
         // (process-wide state such as the redeemed-code set would otherwise mix them up).
         static SEED: AtomicU64 = AtomicU64::new(0);
         let start = SEED.fetch_add(1, Ordering::Relaxed) << 32;
-        Self { inner: FakePlatform::default(), now: Cell::new(1_700_000_000_000), counter: Cell::new(start) }
+        Self {
+            inner: FakePlatform::default(),
+            now: Cell::new(1_700_000_000_000),
+            counter: Cell::new(start),
+        }
     }
     pub fn advance_secs(&self, secs: u64) {
         self.now.set(self.now.get() + secs * 1000);
@@ -42,7 +46,11 @@ impl Default for TestPlatform {
 
 #[async_trait(?Send)]
 impl Platform for TestPlatform {
-    async fn fetch(&self, request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError> {
+    async fn fetch(
+        &self,
+        request: HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, FetchError> {
         self.inner.fetch(request, timeout).await
     }
     async fn sleep(&self, _duration: Duration) {}
@@ -65,13 +73,15 @@ impl Platform for TestPlatform {
 
 pub fn oauth_config() -> OAuthConfig {
     OAuthConfig::from_vars(|k| {
-        Some(match k {
-            "SENTRY_CLIENT_ID" => "sentry-app-id",
-            "SENTRY_CLIENT_SECRET" => "sentry-app-secret",
-            "COOKIE_SECRET" => "unit-test-cookie-secret-0123456789abcdef",
-            _ => return None,
-        }
-        .to_string())
+        Some(
+            match k {
+                "SENTRY_CLIENT_ID" => "sentry-app-id",
+                "SENTRY_CLIENT_SECRET" => "sentry-app-secret",
+                "COOKIE_SECRET" => "unit-test-cookie-secret-0123456789abcdef",
+                _ => return None,
+            }
+            .to_string(),
+        )
     })
     .unwrap()
 }

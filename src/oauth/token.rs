@@ -19,7 +19,9 @@ use super::authorize::load_client;
 use super::crypto;
 use super::records::{self, ClientRecord, GrantRecord, RefreshSlot, TokenKind};
 use super::upstream::{self, UpstreamError};
-use super::{get_json, grant, no_store_json, oauth_error, origin, redirect, Ctx, Failure, Handled, Params};
+use super::{
+    get_json, grant, no_store_json, oauth_error, origin, redirect, Ctx, Failure, Handled, Params,
+};
 use crate::http::HttpRequest;
 use crate::platform::LogLevel;
 use crate::tools::Skill;
@@ -39,19 +41,42 @@ fn invalid_grant(why: &str) -> Failure {
 /// Authenticate the client: HTTP Basic, or `client_id` (+ `client_secret`) in the form. Unknown,
 /// expired or wrongly authenticated clients get 401 `invalid_client` (clients such as Claude then
 /// register again).
-pub async fn authenticate_client(ctx: &Ctx<'_>, req: &HttpRequest, f: &Params) -> Result<ClientRecord, Failure> {
-    let basic = req.headers.get("authorization").and_then(|h| h.split_once(' ')).filter(|(s, _)| s.eq_ignore_ascii_case("basic")).map(|(_, v)| v.trim());
+pub async fn authenticate_client(
+    ctx: &Ctx<'_>,
+    req: &HttpRequest,
+    f: &Params,
+) -> Result<ClientRecord, Failure> {
+    let basic = req
+        .headers
+        .get("authorization")
+        .and_then(|h| h.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case("basic"))
+        .map(|(_, v)| v.trim());
     let (id, secret) = match basic {
         Some(b) => {
-            let decoded = base64::engine::general_purpose::STANDARD.decode(b).ok().and_then(|d| String::from_utf8(d).ok()).unwrap_or_default();
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .ok()
+                .and_then(|d| String::from_utf8(d).ok())
+                .unwrap_or_default();
             let (i, s) = decoded.split_once(':').unwrap_or((&decoded, ""));
-            let dec = |v: &str| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let dec = |v: &str| {
+                percent_encoding::percent_decode_str(&v.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
             (Some(dec(i)), Some(dec(s)).filter(|s| !s.is_empty()))
         }
-        None => (f.get("client_id").map(str::to_string), f.get("client_secret").map(str::to_string)),
+        None => {
+            (f.get("client_id").map(str::to_string), f.get("client_secret").map(str::to_string))
+        }
     };
     let refuse = || {
-        let mut r = oauth_error(401, "invalid_client", "unknown, expired or unauthenticated client: register the client again");
+        let mut r = oauth_error(
+            401,
+            "invalid_client",
+            "unknown, expired or unauthenticated client: register the client again",
+        );
         if basic.is_some() {
             r.headers.set("www-authenticate", "Basic realm=\"oauth\"");
         }
@@ -72,31 +97,63 @@ pub async fn authenticate_client(ctx: &Ctx<'_>, req: &HttpRequest, f: &Params) -
 }
 
 pub async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
-    if !req.headers.get("content-type").unwrap_or("").to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-        return Ok(oauth_error(400, "invalid_request", "send the token request as application/x-www-form-urlencoded"));
+    if !req
+        .headers
+        .get("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        return Ok(oauth_error(
+            400,
+            "invalid_request",
+            "send the token request as application/x-www-form-urlencoded",
+        ));
     }
     let f = Params::form(&req.body);
-    if let Some(p) = f.repeated(&["grant_type", "code", "code_verifier", "redirect_uri", "refresh_token", "scope", "resource", "client_id"]) {
+    if let Some(p) = f.repeated(&[
+        "grant_type",
+        "code",
+        "code_verifier",
+        "redirect_uri",
+        "refresh_token",
+        "scope",
+        "resource",
+        "client_id",
+    ]) {
         return Ok(oauth_error(400, "invalid_request", &format!("'{p}' appears more than once")));
     }
     let client = authenticate_client(ctx, req, &f).await?;
     match f.get("grant_type") {
         Some("authorization_code") => code_grant(ctx, req, &client, &f).await,
         Some("refresh_token") => refresh_grant(ctx, &client, &f).await,
-        Some(_) => Ok(oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")),
+        Some(_) => Ok(oauth_error(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be authorization_code or refresh_token",
+        )),
         None => Ok(oauth_error(400, "invalid_request", "grant_type is required")),
     }
 }
 
 fn valid_verifier(v: &str) -> bool {
-    (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    (43..=128).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
-async fn code_grant(ctx: &Ctx<'_>, req: &HttpRequest, client: &ClientRecord, f: &Params) -> Handled {
-    let code = f.get("code").ok_or_else(|| Failure::from(oauth_error(400, "invalid_request", "code is required")))?;
+async fn code_grant(
+    ctx: &Ctx<'_>,
+    req: &HttpRequest,
+    client: &ClientRecord,
+    f: &Params,
+) -> Handled {
+    let code = f
+        .get("code")
+        .ok_or_else(|| Failure::from(oauth_error(400, "invalid_request", "code is required")))?;
     let unknown = || invalid_grant("the code is unknown, expired or already used");
     let grant_id = records::grant_id_of(code, TokenKind::Code).ok_or_else(unknown)?;
-    let mut g: GrantRecord = get_json(ctx.store, &records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
+    let mut g: GrantRecord =
+        get_json(ctx.store, &records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
     let hash = crypto::sha256_hex(code.as_bytes());
     // The code must be authentic and the client's before anything else (replay handling included).
     let slot = g.code.clone().filter(|s| crypto::ct_eq(&s.hash, &hash)).ok_or_else(unknown)?;
@@ -107,7 +164,9 @@ async fn code_grant(ctx: &Ctx<'_>, req: &HttpRequest, client: &ClientRecord, f: 
     if slot.redeemed || replayed_here {
         grant::revoke(ctx.store, &g).await?;
         ctx.log(LogLevel::Warn, "oauth_code_replayed", json!({"action": "grant_revoked"}));
-        return Err(invalid_grant("the code was already used; the tokens issued with it are revoked"));
+        return Err(invalid_grant(
+            "the code was already used; the tokens issued with it are revoked",
+        ));
     }
     if slot.expires_at_ms <= ctx.now() {
         return Err(invalid_grant("the code expired; authorize again"));
@@ -117,16 +176,30 @@ async fn code_grant(ctx: &Ctx<'_>, req: &HttpRequest, client: &ClientRecord, f: 
         None if !slot.redirect_uri_given => {}
         _ => return Err(invalid_grant("redirect_uri does not match the authorization request")),
     }
-    let verifier = f.get("code_verifier").ok_or_else(|| Failure::from(oauth_error(400, "invalid_request", "code_verifier (PKCE) is required")))?;
-    if !valid_verifier(verifier) || !crypto::ct_eq(&crypto::pkce_s256(verifier), &slot.code_challenge) {
+    let verifier = f.get("code_verifier").ok_or_else(|| {
+        Failure::from(oauth_error(400, "invalid_request", "code_verifier (PKCE) is required"))
+    })?;
+    if !valid_verifier(verifier)
+        || !crypto::ct_eq(&crypto::pkce_s256(verifier), &slot.code_challenge)
+    {
         return Err(invalid_grant("code_verifier does not match the code_challenge"));
     }
     if let Some(resource) = f.get("resource") {
-        if redirect::audience_from_resource(Some(resource), &origin(req)).ok().as_deref() != Some(g.audience.as_str()) {
-            return Ok(oauth_error(400, "invalid_target", "resource does not match the authorization request"));
+        if redirect::audience_from_resource(Some(resource), &origin(req)).ok().as_deref()
+            != Some(g.audience.as_str())
+        {
+            return Ok(oauth_error(
+                400,
+                "invalid_target",
+                "resource does not match the authorization request",
+            ));
         }
     }
-    let data_key = slot.wrapped_key.as_deref().and_then(|w| crypto::unwrap_key(w, code)).ok_or_else(unknown)?;
+    let data_key = slot
+        .wrapped_key
+        .as_deref()
+        .and_then(|w| crypto::unwrap_key(w, code))
+        .ok_or_else(unknown)?;
     let upstream = grant::open_upstream(&g.id, &data_key, &g.upstream).ok_or_else(unknown)?;
     if let Ok(mut r) = REDEEMED.lock() {
         r.push_back(hash);
@@ -141,13 +214,18 @@ async fn code_grant(ctx: &Ctx<'_>, req: &HttpRequest, client: &ClientRecord, f: 
 }
 
 async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Handled {
-    let token = f.get("refresh_token").ok_or_else(|| Failure::from(oauth_error(400, "invalid_request", "refresh_token is required")))?;
-    let unknown = || invalid_grant("the refresh token is unknown, expired or revoked; authorize again");
+    let token = f.get("refresh_token").ok_or_else(|| {
+        Failure::from(oauth_error(400, "invalid_request", "refresh_token is required"))
+    })?;
+    let unknown =
+        || invalid_grant("the refresh token is unknown, expired or revoked; authorize again");
     let grant_id = records::grant_id_of(token, TokenKind::Refresh).ok_or_else(unknown)?;
-    let mut g: GrantRecord = get_json(ctx.store, &records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
+    let mut g: GrantRecord =
+        get_json(ctx.store, &records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
     let now = ctx.now();
     let hash = crypto::sha256_hex(token.as_bytes());
-    let matches = |s: &Option<RefreshSlot>| s.as_ref().is_some_and(|s| crypto::ct_eq(&s.hash, &hash));
+    let matches =
+        |s: &Option<RefreshSlot>| s.as_ref().is_some_and(|s| crypto::ct_eq(&s.hash, &hash));
     let (slot, previous) = if matches(&g.refresh) {
         let current = g.refresh.clone().expect("matched");
         (current.clone(), RefreshSlot { at_ms: now, ..current })
@@ -170,34 +248,52 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
     if g.expires_at_ms <= now {
         return Err(unknown());
     }
-    let skills = match f.get("scope") {
-        None => g.skills.clone(),
-        Some(scope) => {
-            let mut wanted = Vec::new();
-            for word in scope.split_whitespace() {
-                match Skill::parse(word).map(|s| s.id().to_string()) {
-                    Some(id) if g.skills.contains(&id) => wanted.push(id),
-                    _ => return Ok(oauth_error(400, "invalid_scope", &format!("scope '{}' was not granted; a refresh can only narrow the scope", crate::render::truncate(word, 40)))),
+    let skills =
+        match f.get("scope") {
+            None => g.skills.clone(),
+            Some(scope) => {
+                let mut wanted = Vec::new();
+                for word in scope.split_whitespace() {
+                    match Skill::parse(word).map(|s| s.id().to_string()) {
+                        Some(id) if g.skills.contains(&id) => wanted.push(id),
+                        _ => return Ok(oauth_error(
+                            400,
+                            "invalid_scope",
+                            &format!(
+                                "scope '{}' was not granted; a refresh can only narrow the scope",
+                                crate::render::truncate(word, 40)
+                            ),
+                        )),
+                    }
                 }
+                if wanted.is_empty() {
+                    return Ok(oauth_error(
+                        400,
+                        "invalid_scope",
+                        "scope must name at least one granted skill",
+                    ));
+                }
+                wanted
             }
-            if wanted.is_empty() {
-                return Ok(oauth_error(400, "invalid_scope", "scope must name at least one granted skill"));
-            }
-            wanted
-        }
-    };
+        };
     let data_key = crypto::unwrap_key(&slot.wrapped_key, token).ok_or_else(unknown)?;
     let mut up = grant::open_upstream(&g.id, &data_key, &g.upstream).ok_or_else(unknown)?;
     if up.expires_at_ms.saturating_sub(now) < UPSTREAM_REFRESH_MARGIN_SECS * 1000 {
         up = refresh_upstream(ctx, &mut g, &data_key, up).await?;
     }
-    let body = grant::issue(ctx, &mut g, &data_key, up.expires_at_ms, skills, Some(previous)).await?;
+    let body =
+        grant::issue(ctx, &mut g, &data_key, up.expires_at_ms, skills, Some(previous)).await?;
     Ok(no_store_json(200, &body))
 }
 
 /// Renew the Sentry tokens of `g` (Sentry rotates both) and reseal them; older access tokens of
 /// the grant carry the old Sentry token, so they are dropped. A refusal revokes the grant.
-async fn refresh_upstream(ctx: &Ctx<'_>, g: &mut GrantRecord, data_key: &crypto::Key, up: records::UpstreamTokens) -> Result<records::UpstreamTokens, Failure> {
+async fn refresh_upstream(
+    ctx: &Ctx<'_>,
+    g: &mut GrantRecord,
+    data_key: &crypto::Key,
+    up: records::UpstreamTokens,
+) -> Result<records::UpstreamTokens, Failure> {
     let Some(refresh) = up.refresh_token.clone() else {
         grant::revoke(ctx.store, g).await?;
         return Err(invalid_grant("the Sentry authorization expired; authorize again"));
@@ -211,12 +307,22 @@ async fn refresh_upstream(ctx: &Ctx<'_>, g: &mut GrantRecord, data_key: &crypto:
         }
         Err(UpstreamError::Rejected(why)) => {
             grant::revoke(ctx.store, g).await?;
-            ctx.log(LogLevel::Warn, "oauth_upstream_refresh_rejected", json!({"error": why, "action": "grant_revoked"}));
+            ctx.log(
+                LogLevel::Warn,
+                "oauth_upstream_refresh_rejected",
+                json!({"error": why, "action": "grant_revoked"}),
+            );
             Err(invalid_grant("Sentry no longer accepts this authorization; authorize again"))
         }
         Err(UpstreamError::Unavailable(why)) => {
             ctx.log(LogLevel::Error, "oauth_upstream_unavailable", json!({"error": why}));
-            Err(oauth_error(503, "temporarily_unavailable", "Sentry could not be reached to renew the authorization; try again shortly").with_header("retry-after", "30").into())
+            Err(oauth_error(
+                503,
+                "temporarily_unavailable",
+                "Sentry could not be reached to renew the authorization; try again shortly",
+            )
+            .with_header("retry-after", "30")
+            .into())
         }
     }
 }

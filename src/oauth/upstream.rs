@@ -41,7 +41,8 @@ pub fn callback_url(origin: &str) -> String {
 
 /// Sentry's authorization URL for this consent.
 pub fn authorize_url(ctx: &Ctx<'_>, origin: &str, read_only: bool, state: &str) -> String {
-    let mut url = url::Url::parse(&format!("{}/oauth/authorize/", base(ctx))).expect("the Sentry URL was validated");
+    let mut url = url::Url::parse(&format!("{}/oauth/authorize/", base(ctx)))
+        .expect("the Sentry URL was validated");
     url.query_pairs_mut()
         .append_pair("client_id", &ctx.oauth.sentry_client_id)
         .append_pair("response_type", "code")
@@ -52,9 +53,17 @@ pub fn authorize_url(ctx: &Ctx<'_>, origin: &str, read_only: bool, state: &str) 
 }
 
 /// Exchange Sentry's authorization code.
-pub async fn exchange_code(ctx: &Ctx<'_>, code: &str, origin: &str) -> Result<Issued, UpstreamError> {
+pub async fn exchange_code(
+    ctx: &Ctx<'_>,
+    code: &str,
+    origin: &str,
+) -> Result<Issued, UpstreamError> {
     let redirect = callback_url(origin);
-    token_call(ctx, &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &redirect)]).await
+    token_call(
+        ctx,
+        &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", &redirect)],
+    )
+    .await
 }
 
 /// Refresh the Sentry tokens (Sentry rotates both).
@@ -64,11 +73,13 @@ pub async fn refresh(ctx: &Ctx<'_>, refresh_token: &str) -> Result<Issued, Upstr
 
 async fn token_call(ctx: &Ctx<'_>, params: &[(&str, &str)]) -> Result<Issued, UpstreamError> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("client_id", &ctx.oauth.sentry_client_id).append_pair("client_secret", &ctx.oauth.sentry_client_secret);
+    form.append_pair("client_id", &ctx.oauth.sentry_client_id)
+        .append_pair("client_secret", &ctx.oauth.sentry_client_secret);
     for (k, v) in params {
         form.append_pair(k, v);
     }
-    let url = url::Url::parse(&format!("{}/oauth/token/", base(ctx))).expect("the Sentry URL was validated");
+    let url = url::Url::parse(&format!("{}/oauth/token/", base(ctx)))
+        .expect("the Sentry URL was validated");
     let request = HttpRequest {
         method: "POST".into(),
         url,
@@ -78,18 +89,39 @@ async fn token_call(ctx: &Ctx<'_>, params: &[(&str, &str)]) -> Result<Issued, Up
             .with("user-agent", format!("{}/{}", crate::SERVER_NAME, crate::SERVER_VERSION)),
         body: form.finish().into_bytes(),
     };
-    let response = ctx.platform.fetch(request, ctx.config.sentry.timeout).await.map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+    let response = ctx
+        .platform
+        .fetch(request, ctx.config.sentry.timeout)
+        .await
+        .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
     let body: Option<Value> = serde_json::from_slice(&response.body).ok();
     if !(200..300).contains(&response.status) {
         // Only the error code is kept: Sentry's description could quote what we sent.
-        let code = body.as_ref().and_then(|b| b.get("error")).and_then(Value::as_str).unwrap_or("").chars().take(40).filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>();
+        let code = body
+            .as_ref()
+            .and_then(|b| b.get("error"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .chars()
+            .take(40)
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<String>();
         return Err(match response.status {
-            400 | 401 | 403 => UpstreamError::Rejected(if code.is_empty() { format!("HTTP {}", response.status) } else { code }),
+            400 | 401 | 403 => UpstreamError::Rejected(if code.is_empty() {
+                format!("HTTP {}", response.status)
+            } else {
+                code
+            }),
             s => UpstreamError::Unavailable(format!("Sentry's token endpoint answered HTTP {s}")),
         });
     }
-    let body = body.ok_or_else(|| UpstreamError::Unavailable("Sentry's token endpoint did not answer with JSON".into()))?;
-    let access_token = body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()).ok_or_else(|| UpstreamError::Unavailable("Sentry's token response has no access_token".into()))?;
+    let body = body.ok_or_else(|| {
+        UpstreamError::Unavailable("Sentry's token endpoint did not answer with JSON".into())
+    })?;
+    let access_token =
+        body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()).ok_or_else(
+            || UpstreamError::Unavailable("Sentry's token response has no access_token".into()),
+        )?;
     let expires_in = body.get("expires_in").and_then(Value::as_u64).unwrap_or(DEFAULT_EXPIRES_SECS);
     let user_id = match body.pointer("/user/id") {
         Some(Value::String(s)) => s.clone(),
@@ -99,7 +131,11 @@ async fn token_call(ctx: &Ctx<'_>, params: &[(&str, &str)]) -> Result<Issued, Up
     Ok(Issued {
         tokens: UpstreamTokens {
             access_token: access_token.to_string(),
-            refresh_token: body.get("refresh_token").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_string),
+            refresh_token: body
+                .get("refresh_token")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
             expires_at_ms: ctx.now() + expires_in * 1000,
         },
         user_id,

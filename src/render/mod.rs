@@ -32,7 +32,9 @@ pub fn cell(s: &str, max: usize) -> String {
 /// platform) shown outside the boundary only when it is plainly a token: letters, digits and
 /// `.`, `_`, `+`, `-`, `/`, at most 80 characters. Anything else becomes `unknown`.
 pub fn token_or_unknown(s: &str) -> &str {
-    let plain = !s.is_empty() && s.len() <= 80 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-' | '/'));
+    let plain = !s.is_empty()
+        && s.len() <= 80
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-' | '/'));
     if plain {
         s
     } else {

@@ -19,7 +19,14 @@ pub struct TraceOptions {
 }
 
 /// Render a trace from `/trace-meta/` (may be `Null`) and `/trace/` (an array of root nodes).
-pub fn trace_markdown(trace_id: &str, org: &str, meta: &Value, roots: &Value, opts: &TraceOptions, u: &Untrusted) -> String {
+pub fn trace_markdown(
+    trace_id: &str,
+    org: &str,
+    meta: &Value,
+    roots: &Value,
+    opts: &TraceOptions,
+    u: &Untrusted,
+) -> String {
     let mut out = format!("# Trace {trace_id} in **{org}**\n\n");
     let roots: Vec<&Value> = roots.as_array().map(|a| a.iter().collect()).unwrap_or_default();
     let mut all = Vec::new();
@@ -28,12 +35,27 @@ pub fn trace_markdown(trace_id: &str, org: &str, meta: &Value, roots: &Value, op
     }
     let spans: Vec<&(usize, &Value)> = all.iter().filter(|(_, n)| is_span(n)).collect();
     let errors: Vec<&Value> = all.iter().map(|(_, n)| *n).filter(|n| !is_span(n)).collect();
-    let inline_errors: usize = spans.iter().map(|(_, n)| n.get("errors").and_then(Value::as_array).map_or(0, Vec::len)).sum();
-    let occurrences: usize = spans.iter().map(|(_, n)| n.get("occurrences").and_then(Value::as_array).map_or(0, Vec::len)).sum();
+    let inline_errors: usize = spans
+        .iter()
+        .map(|(_, n)| n.get("errors").and_then(Value::as_array).map_or(0, Vec::len))
+        .sum();
+    let occurrences: usize = spans
+        .iter()
+        .map(|(_, n)| n.get("occurrences").and_then(Value::as_array).map_or(0, Vec::len))
+        .sum();
 
-    let mut facts = vec![format!("**Spans**: {}", num_at(meta, "/span_count").map_or(spans.len() as u64, |c| c))];
-    facts.push(format!("**Errors**: {}", num_at(meta, "/errors").unwrap_or((errors.len() + inline_errors) as u64)));
-    facts.push(format!("**Performance issues**: {}", num_at(meta, "/performance_issues").unwrap_or(occurrences as u64)));
+    let mut facts = vec![format!(
+        "**Spans**: {}",
+        num_at(meta, "/span_count").map_or(spans.len() as u64, |c| c)
+    )];
+    facts.push(format!(
+        "**Errors**: {}",
+        num_at(meta, "/errors").unwrap_or((errors.len() + inline_errors) as u64)
+    ));
+    facts.push(format!(
+        "**Performance issues**: {}",
+        num_at(meta, "/performance_issues").unwrap_or(occurrences as u64)
+    ));
     if let Some(l) = num_at(meta, "/logs") {
         facts.push(format!("**Logs**: {l}"));
     }
@@ -45,8 +67,14 @@ pub fn trace_markdown(trace_id: &str, org: &str, meta: &Value, roots: &Value, op
         );
         return out;
     }
-    let start = spans.iter().filter_map(|(_, n)| n.get("start_timestamp").and_then(Value::as_f64)).fold(f64::INFINITY, f64::min);
-    let end = spans.iter().filter_map(|(_, n)| n.get("end_timestamp").or(n.get("timestamp")).and_then(Value::as_f64)).fold(0.0, f64::max);
+    let start = spans
+        .iter()
+        .filter_map(|(_, n)| n.get("start_timestamp").and_then(Value::as_f64))
+        .fold(f64::INFINITY, f64::min);
+    let end = spans
+        .iter()
+        .filter_map(|(_, n)| n.get("end_timestamp").or(n.get("timestamp")).and_then(Value::as_f64))
+        .fold(0.0, f64::max);
     if start.is_finite() && end > start {
         let _ = writeln!(out, "**Duration**: {:.1} ms", (end - start) * 1000.0);
     }
@@ -61,7 +89,12 @@ pub fn trace_markdown(trace_id: &str, org: &str, meta: &Value, roots: &Value, op
     ops.sort_by(|a, b| b.1 .1.total_cmp(&a.1 .1));
     let mut table = String::from("op | spans | total ms | avg ms\n");
     for (op, (count, total)) in ops.iter().take(15) {
-        let _ = writeln!(table, "{} | {count} | {total:.1} | {:.1}", truncate(op, 60), total / *count as f64);
+        let _ = writeln!(
+            table,
+            "{} | {count} | {total:.1} | {:.1}",
+            truncate(op, 60),
+            total / *count as f64
+        );
     }
     if ops.len() > 15 {
         let _ = writeln!(table, "… {} more operations", ops.len() - 15);
@@ -78,7 +111,11 @@ pub fn trace_markdown(trace_id: &str, org: &str, meta: &Value, roots: &Value, op
         let indent = "  ".repeat((*depth).min(12));
         if is_span(node) {
             let span_id = str_at(node, "/span_id").unwrap_or("?");
-            let focus = if opts.focus_span.as_deref() == Some(span_id) { "  ← selected span" } else { "" };
+            let focus = if opts.focus_span.as_deref() == Some(span_id) {
+                "  ← selected span"
+            } else {
+                ""
+            };
             let desc = str_at(node, "/description").or(str_at(node, "/transaction")).unwrap_or("");
             let _ = writeln!(
                 tree,
@@ -89,10 +126,24 @@ pub fn trace_markdown(trace_id: &str, org: &str, meta: &Value, roots: &Value, op
                 truncate(&desc.replace('\n', " "), 160)
             );
             for err in node.get("errors").and_then(Value::as_array).into_iter().flatten().take(3) {
-                let _ = writeln!(tree, "{indent}  ! error: {} (issue {})", truncate(str_at(err, "/title").unwrap_or("?"), 160), err.get("issue_id").map(super::plain).unwrap_or_default());
+                let _ = writeln!(
+                    tree,
+                    "{indent}  ! error: {} (issue {})",
+                    truncate(str_at(err, "/title").unwrap_or("?"), 160),
+                    err.get("issue_id").map(super::plain).unwrap_or_default()
+                );
             }
-            for occ in node.get("occurrences").and_then(Value::as_array).into_iter().flatten().take(3) {
-                let _ = writeln!(tree, "{indent}  ! performance issue: {}", truncate(str_at(occ, "/title").or(str_at(occ, "/issueTitle")).unwrap_or("?"), 160));
+            for occ in
+                node.get("occurrences").and_then(Value::as_array).into_iter().flatten().take(3)
+            {
+                let _ = writeln!(
+                    tree,
+                    "{indent}  ! performance issue: {}",
+                    truncate(
+                        str_at(occ, "/title").or(str_at(occ, "/issueTitle")).unwrap_or("?"),
+                        160
+                    )
+                );
             }
         } else {
             let _ = writeln!(
@@ -105,9 +156,18 @@ pub fn trace_markdown(trace_id: &str, org: &str, meta: &Value, roots: &Value, op
         }
     }
     if all.len() > shown {
-        let _ = writeln!(tree, "… {} more spans/errors not shown (raise maxSpans to see more)", all.len() - shown);
+        let _ = writeln!(
+            tree,
+            "… {} more spans/errors not shown (raise maxSpans to see more)",
+            all.len() - shown
+        );
     }
-    let _ = write!(out, "\n## Span tree (depth-first, first {shown} of {})\n{}", all.len(), u.block(&tree));
+    let _ = write!(
+        out,
+        "\n## Span tree (depth-first, first {shown} of {})\n{}",
+        all.len(),
+        u.block(&tree)
+    );
     out
 }
 
@@ -119,7 +179,10 @@ fn duration_ms(n: &Value) -> f64 {
     if let Some(d) = n.get("duration").and_then(Value::as_f64) {
         return d;
     }
-    match (n.get("start_timestamp").and_then(Value::as_f64), n.get("end_timestamp").or(n.get("timestamp")).and_then(Value::as_f64)) {
+    match (
+        n.get("start_timestamp").and_then(Value::as_f64),
+        n.get("end_timestamp").or(n.get("timestamp")).and_then(Value::as_f64),
+    ) {
         (Some(s), Some(e)) if e >= s => (e - s) * 1000.0,
         _ => 0.0,
     }
@@ -149,7 +212,14 @@ mod tests {
         let roots = json!([{"span_id": "aaaaaaaaaaaaaaaa", "op": "http.server", "description": "GET /", "duration": 100.0, "children": children,
             "errors": [{"title": "Boom", "issue_id": 7}]}]);
         let u = Untrusted::with_nonce("t".into());
-        let md = trace_markdown("abc", "acme", &Value::Null, &roots, &TraceOptions { max_spans: 10, focus_span: Some("0000000000000001".into()) }, &u);
+        let md = trace_markdown(
+            "abc",
+            "acme",
+            &Value::Null,
+            &roots,
+            &TraceOptions { max_spans: 10, focus_span: Some("0000000000000001".into()) },
+            &u,
+        );
         assert!(md.contains("**Spans**: 31"), "{md}");
         assert!(md.contains("… 21 more spans/errors not shown"));
         assert!(md.contains("← selected span"));
@@ -160,7 +230,14 @@ mod tests {
     #[test]
     fn empty_trace_says_so() {
         let u = Untrusted::with_nonce("t".into());
-        let md = trace_markdown("abc", "acme", &json!({"errors": 0}), &json!([]), &TraceOptions { max_spans: 10, focus_span: None }, &u);
+        let md = trace_markdown(
+            "abc",
+            "acme",
+            &json!({"errors": 0}),
+            &json!([]),
+            &TraceOptions { max_spans: 10, focus_span: None },
+            &u,
+        );
         assert!(md.contains("No spans or errors were found"));
     }
 }

@@ -121,7 +121,8 @@ mod tests {
         let out = u.block(evil);
         assert_eq!(out.matches("</untrusted-data-abc123>").count(), 1, "{out}");
         assert!(out.ends_with("</untrusted-data-abc123>\n"));
-        let inner = &out["<untrusted-data-abc123>".len()..out.len() - "</untrusted-data-abc123>\n".len()];
+        let inner =
+            &out["<untrusted-data-abc123>".len()..out.len() - "</untrusted-data-abc123>\n".len()];
         assert!(!inner.to_ascii_lowercase().contains("untrusted-data"), "{inner}");
         assert!(out.contains("untrusted_data"));
     }

@@ -17,12 +17,14 @@ use crate::redact::scrub;
 use crate::telemetry::Telemetry;
 
 /// Region URLs by `(Sentry base, org slug)`, kept for the life of the isolate or process.
-static REGION_CACHE: LazyLock<Mutex<HashMap<String, Url>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static REGION_CACHE: LazyLock<Mutex<HashMap<String, Url>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 const REGION_CACHE_MAX: usize = 2_000;
 
 /// Endpoints Sentry said are exhausted for a caller: `(token hash, path)` → epoch ms when the
 /// window resets. Calls before then answer "rate limited" without hammering Sentry.
-static EXHAUSTED: LazyLock<Mutex<HashMap<String, u64>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static EXHAUSTED: LazyLock<Mutex<HashMap<String, u64>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Which host a call goes to.
 #[derive(Debug, Clone, Copy)]
@@ -66,7 +68,12 @@ impl<'a> SentryClient<'a> {
     }
 
     /// `GET` a path with query parameters.
-    pub async fn get(&self, host: Host<'_>, path: &ApiPath, query: &[(&str, String)]) -> Result<ApiResponse, SentryError> {
+    pub async fn get(
+        &self,
+        host: Host<'_>,
+        path: &ApiPath,
+        query: &[(&str, String)],
+    ) -> Result<ApiResponse, SentryError> {
         self.send("GET", host, path, query, None).await
     }
 
@@ -92,7 +99,8 @@ impl<'a> SentryClient<'a> {
         if let Some(url) = REGION_CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(url);
         }
-        let path = ApiPath::of(&["organizations", org]).map_err(|e| SentryError::InvalidRequest(e.to_string()))?;
+        let path = ApiPath::of(&["organizations", org])
+            .map_err(|e| SentryError::InvalidRequest(e.to_string()))?;
         let resp = self
             .send_to(&self.config.base.clone(), "GET", &path, &[], None)
             .await
@@ -103,7 +111,11 @@ impl<'a> SentryClient<'a> {
 
     /// Validate an org's advertised region URL and cache it. Empty means "the base URL" (self-hosted).
     pub fn remember_region(&self, org: &str, region: &str) -> Result<Url, SentryError> {
-        let url = if region.trim().is_empty() { self.config.base.clone() } else { self.check_region(org, region)? };
+        let url = if region.trim().is_empty() {
+            self.config.base.clone()
+        } else {
+            self.check_region(org, region)?
+        };
         if let Ok(mut cache) = REGION_CACHE.lock() {
             if cache.len() >= REGION_CACHE_MAX {
                 cache.clear();
@@ -115,10 +127,17 @@ impl<'a> SentryClient<'a> {
 
     /// The SSRF guard: a region URL must use an allowed scheme and name an allowed host.
     fn check_region(&self, org: &str, region: &str) -> Result<Url, SentryError> {
-        let refused = || SentryError::RegionRefused { org: org.to_string(), region: region.chars().take(200).collect() };
+        let refused = || SentryError::RegionRefused {
+            org: org.to_string(),
+            region: region.chars().take(200).collect(),
+        };
         let mut url = Url::parse(region.trim()).map_err(|_| refused())?;
-        let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && self.config.allow_insecure_http);
-        let clean = url.username().is_empty() && url.password().is_none() && url.query().is_none() && url.fragment().is_none();
+        let scheme_ok =
+            url.scheme() == "https" || (url.scheme() == "http" && self.config.allow_insecure_http);
+        let clean = url.username().is_empty()
+            && url.password().is_none()
+            && url.query().is_none()
+            && url.fragment().is_none();
         if !scheme_ok || !clean || !self.config.region_hosts.iter().any(|rule| rule.matches(&url)) {
             return Err(refused());
         }
@@ -140,11 +159,20 @@ impl<'a> SentryClient<'a> {
     }
 
     /// `GET` raw bytes (attachment downloads): the body and its content type.
-    pub async fn get_bytes(&self, org: &str, path: &ApiPath, query: &[(&str, String)]) -> Result<(Vec<u8>, String), SentryError> {
+    pub async fn get_bytes(
+        &self,
+        org: &str,
+        path: &ApiPath,
+        query: &[(&str, String)],
+    ) -> Result<(Vec<u8>, String), SentryError> {
         let base = self.region_for(org).await?;
         let (response, host) = self.exchange(&base, "GET", path, query, None).await?;
         if (200..300).contains(&response.status) {
-            let content_type = response.headers.get("content-type").unwrap_or("application/octet-stream").to_string();
+            let content_type = response
+                .headers
+                .get("content-type")
+                .unwrap_or("application/octet-stream")
+                .to_string();
             return Ok((response.body, content_type));
         }
         self.interpret(response, &host).map(|_| (Vec::new(), String::new()))
@@ -159,8 +187,11 @@ impl<'a> SentryClient<'a> {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<(HttpResponse, String), SentryError> {
-        let mut url = Url::parse(&format!("{}{}", base.as_str().trim_end_matches('/'), path.as_str()))
-            .map_err(|e| SentryError::InvalidRequest(format!("could not build the Sentry URL: {e}")))?;
+        let mut url =
+            Url::parse(&format!("{}{}", base.as_str().trim_end_matches('/'), path.as_str()))
+                .map_err(|e| {
+                    SentryError::InvalidRequest(format!("could not build the Sentry URL: {e}"))
+                })?;
         if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in query {
@@ -181,23 +212,36 @@ impl<'a> SentryClient<'a> {
             bytes = serde_json::to_vec(b).unwrap_or_default();
         }
         let logged_path = url.path().to_string();
-        let limit_key = format!("{}|{host}{logged_path}", crate::redact::fingerprint("token", self.token));
+        let limit_key =
+            format!("{}|{host}{logged_path}", crate::redact::fingerprint("token", self.token));
         let started = self.platform.now_ms();
         if let Some(until) = EXHAUSTED.lock().ok().and_then(|m| m.get(&limit_key).copied()) {
             if until > started {
-                return Err(SentryError::RateLimited { retry_after_secs: Some((until - started).div_ceil(1000)) });
+                return Err(SentryError::RateLimited {
+                    retry_after_secs: Some((until - started).div_ceil(1000)),
+                });
             }
         }
         let request = HttpRequest { method: method.to_string(), url, headers, body: bytes };
         let result = self.platform.fetch(request, self.config.timeout).await;
         if let Some(t) = self.telemetry {
-            t.record_upstream(method, &host, &logged_path, result.as_ref().ok().map(|r| r.status), started, self.platform.now_ms());
+            t.record_upstream(
+                method,
+                &host,
+                &logged_path,
+                result.as_ref().ok().map(|r| r.status),
+                started,
+                self.platform.now_ms(),
+            );
         }
         let response = result.map_err(|e| match e {
-            FetchError::Timeout(d) => SentryError::Timeout { host: host.clone(), seconds: d.as_secs().max(1) },
+            FetchError::Timeout(d) => {
+                SentryError::Timeout { host: host.clone(), seconds: d.as_secs().max(1) }
+            }
             FetchError::Network(_) => SentryError::Network { host: host.clone() },
         })?;
-        let exhausted = response.status == 429 || response.headers.get("x-sentry-rate-limit-remaining").map(str::trim) == Some("0");
+        let exhausted = response.status == 429
+            || response.headers.get("x-sentry-rate-limit-remaining").map(str::trim) == Some("0");
         if let (true, Some(wait)) = (exhausted, self.retry_after(&response.headers)) {
             if let Ok(mut m) = EXHAUSTED.lock() {
                 if m.len() >= REGION_CACHE_MAX {
@@ -212,16 +256,29 @@ impl<'a> SentryClient<'a> {
     /// Turn an HTTP answer into data or a typed error.
     fn interpret(&self, response: HttpResponse, host: &str) -> Result<ApiResponse, SentryError> {
         let status = response.status;
-        let content_type = response.headers.get("content-type").and_then(|c| c.split(';').next()).map(str::trim).filter(|c| !c.is_empty()).unwrap_or("no content type").to_string();
+        let content_type = response
+            .headers
+            .get("content-type")
+            .and_then(|c| c.split(';').next())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .unwrap_or("no content type")
+            .to_string();
         let is_json = content_type.to_ascii_lowercase().contains("json");
-        let parsed: Option<Value> = if is_json { serde_json::from_slice(&response.body).ok() } else { None };
+        let parsed: Option<Value> =
+            if is_json { serde_json::from_slice(&response.body).ok() } else { None };
 
         if (200..300).contains(&status) {
             if status == 204 || response.body.is_empty() {
-                return Ok(ApiResponse { body: Value::Null, next_cursor: None, headers: response.headers });
+                return Ok(ApiResponse {
+                    body: Value::Null,
+                    next_cursor: None,
+                    headers: response.headers,
+                });
             }
             let Some(body) = parsed else {
-                let content_type = if is_json { "malformed JSON".to_string() } else { content_type };
+                let content_type =
+                    if is_json { "malformed JSON".to_string() } else { content_type };
                 return Err(SentryError::NotJson { status, content_type, host: host.to_string() });
             };
             let next_cursor = pagination::next_cursor(response.headers.get("link"));
@@ -230,13 +287,19 @@ impl<'a> SentryClient<'a> {
 
         let detail = parsed.as_ref().map(|b| self.detail_of(b)).unwrap_or_default();
         Err(match status {
-            400 | 422 if parsed.is_some() => SentryError::BadRequest { status, detail: or_default(detail, "no details given") },
+            400 | 422 if parsed.is_some() => {
+                SentryError::BadRequest { status, detail: or_default(detail, "no details given") }
+            }
             401 => SentryError::Unauthorized,
             403 => SentryError::Forbidden { detail: or_default(detail, "permission denied") },
             404 => SentryError::NotFound { subject: None },
-            429 => SentryError::RateLimited { retry_after_secs: self.retry_after(&response.headers) },
+            429 => {
+                SentryError::RateLimited { retry_after_secs: self.retry_after(&response.headers) }
+            }
             500..=599 => SentryError::Server { status },
-            _ if parsed.is_none() => SentryError::NotJson { status, content_type, host: host.to_string() },
+            _ if parsed.is_none() => {
+                SentryError::NotJson { status, content_type, host: host.to_string() }
+            }
             _ => SentryError::UnexpectedStatus { status },
         })
     }
@@ -250,7 +313,17 @@ impl<'a> SentryClient<'a> {
                 None => map
                     .iter()
                     .map(|(k, v)| match v {
-                        Value::Array(items) => format!("{k}: {}", items.iter().map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string())).collect::<Vec<_>>().join(" ")),
+                        Value::Array(items) => format!(
+                            "{k}: {}",
+                            items
+                                .iter()
+                                .map(|i| i
+                                    .as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| i.to_string()))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
                         other => format!("{k}: {other}"),
                     })
                     .collect::<Vec<_>>()
@@ -259,7 +332,8 @@ impl<'a> SentryClient<'a> {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let clean: String = scrub(&raw, Some(self.token)).chars().filter(|c| !c.is_control()).take(500).collect();
+        let clean: String =
+            scrub(&raw, Some(self.token)).chars().filter(|c| !c.is_control()).take(500).collect();
         clean
     }
 
@@ -298,10 +372,25 @@ mod tests {
         let config = saas();
         let platform = FakePlatform::default();
         let client = SentryClient::new(&config, "t", &platform);
-        for bad in ["https://evil.example.com", "http://us.sentry.io", "https://user@de.sentry.io", "https://us.sentry.io.evil.com", "javascript:alert(1)"] {
-            assert!(matches!(client.remember_region("acme-test-refuse", bad), Err(SentryError::RegionRefused { .. })), "{bad}");
+        for bad in [
+            "https://evil.example.com",
+            "http://us.sentry.io",
+            "https://user@de.sentry.io",
+            "https://us.sentry.io.evil.com",
+            "javascript:alert(1)",
+        ] {
+            assert!(
+                matches!(
+                    client.remember_region("acme-test-refuse", bad),
+                    Err(SentryError::RegionRefused { .. })
+                ),
+                "{bad}"
+            );
         }
-        assert_eq!(client.remember_region("acme-test-ok", "https://de.sentry.io/").unwrap().as_str(), "https://de.sentry.io/");
+        assert_eq!(
+            client.remember_region("acme-test-ok", "https://de.sentry.io/").unwrap().as_str(),
+            "https://de.sentry.io/"
+        );
         assert!(platform.requests.borrow().is_empty());
     }
 
@@ -309,14 +398,25 @@ mod tests {
     fn org_calls_route_to_the_org_region() {
         let config = saas();
         let platform = FakePlatform::default();
-        platform.answer_json(200, json!({"slug": "eu-org-route", "links": {"regionUrl": "https://de.sentry.io"}}));
+        platform.answer_json(
+            200,
+            json!({"slug": "eu-org-route", "links": {"regionUrl": "https://de.sentry.io"}}),
+        );
         platform.answer_json(200, json!([]));
         let client = SentryClient::new(&config, "t", &platform);
         let path = ApiPath::of(&["organizations", "eu-org-route", "issues"]).unwrap();
-        block_on(client.get(Host::Org("eu-org-route"), &path, &[("query", "is:unresolved".into())])).unwrap();
+        block_on(client.get(
+            Host::Org("eu-org-route"),
+            &path,
+            &[("query", "is:unresolved".into())],
+        ))
+        .unwrap();
         let reqs = platform.requests.borrow();
         assert_eq!(reqs[0].url.as_str(), "https://sentry.io/api/0/organizations/eu-org-route/");
-        assert_eq!(reqs[1].url.as_str(), "https://de.sentry.io/api/0/organizations/eu-org-route/issues/?query=is%3Aunresolved");
+        assert_eq!(
+            reqs[1].url.as_str(),
+            "https://de.sentry.io/api/0/organizations/eu-org-route/issues/?query=is%3Aunresolved"
+        );
     }
 
     #[test]
@@ -340,7 +440,11 @@ mod tests {
         let config = saas();
         let platform = FakePlatform::default();
         let reset = platform.now_ms() / 1000 + 42;
-        platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(429, &json!({"detail": "slow down"})).with_header("x-sentry-rate-limit-reset", reset.to_string())));
+        platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(
+            429,
+            &json!({"detail": "slow down"}),
+        )
+        .with_header("x-sentry-rate-limit-reset", reset.to_string())));
         let client = SentryClient::new(&config, "t", &platform);
         let err = block_on(client.get(Host::Control, &ApiPath::root(), &[])).unwrap_err();
         assert_eq!(err, SentryError::RateLimited { retry_after_secs: Some(42) });

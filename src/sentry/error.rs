@@ -39,7 +39,9 @@ impl SentryError {
     /// Name what a 404 was about, so the message says which id to check.
     pub fn about(self, subject: impl Into<String>) -> Self {
         match self {
-            SentryError::NotFound { subject: None } => SentryError::NotFound { subject: Some(subject.into()) },
+            SentryError::NotFound { subject: None } => {
+                SentryError::NotFound { subject: Some(subject.into()) }
+            }
             other => other,
         }
     }

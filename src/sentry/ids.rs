@@ -44,7 +44,9 @@ pub fn issue_id(raw: &str) -> Result<String, InvalidId> {
         && upper.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && upper.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && upper.rsplit_once('-').is_some_and(|(prefix, suffix)| {
-            !prefix.is_empty() && !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_alphanumeric())
+            !prefix.is_empty()
+                && !suffix.is_empty()
+                && suffix.chars().all(|c| c.is_ascii_alphanumeric())
         });
     if short_ok {
         Ok(upper)
@@ -80,7 +82,10 @@ pub fn trace_id(raw: &str) -> Result<String, InvalidId> {
     if lower.len() == 32 && lower.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(lower)
     } else {
-        Err(InvalidId(format!("'{}' is not a trace id: a trace id is 32 hex characters", preview(raw.trim()))))
+        Err(InvalidId(format!(
+            "'{}' is not a trace id: a trace id is 32 hex characters",
+            preview(raw.trim())
+        )))
     }
 }
 
@@ -88,10 +93,18 @@ pub fn trace_id(raw: &str) -> Result<String, InvalidId> {
 pub fn period(raw: &str) -> Result<String, InvalidId> {
     let s = raw.trim().to_ascii_lowercase();
     let (num, unit) = s.split_at(s.len().saturating_sub(1));
-    if !num.is_empty() && num.len() <= 4 && num.chars().all(|c| c.is_ascii_digit()) && matches!(unit, "m" | "h" | "d" | "w") && num != "0" {
+    if !num.is_empty()
+        && num.len() <= 4
+        && num.chars().all(|c| c.is_ascii_digit())
+        && matches!(unit, "m" | "h" | "d" | "w")
+        && num != "0"
+    {
         Ok(s)
     } else {
-        Err(InvalidId(format!("'{}' is not a period: use a number and a unit, e.g. 1h, 24h, 14d, 2w", preview(raw.trim()))))
+        Err(InvalidId(format!(
+            "'{}' is not a period: use a number and a unit, e.g. 1h, 24h, 14d, 2w",
+            preview(raw.trim())
+        )))
     }
 }
 
@@ -122,7 +135,10 @@ mod tests {
     #[test]
     fn event_and_trace_ids() {
         assert_eq!(event_id("LATEST").unwrap(), "latest");
-        assert_eq!(event_id("9F2C5E0B-1D6A-4C3E-8B7A-6F5E4D3C2B1A").unwrap(), "9f2c5e0b1d6a4c3e8b7a6f5e4d3c2b1a");
+        assert_eq!(
+            event_id("9F2C5E0B-1D6A-4C3E-8B7A-6F5E4D3C2B1A").unwrap(),
+            "9f2c5e0b1d6a4c3e8b7a6f5e4d3c2b1a"
+        );
         assert!(event_id("xyz").is_err());
         assert!(trace_id("0123456789abcdef0123456789abcdef").is_ok());
         assert!(trace_id("0123").is_err());

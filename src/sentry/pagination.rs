@@ -63,7 +63,10 @@ mod tests {
     #[test]
     fn finds_next_only_when_results_true() {
         assert_eq!(next_cursor(Some(BOTH)).as_deref(), Some("0:100:0"));
-        assert_eq!(next_cursor(Some(&BOTH.replace(r#"results="true""#, r#"results="false""#))), None);
+        assert_eq!(
+            next_cursor(Some(&BOTH.replace(r#"results="true""#, r#"results="false""#))),
+            None
+        );
         assert_eq!(next_cursor(None), None);
         assert_eq!(next_cursor(Some("garbage")), None);
     }

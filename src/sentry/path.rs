@@ -49,8 +49,14 @@ mod tests {
 
     #[test]
     fn encodes_and_refuses_traversal() {
-        assert_eq!(ApiPath::of(&["organizations", "acme", "issues"]).unwrap().as_str(), "/api/0/organizations/acme/issues/");
-        assert_eq!(ApiPath::of(&["releases", "app@1.0 +b/2"]).unwrap().as_str(), "/api/0/releases/app%401.0%20%2Bb%2F2/");
+        assert_eq!(
+            ApiPath::of(&["organizations", "acme", "issues"]).unwrap().as_str(),
+            "/api/0/organizations/acme/issues/"
+        );
+        assert_eq!(
+            ApiPath::of(&["releases", "app@1.0 +b/2"]).unwrap().as_str(),
+            "/api/0/releases/app%401.0%20%2Bb%2F2/"
+        );
         assert!(ApiPath::of(&["organizations", ".."]).is_err());
         assert!(ApiPath::of(&["organizations", ""]).is_err());
         assert_eq!(ApiPath::of(&["a", "..."]).unwrap().as_str(), "/api/0/a/.../");

@@ -11,18 +11,44 @@ use super::ids::{self, InvalidId};
 /// What a Sentry web URL points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SentryResource {
-    Issue { org: String, issue_id: String, event_id: Option<String> },
+    Issue {
+        org: String,
+        issue_id: String,
+        event_id: Option<String>,
+    },
     /// An event addressed by project (Discover links: `/discover/{project}:{eventId}/`).
-    ProjectEvent { org: String, project: String, event_id: String },
-    Trace { org: String, trace_id: String, span_id: Option<String> },
+    ProjectEvent {
+        org: String,
+        project: String,
+        event_id: String,
+    },
+    Trace {
+        org: String,
+        trace_id: String,
+        span_id: Option<String>,
+    },
     /// A recognised page this server has no tool for yet (replay, monitor, release...).
-    Unsupported { org: Option<String>, kind: &'static str },
+    Unsupported {
+        org: Option<String>,
+        kind: &'static str,
+    },
 }
 
 /// Subdomains of sentry.io that are not organizations.
 const NOT_ORGS: [&str; 6] = ["www", "us", "de", "eu", "docs", "status"];
 /// First path segments that are pages, not organizations, in old short links.
-const NOT_ORG_SEGMENTS: [&str; 10] = ["organizations", "issues", "settings", "auth", "api", "share", "explore", "performance", "discover", "projects"];
+const NOT_ORG_SEGMENTS: [&str; 10] = [
+    "organizations",
+    "issues",
+    "settings",
+    "auth",
+    "api",
+    "share",
+    "explore",
+    "performance",
+    "discover",
+    "projects",
+];
 
 /// Parse a Sentry web URL into the resource it names.
 pub fn parse(raw: &str) -> Result<SentryResource, InvalidId> {
@@ -31,7 +57,8 @@ pub fn parse(raw: &str) -> Result<SentryResource, InvalidId> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| InvalidId(format!("'{}' is not an http(s) URL; pass a Sentry link such as https://acme.sentry.io/issues/1234/", short(trimmed))))?;
-    let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+    let segments: Vec<&str> =
+        url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
 
     let mut org: Option<String> = None;
@@ -61,10 +88,16 @@ pub fn parse(raw: &str) -> Result<SentryResource, InvalidId> {
     }
     let org = org.map(|o| ids::slug("organization", &o)).transpose()?;
     let need_org = |org: Option<String>| {
-        org.ok_or_else(|| InvalidId(format!("could not find the organization in '{}'; pass organizationSlug as well", short(trimmed))))
+        org.ok_or_else(|| {
+            InvalidId(format!(
+                "could not find the organization in '{}'; pass organizationSlug as well",
+                short(trimmed)
+            ))
+        })
     };
 
-    let after = |name: &str| rest.iter().position(|s| *s == name).and_then(|i| rest.get(i + 1)).copied();
+    let after =
+        |name: &str| rest.iter().position(|s| *s == name).and_then(|i| rest.get(i + 1)).copied();
     if rest.contains(&"share") {
         return Ok(SentryResource::Unsupported { org, kind: "public share link" });
     }
@@ -120,38 +153,77 @@ mod tests {
     use super::*;
 
     fn issue(org: &str, id: &str, event: Option<&str>) -> SentryResource {
-        SentryResource::Issue { org: org.into(), issue_id: id.into(), event_id: event.map(Into::into) }
+        SentryResource::Issue {
+            org: org.into(),
+            issue_id: id.into(),
+            event_id: event.map(Into::into),
+        }
     }
 
     #[test]
     fn issue_links_in_every_form() {
-        assert_eq!(parse("https://acme.sentry.io/issues/4512/?project=1&query=x").unwrap(), issue("acme", "4512", None));
         assert_eq!(
-            parse("https://acme.sentry.io/issues/WEB-7K/events/9f2c5e0b1d6a4c3e8b7a6f5e4d3c2b1a/").unwrap(),
+            parse("https://acme.sentry.io/issues/4512/?project=1&query=x").unwrap(),
+            issue("acme", "4512", None)
+        );
+        assert_eq!(
+            parse("https://acme.sentry.io/issues/WEB-7K/events/9f2c5e0b1d6a4c3e8b7a6f5e4d3c2b1a/")
+                .unwrap(),
             issue("acme", "WEB-7K", Some("9f2c5e0b1d6a4c3e8b7a6f5e4d3c2b1a"))
         );
-        assert_eq!(parse("https://sentry.io/organizations/acme/issues/12/events/latest/").unwrap(), issue("acme", "12", Some("latest")));
-        assert_eq!(parse("https://us.sentry.io/organizations/acme/issues/12/").unwrap(), issue("acme", "12", None));
+        assert_eq!(
+            parse("https://sentry.io/organizations/acme/issues/12/events/latest/").unwrap(),
+            issue("acme", "12", Some("latest"))
+        );
+        assert_eq!(
+            parse("https://us.sentry.io/organizations/acme/issues/12/").unwrap(),
+            issue("acme", "12", None)
+        );
         assert_eq!(parse("https://sentry.io/acme/issues/12/").unwrap(), issue("acme", "12", None));
-        assert_eq!(parse("https://sentry.io/acme/web/issues/12/").unwrap(), issue("acme", "12", None));
-        assert_eq!(parse("http://sentry.internal:9000/prefix/organizations/acme/issues/12/").unwrap(), issue("acme", "12", None));
-        assert_eq!(parse("<https://acme.de.sentry.io/issues/12/>").unwrap(), issue("acme", "12", None));
+        assert_eq!(
+            parse("https://sentry.io/acme/web/issues/12/").unwrap(),
+            issue("acme", "12", None)
+        );
+        assert_eq!(
+            parse("http://sentry.internal:9000/prefix/organizations/acme/issues/12/").unwrap(),
+            issue("acme", "12", None)
+        );
+        assert_eq!(
+            parse("<https://acme.de.sentry.io/issues/12/>").unwrap(),
+            issue("acme", "12", None)
+        );
     }
 
     #[test]
     fn traces_events_and_unsupported() {
         let t = "0123456789abcdef0123456789abcdef";
         assert_eq!(
-            parse(&format!("https://acme.sentry.io/explore/traces/trace/{t}/?node=span-0123456789abcdef")).unwrap(),
-            SentryResource::Trace { org: "acme".into(), trace_id: t.into(), span_id: Some("0123456789abcdef".into()) }
+            parse(&format!(
+                "https://acme.sentry.io/explore/traces/trace/{t}/?node=span-0123456789abcdef"
+            ))
+            .unwrap(),
+            SentryResource::Trace {
+                org: "acme".into(),
+                trace_id: t.into(),
+                span_id: Some("0123456789abcdef".into())
+            }
         );
-        assert!(matches!(parse(&format!("https://sentry.io/organizations/acme/performance/trace/{t}/")).unwrap(), SentryResource::Trace { .. }));
+        assert!(matches!(
+            parse(&format!("https://sentry.io/organizations/acme/performance/trace/{t}/")).unwrap(),
+            SentryResource::Trace { .. }
+        ));
         assert!(matches!(
             parse("https://acme.sentry.io/discover/web:9f2c5e0b1d6a4c3e8b7a6f5e4d3c2b1a/").unwrap(),
             SentryResource::ProjectEvent { .. }
         ));
-        assert_eq!(parse("https://acme.sentry.io/replays/abc/").unwrap(), SentryResource::Unsupported { org: Some("acme".into()), kind: "replay" });
-        assert!(matches!(parse("https://acme.sentry.io/share/issue/abc/").unwrap(), SentryResource::Unsupported { .. }));
+        assert_eq!(
+            parse("https://acme.sentry.io/replays/abc/").unwrap(),
+            SentryResource::Unsupported { org: Some("acme".into()), kind: "replay" }
+        );
+        assert!(matches!(
+            parse("https://acme.sentry.io/share/issue/abc/").unwrap(),
+            SentryResource::Unsupported { .. }
+        ));
     }
 
     #[test]

@@ -62,7 +62,14 @@ pub fn is_reportable(error: &ToolError) -> bool {
     use crate::sentry::SentryError as S;
     matches!(
         error,
-        ToolError::Upstream(S::Server { .. } | S::RateLimited { .. } | S::Network { .. } | S::Timeout { .. } | S::NotJson { .. } | S::UnexpectedStatus { .. })
+        ToolError::Upstream(
+            S::Server { .. }
+                | S::RateLimited { .. }
+                | S::Network { .. }
+                | S::Timeout { .. }
+                | S::NotJson { .. }
+                | S::UnexpectedStatus { .. }
+        )
     )
 }
 
@@ -89,9 +96,23 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    pub fn new(settings: TelemetrySettings, transport: Transport, platform: &dyn Platform, user_agent: Option<&str>) -> Self {
-        let state = State { client_family: client_family::from_user_agent(user_agent.unwrap_or("")), ..State::default() };
-        Self { settings, transport, started_ms: platform.now_ms(), trace_id: random_hex(platform, 16), state: RefCell::new(state) }
+    pub fn new(
+        settings: TelemetrySettings,
+        transport: Transport,
+        platform: &dyn Platform,
+        user_agent: Option<&str>,
+    ) -> Self {
+        let state = State {
+            client_family: client_family::from_user_agent(user_agent.unwrap_or("")),
+            ..State::default()
+        };
+        Self {
+            settings,
+            transport,
+            started_ms: platform.now_ms(),
+            trace_id: random_hex(platform, 16),
+            state: RefCell::new(state),
+        }
     }
 
     /// Telemetry that records nothing beyond logs (unit tests, misconfigured deployments).
@@ -128,7 +149,15 @@ impl Telemetry {
     }
 
     /// One call to Sentry's API, for spans and the tool-call line.
-    pub fn record_upstream(&self, method: &str, host: &str, path: &str, status: Option<u16>, start_ms: u64, end_ms: u64) {
+    pub fn record_upstream(
+        &self,
+        method: &str,
+        host: &str,
+        path: &str,
+        status: Option<u16>,
+        start_ms: u64,
+        end_ms: u64,
+    ) {
         let mut s = self.state.borrow_mut();
         s.upstream_status = status;
         if s.spans.len() < 100 {
@@ -137,7 +166,13 @@ impl Telemetry {
                 description: format!("{method} {host}{path}"),
                 start_ms,
                 end_ms,
-                status: status.map_or("unknown_error".into(), |c| if c < 400 { "ok".into() } else { format!("http_{c}") }),
+                status: status.map_or("unknown_error".into(), |c| {
+                    if c < 400 {
+                        "ok".into()
+                    } else {
+                        format!("http_{c}")
+                    }
+                }),
             });
         }
     }
@@ -156,7 +191,13 @@ impl Telemetry {
     }
 
     /// A tool call ended: log it, count it, report it if reportable. Returns the reported event id.
-    pub fn tool_call_finished(&self, platform: &dyn Platform, tool: &str, outcome: Result<(), &ToolError>, start_ms: u64) -> Option<String> {
+    pub fn tool_call_finished(
+        &self,
+        platform: &dyn Platform,
+        tool: &str,
+        outcome: Result<(), &ToolError>,
+        start_ms: u64,
+    ) -> Option<String> {
         let end_ms = platform.now_ms();
         let (class, expected) = match outcome {
             Ok(()) => ("ok", true),
@@ -172,10 +213,22 @@ impl Telemetry {
         line["error.expected"] = json!(expected);
         line["upstream.status_code"] = json!(upstream_status);
         line["duration_ms"] = json!(end_ms.saturating_sub(start_ms));
-        let level = if class == "ok" { LogLevel::Info } else if expected { LogLevel::Warn } else { LogLevel::Error };
+        let level = if class == "ok" {
+            LogLevel::Info
+        } else if expected {
+            LogLevel::Warn
+        } else {
+            LogLevel::Error
+        };
         platform.log(level, &line.to_string());
         platform.write_metric(&report::metric_point(tool, &line, self.settings.dsn.is_some()));
-        self.state.borrow_mut().spans.push(Span { op: "mcp.tool", description: format!("tools/call {tool}"), start_ms, end_ms, status: class.into() });
+        self.state.borrow_mut().spans.push(Span {
+            op: "mcp.tool",
+            description: format!("tools/call {tool}"),
+            start_ms,
+            end_ms,
+            status: class.into(),
+        });
 
         let Err(error) = outcome else { return None };
         if expected {
@@ -185,13 +238,27 @@ impl Telemetry {
         let event_id = random_hex(platform, 16);
         let mut tags = self.common();
         tags["tool"] = json!(tool);
-        let event = report::error_event(&event_id, &self.settings, error.class(), &error.to_string(), &tags, &self.trace_id, end_ms);
+        let event = report::error_event(
+            &event_id,
+            &self.settings,
+            error.class(),
+            &error.to_string(),
+            &tags,
+            &self.trace_id,
+            end_ms,
+        );
         report::send(platform, dsn, &event_id, "event", event);
         Some(event_id)
     }
 
     /// The HTTP request ended: log it and maybe send a sampled transaction.
-    pub fn request_finished(&self, platform: &dyn Platform, route: &str, method: &str, status: u16) {
+    pub fn request_finished(
+        &self,
+        platform: &dyn Platform,
+        route: &str,
+        method: &str,
+        status: u16,
+    ) {
         let end_ms = platform.now_ms();
         let mut line = self.common();
         line["event"] = json!("http_request");
@@ -201,7 +268,8 @@ impl Telemetry {
         line["mcp.method.name"] = json!(self.state.borrow().mcp_method);
         line["gen_ai.tool.name"] = json!(self.state.borrow().tool);
         line["duration_ms"] = json!(end_ms.saturating_sub(self.started_ms));
-        platform.log(if status >= 500 { LogLevel::Error } else { LogLevel::Info }, &line.to_string());
+        platform
+            .log(if status >= 500 { LogLevel::Error } else { LogLevel::Info }, &line.to_string());
 
         let Some(dsn) = &self.settings.dsn else { return };
         let mut roll = [0u8; 4];
@@ -212,7 +280,18 @@ impl Telemetry {
         let event_id = random_hex(platform, 16);
         let spans = std::mem::take(&mut self.state.borrow_mut().spans);
         let name = format!("{method} {route}");
-        let event = report::transaction(&event_id, &self.settings, &name, &self.trace_id, self.started_ms, end_ms, status, &line, &spans, platform);
+        let event = report::transaction(
+            &event_id,
+            &self.settings,
+            &name,
+            &self.trace_id,
+            self.started_ms,
+            end_ms,
+            status,
+            &line,
+            &spans,
+            platform,
+        );
         report::send(platform, dsn, &event_id, "transaction", event);
     }
 }
@@ -256,20 +335,46 @@ mod tests {
         assert!(!is_reportable(&ToolError::InvalidInput("x".into())));
         assert!(!is_reportable(&ToolError::Upstream(SentryError::NotFound { subject: None })));
         assert!(is_reportable(&ToolError::Upstream(SentryError::Server { status: 502 })));
-        assert!(is_reportable(&ToolError::Upstream(SentryError::Timeout { host: "h".into(), seconds: 1 })));
+        assert!(is_reportable(&ToolError::Upstream(SentryError::Timeout {
+            host: "h".into(),
+            seconds: 1
+        })));
     }
 
     #[test]
     fn tool_call_lines_and_reports() {
         let platform = FakePlatform::default();
-        let settings = TelemetrySettings { dsn: Dsn::parse("http://pubkey@127.0.0.1:9/42"), environment: "test".into(), release: "r".into(), traces_sample_rate: 0.0 };
+        let settings = TelemetrySettings {
+            dsn: Dsn::parse("http://pubkey@127.0.0.1:9/42"),
+            environment: "test".into(),
+            release: "r".into(),
+            traces_sample_rate: 0.0,
+        };
         let t = Telemetry::new(settings, Transport::Http, &platform, Some("claude-code/2.1.0"));
         t.set_organization("acme");
-        assert_eq!(t.tool_call_finished(&platform, "whoami", Err(&ToolError::InvalidInput("bad".into())), 0), None);
-        let id = t.tool_call_finished(&platform, "whoami", Err(&ToolError::Upstream(SentryError::Server { status: 500 })), 0);
+        assert_eq!(
+            t.tool_call_finished(
+                &platform,
+                "whoami",
+                Err(&ToolError::InvalidInput("bad".into())),
+                0
+            ),
+            None
+        );
+        let id = t.tool_call_finished(
+            &platform,
+            "whoami",
+            Err(&ToolError::Upstream(SentryError::Server { status: 500 })),
+            0,
+        );
         assert_eq!(id.as_deref().map(str::len), Some(32));
         let logs = platform.logs.borrow();
-        assert!(logs[0].contains(r#""app.client.family":"claude-code""#) && logs[0].contains(r#""error.expected":true"#), "{}", logs[0]);
+        assert!(
+            logs[0].contains(r#""app.client.family":"claude-code""#)
+                && logs[0].contains(r#""error.expected":true"#),
+            "{}",
+            logs[0]
+        );
         assert!(logs[1].contains(r#""error.type":"upstream_server_error""#));
         let reqs = platform.requests.borrow();
         assert_eq!(reqs.len(), 1, "only the reportable error was sent");

@@ -66,7 +66,15 @@ fn tags(attributes: &Value) -> Value {
 }
 
 /// An error event for a reportable failure.
-pub fn error_event(event_id: &str, settings: &super::TelemetrySettings, class: &str, message: &str, attributes: &Value, trace_id: &str, at_ms: u64) -> Value {
+pub fn error_event(
+    event_id: &str,
+    settings: &super::TelemetrySettings,
+    class: &str,
+    message: &str,
+    attributes: &Value,
+    trace_id: &str,
+    at_ms: u64,
+) -> Value {
     json!({
         "event_id": event_id,
         "timestamp": seconds(at_ms),
@@ -126,10 +134,21 @@ pub fn send(platform: &dyn Platform, dsn: &Dsn, event_id: &str, item_type: &str,
         json!({"type": item_type, "content_type": "application/json"}),
         payload
     );
-    let headers = Headers::new()
-        .with("content-type", "application/x-sentry-envelope")
-        .with("x-sentry-auth", format!("Sentry sentry_version=7, sentry_key={}, sentry_client={}/{}", dsn.public_key, crate::SERVER_NAME, crate::SERVER_VERSION));
-    let request = HttpRequest { method: "POST".into(), url: dsn.envelope_url.clone(), headers, body: body.into_bytes() };
+    let headers = Headers::new().with("content-type", "application/x-sentry-envelope").with(
+        "x-sentry-auth",
+        format!(
+            "Sentry sentry_version=7, sentry_key={}, sentry_client={}/{}",
+            dsn.public_key,
+            crate::SERVER_NAME,
+            crate::SERVER_VERSION
+        ),
+    );
+    let request = HttpRequest {
+        method: "POST".into(),
+        url: dsn.envelope_url.clone(),
+        headers,
+        body: body.into_bytes(),
+    };
     platform.defer_fetch(request);
 }
 
@@ -138,7 +157,11 @@ pub fn send(platform: &dyn Platform, dsn: &Dsn, event_id: &str, item_type: &str,
 /// error type, caller hash; double1..2 = duration ms, upstream status.
 pub fn metric_point(tool: &str, line: &Value, _reporting: bool) -> MetricPoint {
     let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let org_hash = line.get("organization.slug").and_then(Value::as_str).map(|o| crate::redact::fingerprint("org", o)).unwrap_or_default();
+    let org_hash = line
+        .get("organization.slug")
+        .and_then(Value::as_str)
+        .map(|o| crate::redact::fingerprint("org", o))
+        .unwrap_or_default();
     MetricPoint {
         index: tool.to_string(),
         blobs: vec![
@@ -176,7 +199,15 @@ mod tests {
     #[test]
     fn error_events_are_scrubbed() {
         let settings = super::super::TelemetrySettings::default();
-        let e = error_event("e", &settings, "c", "failed with Bearer sntryu_secret", &json!({"tool": "x", "n": 1}), "0123456789abcdef0123456789abcdef", 1000);
+        let e = error_event(
+            "e",
+            &settings,
+            "c",
+            "failed with Bearer sntryu_secret",
+            &json!({"tool": "x", "n": 1}),
+            "0123456789abcdef0123456789abcdef",
+            1000,
+        );
         assert!(!e.to_string().contains("sntryu_secret"));
         assert_eq!(e["tags"], json!({"tool": "x"}));
     }

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::shared::{issue_params, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{plain, str_at};
 use crate::sentry::Host;
 
@@ -15,7 +17,12 @@ static SPEC: ToolSpec = ToolSpec {
     title: "Add a note to an issue",
     description_file: include_str!("../../tool-descriptions/add_issue_note.md"),
     skills: &[Skill::Triage],
-    annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+    annotations: Annotations {
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+    },
     hidden_when: HiddenWhen::Never,
 };
 
@@ -46,7 +53,13 @@ impl Tool for AddIssueNote {
         let numeric = issue.get("id").map(plain).unwrap_or_else(|| issue_id.clone());
         let note = ctx
             .sentry
-            .send("POST", Host::Org(&org), &path(&["organizations", &org, "issues", &numeric, "notes"])?, &[], Some(&json!({"text": text})))
+            .send(
+                "POST",
+                Host::Org(&org),
+                &path(&["organizations", &org, "issues", &numeric, "notes"])?,
+                &[],
+                Some(&json!({"text": text})),
+            )
             .await
             .map_err(|e| e.about(format!("issue '{issue_id}'")))?
             .body;

@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::shared::{issue_params, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{plain, str_at};
 use crate::sentry::{Host, SentryError};
 
@@ -23,14 +25,20 @@ static SPEC: ToolSpec = ToolSpec {
     title: "Analyze an issue with Seer",
     description_file: include_str!("../../tool-descriptions/analyze_issue_with_seer.md"),
     skills: &[Skill::Seer],
-    annotations: Annotations { read_only: false, destructive: false, idempotent: true, open_world: true },
+    annotations: Annotations {
+        read_only: false,
+        destructive: false,
+        idempotent: true,
+        open_world: true,
+    },
     hidden_when: HiddenWhen::Never,
 };
 
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 const DEFAULT_WAIT_SECS: i64 = 30;
 /// Seer run states after which nothing more will happen without the user.
-const FINAL_STATES: [&str; 5] = ["completed", "error", "failed", "cancelled", "awaiting_user_input"];
+const FINAL_STATES: [&str; 5] =
+    ["completed", "error", "failed", "cancelled", "awaiting_user_input"];
 
 #[async_trait(?Send)]
 impl Tool for AnalyzeIssueWithSeer {
@@ -57,7 +65,8 @@ impl Tool for AnalyzeIssueWithSeer {
         let numeric = issue.get("id").map(plain).unwrap_or_else(|| issue_id.clone());
         let short = str_at(&issue, "/shortId").unwrap_or(&issue_id).to_string();
         let autofix = path(&["organizations", &org, "issues", &numeric, "autofix"])?;
-        let seer_error = |e: SentryError| match e {
+        let seer_error = |e: SentryError| {
+            match e {
             SentryError::NotFound { .. } => ToolError::Unsupported(
                 "this Sentry has no Seer (self-hosted Sentry, or Seer is not enabled for the organization). Use get_issue_details to investigate the issue directly.".into(),
             ),
@@ -65,48 +74,75 @@ impl Tool for AnalyzeIssueWithSeer {
                 "Seer cannot analyze this issue ({detail}). Seer handles error and performance issues; use get_issue_details instead."
             )),
             other => ToolError::Upstream(other),
+        }
         };
 
-        let mut state = ctx.sentry.get(Host::Org(&org), &autofix, &[]).await.map_err(seer_error)?.body;
+        let mut state =
+            ctx.sentry.get(Host::Org(&org), &autofix, &[]).await.map_err(seer_error)?.body;
         let mut started = false;
         if state.get("autofix").is_none_or(Value::is_null) {
             let mut body = json!({});
             if let Some(i) = &instruction {
                 body["instruction"] = json!(i);
             }
-            ctx.sentry.send("POST", Host::Org(&org), &autofix, &[], Some(&body)).await.map_err(seer_error)?;
+            ctx.sentry
+                .send("POST", Host::Org(&org), &autofix, &[], Some(&body))
+                .await
+                .map_err(seer_error)?;
             started = true;
             state = json!({"autofix": {"status": "processing"}});
         }
         let begun = ctx.platform.now_ms();
         loop {
-            let status = str_at(&state, "/autofix/status").unwrap_or("processing").to_ascii_lowercase();
+            let status =
+                str_at(&state, "/autofix/status").unwrap_or("processing").to_ascii_lowercase();
             let elapsed = ctx.platform.now_ms().saturating_sub(begun) / 1000;
             if FINAL_STATES.contains(&status.as_str()) || elapsed >= wait {
                 break;
             }
             if let Some(p) = &ctx.progress {
-                p.report(elapsed as f64, Some(wait as f64), &format!("Seer is {status} ({elapsed}s of up to {wait}s in this call)"));
+                p.report(
+                    elapsed as f64,
+                    Some(wait as f64),
+                    &format!("Seer is {status} ({elapsed}s of up to {wait}s in this call)"),
+                );
                 if p.client_gone() {
-                    return Err(ToolError::Unsupported("the client closed the request; the Seer run continues in Sentry".into()));
+                    return Err(ToolError::Unsupported(
+                        "the client closed the request; the Seer run continues in Sentry".into(),
+                    ));
                 }
             }
             ctx.platform.sleep(POLL_INTERVAL).await;
             state = ctx.sentry.get(Host::Org(&org), &autofix, &[]).await.map_err(seer_error)?.body;
         }
-        Ok(ToolOutput::markdown(ctx.untrusted.finish(render(&org, &short, &state, started, wait, ctx))))
+        Ok(ToolOutput::markdown(
+            ctx.untrusted.finish(render(&org, &short, &state, started, wait, ctx)),
+        ))
     }
 }
 
-fn render(org: &str, short: &str, state: &Value, started: bool, wait: u64, ctx: &ToolContext<'_>) -> String {
+fn render(
+    org: &str,
+    short: &str,
+    state: &Value,
+    started: bool,
+    wait: u64,
+    ctx: &ToolContext<'_>,
+) -> String {
     let run = state.get("autofix").unwrap_or(&Value::Null);
     let status = str_at(run, "/status").unwrap_or("processing").to_ascii_lowercase();
     let run_id = run.get("run_id").map(plain).unwrap_or_else(|| "?".into());
-    let mut out = format!("# Seer analysis of {short} in **{org}**\n\n**Run**: {run_id} · **Status**: {status}");
+    let mut out = format!(
+        "# Seer analysis of {short} in **{org}**\n\n**Run**: {run_id} · **Status**: {status}"
+    );
     out.push_str(if started { " · started by this call\n" } else { " · existing run\n" });
     let artifact = |key: &str| -> Option<Value> {
         run.get("blocks")?.as_array()?.iter().rev().find_map(|b| {
-            b.get("artifacts")?.as_array()?.iter().find(|a| str_at(a, "/key") == Some(key)).and_then(|a| a.get("data").cloned())
+            b.get("artifacts")?
+                .as_array()?
+                .iter()
+                .find(|a| str_at(a, "/key") == Some(key))
+                .and_then(|a| a.get("data").cloned())
         })
     };
     let mut body = String::new();
@@ -115,10 +151,14 @@ fn render(org: &str, short: &str, state: &Value, started: bool, wait: u64, ctx: 
         if let Some(d) = str_at(&rc, "/one_line_description") {
             body.push_str(&format!("{d}\n"));
         }
-        for (i, why) in rc.get("five_whys").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, why) in
+            rc.get("five_whys").and_then(Value::as_array).into_iter().flatten().enumerate()
+        {
             body.push_str(&format!("{}. {}\n", i + 1, plain(why)));
         }
-        if let Some(steps) = rc.get("reproduction_steps").and_then(Value::as_array).filter(|s| !s.is_empty()) {
+        if let Some(steps) =
+            rc.get("reproduction_steps").and_then(Value::as_array).filter(|s| !s.is_empty())
+        {
             body.push_str("Reproduction:\n");
             for s in steps {
                 body.push_str(&format!("- {}\n", plain(s)));
@@ -130,8 +170,15 @@ fn render(org: &str, short: &str, state: &Value, started: bool, wait: u64, ctx: 
         if let Some(d) = str_at(&sol, "/one_line_summary") {
             body.push_str(&format!("{d}\n"));
         }
-        for (i, step) in sol.get("steps").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            body.push_str(&format!("{}. {}: {}\n", i + 1, str_at(step, "/title").unwrap_or(""), str_at(step, "/description").unwrap_or("")));
+        for (i, step) in
+            sol.get("steps").and_then(Value::as_array).into_iter().flatten().enumerate()
+        {
+            body.push_str(&format!(
+                "{}. {}: {}\n",
+                i + 1,
+                str_at(step, "/title").unwrap_or(""),
+                str_at(step, "/description").unwrap_or("")
+            ));
         }
     }
     if !body.is_empty() {

@@ -25,7 +25,8 @@ impl Args {
 
     /// A required string.
     pub fn req_str(&self, name: &str, hint: &str) -> Result<String, ToolError> {
-        self.opt_str(name)?.ok_or_else(|| ToolError::invalid(format!("'{name}' is required. {hint}")))
+        self.opt_str(name)?
+            .ok_or_else(|| ToolError::invalid(format!("'{name}' is required. {hint}")))
     }
 
     /// An optional boolean (accepts `"true"`/`"false"` strings, which some clients send).
@@ -43,28 +44,43 @@ impl Args {
     pub fn opt_int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ToolError> {
         let v = match self.0.get(name) {
             None | Some(Value::Null) => return Ok(None),
-            Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Some(Value::Number(n)) => {
+                n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            }
             Some(Value::String(s)) => s.trim().parse().ok(),
             Some(_) => None,
         };
         match v {
             Some(v) if (min..=max).contains(&v) => Ok(Some(v)),
-            _ => Err(ToolError::invalid(format!("'{name}' must be a whole number from {min} to {max}"))),
+            _ => Err(ToolError::invalid(format!(
+                "'{name}' must be a whole number from {min} to {max}"
+            ))),
         }
     }
 
     /// An optional list of strings (a single string is accepted as a one-item list).
-    pub fn opt_str_list(&self, name: &str, max_items: usize) -> Result<Option<Vec<String>>, ToolError> {
+    pub fn opt_str_list(
+        &self,
+        name: &str,
+        max_items: usize,
+    ) -> Result<Option<Vec<String>>, ToolError> {
         let list = match self.0.get(name) {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::String(s)) => vec![s.clone()],
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|i| i.as_str().map(str::to_string).ok_or_else(|| ToolError::invalid(format!("'{name}' must be a list of strings"))))
+                .map(|i| {
+                    i.as_str().map(str::to_string).ok_or_else(|| {
+                        ToolError::invalid(format!("'{name}' must be a list of strings"))
+                    })
+                })
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err(ToolError::invalid(format!("'{name}' must be a list of strings"))),
+            Some(_) => {
+                return Err(ToolError::invalid(format!("'{name}' must be a list of strings")))
+            }
         };
-        let list: Vec<String> = list.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let list: Vec<String> =
+            list.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         if list.len() > max_items {
             return Err(ToolError::invalid(format!("'{name}' takes at most {max_items} items")));
         }
@@ -72,7 +88,11 @@ impl Args {
     }
 
     /// An optional value from a fixed set (case-insensitive).
-    pub fn opt_choice(&self, name: &str, choices: &[&'static str]) -> Result<Option<&'static str>, ToolError> {
+    pub fn opt_choice(
+        &self,
+        name: &str,
+        choices: &[&'static str],
+    ) -> Result<Option<&'static str>, ToolError> {
         match self.opt_str(name)? {
             None => Ok(None),
             Some(v) => choices
@@ -80,21 +100,25 @@ impl Args {
                 .find(|c| c.eq_ignore_ascii_case(&v))
                 .copied()
                 .map(Some)
-                .ok_or_else(|| ToolError::invalid(format!("'{name}' must be one of: {}", choices.join(", ")))),
+                .ok_or_else(|| {
+                    ToolError::invalid(format!("'{name}' must be one of: {}", choices.join(", ")))
+                }),
         }
     }
 
     /// An optional stats period (`24h`, `14d`...).
     pub fn opt_period(&self, name: &str) -> Result<Option<String>, ToolError> {
-        self.opt_str(name)?.map(|p| ids::period(&p).map_err(|e| ToolError::invalid(format!("'{name}': {e}")))).transpose()
+        self.opt_str(name)?
+            .map(|p| ids::period(&p).map_err(|e| ToolError::invalid(format!("'{name}': {e}"))))
+            .transpose()
     }
 
     /// An optional pagination cursor.
     pub fn opt_cursor(&self) -> Result<Option<String>, ToolError> {
         match self.opt_str("cursor")? {
-            Some(c) if !crate::sentry::pagination::is_valid_cursor(&c) => {
-                Err(ToolError::invalid("'cursor' must be the exact cursor value from a previous result (e.g. 0:25:0)"))
-            }
+            Some(c) if !crate::sentry::pagination::is_valid_cursor(&c) => Err(ToolError::invalid(
+                "'cursor' must be the exact cursor value from a previous result (e.g. 0:25:0)",
+            )),
             other => Ok(other),
         }
     }
@@ -111,7 +135,9 @@ mod tests {
 
     #[test]
     fn lenient_where_clients_differ_strict_where_it_matters() {
-        let a = args(json!({"s": " x ", "blank": "", "n": "5", "b": "true", "list": "one", "bad": 3.5}));
+        let a = args(
+            json!({"s": " x ", "blank": "", "n": "5", "b": "true", "list": "one", "bad": 3.5}),
+        );
         assert_eq!(a.opt_str("s").unwrap().as_deref(), Some("x"));
         assert_eq!(a.opt_str("blank").unwrap(), None);
         assert_eq!(a.opt_int("n", 1, 10).unwrap(), Some(5));
@@ -119,6 +145,10 @@ mod tests {
         assert!(a.opt_int("bad", 1, 10).is_err());
         assert_eq!(a.opt_bool("b").unwrap(), Some(true));
         assert_eq!(a.opt_str_list("list", 3).unwrap(), Some(vec!["one".to_string()]));
-        assert!(a.req_str("missing", "Pass it.").unwrap_err().to_string().contains("'missing' is required"));
+        assert!(a
+            .req_str("missing", "Pass it.")
+            .unwrap_err()
+            .to_string()
+            .contains("'missing' is required"));
     }
 }

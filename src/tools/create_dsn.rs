@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::project_admin::{describe_key, project_arg};
 use super::shared::{org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::sentry::Host;
 
 pub struct CreateDsn;
@@ -15,7 +17,12 @@ static SPEC: ToolSpec = ToolSpec {
     title: "Create a DSN",
     description_file: include_str!("../../tool-descriptions/create_dsn.md"),
     skills: &[Skill::ProjectManagement],
-    annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+    annotations: Annotations {
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+    },
     hidden_when: HiddenWhen::Never,
 };
 
@@ -47,7 +54,13 @@ impl Tool for CreateDsn {
         }
         let key = ctx
             .sentry
-            .send("POST", Host::Org(&org), &path(&["projects", &org, &project, "keys"])?, &[], Some(&json!({"name": name})))
+            .send(
+                "POST",
+                Host::Org(&org),
+                &path(&["projects", &org, &project, "keys"])?,
+                &[],
+                Some(&json!({"name": name})),
+            )
             .await
             .map_err(|e| e.about(format!("project '{project}' in organization '{org}'")))?
             .body;

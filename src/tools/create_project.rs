@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::project_admin::describe_key;
 use super::shared::{org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::str_at;
 use crate::sentry::{ids, Host};
 
@@ -16,7 +18,12 @@ static SPEC: ToolSpec = ToolSpec {
     title: "Create a project",
     description_file: include_str!("../../tool-descriptions/create_project.md"),
     skills: &[Skill::ProjectManagement],
-    annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+    annotations: Annotations {
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+    },
     hidden_when: HiddenWhen::ProjectConstrained,
 };
 
@@ -43,7 +50,10 @@ impl Tool for CreateProject {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let org = ctx.org(args)?;
-        let team = ids::slug("team", &args.req_str("teamSlug", "Call find_teams to pick the owning team.")?)?;
+        let team = ids::slug(
+            "team",
+            &args.req_str("teamSlug", "Call find_teams to pick the owning team.")?,
+        )?;
         let name = args.req_str("name", "Name the project.")?;
         let mut body = json!({"name": name});
         if let Some(slug) = args.opt_str("slug")? {
@@ -54,7 +64,13 @@ impl Tool for CreateProject {
         }
         let project = ctx
             .sentry
-            .send("POST", Host::Org(&org), &path(&["teams", &org, &team, "projects"])?, &[], Some(&body))
+            .send(
+                "POST",
+                Host::Org(&org),
+                &path(&["teams", &org, &team, "projects"])?,
+                &[],
+                Some(&body),
+            )
             .await
             .map_err(|e| e.about(format!("team '{team}' in organization '{org}'")))?
             .body;
@@ -64,7 +80,11 @@ impl Tool for CreateProject {
             str_at(&project, "/id").unwrap_or("?"),
             str_at(&project, "/platform").unwrap_or("other")
         );
-        let keys = ctx.sentry.get(Host::Org(&org), &path(&["projects", &org, &slug, "keys"])?, &[]).await?.body;
+        let keys = ctx
+            .sentry
+            .get(Host::Org(&org), &path(&["projects", &org, &slug, "keys"])?, &[])
+            .await?
+            .body;
         match keys.as_array().and_then(|k| k.first()) {
             Some(key) => {
                 let (line, _) = describe_key(key);

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::shared::{org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::str_at;
 use crate::sentry::{ids, Host};
 
@@ -15,7 +17,12 @@ static SPEC: ToolSpec = ToolSpec {
     title: "Create a team",
     description_file: include_str!("../../tool-descriptions/create_team.md"),
     skills: &[Skill::ProjectManagement],
-    annotations: Annotations { read_only: false, destructive: false, idempotent: false, open_world: true },
+    annotations: Annotations {
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+    },
     hidden_when: HiddenWhen::Never,
 };
 
@@ -47,7 +54,13 @@ impl Tool for CreateTeam {
         }
         let team = ctx
             .sentry
-            .send("POST", Host::Org(&org), &path(&["organizations", &org, "teams"])?, &[], Some(&body))
+            .send(
+                "POST",
+                Host::Org(&org),
+                &path(&["organizations", &org, "teams"])?,
+                &[],
+                Some(&body),
+            )
             .await
             .map_err(|e| e.about(format!("organization '{org}'")))?
             .body;

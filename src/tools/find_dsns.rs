@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use super::listing::{self, opt_string};
 use super::project_admin::{describe_key, project_arg};
 use super::shared::{org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::sentry::Host;
 
 pub struct FindDsns;
@@ -64,7 +66,8 @@ impl Tool for FindDsns {
             out.push_str("This project has no client keys; create one with create_dsn.\n");
         }
         out.push_str(&listing::footer(resp.next_cursor.as_deref(), keys.len(), "keys"));
-        let structured = listing::page("dsns", items, resp.next_cursor.as_deref(), json!({"project": project}));
+        let structured =
+            listing::page("dsns", items, resp.next_cursor.as_deref(), json!({"project": project}));
         Ok(ToolOutput::markdown(out).with_structured(structured, &[]))
     }
 }

@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::listing::{self, opt_string};
 use super::shared::cursor_param;
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::str_at;
 use crate::sentry::{ApiPath, Host};
 
@@ -47,7 +49,14 @@ impl Tool for FindOrganizations {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let query = listing::list_query(args, 25)?;
-        let resp = ctx.sentry.get(Host::Control, &ApiPath::of(&["organizations"]).map_err(|e| ToolError::invalid(e.to_string()))?, &query).await?;
+        let resp = ctx
+            .sentry
+            .get(
+                Host::Control,
+                &ApiPath::of(&["organizations"]).map_err(|e| ToolError::invalid(e.to_string()))?,
+                &query,
+            )
+            .await?;
         let orgs = resp.body.as_array().cloned().unwrap_or_default();
         let mut out = String::from("# Organizations\n\n");
         let mut items = Vec::new();
@@ -84,7 +93,8 @@ impl Tool for FindOrganizations {
         }
         out.push_str(&listing::footer(resp.next_cursor.as_deref(), orgs.len(), "organizations"));
         out.push_str("\nNext: pass an organization slug as organizationSlug to find_projects or search_issues.\n");
-        let structured = listing::page("organizations", items, resp.next_cursor.as_deref(), Value::Null);
+        let structured =
+            listing::page("organizations", items, resp.next_cursor.as_deref(), Value::Null);
         Ok(ToolOutput::markdown(out).with_structured(structured, &[]))
     }
 }

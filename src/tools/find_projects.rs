@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::listing::{self, opt_string};
 use super::shared::path;
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{cell, str_at};
 use crate::sentry::Host;
 
@@ -64,7 +66,11 @@ impl Tool for FindProjects {
             if let Some(platform) = str_at(p, "/platform") {
                 line.push_str(&format!(" · {platform}"));
             }
-            let teams: Vec<&str> = p.get("teams").and_then(Value::as_array).map(|t| t.iter().filter_map(|t| str_at(t, "/slug")).collect()).unwrap_or_default();
+            let teams: Vec<&str> = p
+                .get("teams")
+                .and_then(Value::as_array)
+                .map(|t| t.iter().filter_map(|t| str_at(t, "/slug")).collect())
+                .unwrap_or_default();
             if !teams.is_empty() {
                 line.push_str(&format!(" · teams: {}", teams.join(", ")));
             }
@@ -74,7 +80,12 @@ impl Tool for FindProjects {
         }
         out.push_str(&listing::footer(resp.next_cursor.as_deref(), projects.len(), "projects"));
         out.push_str("\nNext: search_issues with projectSlugOrId to see a project's issues.\n");
-        let structured = listing::page("projects", items, resp.next_cursor.as_deref(), json!({"organization": org}));
+        let structured = listing::page(
+            "projects",
+            items,
+            resp.next_cursor.as_deref(),
+            json!({"organization": org}),
+        );
         Ok(ToolOutput::markdown(out).with_structured(structured, &[]))
     }
 }

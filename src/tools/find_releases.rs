@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::listing::{self, opt_string};
 use super::shared::{cursor_param, org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{num_at, str_at};
 use crate::sentry::Host;
 
@@ -59,7 +61,11 @@ impl Tool for FindReleases {
             Some(p) => path(&["projects", &org, &p, "releases"])?,
             None => path(&["organizations", &org, "releases"])?,
         };
-        let resp = ctx.sentry.get(Host::Org(&org), &api_path, &query).await.map_err(|e| e.about(format!("releases of organization '{org}'")))?;
+        let resp = ctx
+            .sentry
+            .get(Host::Org(&org), &api_path, &query)
+            .await
+            .map_err(|e| e.about(format!("releases of organization '{org}'")))?;
         let releases = resp.body.as_array().cloned().unwrap_or_default();
         let u = &ctx.untrusted;
         let mut out = format!("# Releases in **{org}**\n");
@@ -74,12 +80,19 @@ impl Tool for FindReleases {
             if let Some(n) = num_at(r, "/newGroups") {
                 facts.push(format!("**New issues**: {n}"));
             }
-            let projects: Vec<&str> = r.get("projects").and_then(Value::as_array).map(|a| a.iter().filter_map(|p| str_at(p, "/slug")).collect()).unwrap_or_default();
+            let projects: Vec<&str> = r
+                .get("projects")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|p| str_at(p, "/slug")).collect())
+                .unwrap_or_default();
             if !projects.is_empty() {
                 facts.push(format!("**Projects**: {}", projects.join(", ")));
             }
             if let Some(env) = str_at(r, "/lastDeploy/environment") {
-                facts.push(format!("**Last deploy**: {env} {}", str_at(r, "/lastDeploy/dateFinished").unwrap_or("")));
+                facts.push(format!(
+                    "**Last deploy**: {env} {}",
+                    str_at(r, "/lastDeploy/dateFinished").unwrap_or("")
+                ));
             }
             out.push_str(&facts.join(" · "));
             out.push('\n');
@@ -96,8 +109,16 @@ impl Tool for FindReleases {
             out.push_str("\nNo releases found.\n");
         }
         out.push_str(&listing::footer(resp.next_cursor.as_deref(), releases.len(), "releases"));
-        out.push_str("\nNext: search_issues(query=\"release:<version>\") for a release's issues.\n");
-        let structured = listing::page("releases", items, resp.next_cursor.as_deref(), json!({"organization": org}));
-        Ok(ToolOutput::markdown(u.finish(out)).with_structured(structured, &["/releases/*/version", "/releases/*/lastCommitMessage"]))
+        out.push_str(
+            "\nNext: search_issues(query=\"release:<version>\") for a release's issues.\n",
+        );
+        let structured = listing::page(
+            "releases",
+            items,
+            resp.next_cursor.as_deref(),
+            json!({"organization": org}),
+        );
+        Ok(ToolOutput::markdown(u.finish(out))
+            .with_structured(structured, &["/releases/*/version", "/releases/*/lastCommitMessage"]))
     }
 }

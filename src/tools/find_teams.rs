@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::listing::{self, opt_string};
 use super::shared::path;
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{cell, num_at, str_at};
 use crate::sentry::Host;
 
@@ -64,7 +66,12 @@ impl Tool for FindTeams {
         }
         out.push_str(&listing::footer(resp.next_cursor.as_deref(), teams.len(), "teams"));
         out.push_str("\nNext: assign an issue with update_issue(assignedTo=\"team:<slug>\"), or create_project(teamSlug=...).\n");
-        let structured = listing::page("teams", items, resp.next_cursor.as_deref(), json!({"organization": org}));
+        let structured = listing::page(
+            "teams",
+            items,
+            resp.next_cursor.as_deref(),
+            json!({"organization": org}),
+        );
         Ok(ToolOutput::markdown(out).with_structured(structured, &[]))
     }
 }

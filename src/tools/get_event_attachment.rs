@@ -6,7 +6,9 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::shared::{org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{num_at, str_at, token_or_unknown, truncate};
 use crate::sentry::{ids, Host};
 
@@ -47,9 +49,18 @@ impl Tool for GetEventAttachment {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let org = ctx.org(args)?;
-        let project = ctx.project(args, "projectSlug")?.ok_or_else(|| ToolError::invalid("'projectSlug' is required (the event's project)."))?;
+        let project = ctx.project(args, "projectSlug")?.ok_or_else(|| {
+            ToolError::invalid("'projectSlug' is required (the event's project).")
+        })?;
         let event_id = ids::event_id(&args.req_str("eventId", "Pass the 32-hex event id.")?)?;
-        let base = ["projects", org.as_str(), project.as_str(), "events", event_id.as_str(), "attachments"];
+        let base = [
+            "projects",
+            org.as_str(),
+            project.as_str(),
+            "events",
+            event_id.as_str(),
+            "attachments",
+        ];
         let u = &ctx.untrusted;
         let Some(attachment_id) = args.opt_str("attachmentId")? else {
             let list = ctx
@@ -77,10 +88,14 @@ impl Tool for GetEventAttachment {
             return Ok(ToolOutput::markdown(u.finish(out)));
         };
         if attachment_id.is_empty() || !attachment_id.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ToolError::invalid("'attachmentId' is the numeric id from the attachment list"));
+            return Err(ToolError::invalid(
+                "'attachmentId' is the numeric id from the attachment list",
+            ));
         }
         let item_path = path(&[&base[..], &[attachment_id.as_str()]].concat())?;
-        let about = |e: crate::sentry::SentryError| e.about(format!("attachment '{attachment_id}' of event '{event_id}'"));
+        let about = |e: crate::sentry::SentryError| {
+            e.about(format!("attachment '{attachment_id}' of event '{event_id}'"))
+        };
         let meta = ctx.sentry.get(Host::Org(&org), &item_path, &[]).await.map_err(about)?.body;
         let name = str_at(&meta, "/name").unwrap_or("attachment").to_string();
         let size = num_at(&meta, "/size").unwrap_or(0);
@@ -89,7 +104,11 @@ impl Tool for GetEventAttachment {
                 "attachment '{attachment_id}' is {size} bytes, over this server's {MAX_DOWNLOAD_BYTES}-byte download limit; open it in Sentry instead"
             )));
         }
-        let (bytes, content_type) = ctx.sentry.get_bytes(&org, &item_path, &[("download", "1".into())]).await.map_err(about)?;
+        let (bytes, content_type) = ctx
+            .sentry
+            .get_bytes(&org, &item_path, &[("download", "1".into())])
+            .await
+            .map_err(about)?;
         // The content type comes from whoever uploaded the file: only a plain MIME token is used.
         let mime = match token_or_unknown(content_type.split(';').next().unwrap_or("").trim()) {
             "unknown" => "application/octet-stream".to_string(),
@@ -101,7 +120,11 @@ impl Tool for GetEventAttachment {
         if mime.starts_with("image/") {
             content.push(json!({"type": "text", "text": u.finish(header)}));
             content.push(json!({"type": "image", "data": b64(), "mimeType": mime}));
-        } else if mime.starts_with("text/") || mime == "application/json" || mime.ends_with("+json") || mime.ends_with("xml") {
+        } else if mime.starts_with("text/")
+            || mime == "application/json"
+            || mime.ends_with("+json")
+            || mime.ends_with("xml")
+        {
             let text = String::from_utf8_lossy(&bytes);
             let body = format!("{header}\n{}", u.block(&truncate(&text, MAX_TEXT_CHARS)));
             content.push(json!({"type": "text", "text": u.finish(body)}));

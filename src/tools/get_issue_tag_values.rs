@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::listing::{self, opt_string};
 use super::shared::{cursor_param, issue_params, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{cell, num_at, plain, str_at};
 use crate::sentry::Host;
 
@@ -51,24 +53,51 @@ impl Tool for GetIssueTagValues {
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let (org, issue_id, _) = ctx.issue_ref(args)?;
         let key = args.req_str("tagKey", "Name a tag such as browser, release or environment.")?;
-        if key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')) {
-            return Err(ToolError::invalid(format!("'{}' is not a tag key (letters, digits, '.', '_', '-', ':')", cell(&key, 64))));
+        if key.len() > 64
+            || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+        {
+            return Err(ToolError::invalid(format!(
+                "'{}' is not a tag key (letters, digits, '.', '_', '-', ':')",
+                cell(&key, 64)
+            )));
         }
         let issue = ctx.fetch_issue(&org, &issue_id).await?;
         let numeric = issue.get("id").map(plain).unwrap_or_else(|| issue_id.clone());
-        let about = |e: crate::sentry::SentryError| e.about(format!("tag '{key}' on issue '{issue_id}'"));
-        let details = ctx.sentry.get(Host::Org(&org), &path(&["organizations", &org, "issues", &numeric, "tags", &key])?, &[]).await.map_err(about)?.body;
+        let about =
+            |e: crate::sentry::SentryError| e.about(format!("tag '{key}' on issue '{issue_id}'"));
+        let details = ctx
+            .sentry
+            .get(
+                Host::Org(&org),
+                &path(&["organizations", &org, "issues", &numeric, "tags", &key])?,
+                &[],
+            )
+            .await
+            .map_err(about)?
+            .body;
         let limit = args.opt_int("limit", 1, 100)?.unwrap_or(10);
         let mut query = vec![("sort", "-count".to_string()), ("per_page", limit.to_string())];
         if let Some(c) = args.opt_cursor()? {
             query.push(("cursor", c));
         }
-        let resp = ctx.sentry.get(Host::Org(&org), &path(&["organizations", &org, "issues", &numeric, "tags", &key, "values"])?, &query).await.map_err(about)?;
+        let resp = ctx
+            .sentry
+            .get(
+                Host::Org(&org),
+                &path(&["organizations", &org, "issues", &numeric, "tags", &key, "values"])?,
+                &query,
+            )
+            .await
+            .map_err(about)?;
         let values = resp.body.as_array().cloned().unwrap_or_default();
         let total = num_at(&details, "/totalValues");
         let short = str_at(&issue, "/shortId").unwrap_or(&issue_id);
         let mut out = format!("# Tag `{key}` of {short} in **{org}**\n\n");
-        out.push_str(&format!("**Events with this tag**: {} · **Distinct values**: {}\n\n", total.map_or("?".into(), |t| t.to_string()), num_at(&details, "/uniqueValues").map_or("?".into(), |t| t.to_string())));
+        out.push_str(&format!(
+            "**Events with this tag**: {} · **Distinct values**: {}\n\n",
+            total.map_or("?".into(), |t| t.to_string()),
+            num_at(&details, "/uniqueValues").map_or("?".into(), |t| t.to_string())
+        ));
         let mut table = String::from("| value | events | share | last seen |\n|---|---|---|---|\n");
         let mut items = Vec::new();
         for v in &values {
@@ -78,7 +107,12 @@ impl Tool for GetIssueTagValues {
                 _ => String::new(),
             };
             let value = v.get("value").map(plain).unwrap_or_default();
-            table.push_str(&format!("| {} | {} | {share} | {} |\n", cell(&value, 160), count.map_or(String::new(), |c| c.to_string()), str_at(v, "/lastSeen").unwrap_or("")));
+            table.push_str(&format!(
+                "| {} | {} | {share} | {} |\n",
+                cell(&value, 160),
+                count.map_or(String::new(), |c| c.to_string()),
+                str_at(v, "/lastSeen").unwrap_or("")
+            ));
             items.push(json!({"value": v.get("value").cloned().unwrap_or(Value::Null), "count": count, "firstSeen": str_at(v, "/firstSeen"), "lastSeen": str_at(v, "/lastSeen")}));
         }
         if values.is_empty() {
@@ -89,6 +123,7 @@ impl Tool for GetIssueTagValues {
         out.push_str(&listing::footer(resp.next_cursor.as_deref(), values.len(), "values"));
         let extra = json!({"tagKey": key, "totalValues": total, "uniqueValues": num_at(&details, "/uniqueValues")});
         let structured = listing::page("values", items, resp.next_cursor.as_deref(), extra);
-        Ok(ToolOutput::markdown(ctx.untrusted.finish(out)).with_structured(structured, &["/values/*/value"]))
+        Ok(ToolOutput::markdown(ctx.untrusted.finish(out))
+            .with_structured(structured, &["/values/*/value"]))
     }
 }

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::shared::{org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::event::{event_details, EventOptions};
 use crate::render::trace::TraceOptions;
 use crate::sentry::web_url::{self, SentryResource};
@@ -86,7 +88,9 @@ impl Tool for GetSentryResource {
 
 fn by_type(ctx: &ToolContext<'_>, args: &Args) -> Result<SentryResource, ToolError> {
     let hint = "Pass url, or resourceType and resourceId (with organizationSlug).";
-    let kind = args.opt_choice("resourceType", &TYPES)?.ok_or_else(|| ToolError::invalid(format!("'url' or 'resourceType' is required. {hint}")))?;
+    let kind = args.opt_choice("resourceType", &TYPES)?.ok_or_else(|| {
+        ToolError::invalid(format!("'url' or 'resourceType' is required. {hint}"))
+    })?;
     let id = args.req_str("resourceId", hint)?;
     let org = ctx.org(args)?;
     Ok(match kind {

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::shared::org_param;
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::trace::TraceOptions;
 use crate::sentry::ids;
 
@@ -41,7 +43,9 @@ impl Tool for GetTraceDetails {
 
     async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
         let org = ctx.org(args)?;
-        let trace_id = ids::trace_id(&args.req_str("traceId", "Find it in an event's Trace line or a trace URL.")?)?;
+        let trace_id = ids::trace_id(
+            &args.req_str("traceId", "Find it in an event's Trace line or a trace URL.")?,
+        )?;
         let focus_span = args.opt_str("spanId")?.map(|s| s.to_ascii_lowercase());
         let max_spans = args.opt_int("maxSpans", 5, 500)?.unwrap_or(50) as usize;
         let md = ctx.trace(&org, &trace_id, &TraceOptions { max_spans, focus_span }).await?;

@@ -20,7 +20,9 @@ pub fn list_query(args: &Args, per_page: i64) -> Result<Vec<(&'static str, Strin
 /// The closing line of a list: how to get the next page, or that there is none.
 pub fn footer(next_cursor: Option<&str>, count: usize, noun: &str) -> String {
     match next_cursor {
-        Some(c) => format!("\n**Next page**: call again with cursor \"{c}\" (more {noun} exist).\n"),
+        Some(c) => {
+            format!("\n**Next page**: call again with cursor \"{c}\" (more {noun} exist).\n")
+        }
         None => format!("\n{count} {noun} on this page; no more pages.\n"),
     }
 }
@@ -60,7 +62,10 @@ pub fn page_schema(key: &str, item_properties: Value, extra_properties: Value) -
     if let Value::Object(extra) = extra_properties {
         props.extend(extra);
     }
-    props.insert(key.into(), json!({"type": "array", "items": {"type": "object", "properties": item_properties}}));
+    props.insert(
+        key.into(),
+        json!({"type": "array", "items": {"type": "object", "properties": item_properties}}),
+    );
     props.insert("hasMore".into(), json!({"type": "boolean"}));
     props.insert("nextCursor".into(), json!({"type": "string"}));
     json!({"type": "object", "properties": props, "required": [key, "hasMore"]})
@@ -78,7 +83,10 @@ mod tests {
     #[test]
     fn pages_say_whether_more_exist() {
         let p = page("items", vec![json!({"a": 1})], Some("0:10:0"), json!({"query": "x"}));
-        assert_eq!(p, json!({"items": [{"a": 1}], "hasMore": true, "nextCursor": "0:10:0", "query": "x"}));
+        assert_eq!(
+            p,
+            json!({"items": [{"a": 1}], "hasMore": true, "nextCursor": "0:10:0", "query": "x"})
+        );
         assert_eq!(page("items", vec![], None, Value::Null)["hasMore"], false);
         assert!(footer(None, 3, "issues").contains("3 issues on this page; no more pages"));
         assert!(footer(Some("c"), 3, "issues").contains("cursor \"c\""));

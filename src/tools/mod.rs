@@ -58,7 +58,8 @@ pub struct Annotations {
 
 impl Annotations {
     /// A tool that only reads from Sentry.
-    pub const READ: Annotations = Annotations { read_only: true, destructive: false, idempotent: true, open_world: true };
+    pub const READ: Annotations =
+        Annotations { read_only: true, destructive: false, idempotent: true, open_world: true };
 }
 
 /// When a tool disappears because the URL already fixes what it would find.
@@ -104,11 +105,19 @@ pub struct ToolOutput {
 impl ToolOutput {
     /// A single Markdown text block.
     pub fn markdown(text: String) -> Self {
-        Self { content: vec![json!({"type": "text", "text": text})], structured: None, application_fields: &[] }
+        Self {
+            content: vec![json!({"type": "text", "text": text})],
+            structured: None,
+            application_fields: &[],
+        }
     }
 
     /// Add structured content, naming the paths that hold application-written data.
-    pub fn with_structured(mut self, structured: Value, application_fields: &'static [&'static str]) -> Self {
+    pub fn with_structured(
+        mut self,
+        structured: Value,
+        application_fields: &'static [&'static str],
+    ) -> Self {
         self.structured = Some(structured);
         self.application_fields = application_fields;
         self
@@ -184,18 +193,27 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(token: Value, sink: std::rc::Rc<dyn NotificationSink>) -> Self {
-        Self { token, sink, last: std::cell::Cell::new(f64::MIN), gone: std::cell::Cell::new(false) }
+        Self {
+            token,
+            sink,
+            last: std::cell::Cell::new(f64::MIN),
+            gone: std::cell::Cell::new(false),
+        }
     }
 
     /// Send `notifications/progress`; values are kept strictly increasing as the spec requires.
     pub fn report(&self, progress: f64, total: Option<f64>, message: &str) {
         let progress = if progress > self.last.get() { progress } else { self.last.get() + 1.0 };
         self.last.set(progress);
-        let mut params = json!({"progressToken": self.token, "progress": progress, "message": message});
+        let mut params =
+            json!({"progressToken": self.token, "progress": progress, "message": message});
         if let Some(t) = total {
             params["total"] = json!(t.max(progress));
         }
-        if !self.sink.send(&json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": params})) {
+        if !self
+            .sink
+            .send(&json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": params}))
+        {
             self.gone.set(true);
         }
     }
@@ -275,7 +293,8 @@ pub enum Unavailable {
 
 /// Find a tool the session may call.
 pub fn lookup(name: &str, session: &Session) -> Result<&'static dyn Tool, Unavailable> {
-    let tool = catalogue().iter().copied().find(|t| t.spec().name == name).ok_or(Unavailable::Unknown)?;
+    let tool =
+        catalogue().iter().copied().find(|t| t.spec().name == name).ok_or(Unavailable::Unknown)?;
     if hidden(tool.spec(), &session.constraints) {
         return Err(Unavailable::Unknown);
     }
@@ -361,7 +380,10 @@ mod tests {
             upstream_token: "t".into(),
             access: AccessMethod::SentryBearer,
             skills,
-            constraints: Constraints { organization: org.map(Into::into), project: project.map(Into::into) },
+            constraints: Constraints {
+                organization: org.map(Into::into),
+                project: project.map(Into::into),
+            },
         }
     }
 
@@ -371,12 +393,27 @@ mod tests {
         for tool in catalogue() {
             let spec = tool.spec();
             assert!(names.insert(spec.name), "duplicate {}", spec.name);
-            assert!(spec.name.len() <= 64 && spec.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-            assert!(spec.description_file.starts_with(&format!("# {}\n", spec.name)), "{} description heading", spec.name);
-            assert!(!spec.description().is_empty() && spec.description().len() < 2_048, "{} description length", spec.name);
+            assert!(
+                spec.name.len() <= 64
+                    && spec.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            );
+            assert!(
+                spec.description_file.starts_with(&format!("# {}\n", spec.name)),
+                "{} description heading",
+                spec.name
+            );
+            assert!(
+                !spec.description().is_empty() && spec.description().len() < 2_048,
+                "{} description length",
+                spec.name
+            );
             let schema = tool.input_schema();
             assert_eq!(schema["type"], "object", "{}", spec.name);
-            assert!(schema.get("oneOf").is_none() && schema.get("anyOf").is_none() && schema.get("allOf").is_none());
+            assert!(
+                schema.get("oneOf").is_none()
+                    && schema.get("anyOf").is_none()
+                    && schema.get("allOf").is_none()
+            );
         }
     }
 
@@ -389,7 +426,11 @@ mod tests {
         let schema = session_schema(tool, &s.constraints);
         assert!(schema["properties"].get("organizationSlug").is_none());
         assert!(schema["properties"].get("projectSlugOrId").is_none());
-        assert!(!schema.get("required").map(|r| r.to_string()).unwrap_or_default().contains("organizationSlug"));
+        assert!(!schema
+            .get("required")
+            .map(|r| r.to_string())
+            .unwrap_or_default()
+            .contains("organizationSlug"));
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::render::str_at;
 
 /// The project a management tool acts on (URL constraint first, then `projectSlug`).
 pub fn project_arg(ctx: &ToolContext<'_>, args: &Args) -> Result<String, ToolError> {
-    ctx.project(args, "projectSlug")?.ok_or_else(|| ToolError::invalid("'projectSlug' is required. Call find_projects to list projects."))
+    ctx.project(args, "projectSlug")?.ok_or_else(|| {
+        ToolError::invalid("'projectSlug' is required. Call find_projects to list projects.")
+    })
 }
 
 /// A client key as Markdown and as structured data. Only the public DSN is shown: the secret form
@@ -16,6 +18,10 @@ pub fn describe_key(key: &Value) -> (String, Value) {
     let dsn = str_at(key, "/dsn/public").unwrap_or("");
     let name = str_at(key, "/name").unwrap_or("");
     let active = key.get("isActive").and_then(Value::as_bool).unwrap_or(true);
-    let line = format!("- **{name}** (key {}): `{dsn}`{}", str_at(key, "/id").unwrap_or("?"), if active { "" } else { " · inactive" });
+    let line = format!(
+        "- **{name}** (key {}): `{dsn}`{}",
+        str_at(key, "/id").unwrap_or("?"),
+        if active { "" } else { " · inactive" }
+    );
     (line, json!({"id": str_at(key, "/id"), "name": name, "dsn": dsn, "isActive": active}))
 }

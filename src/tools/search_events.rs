@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::listing;
 use super::shared::{cursor_param, org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{cell, plain};
 use crate::sentry::Host;
 
@@ -24,7 +26,15 @@ const DATASETS: [&str; 3] = ["errors", "spans", "logs"];
 
 fn default_fields(dataset: &str) -> Vec<String> {
     let fields: &[&str] = match dataset {
-        "spans" => &["span.op", "span.description", "span.duration", "transaction", "trace", "project", "timestamp"],
+        "spans" => &[
+            "span.op",
+            "span.description",
+            "span.duration",
+            "transaction",
+            "trace",
+            "project",
+            "timestamp",
+        ],
         "logs" => &["timestamp", "severity", "message", "trace", "project"],
         _ => &["issue", "title", "project", "level", "timestamp"],
     };
@@ -133,17 +143,23 @@ impl Tool for SearchEvents {
                     _ => f.clone(),
                 })
                 .collect();
-            let mut table = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(fields.len()));
+            let mut table =
+                format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(fields.len()));
             for row in &rows {
-                let cells: Vec<String> = fields.iter().map(|f| row.get(f).map(|v| cell(&plain(v), 200)).unwrap_or_default()).collect();
+                let cells: Vec<String> = fields
+                    .iter()
+                    .map(|f| row.get(f).map(|v| cell(&plain(v), 200)).unwrap_or_default())
+                    .collect();
                 table.push_str(&format!("| {} |\n", cells.join(" | ")));
             }
             out.push('\n');
             out.push_str(&ctx.untrusted.block(&table));
         }
         out.push_str(&listing::footer(resp.next_cursor.as_deref(), rows.len(), "rows"));
-        let extra = json!({"organization": org, "dataset": dataset, "fields": fields, "query": search});
+        let extra =
+            json!({"organization": org, "dataset": dataset, "fields": fields, "query": search});
         let structured = listing::page("rows", rows, resp.next_cursor.as_deref(), extra);
-        Ok(ToolOutput::markdown(ctx.untrusted.finish(out)).with_structured(structured, &["/rows/*"]))
+        Ok(ToolOutput::markdown(ctx.untrusted.finish(out))
+            .with_structured(structured, &["/rows/*"]))
     }
 }

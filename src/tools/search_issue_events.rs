@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::listing::{self, opt_string};
 use super::shared::{cursor_param, issue_params, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{cell, plain, str_at};
 use crate::sentry::Host;
 
@@ -22,7 +24,12 @@ static SPEC: ToolSpec = ToolSpec {
 
 /// A tag of an event summary, by key.
 fn tag<'a>(event: &'a Value, key: &str) -> Option<&'a str> {
-    event.get("tags")?.as_array()?.iter().find(|t| str_at(t, "/key") == Some(key)).and_then(|t| str_at(t, "/value"))
+    event
+        .get("tags")?
+        .as_array()?
+        .iter()
+        .find(|t| str_at(t, "/key") == Some(key))
+        .and_then(|t| str_at(t, "/value"))
 }
 
 #[async_trait(?Send)]
@@ -70,7 +77,11 @@ impl Tool for SearchIssueEvents {
         }
         let resp = ctx
             .sentry
-            .get(Host::Org(&org), &path(&["organizations", &org, "issues", &numeric, "events"])?, &query)
+            .get(
+                Host::Org(&org),
+                &path(&["organizations", &org, "issues", &numeric, "events"])?,
+                &query,
+            )
             .await
             .map_err(|e| e.about(format!("events of issue '{issue_id}'")))?;
         let events = resp.body.as_array().cloned().unwrap_or_default();
@@ -80,7 +91,8 @@ impl Tool for SearchIssueEvents {
         let mut table = String::from("| event id | time | environment | release | user | message |\n|---|---|---|---|---|---|\n");
         for e in &events {
             let id = str_at(e, "/eventID").or(str_at(e, "/id")).unwrap_or("?");
-            let user = str_at(e, "/user/email").or(str_at(e, "/user/username")).or(str_at(e, "/user/id"));
+            let user =
+                str_at(e, "/user/email").or(str_at(e, "/user/username")).or(str_at(e, "/user/id"));
             let message = str_at(e, "/message").or(str_at(e, "/title")).unwrap_or("");
             table.push_str(&format!(
                 "| {id} | {} | {} | {} | {} | {} |\n",
@@ -100,8 +112,21 @@ impl Tool for SearchIssueEvents {
         }
         out.push_str(&listing::footer(resp.next_cursor.as_deref(), events.len(), "events"));
         out.push_str(&format!("\nNext: get_issue_details(organizationSlug=\"{org}\", issueId=\"{short}\", eventId=<event id>) for one event in full.\n"));
-        let structured = listing::page("events", items, resp.next_cursor.as_deref(), json!({"organization": org, "issueId": short}));
-        Ok(ToolOutput::markdown(ctx.untrusted.finish(out))
-            .with_structured(structured, &["/events/*/title", "/events/*/message", "/events/*/environment", "/events/*/release", "/events/*/user"]))
+        let structured = listing::page(
+            "events",
+            items,
+            resp.next_cursor.as_deref(),
+            json!({"organization": org, "issueId": short}),
+        );
+        Ok(ToolOutput::markdown(ctx.untrusted.finish(out)).with_structured(
+            structured,
+            &[
+                "/events/*/title",
+                "/events/*/message",
+                "/events/*/environment",
+                "/events/*/release",
+                "/events/*/user",
+            ],
+        ))
     }
 }

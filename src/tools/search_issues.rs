@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use super::listing::{self, opt_string};
 use super::shared::{cursor_param, org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{num_at, str_at};
 use crate::sentry::Host;
 
@@ -65,7 +67,12 @@ impl Tool for SearchIssues {
         let sort = args.opt_choice("sort", &SORTS)?.unwrap_or("date");
         let period = args.opt_period("period")?.unwrap_or_else(|| "14d".into());
         let limit = args.opt_int("limit", 1, 100)?.unwrap_or(10);
-        let mut query = vec![("query", search.clone()), ("sort", sort.to_string()), ("statsPeriod", period.clone()), ("limit", limit.to_string())];
+        let mut query = vec![
+            ("query", search.clone()),
+            ("sort", sort.to_string()),
+            ("statsPeriod", period.clone()),
+            ("limit", limit.to_string()),
+        ];
         if let Some(project) = ctx.project(args, "projectSlugOrId")? {
             query.push(("project", project_id(ctx, &org, &project).await?));
         }
@@ -79,7 +86,10 @@ impl Tool for SearchIssues {
             .map_err(|e| e.about(format!("organization '{org}'")))?;
         let issues = resp.body.as_array().cloned().unwrap_or_default();
         let u = &ctx.untrusted;
-        let mut out = format!("# Issues in **{org}**\n\n**Query**: `{}` · **Sort**: {sort} · **Period**: {period}\n", search.replace('`', "'"));
+        let mut out = format!(
+            "# Issues in **{org}**\n\n**Query**: `{}` · **Sort**: {sort} · **Period**: {period}\n",
+            search.replace('`', "'")
+        );
         if issues.is_empty() {
             out.push_str("\nNo issues match. Try a longer period, `query: \"\"` for every status, or check the syntax (e.g. `is:unresolved`, `level:error`, `release:1.2.3`).\n");
         }
@@ -131,8 +141,14 @@ impl Tool for SearchIssues {
         if !issues.is_empty() {
             out.push_str("\nNext: get_issue_details(organizationSlug, issueId) for the stack trace of one issue.\n");
         }
-        let structured = listing::page("issues", items, resp.next_cursor.as_deref(), json!({"organization": org, "query": search}));
-        Ok(ToolOutput::markdown(u.finish(out)).with_structured(structured, &["/issues/*/title", "/issues/*/culprit"]))
+        let structured = listing::page(
+            "issues",
+            items,
+            resp.next_cursor.as_deref(),
+            json!({"organization": org, "query": search}),
+        );
+        Ok(ToolOutput::markdown(u.finish(out))
+            .with_structured(structured, &["/issues/*/title", "/issues/*/culprit"]))
     }
 }
 

@@ -17,7 +17,8 @@ pub enum Skill {
 }
 
 impl Skill {
-    pub const ALL: [Skill; 4] = [Skill::Inspect, Skill::Triage, Skill::Seer, Skill::ProjectManagement];
+    pub const ALL: [Skill; 4] =
+        [Skill::Inspect, Skill::Triage, Skill::Seer, Skill::ProjectManagement];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -57,7 +58,9 @@ pub struct UnknownSkill(pub String);
 pub enum SkillChoiceError {
     #[error(transparent)]
     Unknown(#[from] UnknownSkill),
-    #[error("no skills left enabled: keep at least one of inspect, triage, seer, project-management")]
+    #[error(
+        "no skills left enabled: keep at least one of inspect, triage, seer, project-management"
+    )]
     NoneLeft,
 }
 
@@ -88,10 +91,14 @@ impl SkillSet {
 
     /// Parse a comma-separated list such as `inspect,triage`.
     pub fn parse_list(list: &str) -> Result<Self, UnknownSkill> {
-        list.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .try_fold(Self::none(), |set, name| Skill::parse(name).map(|k| set.with(k)).ok_or_else(|| UnknownSkill(name.chars().take(40).collect())))
+        list.split(',').map(str::trim).filter(|s| !s.is_empty()).try_fold(
+            Self::none(),
+            |set, name| {
+                Skill::parse(name)
+                    .map(|k| set.with(k))
+                    .ok_or_else(|| UnknownSkill(name.chars().take(40).collect()))
+            },
+        )
     }
 
     pub fn iter(self) -> impl Iterator<Item = Skill> {
@@ -101,12 +108,16 @@ impl SkillSet {
     /// The skills a connection gets from its options, applied in order to the full set:
     /// `skills` replaces the set, `disable-skills` removes from it, other keys are ignored (they
     /// are the `?skills=`/`?disable-skills=` query of HTTP and the flags of the stdio binary).
-    pub fn choose<'a>(options: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, SkillChoiceError> {
+    pub fn choose<'a>(
+        options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, SkillChoiceError> {
         let mut skills = SkillSet::all();
         for (key, value) in options {
             match key {
                 "skills" => skills = SkillSet::parse_list(value)?,
-                "disable-skills" => skills = SkillSet::parse_list(value)?.iter().fold(skills, SkillSet::without),
+                "disable-skills" => {
+                    skills = SkillSet::parse_list(value)?.iter().fold(skills, SkillSet::without)
+                }
                 _ => {}
             }
         }
@@ -128,7 +139,9 @@ impl Constraints {
     /// Validated constraints; a project needs its organization.
     pub fn new(organization: Option<&str>, project: Option<&str>) -> Result<Self, InvalidId> {
         if project.is_some() && organization.is_none() {
-            return Err(InvalidId("a project constraint needs an organization constraint too".into()));
+            return Err(InvalidId(
+                "a project constraint needs an organization constraint too".into(),
+            ));
         }
         Ok(Self {
             organization: organization.map(|o| ids::slug("organization", o)).transpose()?,
@@ -162,7 +175,9 @@ impl AccessMethod {
         match self {
             AccessMethod::SentryBearer => format!("reconnect with ?skills={skill}"),
             AccessMethod::AccessToken => format!("restart the server with --skills={skill}"),
-            AccessMethod::OAuth => format!("authorize again and tick the '{skill}' skill on the consent page"),
+            AccessMethod::OAuth => {
+                format!("authorize again and tick the '{skill}' skill on the consent page")
+            }
         }
     }
 
@@ -170,8 +185,12 @@ impl AccessMethod {
     pub fn org_hint(self, org: &str) -> String {
         match self {
             AccessMethod::SentryBearer => format!("Connect to /mcp/{org} (or /mcp)"),
-            AccessMethod::AccessToken => format!("Start the server with --organization-slug={org} (or without it)"),
-            AccessMethod::OAuth => format!("Connect to /mcp/{org} (or /mcp) and authorize that URL"),
+            AccessMethod::AccessToken => {
+                format!("Start the server with --organization-slug={org} (or without it)")
+            }
+            AccessMethod::OAuth => {
+                format!("Connect to /mcp/{org} (or /mcp) and authorize that URL")
+            }
         }
     }
 }
@@ -203,7 +222,9 @@ mod tests {
     #[test]
     fn skill_lists() {
         let s = SkillSet::parse_list("inspect, TRIAGE,").unwrap();
-        assert!(s.contains(Skill::Inspect) && s.contains(Skill::Triage) && !s.contains(Skill::Seer));
+        assert!(
+            s.contains(Skill::Inspect) && s.contains(Skill::Triage) && !s.contains(Skill::Seer)
+        );
         assert_eq!(SkillSet::parse_list("inspect,docs").unwrap_err().0, "docs");
         assert_eq!(SkillSet::all().iter().count(), 4);
     }
@@ -212,11 +233,26 @@ mod tests {
     fn skill_choice_applies_options_in_order() {
         let all = SkillSet::all();
         assert_eq!(SkillSet::choose([]).unwrap(), all);
-        assert_eq!(SkillSet::choose([("skills", "inspect")]).unwrap(), SkillSet::none().with(Skill::Inspect));
-        assert_eq!(SkillSet::choose([("disable-skills", "seer"), ("other", "x")]).unwrap(), all.without(Skill::Seer));
-        assert_eq!(SkillSet::choose([("disable-skills", "seer"), ("skills", "seer")]).unwrap(), SkillSet::none().with(Skill::Seer));
-        assert_eq!(SkillSet::choose([("skills", "seer"), ("disable-skills", "seer")]), Err(SkillChoiceError::NoneLeft));
-        assert!(matches!(SkillSet::choose([("skills", "docs")]), Err(SkillChoiceError::Unknown(_))));
+        assert_eq!(
+            SkillSet::choose([("skills", "inspect")]).unwrap(),
+            SkillSet::none().with(Skill::Inspect)
+        );
+        assert_eq!(
+            SkillSet::choose([("disable-skills", "seer"), ("other", "x")]).unwrap(),
+            all.without(Skill::Seer)
+        );
+        assert_eq!(
+            SkillSet::choose([("disable-skills", "seer"), ("skills", "seer")]).unwrap(),
+            SkillSet::none().with(Skill::Seer)
+        );
+        assert_eq!(
+            SkillSet::choose([("skills", "seer"), ("disable-skills", "seer")]),
+            Err(SkillChoiceError::NoneLeft)
+        );
+        assert!(matches!(
+            SkillSet::choose([("skills", "docs")]),
+            Err(SkillChoiceError::Unknown(_))
+        ));
     }
 
     #[test]
@@ -230,7 +266,12 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_token() {
-        let s = Session { upstream_token: "sntryu_secret".into(), access: AccessMethod::SentryBearer, skills: SkillSet::all(), constraints: Constraints::default() };
+        let s = Session {
+            upstream_token: "sntryu_secret".into(),
+            access: AccessMethod::SentryBearer,
+            skills: SkillSet::all(),
+            constraints: Constraints::default(),
+        };
         assert!(!format!("{s:?}").contains("sntryu_secret"));
     }
 }

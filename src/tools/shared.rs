@@ -44,7 +44,13 @@ impl ToolContext<'_> {
     pub fn org(&self, args: &Args) -> Result<String, ToolError> {
         let org = match &self.session.constraints.organization {
             Some(org) => org.clone(),
-            None => ids::slug("organization", &args.req_str("organizationSlug", "Call find_organizations to list the organizations you can access.")?)?,
+            None => ids::slug(
+                "organization",
+                &args.req_str(
+                    "organizationSlug",
+                    "Call find_organizations to list the organizations you can access.",
+                )?,
+            )?,
         };
         self.telemetry.set_organization(&org);
         Ok(org)
@@ -71,7 +77,10 @@ impl ToolContext<'_> {
             };
         }
         let org = self.org(args)?;
-        let issue = args.req_str("issueId", "Pass issueUrl, or organizationSlug and issueId (e.g. WEB-FRONTEND-7K).")?;
+        let issue = args.req_str(
+            "issueId",
+            "Pass issueUrl, or organizationSlug and issueId (e.g. WEB-FRONTEND-7K).",
+        )?;
         Ok((org, ids::issue_id(&issue)?, None))
     }
 
@@ -111,22 +120,37 @@ impl ToolContext<'_> {
     }
 
     /// Markdown for one issue and one of its events.
-    pub async fn issue_with_event(&self, org: &str, issue_id: &str, event_id: Option<&str>, opts: &EventOptions) -> Result<String, ToolError> {
+    pub async fn issue_with_event(
+        &self,
+        org: &str,
+        issue_id: &str,
+        event_id: Option<&str>,
+        opts: &EventOptions,
+    ) -> Result<String, ToolError> {
         let issue = self.fetch_issue(org, issue_id).await?;
         let numeric_id = issue.get("id").and_then(Value::as_str).unwrap_or(issue_id).to_string();
         let which = event_id.unwrap_or("latest");
         let event = self
             .sentry
-            .get(Host::Org(org), &path(&["organizations", org, "issues", &numeric_id, "events", which])?, &[])
+            .get(
+                Host::Org(org),
+                &path(&["organizations", org, "issues", &numeric_id, "events", which])?,
+                &[],
+            )
             .await;
         let mut out = String::new();
         issue_header(&issue, org, &self.untrusted, &mut out);
         match event {
             Ok(resp) => event_details(&resp.body, which, opts, &self.untrusted, &mut out),
             Err(SentryError::NotFound { .. }) if event_id.is_some() => {
-                return Err(SentryError::NotFound { subject: Some(format!("event '{which}' of issue '{issue_id}'")) }.into())
+                return Err(SentryError::NotFound {
+                    subject: Some(format!("event '{which}' of issue '{issue_id}'")),
+                }
+                .into())
             }
-            Err(SentryError::NotFound { .. }) => out.push_str("\n_This issue has no stored events (they may have expired)._\n"),
+            Err(SentryError::NotFound { .. }) => {
+                out.push_str("\n_This issue has no stored events (they may have expired)._\n")
+            }
             Err(e) => return Err(e.into()),
         }
         out.push_str(&format!(
@@ -137,9 +161,21 @@ impl ToolContext<'_> {
     }
 
     /// Markdown for a trace.
-    pub async fn trace(&self, org: &str, trace_id: &str, opts: &TraceOptions) -> Result<String, ToolError> {
+    pub async fn trace(
+        &self,
+        org: &str,
+        trace_id: &str,
+        opts: &TraceOptions,
+    ) -> Result<String, ToolError> {
         let period = ("statsPeriod", "14d".to_string());
-        let meta = self.sentry.get(Host::Org(org), &path(&["organizations", org, "trace-meta", trace_id])?, std::slice::from_ref(&period)).await;
+        let meta = self
+            .sentry
+            .get(
+                Host::Org(org),
+                &path(&["organizations", org, "trace-meta", trace_id])?,
+                std::slice::from_ref(&period),
+            )
+            .await;
         let meta = match meta {
             Ok(r) => r.body,
             Err(SentryError::NotFound { .. }) => Value::Null,
@@ -148,7 +184,11 @@ impl ToolContext<'_> {
         let limit = ("limit", (opts.max_spans.max(100) * 2).to_string());
         let tree = self
             .sentry
-            .get(Host::Org(org), &path(&["organizations", org, "trace", trace_id])?, &[period, limit, ("project", "-1".into())])
+            .get(
+                Host::Org(org),
+                &path(&["organizations", org, "trace", trace_id])?,
+                &[period, limit, ("project", "-1".into())],
+            )
             .await
             .map_err(|e| e.about(format!("trace '{trace_id}' in organization '{org}'")))?
             .body;

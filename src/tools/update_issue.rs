@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::shared::{issue_params, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{plain, str_at};
 use crate::sentry::Host;
 
@@ -15,12 +17,18 @@ static SPEC: ToolSpec = ToolSpec {
     title: "Update an issue",
     description_file: include_str!("../../tool-descriptions/update_issue.md"),
     skills: &[Skill::Triage],
-    annotations: Annotations { read_only: false, destructive: true, idempotent: false, open_world: true },
+    annotations: Annotations {
+        read_only: false,
+        destructive: true,
+        idempotent: false,
+        open_world: true,
+    },
     hidden_when: HiddenWhen::Never,
 };
 
 const STATUSES: [&str; 4] = ["resolved", "resolvedInNextRelease", "unresolved", "ignored"];
-const IGNORE_MODES: [&str; 5] = ["untilEscalating", "forever", "forDuration", "untilOccurrenceCount", "untilUserCount"];
+const IGNORE_MODES: [&str; 5] =
+    ["untilEscalating", "forever", "forDuration", "untilOccurrenceCount", "untilUserCount"];
 const WEEK_MINUTES: i64 = 10_080;
 
 #[async_trait(?Send)]
@@ -52,7 +60,9 @@ impl Tool for UpdateIssue {
         let status = args.opt_choice("status", &STATUSES)?;
         let assignee = args.opt_str("assignedTo")?.map(|a| parse_assignee(&a)).transpose()?;
         if status.is_none() && assignee.is_none() {
-            return Err(ToolError::invalid("pass 'status' and/or 'assignedTo' (nothing to change)"));
+            return Err(ToolError::invalid(
+                "pass 'status' and/or 'assignedTo' (nothing to change)",
+            ));
         }
         let mut body = Map::new();
         if let Some(s) = status {
@@ -73,17 +83,27 @@ impl Tool for UpdateIssue {
             .map_err(|e| e.about(format!("issue '{issue_id}'")))?;
         if let Some(text) = &reason {
             let notes = path(&["organizations", &org, "issues", &numeric, "notes"])?;
-            ctx.sentry.send("POST", Host::Org(&org), &notes, &[], Some(&json!({"text": text}))).await?;
+            ctx.sentry
+                .send("POST", Host::Org(&org), &notes, &[], Some(&json!({"text": text})))
+                .await?;
         }
         // Sentry's PUT answer holds only the changed fields; read the issue back for the real state.
         let after = ctx.sentry.get(Host::Org(&org), &issue_path, &[]).await?.body;
         let short = str_at(&after, "/shortId").unwrap_or(&issue_id);
         let mut out = format!("# Updated {short} in **{org}**\n\n## Changes made\n");
         if status.is_some() {
-            out.push_str(&format!("- **Status**: {} → **{}**\n", describe_status(&before), describe_status(&after)));
+            out.push_str(&format!(
+                "- **Status**: {} → **{}**\n",
+                describe_status(&before),
+                describe_status(&after)
+            ));
         }
         if assignee.is_some() {
-            out.push_str(&format!("- **Assigned to**: {} → **{}**\n", describe_assignee(&before), describe_assignee(&after)));
+            out.push_str(&format!(
+                "- **Assigned to**: {} → **{}**\n",
+                describe_assignee(&before),
+                describe_assignee(&after)
+            ));
         }
         if reason.is_some() {
             out.push_str("- **Note** added with the reason\n");
@@ -110,11 +130,15 @@ fn status_body(status: &str, args: &Args) -> Result<Map<String, Value>, ToolErro
                 "untilEscalating" => ("archived_until_escalating", json!({})),
                 "forever" => ("archived_forever", json!({})),
                 "forDuration" => {
-                    let d = minutes("ignoreDurationMinutes")?.ok_or_else(|| ToolError::invalid("ignoreMode forDuration needs 'ignoreDurationMinutes'"))?;
+                    let d = minutes("ignoreDurationMinutes")?.ok_or_else(|| {
+                        ToolError::invalid("ignoreMode forDuration needs 'ignoreDurationMinutes'")
+                    })?;
                     ("archived_until_condition_met", json!({"ignoreDuration": d}))
                 }
                 "untilOccurrenceCount" => {
-                    let c = minutes("ignoreCount")?.ok_or_else(|| ToolError::invalid("ignoreMode untilOccurrenceCount needs 'ignoreCount'"))?;
+                    let c = minutes("ignoreCount")?.ok_or_else(|| {
+                        ToolError::invalid("ignoreMode untilOccurrenceCount needs 'ignoreCount'")
+                    })?;
                     let mut d = json!({"ignoreCount": c});
                     if let Some(w) = args.opt_int("ignoreWindowMinutes", 1, WEEK_MINUTES)? {
                         d["ignoreWindow"] = json!(w);
@@ -122,7 +146,9 @@ fn status_body(status: &str, args: &Args) -> Result<Map<String, Value>, ToolErro
                     ("archived_until_condition_met", d)
                 }
                 _ => {
-                    let c = minutes("ignoreUserCount")?.ok_or_else(|| ToolError::invalid("ignoreMode untilUserCount needs 'ignoreUserCount'"))?;
+                    let c = minutes("ignoreUserCount")?.ok_or_else(|| {
+                        ToolError::invalid("ignoreMode untilUserCount needs 'ignoreUserCount'")
+                    })?;
                     let mut d = json!({"ignoreUserCount": c});
                     if let Some(w) = args.opt_int("ignoreUserWindowMinutes", 1, WEEK_MINUTES)? {
                         d["ignoreUserWindow"] = json!(w);
@@ -144,7 +170,11 @@ fn parse_assignee(raw: &str) -> Result<String, ToolError> {
     if raw.eq_ignore_ascii_case("none") || raw.eq_ignore_ascii_case("unassigned") {
         return Ok(String::new());
     }
-    let valid = |v: &str| !v.is_empty() && v.len() <= 100 && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let valid = |v: &str| {
+        !v.is_empty()
+            && v.len() <= 100
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
     match raw.split_once(':') {
         Some(("user", id)) if valid(id) => Ok(format!("user:{id}")),
         Some(("team", slug)) if valid(slug) => Ok(format!("team:{slug}")),
@@ -162,7 +192,12 @@ fn describe_status(issue: &Value) -> String {
 
 fn describe_assignee(issue: &Value) -> String {
     match issue.get("assignedTo").filter(|a| a.is_object()) {
-        Some(a) => format!("{} ({}:{})", str_at(a, "/name").unwrap_or("?"), str_at(a, "/type").unwrap_or("user"), str_at(a, "/id").unwrap_or("?")),
+        Some(a) => format!(
+            "{} ({}:{})",
+            str_at(a, "/name").unwrap_or("?"),
+            str_at(a, "/type").unwrap_or("user"),
+            str_at(a, "/id").unwrap_or("?")
+        ),
         None => "nobody".into(),
     }
 }
@@ -184,7 +219,10 @@ mod tests {
     fn ignore_modes_map_to_sentry_fields() {
         let args = Args(json!({"ignoreMode": "untilOccurrenceCount", "ignoreCount": 100, "ignoreWindowMinutes": 60}).as_object().unwrap().clone());
         let body = status_body("ignored", &args).unwrap();
-        assert_eq!(Value::Object(body), json!({"status": "ignored", "substatus": "archived_until_condition_met", "statusDetails": {"ignoreCount": 100, "ignoreWindow": 60}}));
+        assert_eq!(
+            Value::Object(body),
+            json!({"status": "ignored", "substatus": "archived_until_condition_met", "statusDetails": {"ignoreCount": 100, "ignoreWindow": 60}})
+        );
         let missing = Args(json!({"ignoreMode": "forDuration"}).as_object().unwrap().clone());
         assert!(status_body("ignored", &missing).is_err());
     }

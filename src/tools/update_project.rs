@@ -5,7 +5,9 @@ use serde_json::{json, Map, Value};
 
 use super::project_admin::project_arg;
 use super::shared::{org_param, path};
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::render::{cell, str_at};
 use crate::sentry::{ids, Host};
 
@@ -16,7 +18,12 @@ static SPEC: ToolSpec = ToolSpec {
     title: "Update a project",
     description_file: include_str!("../../tool-descriptions/update_project.md"),
     skills: &[Skill::ProjectManagement],
-    annotations: Annotations { read_only: false, destructive: true, idempotent: true, open_world: true },
+    annotations: Annotations {
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        open_world: true,
+    },
     hidden_when: HiddenWhen::Never,
 };
 
@@ -50,7 +57,10 @@ impl Tool for UpdateProject {
         }
         if let Some(slug) = args.opt_str("slug")? {
             if ctx.session.constraints.project.is_some() {
-                return Err(ToolError::OutOfScope("this connection is limited to one project, so its slug cannot be changed here".into()));
+                return Err(ToolError::OutOfScope(
+                    "this connection is limited to one project, so its slug cannot be changed here"
+                        .into(),
+                ));
             }
             body.insert("slug".into(), json!(ids::slug("project", &slug)?));
         }
@@ -61,9 +71,16 @@ impl Tool for UpdateProject {
             return Err(ToolError::invalid("pass at least one of 'name', 'slug' or 'platform'"));
         }
         let project_path = path(&["projects", &org, &project])?;
-        let about = |e: crate::sentry::SentryError| e.about(format!("project '{project}' in organization '{org}'"));
+        let about = |e: crate::sentry::SentryError| {
+            e.about(format!("project '{project}' in organization '{org}'"))
+        };
         let before = ctx.sentry.get(Host::Org(&org), &project_path, &[]).await.map_err(about)?.body;
-        let after = ctx.sentry.send("PUT", Host::Org(&org), &project_path, &[], Some(&Value::Object(body.clone()))).await.map_err(about)?.body;
+        let after = ctx
+            .sentry
+            .send("PUT", Host::Org(&org), &project_path, &[], Some(&Value::Object(body.clone())))
+            .await
+            .map_err(about)?
+            .body;
         let mut out = format!("# Updated project {project} in **{org}**\n\n## Changes made\n");
         for field in body.keys() {
             let old = str_at(&before, &format!("/{field}")).unwrap_or("");

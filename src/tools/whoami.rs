@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec};
+use super::{
+    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
+};
 use crate::sentry::{ApiPath, Host};
 
 pub struct Whoami;
@@ -43,16 +45,25 @@ impl Tool for Whoami {
             }
             None => out.push_str("# Organization token\n\nThis token belongs to an organization integration, not a user: user-only endpoints (such as listing organizations) may be refused.\n"),
         }
-        let scopes: Vec<&str> = root.pointer("/auth/scopes").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let scopes: Vec<&str> = root
+            .pointer("/auth/scopes")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         if !scopes.is_empty() {
             out.push_str(&format!("**Token scopes**: {}\n", scopes.join(", ")));
         }
-        out.push_str(&format!("**Sentry**: {}\n", ctx.sentry.config().base.as_str().trim_end_matches('/')));
+        out.push_str(&format!(
+            "**Sentry**: {}\n",
+            ctx.sentry.config().base.as_str().trim_end_matches('/')
+        ));
         let skills: Vec<&str> = ctx.session.skills.iter().map(Skill::id).collect();
         out.push_str(&format!("**Skills in this connection**: {}\n", skills.join(", ")));
         let c = &ctx.session.constraints;
         match (&c.organization, &c.project) {
-            (Some(o), Some(p)) => out.push_str(&format!("**Limited to**: project '{p}' in organization '{o}'\n")),
+            (Some(o), Some(p)) => {
+                out.push_str(&format!("**Limited to**: project '{p}' in organization '{o}'\n"))
+            }
             (Some(o), None) => out.push_str(&format!("**Limited to**: organization '{o}'\n")),
             _ => {}
         }
