@@ -4,7 +4,8 @@
 //! `cargo run --quiet --example tools_list [protocol-version]`
 
 use sentry_mcp::mcp::version::ProtocolVersion;
-use sentry_mcp::tools::{self, AccessMethod, Constraints, Session, SkillSet};
+use sentry_mcp::session::{AccessMethod, Constraints, Session, SkillSet};
+use sentry_mcp::tools;
 
 fn main() {
     let version = std::env::args()

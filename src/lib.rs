@@ -19,6 +19,7 @@
 //!   randomness, logs); the edge, the native binary and the tests implement it.
 
 pub mod config;
+pub mod digest;
 pub mod http;
 pub mod mcp;
 pub mod oauth;
@@ -26,6 +27,7 @@ pub mod platform;
 pub mod redact;
 pub mod render;
 pub mod sentry;
+pub mod session;
 pub mod telemetry;
 pub mod tools;
 

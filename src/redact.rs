@@ -4,14 +4,6 @@
 //! such text leaves the server it passes through [`scrub`], which removes the caller's own token
 //! and anything shaped like a Sentry token or a bearer credential.
 
-/// A stable, non-reversible identifier for a secret or personal value (`kind:` + 16 hex digits
-/// of its SHA-256): rate-limit keys, caller and organization ids in telemetry. Never the value.
-pub fn fingerprint(kind: &str, value: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(value.as_bytes());
-    format!("{kind}:{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
-}
-
 /// Replace `secret` (when given) and token-shaped substrings in `text` with `[redacted]`.
 pub fn scrub(text: &str, secret: Option<&str>) -> String {
     let mut out = text.to_string();
@@ -45,14 +37,6 @@ pub fn scrub(text: &str, secret: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fingerprints_hide_what_they_identify() {
-        let k = fingerprint("token", "sntryu_secret");
-        assert!(k.starts_with("token:") && !k.contains("sntryu") && k.len() == "token:".len() + 16);
-        assert_eq!(k, fingerprint("token", "sntryu_secret"));
-        assert_ne!(k, fingerprint("token", "other"));
-    }
 
     #[test]
     fn removes_the_secret_and_token_shapes() {

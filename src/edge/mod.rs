@@ -16,8 +16,9 @@ use futures_util::StreamExt;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::config::Config;
-use crate::http::{self, App, Headers, HttpRequest, HttpResponse};
+use crate::http::{self, App};
 use crate::oauth::{OAuthConfig, OAuthSetup};
+use crate::platform::http::{Headers, HttpRequest, HttpResponse};
 
 /// Bodies larger than this are refused before they are read (an MCP request is a few KB).
 const MAX_BODY_BYTES: usize = 1 << 20;

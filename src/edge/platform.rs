@@ -13,7 +13,7 @@ use worker::{
     RequestRedirect,
 };
 
-use crate::http::{Headers, HttpRequest, HttpResponse};
+use crate::platform::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::{FetchError, LogLevel, MetricPoint, Platform};
 use crate::telemetry::METRICS_BINDING;
 

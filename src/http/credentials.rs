@@ -5,7 +5,7 @@
 //! `Sentry-Bearer: <token>` header. `Authorization: Bearer` keeps its OAuth meaning. A malformed
 //! value is an error and never falls back to another method; two credentials at once are refused.
 
-use super::Headers;
+use crate::platform::http::Headers;
 
 /// Credentials presented by the client.
 #[derive(PartialEq, Eq)]

@@ -12,16 +12,17 @@ use serde_json::json;
 
 use super::credentials::{self, CredentialError, Credentials};
 use super::rate_limit;
-use super::{EventStream, HttpRequest, HttpResponse};
 use crate::config::Config;
+use crate::digest::fingerprint;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
 use crate::oauth::bearer::{self, UpstreamWatch};
 use crate::oauth::OAuthSetup;
+use crate::platform::http::{EventStream, HttpRequest, HttpResponse};
 use crate::platform::Platform;
-use crate::redact::fingerprint;
+use crate::session::{AccessMethod, Constraints, Session, SkillSet};
 use crate::telemetry::Telemetry;
-use crate::tools::{AccessMethod, Constraints, NotificationSink, Session, SkillSet};
+use crate::tools::NotificationSink;
 
 /// Headers a browser-based MCP client may send and read.
 const CORS_ALLOW_HEADERS: &str = "Authorization, Sentry-Bearer, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID";
@@ -258,25 +259,6 @@ async fn oauth_request(
         );
     }
     response
-}
-
-/// Parse the path below `/mcp` into URL constraints; `Err` is the 404/400 to send.
-pub fn constraints_from_path(rest: &str) -> Result<Constraints, HttpResponse> {
-    let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    if parts.len() > 2 {
-        return Err(HttpResponse::json(
-            404,
-            &json!({"error": "not_found", "error_description": "MCP endpoints are /mcp, /mcp/{organizationSlug} and /mcp/{organizationSlug}/{projectSlug}"}),
-        ));
-    }
-    let decoded: Vec<String> = parts
-        .iter()
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    Constraints::new(decoded.first().map(String::as_str), decoded.get(1).map(String::as_str))
-        .map_err(|e| {
-            HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": e.0}))
-        })
 }
 
 /// `?skills=a,b` replaces the default set (all skills); `?disable-skills=x` removes from it.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 
-use super::{HttpRequest, HttpResponse};
+use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{LogLevel, Platform};
 
 /// Limiter per client IP (wrangler.toml `[[ratelimits]]`).
@@ -28,7 +28,7 @@ pub fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// `Some(429)` when `limiter` refuses `key` (a [`crate::redact::fingerprint`], never a raw value).
+/// `Some(429)` when `limiter` refuses `key` (a [`crate::digest::fingerprint`], never a raw value).
 pub async fn check(platform: &dyn Platform, limiter: &str, key: &str) -> Option<HttpResponse> {
     match platform.rate_limit(limiter, key).await {
         Some(Ok(true)) => None,

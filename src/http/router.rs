@@ -5,11 +5,12 @@ use std::rc::Rc;
 use serde_json::json;
 
 use super::{mcp_endpoint, rate_limit};
-use super::{HttpRequest, HttpResponse};
 use crate::config::{Config, ConfigError};
+use crate::digest::fingerprint;
 use crate::oauth::{self, OAuthSetup};
+use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{LogLevel, Platform};
-use crate::redact::fingerprint;
+use crate::session::{Constraints, EndpointPathError};
 use crate::telemetry::{self, Telemetry, Transport};
 
 /// What a request is served with: the parsed configuration (or why it is wrong), the runtime
@@ -66,9 +67,20 @@ async fn route(
         return health(app);
     }
     if path == "/mcp" || path.starts_with("/mcp/") {
-        let constraints = match mcp_endpoint::constraints_from_path(&path[4..]) {
+        let constraints = match Constraints::from_mcp_path(path) {
             Ok(c) => c,
-            Err(resp) => return resp,
+            Err(e @ EndpointPathError::TooDeep) => {
+                return HttpResponse::json(
+                    404,
+                    &json!({"error": "not_found", "error_description": e.to_string()}),
+                )
+            }
+            Err(e) => {
+                return HttpResponse::json(
+                    400,
+                    &json!({"error": "invalid_request", "error_description": e.to_string()}),
+                )
+            }
         };
         let config = match &app.config {
             Ok(c) => c,
@@ -159,7 +171,7 @@ Optional scopes: {origin}/mcp/<organization> and {origin}/mcp/<organization>/<pr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Headers;
+    use crate::platform::http::Headers;
     use crate::platform::testing::{block_on, FakePlatform};
 
     fn request(method: &str, url: &str, headers: Headers, body: &str) -> HttpRequest {

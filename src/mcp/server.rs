@@ -14,12 +14,13 @@ use serde_json::{json, Map, Value};
 use super::jsonrpc::{classify, code, failure, success, Incoming, RpcError};
 use super::version::ProtocolVersion;
 use crate::config::Config;
-use crate::http::{Headers, HttpResponse};
+use crate::platform::http::{Headers, HttpResponse};
 use crate::platform::Platform;
 use crate::render::Untrusted;
 use crate::sentry::SentryClient;
+use crate::session::Session;
 use crate::telemetry::Telemetry;
-use crate::tools::{self, Args, NotificationSink, Progress, Session, ToolContext, Unavailable};
+use crate::tools::{self, Args, NotificationSink, Progress, ToolContext, Unavailable};
 
 /// `_meta` keys of the modern era.
 const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -642,7 +643,7 @@ async fn call_tool(
 mod tests {
     use super::*;
     use crate::platform::testing::{block_on, FakePlatform};
-    use crate::tools::{AccessMethod, Constraints, SkillSet};
+    use crate::session::{AccessMethod, Constraints, SkillSet};
 
     fn run(transport: &Transport<'_>, message: Value) -> Answer {
         let platform = FakePlatform::default();

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde_json::json;
 
-use crate::http::{HttpRequest, HttpResponse};
+use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{FetchError, LogLevel, Platform};
 
 /// The native runtime. Its futures run on a single-threaded tokio runtime.

@@ -4,7 +4,7 @@
 
 use crate::config::{parse_bool, Config, ConfigError};
 use crate::sentry::ids::InvalidId;
-use crate::tools::{AccessMethod, Constraints, Session, SkillChoiceError, SkillSet};
+use crate::session::{AccessMethod, Constraints, Session, SkillChoiceError, SkillSet};
 
 use super::args::Flags;
 
@@ -87,7 +87,7 @@ pub fn settings(
 mod tests {
     use super::*;
     use crate::native::args::{parse, Invocation};
-    use crate::tools::Skill;
+    use crate::session::Skill;
 
     fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let Ok(Invocation::Serve(flags)) = parse(args) else { panic!("{args:?}") };

@@ -150,7 +150,7 @@ fn accept(
             None,
         );
         telemetry.set_access_method(session.access.id());
-        telemetry.set_caller(crate::redact::fingerprint("token", &session.upstream_token));
+        telemetry.set_caller(crate::digest::fingerprint("token", &session.upstream_token));
         if let Some(org) = &session.constraints.organization {
             telemetry.set_organization(org);
         }

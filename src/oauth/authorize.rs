@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::records::{self, ClientRecord, STATE_TTL_SECS};
 use super::signed::{self, SignedError};
 use super::{cookies, crypto, origin, page, redirect, upstream, Ctx, Failure, Handled, Params};
-use crate::http::{constraints_from_path, HttpRequest, HttpResponse};
-use crate::tools::{Skill, SkillSet};
+use crate::platform::http::{HttpRequest, HttpResponse};
+use crate::session::Constraints;
+use crate::session::{Skill, SkillSet};
 
 const FORM_PURPOSE: &str = "consent-form";
 pub const STATE_PURPOSE: &str = "upstream-state";
@@ -189,7 +190,7 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let (checked, read_only) = cookies::preference(ctx, &req.headers, &client.client_id)
         .unwrap_or((requested.unwrap_or(SkillSet::none().with(Skill::Inspect)), false));
 
-    let csrf = crypto::random_hex(ctx.platform, 16);
+    let csrf = crate::platform::random_hex(ctx.platform, 16);
     let auth = AuthRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.clone(),
@@ -198,7 +199,11 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         code_challenge: challenge.to_string(),
         audience,
     };
-    let constraints = constraints_from_path(&auth.audience[iss.len() + 4..]).unwrap_or_default();
+    let constraints = auth
+        .audience
+        .strip_prefix(iss.as_str())
+        .and_then(|path| Constraints::from_mcp_path(path).ok())
+        .unwrap_or_default();
     let form_state = signed::sign(
         &ctx.key(FORM_PURPOSE),
         FORM_PURPOSE,
@@ -288,7 +293,7 @@ pub async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     }
     let read_only = f.get("read_only") == Some("on");
 
-    let nonce = crypto::random_hex(ctx.platform, 16);
+    let nonce = crate::platform::random_hex(ctx.platform, 16);
     ctx.store.put(&records::state_key(&nonce), "1", STATE_TTL_SECS).await?;
     let state = UpstreamState {
         req: r,

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 
 use super::records::{self, AccessTokenRecord, TokenKind};
 use super::{crypto, get_json, grant, redirect, Store, StoreError};
-use crate::http::{HttpRequest, HttpResponse};
+use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{FetchError, LogLevel, Platform};
-use crate::tools::SkillSet;
+use crate::session::SkillSet;
 
 /// A valid token: what the session is built from.
 pub struct Authorized {
@@ -49,7 +49,7 @@ pub async fn authenticate(
     token: &str,
 ) -> Result<Authorized, BearerError> {
     let grant_id = records::grant_id_of(token, TokenKind::Access).ok_or(BearerError::Unknown)?;
-    let hash = crypto::sha256_hex(token.as_bytes());
+    let hash = crate::digest::sha256_hex(token.as_bytes());
     let record: AccessTokenRecord = get_json(store, &records::access_key(grant_id, &hash))
         .await
         .map_err(BearerError::Storage)?

@@ -12,7 +12,7 @@ use super::records;
 use super::signed::{self, SignedError};
 use super::upstream::{self, UpstreamError};
 use super::{cookies, grant, origin, page, redirect, Ctx, Handled, Params};
-use crate::http::HttpRequest;
+use crate::platform::http::HttpRequest;
 use crate::platform::LogLevel;
 
 pub async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {

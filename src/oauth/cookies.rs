@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{signed, Ctx};
-use crate::http::Headers;
-use crate::tools::SkillSet;
+use crate::platform::http::Headers;
+use crate::session::SkillSet;
 
 pub const APPROVED: &str = "__Host-smcp-approved";
 pub const PREFERENCES: &str = "__Host-smcp-skills";
@@ -103,7 +103,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::oauth::testing::{memory_store, oauth_config, TestPlatform};
-    use crate::tools::Skill;
+    use crate::session::Skill;
 
     #[test]
     fn signed_cookies_round_trip_and_refuse_tampering() {

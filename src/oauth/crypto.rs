@@ -17,11 +17,6 @@ use crate::platform::Platform;
 /// A 256-bit symmetric key.
 pub type Key = [u8; 32];
 
-/// Lowercase hex of SHA-256(`data`): how codes, tokens and client secrets are stored.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
 /// SHA-256 of a PKCE verifier, base64url without padding (RFC 7636 S256).
 pub fn pkce_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
@@ -46,17 +41,12 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
 }
 
 /// `n` random bytes as lowercase hex (ids and token secrets).
-pub use crate::platform::random_hex;
 
 /// A fresh random key.
 pub fn random_key(platform: &dyn Platform) -> Key {
     let mut k = [0u8; 32];
     platform.fill_random(&mut k);
     k
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// AES-256-GCM with a random 96-bit nonce; the output is `base64url(nonce ‖ ciphertext+tag)`.

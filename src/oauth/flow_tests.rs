@@ -12,7 +12,8 @@ use super::store::MemoryStore;
 use super::testing::{oauth_config, TestPlatform};
 use super::OAuthSetup;
 use crate::config::Config;
-use crate::http::{self, App, Headers, HttpRequest, HttpResponse};
+use crate::http::{self, App};
+use crate::platform::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::testing::block_on;
 
 const ORIGIN: &str = "https://mcp.example.com";

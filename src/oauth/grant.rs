@@ -58,7 +58,7 @@ pub async fn create(
         expires_at_ms: now + records::GRANT_TTL_SECS * 1000,
         upstream: seal_upstream(ctx, &id, &data_key, upstream),
         code: Some(CodeSlot {
-            hash: crypto::sha256_hex(code.as_bytes()),
+            hash: crate::digest::sha256_hex(code.as_bytes()),
             wrapped_key: Some(crypto::wrap_key(ctx.platform, &data_key, &code)),
             redirect_uri: req.redirect_uri.clone(),
             redirect_uri_given: req.redirect_uri_given,
@@ -87,7 +87,7 @@ pub async fn issue(
 ) -> Result<Value, StoreError> {
     let now = ctx.now();
     let access = records::mint(ctx.platform, TokenKind::Access, &grant.id);
-    let access_hash = crypto::sha256_hex(access.as_bytes());
+    let access_hash = crate::digest::sha256_hex(access.as_bytes());
     // Our token never outlives the Sentry token behind it.
     let expires_in =
         records::ACCESS_TTL_SECS.min(upstream_expires_at_ms.saturating_sub(now) / 1000).max(1);
@@ -105,7 +105,7 @@ pub async fn issue(
 
     let refresh = records::mint(ctx.platform, TokenKind::Refresh, &grant.id);
     grant.refresh = Some(RefreshSlot {
-        hash: crypto::sha256_hex(refresh.as_bytes()),
+        hash: crate::digest::sha256_hex(refresh.as_bytes()),
         wrapped_key: crypto::wrap_key(ctx.platform, data_key, &refresh),
         at_ms: now,
     });

@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use super::{oauth_error, origin, redirect};
-use crate::http::{HttpRequest, HttpResponse};
-use crate::tools::Skill;
+use crate::platform::http::{HttpRequest, HttpResponse};
+use crate::session::Skill;
 
 const PRM_PREFIX: &str = "/.well-known/oauth-protected-resource";
 

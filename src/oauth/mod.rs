@@ -49,7 +49,7 @@ pub use config::OAuthConfig;
 pub use store::{Store, StoreError};
 
 use crate::config::{Config, ConfigError};
-use crate::http::{HttpRequest, HttpResponse};
+use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{LogLevel, Platform};
 
 /// What the OAuth routes run with: their configuration (or why it is unusable) and the store.

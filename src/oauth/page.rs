@@ -2,8 +2,8 @@
 //! JavaScript, every client-supplied string escaped, and headers that forbid framing, scripts and
 //! caching.
 
-use crate::http::HttpResponse;
-use crate::tools::{Skill, SkillSet};
+use crate::platform::http::HttpResponse;
+use crate::session::{Skill, SkillSet};
 
 /// Escape text for HTML element content and double-quoted attributes.
 pub fn escape(s: &str) -> String {

@@ -17,9 +17,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::crypto;
 use crate::platform::Platform;
-use crate::tools::{Skill, SkillSet};
+use crate::session::{Skill, SkillSet};
 
 pub const CODE_TTL_SECS: u64 = 600;
 pub const ACCESS_TTL_SECS: u64 = 3_600;
@@ -51,7 +50,7 @@ impl TokenKind {
 
 /// A fresh token string for `grant_id`.
 pub fn mint(platform: &dyn Platform, kind: TokenKind, grant_id: &str) -> String {
-    format!("{}{grant_id}_{}", kind.prefix(), crypto::random_hex(platform, 32))
+    format!("{}{grant_id}_{}", kind.prefix(), crate::platform::random_hex(platform, 32))
 }
 
 /// The grant id inside a token of `kind`, if the string has our exact shape.
@@ -66,7 +65,7 @@ pub fn grant_id_of(token: &str, kind: TokenKind) -> Option<&str> {
 
 /// A new random id (clients and grants): 128 bits as hex.
 pub fn new_id(platform: &dyn Platform) -> String {
-    crypto::random_hex(platform, 16)
+    crate::platform::random_hex(platform, 16)
 }
 
 pub fn client_key(id: &str) -> String {

@@ -7,7 +7,7 @@
 
 use url::{Host, Url};
 
-use crate::http::constraints_from_path;
+use crate::session::Constraints;
 
 const DANGEROUS_SCHEMES: [&str; 6] = ["javascript", "data", "vbscript", "file", "blob", "about"];
 const MAX_URI_LEN: usize = 2_048;
@@ -116,11 +116,15 @@ pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<St
         return bad(&format!("does not name this server; use {origin}/mcp"));
     }
     let path = url.path().trim_end_matches('/');
-    if raw.contains('%') || !(path == "/mcp" || path.starts_with("/mcp/")) {
+    if raw.contains('%') {
         return bad(&format!("is not an MCP endpoint of this server; use {origin}/mcp"));
     }
-    let Ok(c) = constraints_from_path(&path[4..]) else {
-        return bad("is not a valid /mcp/{organization}/{project} path");
+    let c = match Constraints::from_mcp_path(path) {
+        Ok(c) => c,
+        Err(crate::session::EndpointPathError::NotMcp) => {
+            return bad(&format!("is not an MCP endpoint of this server; use {origin}/mcp"))
+        }
+        Err(_) => return bad("is not a valid /mcp/{organization}/{project} path"),
     };
     let mut audience = format!("{origin}/mcp");
     for part in [c.organization, c.project].into_iter().flatten() {

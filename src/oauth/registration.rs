@@ -7,8 +7,8 @@
 use serde_json::{json, Map, Value};
 
 use super::records::{self, ClientRecord, CLIENT_TTL_SECS};
-use super::{crypto, get_json, no_store_json, oauth_error, put_json, redirect, Ctx, Handled};
-use crate::http::HttpRequest;
+use super::{get_json, no_store_json, oauth_error, put_json, redirect, Ctx, Handled};
+use crate::platform::http::HttpRequest;
 
 const MAX_BODY: usize = 16 * 1024;
 const MAX_REDIRECT_URIS: usize = 20;
@@ -89,10 +89,10 @@ pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let now_s = ctx.now() / 1000;
     let client_id = records::new_id(ctx.platform);
     let secret = (auth_method != "none")
-        .then(|| format!("smcp_cs_{}", crypto::random_hex(ctx.platform, 32)));
+        .then(|| format!("smcp_cs_{}", crate::platform::random_hex(ctx.platform, 32)));
     let record = ClientRecord {
         client_id: client_id.clone(),
-        secret_hash: secret.as_ref().map(|s| crypto::sha256_hex(s.as_bytes())),
+        secret_hash: secret.as_ref().map(|s| crate::digest::sha256_hex(s.as_bytes())),
         redirect_uris,
         client_name,
         client_uri,
@@ -164,7 +164,7 @@ async fn rate_limit(ctx: &Ctx<'_>, req: &HttpRequest) -> Result<(), super::Failu
     }
     let ip = req.headers.get("cf-connecting-ip").unwrap_or("unknown");
     let hour = ctx.now() / 3_600_000;
-    let key = format!("ratelimit:register:{}:{hour}", crypto::sha256_hex(ip.as_bytes()));
+    let key = format!("ratelimit:register:{}:{hour}", crate::digest::sha256_hex(ip.as_bytes()));
     let count: u32 = get_json(ctx.store, &key).await?.unwrap_or(0);
     if count >= limit {
         let retry = 3_600 - (ctx.now() / 1000) % 3_600;
@@ -184,8 +184,8 @@ async fn rate_limit(ctx: &Ctx<'_>, req: &HttpRequest) -> Result<(), super::Failu
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::http::{Headers, HttpResponse};
     use crate::oauth::testing::{memory_store, oauth_config, TestPlatform};
+    use crate::platform::http::{Headers, HttpResponse};
     use crate::platform::testing::block_on;
 
     fn call(ctx: &Ctx<'_>, body: Value) -> HttpResponse {

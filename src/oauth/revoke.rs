@@ -4,7 +4,7 @@
 use super::records::{self, AccessTokenRecord, GrantRecord, TokenKind};
 use super::token::authenticate_client;
 use super::{crypto, get_json, grant, no_store_json, oauth_error, Ctx, Handled, Params};
-use crate::http::HttpRequest;
+use crate::platform::http::HttpRequest;
 
 pub async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let f = Params::form(&req.body);
@@ -19,7 +19,7 @@ pub async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         None
     };
     let owned = |owner: &str| client_id.as_deref().is_none_or(|c| c == owner);
-    let hash = crypto::sha256_hex(token.as_bytes());
+    let hash = crate::digest::sha256_hex(token.as_bytes());
     if let Some(gid) = records::grant_id_of(token, TokenKind::Access) {
         let key = records::access_key(gid, &hash);
         if let Some(rec) = get_json::<AccessTokenRecord>(ctx.store, &key).await? {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::config::OAuthConfig;
 use super::store::MemoryStore;
-use crate::http::{HttpRequest, HttpResponse};
+use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::testing::FakePlatform;
 use crate::platform::{FetchError, LogLevel, Platform};
 

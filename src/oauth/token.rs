@@ -22,9 +22,9 @@ use super::upstream::{self, UpstreamError};
 use super::{
     get_json, grant, no_store_json, oauth_error, origin, redirect, Ctx, Failure, Handled, Params,
 };
-use crate::http::HttpRequest;
+use crate::platform::http::HttpRequest;
 use crate::platform::LogLevel;
-use crate::tools::Skill;
+use crate::session::Skill;
 
 /// Refresh the Sentry token when it has less than this left (one access-token life plus slack).
 const UPSTREAM_REFRESH_MARGIN_SECS: u64 = records::ACCESS_TTL_SECS + 300;
@@ -88,7 +88,7 @@ pub async fn authenticate_client(
     }
     let client = load_client(ctx, &id).await?.ok_or_else(refuse)?;
     if let Some(hash) = &client.secret_hash {
-        let given = secret.map(|s| crypto::sha256_hex(s.as_bytes())).unwrap_or_default();
+        let given = secret.map(|s| crate::digest::sha256_hex(s.as_bytes())).unwrap_or_default();
         if !crypto::ct_eq(&given, hash) {
             return Err(refuse());
         }
@@ -154,7 +154,7 @@ async fn code_grant(
     let grant_id = records::grant_id_of(code, TokenKind::Code).ok_or_else(unknown)?;
     let mut g: GrantRecord =
         get_json(ctx.store, &records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
-    let hash = crypto::sha256_hex(code.as_bytes());
+    let hash = crate::digest::sha256_hex(code.as_bytes());
     // The code must be authentic and the client's before anything else (replay handling included).
     let slot = g.code.clone().filter(|s| crypto::ct_eq(&s.hash, &hash)).ok_or_else(unknown)?;
     if g.client_id != client.client_id {
@@ -223,7 +223,7 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
     let mut g: GrantRecord =
         get_json(ctx.store, &records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
     let now = ctx.now();
-    let hash = crypto::sha256_hex(token.as_bytes());
+    let hash = crate::digest::sha256_hex(token.as_bytes());
     let matches =
         |s: &Option<RefreshSlot>| s.as_ref().is_some_and(|s| crypto::ct_eq(&s.hash, &hash));
     let (slot, previous) = if matches(&g.refresh) {
@@ -248,34 +248,35 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
     if g.expires_at_ms <= now {
         return Err(unknown());
     }
-    let skills =
-        match f.get("scope") {
-            None => g.skills.clone(),
-            Some(scope) => {
-                let mut wanted = Vec::new();
-                for word in scope.split_whitespace() {
-                    match Skill::parse(word).map(|s| s.id().to_string()) {
-                        Some(id) if g.skills.contains(&id) => wanted.push(id),
-                        _ => return Ok(oauth_error(
+    let skills = match f.get("scope") {
+        None => g.skills.clone(),
+        Some(scope) => {
+            let mut wanted = Vec::new();
+            for word in scope.split_whitespace() {
+                match Skill::parse(word).map(|s| s.id().to_string()) {
+                    Some(id) if g.skills.contains(&id) => wanted.push(id),
+                    _ => {
+                        return Ok(oauth_error(
                             400,
                             "invalid_scope",
                             &format!(
                                 "scope '{}' was not granted; a refresh can only narrow the scope",
                                 crate::render::truncate(word, 40)
                             ),
-                        )),
+                        ))
                     }
                 }
-                if wanted.is_empty() {
-                    return Ok(oauth_error(
-                        400,
-                        "invalid_scope",
-                        "scope must name at least one granted skill",
-                    ));
-                }
-                wanted
             }
-        };
+            if wanted.is_empty() {
+                return Ok(oauth_error(
+                    400,
+                    "invalid_scope",
+                    "scope must name at least one granted skill",
+                ));
+            }
+            wanted
+        }
+    };
     let data_key = crypto::unwrap_key(&slot.wrapped_key, token).ok_or_else(unknown)?;
     let mut up = grant::open_upstream(&g.id, &data_key, &g.upstream).ok_or_else(unknown)?;
     if up.expires_at_ms.saturating_sub(now) < UPSTREAM_REFRESH_MARGIN_SECS * 1000 {

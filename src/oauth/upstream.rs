@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::records::UpstreamTokens;
 use super::Ctx;
-use crate::http::{Headers, HttpRequest};
+use crate::platform::http::{Headers, HttpRequest};
 
 /// What a read-only consent asks Sentry for.
 pub const READ_SCOPES: &str = "org:read project:read team:read event:read";

@@ -11,7 +11,7 @@ use super::error::SentryError;
 use super::pagination;
 use super::path::ApiPath;
 use crate::config::SentryConfig;
-use crate::http::{Headers, HttpRequest, HttpResponse};
+use crate::platform::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::{FetchError, Platform};
 use crate::redact::scrub;
 use crate::telemetry::Telemetry;
@@ -213,7 +213,7 @@ impl<'a> SentryClient<'a> {
         }
         let logged_path = url.path().to_string();
         let limit_key =
-            format!("{}|{host}{logged_path}", crate::redact::fingerprint("token", self.token));
+            format!("{}|{host}{logged_path}", crate::digest::fingerprint("token", self.token));
         let started = self.platform.now_ms();
         if let Some(until) = EXHAUSTED.lock().ok().and_then(|m| m.get(&limit_key).copied()) {
             if until > started {

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::http::{Headers, HttpRequest};
+use crate::platform::http::{Headers, HttpRequest};
 use crate::platform::{random_hex, MetricPoint, Platform};
 use crate::redact::scrub;
 
@@ -160,7 +160,7 @@ pub fn metric_point(tool: &str, line: &Value, _reporting: bool) -> MetricPoint {
     let org_hash = line
         .get("organization.slug")
         .and_then(Value::as_str)
-        .map(|o| crate::redact::fingerprint("org", o))
+        .map(|o| crate::digest::fingerprint("org", o))
         .unwrap_or_default();
     MetricPoint {
         index: tool.to_string(),

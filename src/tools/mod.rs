@@ -8,7 +8,6 @@
 
 pub mod args;
 pub mod listing;
-pub mod session;
 
 mod add_issue_note;
 mod analyze_issue_with_seer;
@@ -39,8 +38,8 @@ use std::fmt;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use crate::session::{Constraints, Session, Skill};
 pub use args::Args;
-pub use session::{AccessMethod, Constraints, Session, Skill, SkillChoiceError, SkillSet};
 
 use crate::mcp::version::ProtocolVersion;
 use crate::platform::Platform;
@@ -374,6 +373,7 @@ pub fn describe(tool: &dyn Tool, session: &Session, version: ProtocolVersion) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::{AccessMethod, SkillSet};
 
     fn session(skills: SkillSet, org: Option<&str>, project: Option<&str>) -> Session {
         Session {

@@ -135,7 +135,39 @@ pub struct Constraints {
     pub project: Option<String>,
 }
 
+/// Why a URL path does not name one of the MCP endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointPathError {
+    /// The path is not `/mcp` or below it.
+    #[error("not an MCP endpoint; use /mcp")]
+    NotMcp,
+    /// More than two segments after `/mcp`.
+    #[error("MCP endpoints are /mcp, /mcp/{{organizationSlug}} and /mcp/{{organizationSlug}}/{{projectSlug}}")]
+    TooDeep,
+    /// A segment is not a valid slug.
+    #[error("{}", .0.0)]
+    Invalid(#[from] InvalidId),
+}
+
 impl Constraints {
+    /// The constraints an MCP endpoint path names: `/mcp` (none), `/mcp/{org}` or
+    /// `/mcp/{org}/{project}`, segments percent-decoded and validated as slugs.
+    pub fn from_mcp_path(path: &str) -> Result<Self, EndpointPathError> {
+        let rest = match path.strip_prefix("/mcp") {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+            _ => return Err(EndpointPathError::NotMcp),
+        };
+        let segments: Vec<String> = rest
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        if segments.len() > 2 {
+            return Err(EndpointPathError::TooDeep);
+        }
+        Ok(Self::new(segments.first().map(String::as_str), segments.get(1).map(String::as_str))?)
+    }
+
     /// Validated constraints; a project needs its organization.
     pub fn new(organization: Option<&str>, project: Option<&str>) -> Result<Self, InvalidId> {
         if project.is_some() && organization.is_none() {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::http::{HttpRequest, HttpResponse};
+pub mod http;
+
+use http::{HttpRequest, HttpResponse};
 
 /// Why an outbound request produced no HTTP response at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,7 +81,7 @@ pub struct MetricPoint {
 pub fn random_hex(platform: &dyn Platform, bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     platform.fill_random(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&buf)
 }
 
 /// A scripted [`Platform`] for unit tests: canned upstream answers, a fixed clock, recorded
@@ -96,7 +98,7 @@ pub mod testing {
     use async_trait::async_trait;
 
     use super::{FetchError, LogLevel, Platform};
-    use crate::http::{HttpRequest, HttpResponse};
+    use crate::platform::http::{HttpRequest, HttpResponse};
 
     #[derive(Default)]
     pub struct FakePlatform {
