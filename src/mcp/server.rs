@@ -19,7 +19,7 @@ use crate::platform::Platform;
 use crate::render::Untrusted;
 use crate::sentry::SentryClient;
 use crate::session::Session;
-use crate::telemetry::Telemetry;
+use crate::telemetry::{Failure, Telemetry};
 use crate::tools::{self, Args, NotificationSink, Progress, ToolContext, Unavailable};
 
 /// `_meta` keys of the modern era.
@@ -608,8 +608,13 @@ async fn call_tool(
         telemetry: ctx.telemetry,
     };
     let outcome = tool.call(&tool_ctx, &Args(args)).await;
-    let reported =
-        ctx.telemetry.tool_call_finished(ctx.platform, name, outcome.as_ref().map(|_| ()), started);
+    let message = outcome.as_ref().err().map(ToString::to_string).unwrap_or_default();
+    let failure = outcome.as_ref().map(|_| ()).map_err(|e| Failure {
+        class: e.class(),
+        expected: !e.is_reportable(),
+        message: &message,
+    });
+    let reported = ctx.telemetry.tool_call_finished(ctx.platform, name, failure, started);
     let mut result = match outcome {
         Ok(output) => {
             let mut r = json!({"content": output.content, "isError": false});

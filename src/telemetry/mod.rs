@@ -17,7 +17,6 @@ use std::cell::RefCell;
 use serde_json::{json, Value};
 
 use crate::platform::{random_hex, LogLevel, Platform};
-use crate::tools::ToolError;
 use report::{Dsn, Span};
 
 /// The Analytics Engine dataset binding that receives one data point per tool call.
@@ -57,20 +56,16 @@ pub struct TelemetrySettings {
     pub traces_sample_rate: f64,
 }
 
-/// Whether an error is worth a report: failures of Sentry or of this server, not of the input.
-pub fn is_reportable(error: &ToolError) -> bool {
-    use crate::sentry::SentryError as S;
-    matches!(
-        error,
-        ToolError::Upstream(
-            S::Server { .. }
-                | S::RateLimited { .. }
-                | S::Network { .. }
-                | S::Timeout { .. }
-                | S::NotJson { .. }
-                | S::UnexpectedStatus { .. }
-        )
-    )
+/// A failed call as telemetry sees it: the layer that failed classifies it, so telemetry needs
+/// none of the error types above it.
+#[derive(Debug, Clone, Copy)]
+pub struct Failure<'a> {
+    /// A stable class name (`invalid_input`, `upstream_server_error`, ...).
+    pub class: &'static str,
+    /// Caused by the caller's input or an ordinary upstream answer: logged, never reported.
+    pub expected: bool,
+    /// The text a report carries (already free of secrets).
+    pub message: &'a str,
 }
 
 #[derive(Default)]
@@ -195,13 +190,13 @@ impl Telemetry {
         &self,
         platform: &dyn Platform,
         tool: &str,
-        outcome: Result<(), &ToolError>,
+        outcome: Result<(), Failure<'_>>,
         start_ms: u64,
     ) -> Option<String> {
         let end_ms = platform.now_ms();
         let (class, expected) = match outcome {
             Ok(()) => ("ok", true),
-            Err(e) => (e.class(), !is_reportable(e)),
+            Err(f) => (f.class, f.expected),
         };
         let upstream_status = self.state.borrow().upstream_status;
         let mut line = self.common();
@@ -230,7 +225,7 @@ impl Telemetry {
             status: class.into(),
         });
 
-        let Err(error) = outcome else { return None };
+        let Err(failure) = outcome else { return None };
         if expected {
             return None;
         }
@@ -241,8 +236,8 @@ impl Telemetry {
         let event = report::error_event(
             &event_id,
             &self.settings,
-            error.class(),
-            &error.to_string(),
+            failure.class,
+            failure.message,
             &tags,
             &self.trace_id,
             end_ms,
@@ -320,7 +315,6 @@ pub fn route_of(path: &str) -> &'static str {
 mod tests {
     use super::*;
     use crate::platform::testing::FakePlatform;
-    use crate::sentry::SentryError;
 
     #[test]
     fn routes_carry_no_ids() {
@@ -328,17 +322,6 @@ mod tests {
         assert_eq!(route_of("/mcp"), "/mcp");
         assert_eq!(route_of("/.well-known/oauth-protected-resource/mcp/acme"), "/.well-known/*");
         assert_eq!(route_of("/x/y"), "other");
-    }
-
-    #[test]
-    fn expected_errors_are_not_reported() {
-        assert!(!is_reportable(&ToolError::InvalidInput("x".into())));
-        assert!(!is_reportable(&ToolError::Upstream(SentryError::NotFound { subject: None })));
-        assert!(is_reportable(&ToolError::Upstream(SentryError::Server { status: 502 })));
-        assert!(is_reportable(&ToolError::Upstream(SentryError::Timeout {
-            host: "h".into(),
-            seconds: 1
-        })));
     }
 
     #[test]
@@ -356,7 +339,7 @@ mod tests {
             t.tool_call_finished(
                 &platform,
                 "whoami",
-                Err(&ToolError::InvalidInput("bad".into())),
+                Err(Failure { class: "invalid_input", expected: true, message: "bad" }),
                 0
             ),
             None
@@ -364,7 +347,11 @@ mod tests {
         let id = t.tool_call_finished(
             &platform,
             "whoami",
-            Err(&ToolError::Upstream(SentryError::Server { status: 500 })),
+            Err(Failure {
+                class: "upstream_server_error",
+                expected: false,
+                message: "Sentry answered 500",
+            }),
             0,
         );
         assert_eq!(id.as_deref().map(str::len), Some(32));

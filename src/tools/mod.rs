@@ -152,6 +152,25 @@ impl ToolError {
     }
 }
 
+impl ToolError {
+    /// Whether the failure is worth a report to the operators: failures of Sentry or of this
+    /// server, not of the input or of an ordinary answer such as 404.
+    pub fn is_reportable(&self) -> bool {
+        use crate::sentry::SentryError as S;
+        matches!(
+            self,
+            ToolError::Upstream(
+                S::Server { .. }
+                    | S::RateLimited { .. }
+                    | S::Network { .. }
+                    | S::Timeout { .. }
+                    | S::NotJson { .. }
+                    | S::UnexpectedStatus { .. }
+            )
+        )
+    }
+}
+
 impl fmt::Display for ToolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -385,6 +404,16 @@ mod tests {
                 project: project.map(Into::into),
             },
         }
+    }
+
+    #[test]
+    fn expected_errors_are_not_reported() {
+        use crate::sentry::SentryError;
+        assert!(!ToolError::InvalidInput("x".into()).is_reportable());
+        assert!(!ToolError::Upstream(SentryError::NotFound { subject: None }).is_reportable());
+        assert!(ToolError::Upstream(SentryError::Server { status: 502 }).is_reportable());
+        let timeout = SentryError::Timeout { host: "h".into(), seconds: 1 };
+        assert!(ToolError::Upstream(timeout).is_reportable());
     }
 
     #[test]
