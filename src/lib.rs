@@ -18,6 +18,7 @@
 //! - [`platform`]: the small trait through which the core reaches the outside world (fetch, clock,
 //!   randomness, logs); the edge, the native binary and the tests implement it.
 
+pub mod caches;
 pub mod config;
 pub mod digest;
 pub mod http;

@@ -8,17 +8,24 @@
 mod kv;
 mod platform;
 
-pub use platform::WorkerPlatform;
+pub use platform::{WorkerPlatform, WorkerServices};
 
 use std::rc::Rc;
 
 use futures_util::StreamExt;
 use worker::{event, Context, Env, Request, Response, Result};
 
+use crate::caches::Caches;
 use crate::config::Config;
 use crate::http::{self, App};
 use crate::oauth::{OAuthConfig, OAuthSetup};
 use crate::platform::http::{Headers, HttpRequest, HttpResponse};
+
+thread_local! {
+    /// The isolate's caches: created with the isolate, shared by its requests (an isolate runs
+    /// one thread, so a thread-local is exactly "per isolate").
+    static CACHES: Rc<Caches> = Rc::new(Caches::new());
+}
 
 /// Bodies larger than this are refused before they are read (an MCP request is a few KB).
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -42,9 +49,13 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         config: OAuthConfig::from_vars(var),
         store: Rc::new(kv::KvOAuthStore(kv)) as Rc<dyn crate::oauth::Store>,
     });
-    let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform { env, ctx });
+    let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform);
+    let services: Rc<dyn crate::platform::services::Services> =
+        Rc::new(WorkerServices { env, ctx });
+    let caches = CACHES.with(Rc::clone);
+    let app = App { config, platform, services, caches, oauth };
     let response = match into_http_request(req).await {
-        Ok(request) => http::handle(&App { config, platform, oauth }, request).await,
+        Ok(request) => http::handle(&app, request).await,
         Err(early) => early,
     };
     into_worker_response(response)

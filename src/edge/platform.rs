@@ -1,6 +1,6 @@
-//! [`Platform`] for the Workers runtime: `fetch` with an abort deadline, `Date.now`,
-//! `crypto.getRandomValues`, the console, `waitUntil` for reports, Analytics Engine for metrics
-//! and the rate-limiting bindings.
+//! The Workers runtime as the core sees it: [`WorkerPlatform`] (`fetch` with an abort deadline,
+//! `Date.now`, `crypto.getRandomValues`, the console) and [`WorkerServices`] (`waitUntil` for
+//! reports, Analytics Engine for metrics, the rate-limiting bindings) of one request.
 
 use std::time::Duration;
 
@@ -14,11 +14,14 @@ use worker::{
 };
 
 use crate::platform::http::{Headers, HttpRequest, HttpResponse};
-use crate::platform::{FetchError, LogLevel, MetricPoint, Platform};
-use crate::telemetry::METRICS_BINDING;
+use crate::platform::services::{Binding, Limiter, MetricPoint, Services};
+use crate::platform::{FetchError, LogLevel, Platform};
 
-/// The Workers runtime, for one request: its bindings (`env`) and its context (`waitUntil`).
-pub struct WorkerPlatform {
+/// The Workers runtime: needs nothing of the request, so one value serves the isolate.
+pub struct WorkerPlatform;
+
+/// The Worker's services for one request: its bindings (`env`) and its context (`waitUntil`).
+pub struct WorkerServices {
     pub env: worker::Env,
     pub ctx: worker::Context,
 }
@@ -34,45 +37,6 @@ impl Platform for WorkerPlatform {
         timeout: Duration,
     ) -> Result<HttpResponse, FetchError> {
         send(request, timeout).await
-    }
-
-    fn defer_fetch(&self, request: HttpRequest) {
-        self.ctx.wait_until(async move {
-            let _ = send(request, REPORT_TIMEOUT).await;
-        });
-    }
-
-    fn write_metric(&self, point: &MetricPoint) {
-        let Ok(dataset) = self.env.analytics_engine(METRICS_BINDING) else { return };
-        let mut builder = AnalyticsEngineDataPointBuilder::new().indexes([point.index.as_str()]);
-        for blob in &point.blobs {
-            builder = builder.add_blob(blob.as_str());
-        }
-        for double in &point.doubles {
-            builder = builder.add_double(*double);
-        }
-        if let Err(e) = dataset.write_data_point(&builder.build()) {
-            self.log(
-                LogLevel::Warn,
-                &serde_json::json!({"event": "metrics_write_failed", "error": e.to_string()})
-                    .to_string(),
-            );
-        }
-    }
-
-    async fn rate_limit(&self, limiter: &str, key: &str) -> Option<Result<bool, String>> {
-        if !self.has_binding(limiter) {
-            return None;
-        }
-        let binding = match self.env.rate_limiter(limiter) {
-            Ok(b) => b,
-            Err(e) => return Some(Err(e.to_string())),
-        };
-        Some(binding.limit(key.to_string()).await.map(|o| o.success).map_err(|e| e.to_string()))
-    }
-
-    fn has_binding(&self, name: &str) -> bool {
-        js_sys::Reflect::get(&self.env, &name.into()).is_ok_and(|b| !b.is_undefined())
     }
 
     async fn sleep(&self, duration: Duration) {
@@ -98,6 +62,48 @@ impl Platform for WorkerPlatform {
             LogLevel::Warn => worker::console_warn!("{line}"),
             LogLevel::Error => worker::console_error!("{line}"),
         }
+    }
+}
+
+#[async_trait(?Send)]
+impl Services for WorkerServices {
+    fn defer(&self, request: HttpRequest) {
+        self.ctx.wait_until(async move {
+            let _ = send(request, REPORT_TIMEOUT).await;
+        });
+    }
+
+    fn write_metric(&self, point: &MetricPoint) {
+        let Ok(dataset) = self.env.analytics_engine(Binding::Metrics.name()) else { return };
+        let mut builder = AnalyticsEngineDataPointBuilder::new().indexes([point.index.as_str()]);
+        for blob in &point.blobs {
+            builder = builder.add_blob(blob.as_str());
+        }
+        for double in &point.doubles {
+            builder = builder.add_double(*double);
+        }
+        if let Err(e) = dataset.write_data_point(&builder.build()) {
+            WorkerPlatform.log(
+                LogLevel::Warn,
+                &serde_json::json!({"event": "metrics_write_failed", "error": e.to_string()})
+                    .to_string(),
+            );
+        }
+    }
+
+    async fn rate_limit(&self, limiter: Limiter, key: &str) -> Option<Result<bool, String>> {
+        if !self.has(Binding::RateLimiter(limiter)) {
+            return None;
+        }
+        let binding = match self.env.rate_limiter(limiter.binding_name()) {
+            Ok(b) => b,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        Some(binding.limit(key.to_string()).await.map(|o| o.success).map_err(|e| e.to_string()))
+    }
+
+    fn has(&self, binding: Binding) -> bool {
+        js_sys::Reflect::get(&self.env, &binding.name().into()).is_ok_and(|b| !b.is_undefined())
     }
 }
 

@@ -11,15 +11,17 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::credentials::{self, CredentialError, Credentials};
-use super::rate_limit;
+
+use super::App;
 use crate::config::Config;
 use crate::digest::fingerprint;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, McpContext};
-use crate::oauth::bearer::{self, UpstreamWatch};
+use crate::oauth::bearer;
 use crate::oauth::OAuthSetup;
 use crate::platform::http::{EventStream, HttpRequest, HttpResponse};
-use crate::platform::Platform;
+use crate::platform::services::Limiter;
+use crate::sentry::UpstreamSignals;
 use crate::session::{AccessMethod, Constraints, Session, SkillSet};
 use crate::telemetry::Telemetry;
 use crate::tools::NotificationSink;
@@ -31,8 +33,7 @@ const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version";
 /// Handle a request whose path is `/mcp` or below.
 pub async fn handle(
     config: &Config,
-    platform: &Rc<dyn Platform>,
-    oauth: Option<&OAuthSetup>,
+    app: &App,
     req: &HttpRequest,
     constraints: Constraints,
     telemetry: &Rc<Telemetry>,
@@ -41,15 +42,13 @@ pub async fn handle(
     if req.method == "OPTIONS" {
         return preflight(req, origin_ok);
     }
-    let response =
-        handle_post(config, platform, oauth, req, constraints, origin_ok, telemetry).await;
+    let response = handle_post(config, app, req, constraints, origin_ok, telemetry).await;
     with_cors(response, req, origin_ok)
 }
 
 async fn handle_post(
     config: &Config,
-    platform: &Rc<dyn Platform>,
-    oauth: Option<&OAuthSetup>,
+    app: &App,
     req: &HttpRequest,
     constraints: Constraints,
     origin_ok: bool,
@@ -73,8 +72,8 @@ async fn handle_post(
         Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
         Ok(Credentials::SentryBearer(_)) => return sentry_bearer_rejected(req, "Sentry-Bearer access is disabled on this server; connect with OAuth instead"),
         Ok(Credentials::OAuthBearer(t)) => {
-            let Some(setup) = oauth else { return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")) };
-            return oauth_request(config, platform, setup, req, &t, constraints, telemetry).await;
+            let Some(setup) = app.oauth.as_ref() else { return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")) };
+            return oauth_request(config, app, setup, req, &t, constraints, telemetry).await;
         }
         Err(CredentialError::Missing) => return oauth_challenge(req, None),
         Err(CredentialError::MalformedBearer) => return oauth_challenge(req, Some("The Authorization header is not a usable Bearer token")),
@@ -88,9 +87,7 @@ async fn handle_post(
     telemetry.set_access_method(AccessMethod::SentryBearer.id());
     let caller = fingerprint("token", &token);
     telemetry.set_caller(caller.clone());
-    if let Some(limited) =
-        rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await
-    {
+    if let Some(limited) = app.rate_limit(Limiter::PerCaller, &caller).await {
         return limited;
     }
     let skills = match skills_from_query(req) {
@@ -107,30 +104,33 @@ async fn handle_post(
     }
     let session =
         Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
-    serve(config, platform, req, session, telemetry).await
+    serve(config, app, req, session, telemetry, &UpstreamSignals::default()).await
 }
 
 /// Run the MCP request for an authenticated session: plain JSON, or an SSE stream when the
 /// request asks for progress.
 async fn serve(
     config: &Config,
-    platform: &Rc<dyn Platform>,
+    app: &App,
     req: &HttpRequest,
     session: Session,
     telemetry: &Rc<Telemetry>,
+    upstream: &UpstreamSignals,
 ) -> HttpResponse {
     if let Some(org) = &session.constraints.organization {
         telemetry.set_organization(org);
     }
     let mut response = if wants_progress_stream(req) {
-        streamed(config, platform, req, session, telemetry.clone()).await
+        streamed(config, app, req, session, telemetry.clone()).await
     } else {
         let ctx = McpContext {
             session: &session,
             config,
-            platform: platform.as_ref(),
+            platform: app.platform.as_ref(),
+            caches: &app.caches,
             notifications: None,
             telemetry,
+            upstream,
         };
         mcp::handle(&ctx, &req.headers, &req.body).await
     };
@@ -173,22 +173,32 @@ fn sse_event(json: &[u8]) -> Vec<u8> {
 /// carrying the notifications and then the final response, and keep the work running behind it.
 async fn streamed(
     config: &Config,
-    platform: &Rc<dyn Platform>,
+    app: &App,
     req: &HttpRequest,
     session: Session,
     telemetry: Rc<Telemetry>,
 ) -> HttpResponse {
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<Vec<u8>>();
     let sink: Rc<dyn NotificationSink> = Rc::new(SseSink(tx.clone()));
-    let (config, platform, headers, body) =
-        (config.clone(), platform.clone(), req.headers.clone(), req.body.clone());
+    let (config, platform, caches, headers, body) = (
+        config.clone(),
+        app.platform.clone(),
+        app.caches.clone(),
+        req.headers.clone(),
+        req.body.clone(),
+    );
     let work: Pin<Box<dyn Future<Output = HttpResponse>>> = Box::pin(async move {
+        // A streamed answer has gone out with its status before Sentry could reject the token,
+        // so its upstream signals are not acted on: the next call meets the same 401.
+        let upstream = UpstreamSignals::default();
         let ctx = McpContext {
             session: &session,
             config: &config,
             platform: platform.as_ref(),
+            caches: &caches,
             notifications: Some(sink),
             telemetry: &telemetry,
+            upstream: &upstream,
         };
         mcp::handle(&ctx, &headers, &body).await
     });
@@ -216,7 +226,7 @@ async fn streamed(
 /// is revoked and the client gets 401 to authorize again.
 async fn oauth_request(
     config: &Config,
-    platform: &Rc<dyn Platform>,
+    app: &App,
     setup: &OAuthSetup,
     req: &HttpRequest,
     token: &str,
@@ -224,16 +234,14 @@ async fn oauth_request(
     telemetry: &Rc<Telemetry>,
 ) -> HttpResponse {
     let authorized =
-        match bearer::authenticate(setup.store.as_ref(), platform.as_ref(), req, token).await {
+        match bearer::authenticate(setup.store.as_ref(), app.platform.as_ref(), req, token).await {
             Ok(a) => a,
             Err(e) => return oauth_challenge(req, Some(e.describe())),
         };
     telemetry.set_access_method(AccessMethod::OAuth.id());
     let caller = fingerprint("grant", &authorized.grant_id);
     telemetry.set_caller(caller.clone());
-    if let Some(limited) =
-        rate_limit::check(platform.as_ref(), rate_limit::CALLER_LIMITER, &caller).await
-    {
+    if let Some(limited) = app.rate_limit(Limiter::PerCaller, &caller).await {
         return limited;
     }
     if let Some(resp) = content_checks(req) {
@@ -245,14 +253,17 @@ async fn oauth_request(
         skills: authorized.skills,
         constraints,
     };
-    let watch = Rc::new(UpstreamWatch::new(platform.clone()));
-    let watched: Rc<dyn Platform> = watch.clone();
-    let response = serve(config, &watched, req, session, telemetry).await;
+    let upstream = UpstreamSignals::default();
+    let response = serve(config, app, req, session, telemetry, &upstream).await;
     // A streamed answer has already gone out with its status; the next call that reaches Sentry
     // meets the same 401 and revokes the grant then.
-    if watch.saw_unauthorized() && response.stream.is_none() {
-        bearer::upstream_rejected(setup.store.as_ref(), platform.as_ref(), &authorized.grant_id)
-            .await;
+    if upstream.token_rejected() && response.stream.is_none() {
+        bearer::upstream_rejected(
+            setup.store.as_ref(),
+            app.platform.as_ref(),
+            &authorized.grant_id,
+        )
+        .await;
         return oauth_challenge(
             req,
             Some("Sentry no longer accepts this authorization; authorize again"),

@@ -2,21 +2,15 @@
 //! on `/mcp`, through the Workers rate-limiting bindings named in wrangler.toml. A limiter that
 //! is absent or fails lets the request through (fail open) and says so in the logs.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use serde_json::json;
 
+use crate::caches::Caches;
 use crate::platform::http::{HttpRequest, HttpResponse};
+use crate::platform::services::{Limiter, Services};
 use crate::platform::{LogLevel, Platform};
 
-/// Limiter per client IP (wrangler.toml `[[ratelimits]]`).
-pub const IP_LIMITER: &str = "MCP_IP_RATE_LIMITER";
-/// Limiter per caller: a hash of the Sentry token, or the OAuth user.
-pub const CALLER_LIMITER: &str = "MCP_USER_RATE_LIMITER";
 /// The limiters' period; a refused client may retry after it.
 const RETRY_AFTER_SECS: u64 = 60;
-
-static ABSENT_LOGGED: AtomicBool = AtomicBool::new(false);
 
 /// The client's address as Cloudflare reports it.
 pub fn client_ip(req: &HttpRequest) -> String {
@@ -29,19 +23,26 @@ pub fn client_ip(req: &HttpRequest) -> String {
 }
 
 /// `Some(429)` when `limiter` refuses `key` (a [`crate::digest::fingerprint`], never a raw value).
-pub async fn check(platform: &dyn Platform, limiter: &str, key: &str) -> Option<HttpResponse> {
-    match platform.rate_limit(limiter, key).await {
+pub async fn check(
+    services: &dyn Services,
+    platform: &dyn Platform,
+    caches: &Caches,
+    limiter: Limiter,
+    key: &str,
+) -> Option<HttpResponse> {
+    let name = limiter.binding_name();
+    match services.rate_limit(limiter, key).await {
         Some(Ok(true)) => None,
         Some(Ok(false)) => Some(too_many(limiter)),
         Some(Err(e)) => {
-            platform.log(LogLevel::Warn, &json!({"event": "rate_limiter_failed_open", "limiter": limiter, "error": crate::redact::scrub(&e, None)}).to_string());
+            platform.log(LogLevel::Warn, &json!({"event": "rate_limiter_failed_open", "limiter": name, "error": crate::redact::scrub(&e, None)}).to_string());
             None
         }
         None => {
-            if !ABSENT_LOGGED.swap(true, Ordering::Relaxed) {
+            if caches.first_absence_of(limiter) {
                 platform.log(
                     LogLevel::Info,
-                    &json!({"event": "rate_limiter_absent", "limiter": limiter}).to_string(),
+                    &json!({"event": "rate_limiter_absent", "limiter": name}).to_string(),
                 );
             }
             None
@@ -49,8 +50,11 @@ pub async fn check(platform: &dyn Platform, limiter: &str, key: &str) -> Option<
     }
 }
 
-fn too_many(limiter: &str) -> HttpResponse {
-    let who = if limiter == IP_LIMITER { "this address" } else { "this account" };
+fn too_many(limiter: Limiter) -> HttpResponse {
+    let who = match limiter {
+        Limiter::PerAddress => "this address",
+        Limiter::PerCaller => "this account",
+    };
     let message = format!("Rate limit exceeded: too many requests from {who}. Wait {RETRY_AFTER_SECS} seconds before trying again.");
     HttpResponse::json(429, &json!({"jsonrpc": "2.0", "error": {"code": -32000, "message": message, "data": {"retryAfterSeconds": RETRY_AFTER_SECS}}}))
         .with_header("retry-after", RETRY_AFTER_SECS.to_string())
@@ -62,7 +66,7 @@ mod tests {
 
     #[test]
     fn refusal_tells_when_to_retry() {
-        let r = too_many(IP_LIMITER);
+        let r = too_many(Limiter::PerAddress);
         assert_eq!(r.status, 429);
         assert_eq!(r.headers.get("retry-after"), Some("60"));
         assert!(r.body_text().contains("-32000"));

@@ -5,21 +5,50 @@ use std::rc::Rc;
 use serde_json::json;
 
 use super::{mcp_endpoint, rate_limit};
+use crate::caches::Caches;
 use crate::config::{Config, ConfigError};
 use crate::digest::fingerprint;
 use crate::oauth::{self, OAuthSetup};
 use crate::platform::http::{HttpRequest, HttpResponse};
+use crate::platform::services::{Binding, Limiter, Services};
 use crate::platform::{LogLevel, Platform};
 use crate::session::{Constraints, EndpointPathError};
 use crate::telemetry::{self, Telemetry, Transport};
 
-/// What a request is served with: the parsed configuration (or why it is wrong), the runtime
-/// (shared, because a streamed response keeps working after `handle` returns) and, where OAuth
-/// storage exists (the Worker's `OAUTH_KV`), remote OAuth mode.
+/// What a request is served with: the parsed configuration (or why it is wrong), the runtime and
+/// its services (shared, because a streamed response keeps working after `handle` returns), the
+/// isolate's caches and, where OAuth storage exists (the Worker's `OAUTH_KV`), remote OAuth mode.
 pub struct App {
     pub config: Result<Config, ConfigError>,
     pub platform: Rc<dyn Platform>,
+    pub services: Rc<dyn Services>,
+    pub caches: Rc<Caches>,
     pub oauth: Option<OAuthSetup>,
+}
+
+impl App {
+    /// An app with no Worker services and fresh caches, for unit tests.
+    #[cfg(test)]
+    pub fn for_tests(
+        config: Result<Config, ConfigError>,
+        platform: Rc<dyn Platform>,
+        oauth: Option<OAuthSetup>,
+    ) -> Self {
+        let services = Rc::new(crate::platform::services::NoServices);
+        Self { config, platform, services, caches: Rc::new(Caches::new()), oauth }
+    }
+
+    /// `Some(429)` when `limiter` refuses `key`; see [`rate_limit::check`].
+    pub(super) async fn rate_limit(&self, limiter: Limiter, key: &str) -> Option<HttpResponse> {
+        rate_limit::check(
+            self.services.as_ref(),
+            self.platform.as_ref(),
+            &self.caches,
+            limiter,
+            key,
+        )
+        .await
+    }
 }
 
 /// Serve one request, with its telemetry and the per-address rate limit.
@@ -31,6 +60,7 @@ pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
             c.telemetry.clone(),
             Transport::Http,
             platform,
+            app.services.clone(),
             req.headers.get("user-agent"),
         ),
         Err(_) => Telemetry::disabled(platform),
@@ -39,12 +69,8 @@ pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let limited = path == "/mcp" || path.starts_with("/mcp/") || path.starts_with("/oauth/");
     let mut response = match limited && req.method != "OPTIONS" {
         true => {
-            rate_limit::check(
-                platform,
-                rate_limit::IP_LIMITER,
-                &fingerprint("ip", &rate_limit::client_ip(&req)),
-            )
-            .await
+            app.rate_limit(Limiter::PerAddress, &fingerprint("ip", &rate_limit::client_ip(&req)))
+                .await
         }
         false => None,
     };
@@ -86,15 +112,7 @@ async fn route(
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
-        return mcp_endpoint::handle(
-            config,
-            &app.platform,
-            app.oauth.as_ref(),
-            req,
-            constraints,
-            telemetry,
-        )
-        .await;
+        return mcp_endpoint::handle(config, app, req, constraints, telemetry).await;
     }
     if path.starts_with("/.well-known/") || path.starts_with("/oauth/") {
         let config = match &app.config {
@@ -102,7 +120,7 @@ async fn route(
             Err(e) => return config_error(app, e),
         };
         if let Some(response) =
-            oauth::handle(app.oauth.as_ref(), config, app.platform.as_ref(), req).await
+            oauth::handle(app.oauth.as_ref(), config, app.platform.as_ref(), &app.caches, req).await
         {
             return response;
         }
@@ -139,7 +157,7 @@ fn config_error(app: &App, e: &ConfigError) -> HttpResponse {
 /// `GET /health`: the version and which optional features are configured; no secrets, no auth.
 fn health(app: &App) -> HttpResponse {
     let config = app.config.as_ref().ok();
-    let p = app.platform.as_ref();
+    let has = |binding| app.services.has(binding);
     HttpResponse::json(
         if config.is_some() { 200 } else { 503 },
         &json!({
@@ -150,8 +168,9 @@ fn health(app: &App) -> HttpResponse {
                 "oauth": app.oauth.as_ref().is_some_and(|o| o.config.is_ok()),
                 "sentryBearer": config.is_some_and(|c| c.sentry_bearer_enabled),
                 "errorReporting": config.is_some_and(|c| c.telemetry.dsn.is_some()),
-                "metrics": p.has_binding(crate::telemetry::METRICS_BINDING),
-                "rateLimits": p.has_binding(rate_limit::IP_LIMITER) && p.has_binding(rate_limit::CALLER_LIMITER),
+                "metrics": has(Binding::Metrics),
+                "rateLimits": has(Binding::RateLimiter(Limiter::PerAddress))
+                    && has(Binding::RateLimiter(Limiter::PerCaller)),
             }
         }),
     )
@@ -189,7 +208,7 @@ mod tests {
         let config = Config::from_vars(|k| {
             (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string())
         });
-        let app = App { config, platform: platform.clone(), oauth: None };
+        let app = App::for_tests(config, platform.clone(), None);
         let headers = Headers::new()
             .with("authorization", "Sentry-Bearer sntryu_x")
             .with("content-type", "application/json");
@@ -209,8 +228,7 @@ mod tests {
             .borrow_mut()
             .push_back(Ok(HttpResponse::text(200, "<html>login</html>")
                 .with_header("content-type", "text/html")));
-        let app =
-            App { config: Config::from_vars(|_| None), platform: platform.clone(), oauth: None };
+        let app = App::for_tests(Config::from_vars(|_| None), platform.clone(), None);
         let headers = Headers::new()
             .with("authorization", "Sentry-Bearer sntryu_secret")
             .with("content-type", "application/json");

@@ -13,11 +13,12 @@ use serde_json::{json, Map, Value};
 
 use super::jsonrpc::{classify, code, failure, success, Incoming, RpcError};
 use super::version::ProtocolVersion;
+use crate::caches::Caches;
 use crate::config::Config;
 use crate::platform::http::{Headers, HttpResponse};
 use crate::platform::Platform;
 use crate::render::Untrusted;
-use crate::sentry::SentryClient;
+use crate::sentry::{SentryClient, UpstreamSignals};
 use crate::session::Session;
 use crate::telemetry::{Failure, Telemetry};
 use crate::tools::{self, Args, NotificationSink, Progress, ToolContext, Unavailable};
@@ -41,10 +42,14 @@ pub struct McpContext<'a> {
     pub session: &'a Session,
     pub config: &'a Config,
     pub platform: &'a dyn Platform,
+    /// The isolate's or process's caches (Sentry regions, exhausted endpoints).
+    pub caches: &'a Caches,
     /// Where notifications (progress) can go while the request runs, if the transport streams.
     pub notifications: Option<std::rc::Rc<dyn NotificationSink>>,
     /// This request's telemetry (log lines, reports, spans).
     pub telemetry: &'a Telemetry,
+    /// What the request learns from Sentry's answers (a rejected token), for the layer above.
+    pub upstream: &'a UpstreamSignals,
 }
 
 /// The transport a payload arrived on.
@@ -599,8 +604,14 @@ async fn call_tool(
         _ => None,
     };
     let tool_ctx = ToolContext {
-        sentry: SentryClient::new(&ctx.config.sentry, &ctx.session.upstream_token, ctx.platform)
-            .with_telemetry(ctx.telemetry),
+        sentry: SentryClient::new(
+            &ctx.config.sentry,
+            &ctx.session.upstream_token,
+            ctx.platform,
+            ctx.caches,
+        )
+        .with_telemetry(ctx.telemetry)
+        .with_signals(ctx.upstream),
         session: ctx.session,
         platform: ctx.platform,
         untrusted: Untrusted::new(ctx.platform),
@@ -647,6 +658,7 @@ async fn call_tool(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::caches::Caches;
     use crate::platform::testing::{block_on, FakePlatform};
     use crate::session::{AccessMethod, Constraints, SkillSet};
 
@@ -660,12 +672,15 @@ mod tests {
             constraints: Constraints::default(),
         };
         let telemetry = Telemetry::disabled(&platform);
+        let (caches, upstream) = (Caches::new(), UpstreamSignals::default());
         let ctx = McpContext {
             session: &session,
             config: &config,
             platform: &platform,
+            caches: &caches,
             notifications: None,
             telemetry: &telemetry,
+            upstream: &upstream,
         };
         block_on(dispatch(&ctx, transport, message))
     }

@@ -19,9 +19,12 @@ use tokio::task::{AbortHandle, JoinSet, LocalSet};
 
 use super::platform::NativePlatform;
 use super::settings::Settings;
+use crate::caches::Caches;
 use crate::mcp::jsonrpc::{code, failure, RpcError};
 use crate::mcp::{self, Answer, McpContext, StdioConnection, Transport};
+use crate::platform::services::NoServices;
 use crate::platform::{LogLevel, Platform};
+use crate::sentry::UpstreamSignals;
 use crate::telemetry::{Telemetry, Transport as TelemetryTransport};
 use crate::tools::NotificationSink;
 
@@ -63,6 +66,8 @@ pub fn serve(settings: Settings) -> Stop {
 struct Server {
     settings: Settings,
     platform: NativePlatform,
+    /// Sentry regions and exhausted endpoints, for the life of the process.
+    caches: Caches,
     connection: StdioConnection,
     output: Output,
 }
@@ -73,6 +78,7 @@ async fn run(settings: Settings) -> Stop {
     let server = Rc::new(Server {
         settings,
         platform: NativePlatform::default(),
+        caches: Caches::new(),
         connection: StdioConnection::default(),
         output: Output::default(),
     });
@@ -147,6 +153,7 @@ fn accept(
             shared.settings.config.telemetry.clone(),
             TelemetryTransport::Stdio,
             &shared.platform,
+            Rc::new(NoServices),
             None,
         );
         telemetry.set_access_method(session.access.id());
@@ -155,12 +162,15 @@ fn accept(
             telemetry.set_organization(org);
         }
         let notifications: Rc<dyn NotificationSink> = shared.clone();
+        let upstream = UpstreamSignals::default();
         let ctx = McpContext {
             session,
             config: &shared.settings.config,
             platform: &shared.platform,
+            caches: &shared.caches,
             notifications: Some(notifications),
             telemetry: &telemetry,
+            upstream: &upstream,
         };
         let answer = mcp::dispatch(&ctx, &Transport::Stdio(&shared.connection), message).await;
         shared.output.send(&answer);

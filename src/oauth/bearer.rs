@@ -2,15 +2,10 @@
 //! everything a request needs (audience, skills, the wrapped data key and the sealed Sentry
 //! token). No in-memory cache: a revocation takes effect on the next request.
 
-use std::cell::Cell;
-use std::time::Duration;
-
-use async_trait::async_trait;
-
 use super::records::{self, AccessTokenRecord, TokenKind};
 use super::{crypto, get_json, grant, redirect, Store, StoreError};
-use crate::platform::http::{HttpRequest, HttpResponse};
-use crate::platform::{FetchError, LogLevel, Platform};
+use crate::platform::http::HttpRequest;
+use crate::platform::{LogLevel, Platform};
 use crate::session::SkillSet;
 
 /// A valid token: what the session is built from.
@@ -79,60 +74,4 @@ pub async fn upstream_rejected(store: &dyn Store, platform: &dyn Platform, grant
     let outcome = grant::revoke_id(store, grant_id).await;
     let line = serde_json::json!({"event": "oauth_upstream_rejected", "action": "grant_revoked", "ok": outcome.is_ok()});
     platform.log(LogLevel::Warn, &line.to_string());
-}
-
-/// A [`Platform`] that passes everything through and notes whether any upstream answer was 401.
-/// The OAuth path runs the MCP request with it, so the HTTP layer learns that Sentry rejected the
-/// stored token without the tool-call path knowing about OAuth.
-pub struct UpstreamWatch {
-    inner: std::rc::Rc<dyn Platform>,
-    rejected: Cell<bool>,
-}
-
-impl UpstreamWatch {
-    pub fn new(inner: std::rc::Rc<dyn Platform>) -> Self {
-        Self { inner, rejected: Cell::new(false) }
-    }
-    pub fn saw_unauthorized(&self) -> bool {
-        self.rejected.get()
-    }
-}
-
-#[async_trait(?Send)]
-impl Platform for UpstreamWatch {
-    async fn fetch(
-        &self,
-        request: HttpRequest,
-        timeout: Duration,
-    ) -> Result<HttpResponse, FetchError> {
-        let response = self.inner.fetch(request, timeout).await;
-        if matches!(&response, Ok(r) if r.status == 401) {
-            self.rejected.set(true);
-        }
-        response
-    }
-    async fn sleep(&self, duration: Duration) {
-        self.inner.sleep(duration).await
-    }
-    fn now_ms(&self) -> u64 {
-        self.inner.now_ms()
-    }
-    fn defer_fetch(&self, request: HttpRequest) {
-        self.inner.defer_fetch(request)
-    }
-    fn write_metric(&self, point: &crate::platform::MetricPoint) {
-        self.inner.write_metric(point)
-    }
-    async fn rate_limit(&self, limiter: &str, key: &str) -> Option<Result<bool, String>> {
-        self.inner.rate_limit(limiter, key).await
-    }
-    fn has_binding(&self, name: &str) -> bool {
-        self.inner.has_binding(name)
-    }
-    fn fill_random(&self, buf: &mut [u8]) {
-        self.inner.fill_random(buf)
-    }
-    fn log(&self, level: LogLevel, line: &str) {
-        self.inner.log(level, line)
-    }
 }

@@ -113,7 +113,9 @@ mod tests {
             memory_store(),
             TestPlatform::new(),
         );
-        let ctx = Ctx { config: &config, oauth: &oauth, store: &store, platform: &p };
+        let caches = crate::caches::Caches::new();
+        let ctx =
+            Ctx { config: &config, oauth: &oauth, store: &store, platform: &p, caches: &caches };
         let set_cookie = approve(&ctx, &Headers::new(), "client-a");
         assert!(
             set_cookie.starts_with("__Host-smcp-approved=")

@@ -32,11 +32,11 @@ impl Env {
     }
 
     fn send(&self, method: &str, path: &str, headers: Headers, body: &str) -> HttpResponse {
-        let app = App {
-            config: Config::from_vars(|_| None),
-            platform: self.platform.clone(),
-            oauth: Some(OAuthSetup { config: Ok(oauth_config()), store: self.store.clone() }),
-        };
+        let app = App::for_tests(
+            Config::from_vars(|_| None),
+            self.platform.clone(),
+            Some(OAuthSetup { config: Ok(oauth_config()), store: self.store.clone() }),
+        );
         let req = HttpRequest {
             method: method.into(),
             url: url::Url::parse(&format!("{ORIGIN}{path}")).unwrap(),
@@ -542,14 +542,14 @@ fn revocation() {
 
 #[test]
 fn missing_secrets_disable_only_oauth() {
-    let app = App {
-        config: Config::from_vars(|_| None),
-        platform: Rc::new(TestPlatform::new()),
-        oauth: Some(OAuthSetup {
+    let app = App::for_tests(
+        Config::from_vars(|_| None),
+        Rc::new(TestPlatform::new()),
+        Some(OAuthSetup {
             config: super::OAuthConfig::from_vars(|_| None),
             store: Rc::new(MemoryStore::default()),
         }),
-    };
+    );
     let get = |path: &str| {
         block_on(http::handle(
             &app,

@@ -48,6 +48,7 @@ use serde_json::{json, Value};
 pub use config::OAuthConfig;
 pub use store::{Store, StoreError};
 
+use crate::caches::Caches;
 use crate::config::{Config, ConfigError};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{LogLevel, Platform};
@@ -64,6 +65,8 @@ pub struct Ctx<'a> {
     pub oauth: &'a OAuthConfig,
     pub store: &'a dyn Store,
     pub platform: &'a dyn Platform,
+    /// The isolate's caches (recently redeemed codes).
+    pub caches: &'a Caches,
 }
 
 impl Ctx<'_> {
@@ -232,6 +235,7 @@ pub async fn handle(
     setup: Option<&OAuthSetup>,
     config: &Config,
     platform: &dyn Platform,
+    caches: &Caches,
     req: &HttpRequest,
 ) -> Option<HttpResponse> {
     let route = Route::of(req.url.path())?;
@@ -242,7 +246,7 @@ pub async fn handle(
         oauth_error(405, "invalid_request", &format!("use {}", route.methods().join(" or ")))
             .with_header("allow", route.methods().join(", "))
     } else {
-        serve(route, setup, config, platform, req).await
+        serve(route, setup, config, platform, caches, req).await
     };
     Some(if route.is_page() { response } else { with_cors(response) })
 }
@@ -252,6 +256,7 @@ async fn serve(
     setup: Option<&OAuthSetup>,
     config: &Config,
     platform: &dyn Platform,
+    caches: &Caches,
     req: &HttpRequest,
 ) -> HttpResponse {
     let unavailable = |why: String| {
@@ -276,7 +281,7 @@ async fn serve(
         Ok(c) => c,
         Err(e) => return unavailable(e.to_string()),
     };
-    let ctx = Ctx { config, oauth, store: setup.store.as_ref(), platform };
+    let ctx = Ctx { config, oauth, store: setup.store.as_ref(), platform, caches };
     let outcome = match (route, req.method.as_str()) {
         (Route::ProtectedResource, _) => Ok(metadata::protected_resource(req)),
         (Route::AuthorizationServer, _) => Ok(metadata::authorization_server(req)),

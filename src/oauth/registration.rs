@@ -211,7 +211,9 @@ mod tests {
             memory_store(),
             TestPlatform::new(),
         );
-        let ctx = Ctx { config: &config, oauth: &oauth, store: &store, platform: &p };
+        let caches = crate::caches::Caches::new();
+        let ctx =
+            Ctx { config: &config, oauth: &oauth, store: &store, platform: &p, caches: &caches };
         let r = call(
             &ctx,
             json!({"redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback", "http://localhost:8787/callback"], "token_endpoint_auth_method": "none", "client_name": "Cursor"}),
@@ -240,7 +242,9 @@ mod tests {
             TestPlatform::new(),
         );
         oauth.registrations_per_hour = 3;
-        let ctx = Ctx { config: &config, oauth: &oauth, store: &store, platform: &p };
+        let caches = crate::caches::Caches::new();
+        let ctx =
+            Ctx { config: &config, oauth: &oauth, store: &store, platform: &p, caches: &caches };
         let r = call(&ctx, json!({"redirect_uris": ["javascript:alert(1)"]}));
         assert_eq!((r.status, r.body_text().contains("invalid_redirect_uri")), (400, true));
         let r = call(

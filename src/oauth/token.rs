@@ -9,9 +9,6 @@
 //!   rotates both of its tokens); if Sentry refuses, the grant is revoked and the client must
 //!   authorize again.
 
-use std::collections::VecDeque;
-use std::sync::{LazyLock, Mutex};
-
 use base64::Engine;
 use serde_json::json;
 
@@ -22,17 +19,13 @@ use super::upstream::{self, UpstreamError};
 use super::{
     get_json, grant, no_store_json, oauth_error, origin, redirect, Ctx, Failure, Handled, Params,
 };
+use crate::caches::RedeemedCode;
 use crate::platform::http::HttpRequest;
 use crate::platform::LogLevel;
 use crate::session::Skill;
 
 /// Refresh the Sentry token when it has less than this left (one access-token life plus slack).
 const UPSTREAM_REFRESH_MARGIN_SECS: u64 = records::ACCESS_TTL_SECS + 300;
-
-/// Codes redeemed by this isolate recently. KV may not show a redemption made a moment ago; this
-/// closes that window for replays that reach the same isolate (see docs/oauth.md).
-static REDEEMED: LazyLock<Mutex<VecDeque<String>>> = LazyLock::new(|| Mutex::new(VecDeque::new()));
-const REDEEMED_MAX: usize = 1_000;
 
 fn invalid_grant(why: &str) -> Failure {
     oauth_error(400, "invalid_grant", why).into()
@@ -160,7 +153,7 @@ async fn code_grant(
     if g.client_id != client.client_id {
         return Err(unknown());
     }
-    let replayed_here = REDEEMED.lock().map(|r| r.contains(&hash)).unwrap_or(false);
+    let replayed_here = ctx.caches.redeemed_codes.contains(&RedeemedCode(hash.clone()));
     if slot.redeemed || replayed_here {
         grant::revoke(ctx.store, &g).await?;
         ctx.log(LogLevel::Warn, "oauth_code_replayed", json!({"action": "grant_revoked"}));
@@ -201,12 +194,7 @@ async fn code_grant(
         .and_then(|w| crypto::unwrap_key(w, code))
         .ok_or_else(unknown)?;
     let upstream = grant::open_upstream(&g.id, &data_key, &g.upstream).ok_or_else(unknown)?;
-    if let Ok(mut r) = REDEEMED.lock() {
-        r.push_back(hash);
-        while r.len() > REDEEMED_MAX {
-            r.pop_front();
-        }
-    }
+    ctx.caches.redeemed_codes.put(RedeemedCode(hash), ());
     g.code = Some(records::CodeSlot { wrapped_key: None, redeemed: true, ..slot });
     let skills = g.skills.clone();
     let body = grant::issue(ctx, &mut g, &data_key, upstream.expires_at_ms, skills, None).await?;

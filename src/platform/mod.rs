@@ -1,15 +1,18 @@
 //! The boundary between the core and the machine it runs on.
 //!
 //! The core needs four things from outside: an HTTP client with a deadline, a clock, randomness
-//! and a log sink. Each runtime supplies them: `edge::WorkerPlatform` in the Worker, a native
-//! implementation in the stdio binary and a scripted one in unit tests. Keeping this trait small is
-//! what lets every other module stay plain Rust.
+//! and a log sink ([`Platform`]). Each runtime supplies them: `edge::WorkerPlatform` in the
+//! Worker, `native::NativePlatform` in the stdio binary and [`testing::FakePlatform`] in unit tests.
+//! What only the Worker has (deferred work, metrics, rate limiters) is a separate trait,
+//! [`services::Services`]. The plain HTTP values both speak are in [`http`]. Keeping these small
+//! is what lets every other module stay plain Rust.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 pub mod http;
+pub mod services;
 
 use http::{HttpRequest, HttpResponse};
 
@@ -49,32 +52,6 @@ pub trait Platform {
     fn fill_random(&self, buf: &mut [u8]);
     /// Write one log line. Callers must never pass credentials here.
     fn log(&self, level: LogLevel, line: &str);
-
-    /// Send a request after the response has gone out (`waitUntil` at the edge), ignoring the
-    /// answer: used for error reports. The default sends nothing.
-    fn defer_fetch(&self, _request: HttpRequest) {}
-
-    /// Record one metrics data point (Analytics Engine at the edge). Default: no metrics.
-    fn write_metric(&self, _point: &MetricPoint) {}
-
-    /// Ask the named rate limiter whether `key` may proceed. `None` when there is no such
-    /// limiter; `Some(Err)` when it failed (callers fail open).
-    async fn rate_limit(&self, _limiter: &str, _key: &str) -> Option<Result<bool, String>> {
-        None
-    }
-
-    /// Whether an optional binding (metrics dataset, rate limiter) is configured.
-    fn has_binding(&self, _name: &str) -> bool {
-        false
-    }
-}
-
-/// One metrics data point: an index, text dimensions and numbers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricPoint {
-    pub index: String,
-    pub blobs: Vec<String>,
-    pub doubles: Vec<f64>,
 }
 
 /// A lowercase hex string of `bytes` random bytes (nonces, request ids).
@@ -141,7 +118,11 @@ pub mod testing {
         fn log(&self, _level: LogLevel, line: &str) {
             self.logs.borrow_mut().push(line.to_string());
         }
-        fn defer_fetch(&self, request: HttpRequest) {
+    }
+
+    /// Deferred requests are recorded with the fetched ones.
+    impl super::services::Services for FakePlatform {
+        fn defer(&self, request: HttpRequest) {
             self.requests.borrow_mut().push(request);
         }
     }

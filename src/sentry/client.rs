@@ -1,8 +1,7 @@
 //! The Sentry REST API client: one place that builds URLs, attaches the token, routes to the
 //! org's region, enforces the deadline and turns every failure into a [`SentryError`].
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::cell::Cell;
 
 use serde_json::Value;
 use url::Url;
@@ -10,21 +9,27 @@ use url::Url;
 use super::error::SentryError;
 use super::pagination;
 use super::path::ApiPath;
+use crate::caches::{Caches, EndpointKey, RegionKey};
 use crate::config::SentryConfig;
 use crate::platform::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::{FetchError, Platform};
 use crate::redact::scrub;
 use crate::telemetry::Telemetry;
 
-/// Region URLs by `(Sentry base, org slug)`, kept for the life of the isolate or process.
-static REGION_CACHE: LazyLock<Mutex<HashMap<String, Url>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-const REGION_CACHE_MAX: usize = 2_000;
+/// What one request learned about Sentry's answers that a layer above acts on once the request
+/// is done: today, whether Sentry rejected the token (401), after which the OAuth path revokes
+/// the grant. Created per request; the client only ever sets it.
+#[derive(Debug, Default)]
+pub struct UpstreamSignals {
+    token_rejected: Cell<bool>,
+}
 
-/// Endpoints Sentry said are exhausted for a caller: `(token hash, path)` → epoch ms when the
-/// window resets. Calls before then answer "rate limited" without hammering Sentry.
-static EXHAUSTED: LazyLock<Mutex<HashMap<String, u64>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+impl UpstreamSignals {
+    /// Whether any call of the request got 401 from Sentry.
+    pub fn token_rejected(&self) -> bool {
+        self.token_rejected.get()
+    }
+}
 
 /// Which host a call goes to.
 #[derive(Debug, Clone, Copy)]
@@ -49,12 +54,26 @@ pub struct SentryClient<'a> {
     config: &'a SentryConfig,
     token: &'a str,
     platform: &'a dyn Platform,
+    /// Regions and exhausted endpoints, shared by the isolate or process.
+    caches: &'a Caches,
     telemetry: Option<&'a Telemetry>,
+    signals: Option<&'a UpstreamSignals>,
 }
 
 impl<'a> SentryClient<'a> {
-    pub fn new(config: &'a SentryConfig, token: &'a str, platform: &'a dyn Platform) -> Self {
-        Self { config, token, platform, telemetry: None }
+    pub fn new(
+        config: &'a SentryConfig,
+        token: &'a str,
+        platform: &'a dyn Platform,
+        caches: &'a Caches,
+    ) -> Self {
+        Self { config, token, platform, caches, telemetry: None, signals: None }
+    }
+
+    /// Note in `signals` what the request's layers above must learn (a 401 from Sentry).
+    pub fn with_signals(mut self, signals: &'a UpstreamSignals) -> Self {
+        self.signals = Some(signals);
+        self
     }
 
     /// Record every call (status, timing) in the request's telemetry.
@@ -95,8 +114,7 @@ impl<'a> SentryClient<'a> {
 
     /// The base URL that serves `org`, from cache or from `GET /organizations/{org}/`.
     pub async fn region_for(&self, org: &str) -> Result<Url, SentryError> {
-        let key = format!("{}|{org}", self.config.base);
-        if let Some(url) = REGION_CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some(url) = self.caches.regions.get(&self.region_key(org)) {
             return Ok(url);
         }
         let path = ApiPath::of(&["organizations", org])
@@ -116,13 +134,15 @@ impl<'a> SentryClient<'a> {
         } else {
             self.check_region(org, region)?
         };
-        if let Ok(mut cache) = REGION_CACHE.lock() {
-            if cache.len() >= REGION_CACHE_MAX {
-                cache.clear();
-            }
-            cache.insert(format!("{}|{org}", self.config.base), url.clone());
-        }
+        self.caches.regions.put(self.region_key(org), url.clone());
         Ok(url)
+    }
+
+    fn region_key(&self, org: &str) -> RegionKey {
+        RegionKey {
+            control_host: self.config.base.as_str().to_string(),
+            organization: org.to_ascii_lowercase(),
+        }
     }
 
     /// The SSRF guard: a region URL must use an allowed scheme and name an allowed host.
@@ -212,10 +232,13 @@ impl<'a> SentryClient<'a> {
             bytes = serde_json::to_vec(b).unwrap_or_default();
         }
         let logged_path = url.path().to_string();
-        let limit_key =
-            format!("{}|{host}{logged_path}", crate::digest::fingerprint("token", self.token));
+        let limit_key = EndpointKey {
+            caller: crate::digest::fingerprint("token", self.token),
+            host: host.clone(),
+            path: logged_path.clone(),
+        };
         let started = self.platform.now_ms();
-        if let Some(until) = EXHAUSTED.lock().ok().and_then(|m| m.get(&limit_key).copied()) {
+        if let Some(until) = self.caches.exhausted_until.get(&limit_key) {
             if until > started {
                 return Err(SentryError::RateLimited {
                     retry_after_secs: Some((until - started).div_ceil(1000)),
@@ -240,15 +263,15 @@ impl<'a> SentryClient<'a> {
             }
             FetchError::Network(_) => SentryError::Network { host: host.clone() },
         })?;
+        if response.status == 401 {
+            if let Some(signals) = self.signals {
+                signals.token_rejected.set(true);
+            }
+        }
         let exhausted = response.status == 429
             || response.headers.get("x-sentry-rate-limit-remaining").map(str::trim) == Some("0");
         if let (true, Some(wait)) = (exhausted, self.retry_after(&response.headers)) {
-            if let Ok(mut m) = EXHAUSTED.lock() {
-                if m.len() >= REGION_CACHE_MAX {
-                    m.clear();
-                }
-                m.insert(limit_key, self.platform.now_ms() + wait * 1000);
-            }
+            self.caches.exhausted_until.put(limit_key, self.platform.now_ms() + wait * 1000);
         }
         Ok((response, host))
     }
@@ -371,7 +394,8 @@ mod tests {
     fn region_urls_outside_the_allowlist_are_refused_and_never_fetched() {
         let config = saas();
         let platform = FakePlatform::default();
-        let client = SentryClient::new(&config, "t", &platform);
+        let caches = crate::caches::Caches::new();
+        let client = SentryClient::new(&config, "t", &platform, &caches);
         for bad in [
             "https://evil.example.com",
             "http://us.sentry.io",
@@ -398,12 +422,13 @@ mod tests {
     fn org_calls_route_to_the_org_region() {
         let config = saas();
         let platform = FakePlatform::default();
+        let caches = crate::caches::Caches::new();
         platform.answer_json(
             200,
             json!({"slug": "eu-org-route", "links": {"regionUrl": "https://de.sentry.io"}}),
         );
         platform.answer_json(200, json!([]));
-        let client = SentryClient::new(&config, "t", &platform);
+        let client = SentryClient::new(&config, "t", &platform, &caches);
         let path = ApiPath::of(&["organizations", "eu-org-route", "issues"]).unwrap();
         block_on(client.get(
             Host::Org("eu-org-route"),
@@ -423,11 +448,12 @@ mod tests {
     fn an_exhausted_endpoint_is_not_called_again_until_it_resets() {
         let config = saas();
         let platform = FakePlatform::default();
+        let caches = crate::caches::Caches::new();
         let reset = platform.now_ms() / 1000 + 30;
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(200, &json!([]))
             .with_header("x-sentry-rate-limit-remaining", "0")
             .with_header("x-sentry-rate-limit-reset", reset.to_string())));
-        let client = SentryClient::new(&config, "exhausted-token", &platform);
+        let client = SentryClient::new(&config, "exhausted-token", &platform, &caches);
         let path = ApiPath::of(&["organizations"]).unwrap();
         block_on(client.get(Host::Control, &path, &[])).unwrap();
         let second = block_on(client.get(Host::Control, &path, &[])).unwrap_err();
@@ -439,13 +465,14 @@ mod tests {
     fn rate_limits_say_how_long_to_wait() {
         let config = saas();
         let platform = FakePlatform::default();
+        let caches = crate::caches::Caches::new();
         let reset = platform.now_ms() / 1000 + 42;
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(
             429,
             &json!({"detail": "slow down"}),
         )
         .with_header("x-sentry-rate-limit-reset", reset.to_string())));
-        let client = SentryClient::new(&config, "t", &platform);
+        let client = SentryClient::new(&config, "t", &platform, &caches);
         let err = block_on(client.get(Host::Control, &ApiPath::root(), &[])).unwrap_err();
         assert_eq!(err, SentryError::RateLimited { retry_after_secs: Some(42) });
     }

@@ -12,6 +12,6 @@ pub mod pagination;
 pub mod path;
 pub mod web_url;
 
-pub use client::{ApiResponse, Host, SentryClient};
+pub use client::{ApiResponse, Host, SentryClient, UpstreamSignals};
 pub use error::SentryError;
 pub use path::ApiPath;

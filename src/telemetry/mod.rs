@@ -16,11 +16,11 @@ use std::cell::RefCell;
 
 use serde_json::{json, Value};
 
+use std::rc::Rc;
+
+use crate::platform::services::{NoServices, Services};
 use crate::platform::{random_hex, LogLevel, Platform};
 use report::{Dsn, Span};
-
-/// The Analytics Engine dataset binding that receives one data point per tool call.
-pub const METRICS_BINDING: &str = "MCP_METRICS";
 
 /// How the request reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,8 @@ struct State {
 /// One request's telemetry.
 pub struct Telemetry {
     settings: TelemetrySettings,
+    /// Where reports and metrics go (the Worker's services; none over stdio).
+    services: Rc<dyn Services>,
     transport: Transport,
     started_ms: u64,
     trace_id: String,
@@ -95,6 +97,7 @@ impl Telemetry {
         settings: TelemetrySettings,
         transport: Transport,
         platform: &dyn Platform,
+        services: Rc<dyn Services>,
         user_agent: Option<&str>,
     ) -> Self {
         let state = State {
@@ -103,6 +106,7 @@ impl Telemetry {
         };
         Self {
             settings,
+            services,
             transport,
             started_ms: platform.now_ms(),
             trace_id: random_hex(platform, 16),
@@ -112,7 +116,13 @@ impl Telemetry {
 
     /// Telemetry that records nothing beyond logs (unit tests, misconfigured deployments).
     pub fn disabled(platform: &dyn Platform) -> Self {
-        Self::new(TelemetrySettings::default(), Transport::Http, platform, None)
+        Self::new(
+            TelemetrySettings::default(),
+            Transport::Http,
+            platform,
+            Rc::new(NoServices),
+            None,
+        )
     }
 
     /// The normalised HTTP route (see [`route_of`]), carried by every line and report.
@@ -216,7 +226,7 @@ impl Telemetry {
             LogLevel::Error
         };
         platform.log(level, &line.to_string());
-        platform.write_metric(&report::metric_point(tool, &line, self.settings.dsn.is_some()));
+        self.services.write_metric(&report::metric_point(tool, &line, self.settings.dsn.is_some()));
         self.state.borrow_mut().spans.push(Span {
             op: "mcp.tool",
             description: format!("tools/call {tool}"),
@@ -242,7 +252,7 @@ impl Telemetry {
             &self.trace_id,
             end_ms,
         );
-        report::send(platform, dsn, &event_id, "event", event);
+        report::send(self.services.as_ref(), dsn, &event_id, "event", event);
         Some(event_id)
     }
 
@@ -287,7 +297,7 @@ impl Telemetry {
             &spans,
             platform,
         );
-        report::send(platform, dsn, &event_id, "transaction", event);
+        report::send(self.services.as_ref(), dsn, &event_id, "transaction", event);
     }
 }
 
@@ -326,18 +336,24 @@ mod tests {
 
     #[test]
     fn tool_call_lines_and_reports() {
-        let platform = FakePlatform::default();
+        let platform = Rc::new(FakePlatform::default());
         let settings = TelemetrySettings {
             dsn: Dsn::parse("http://pubkey@127.0.0.1:9/42"),
             environment: "test".into(),
             release: "r".into(),
             traces_sample_rate: 0.0,
         };
-        let t = Telemetry::new(settings, Transport::Http, &platform, Some("claude-code/2.1.0"));
+        let t = Telemetry::new(
+            settings,
+            Transport::Http,
+            platform.as_ref(),
+            platform.clone(),
+            Some("claude-code/2.1.0"),
+        );
         t.set_organization("acme");
         assert_eq!(
             t.tool_call_finished(
-                &platform,
+                platform.as_ref(),
                 "whoami",
                 Err(Failure { class: "invalid_input", expected: true, message: "bad" }),
                 0
@@ -345,7 +361,7 @@ mod tests {
             None
         );
         let id = t.tool_call_finished(
-            &platform,
+            platform.as_ref(),
             "whoami",
             Err(Failure {
                 class: "upstream_server_error",

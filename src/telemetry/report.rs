@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::platform::http::{Headers, HttpRequest};
-use crate::platform::{random_hex, MetricPoint, Platform};
+use crate::platform::services::{MetricPoint, Services};
+use crate::platform::{random_hex, Platform};
 use crate::redact::scrub;
 
 /// A parsed `SENTRY_DSN`.
@@ -127,7 +128,7 @@ pub fn transaction(
 }
 
 /// Post one item to the envelope endpoint after the response.
-pub fn send(platform: &dyn Platform, dsn: &Dsn, event_id: &str, item_type: &str, payload: Value) {
+pub fn send(services: &dyn Services, dsn: &Dsn, event_id: &str, item_type: &str, payload: Value) {
     let body = format!(
         "{}\n{}\n{}\n",
         json!({"event_id": event_id}),
@@ -149,7 +150,7 @@ pub fn send(platform: &dyn Platform, dsn: &Dsn, event_id: &str, item_type: &str,
         headers,
         body: body.into_bytes(),
     };
-    platform.defer_fetch(request);
+    services.defer(request);
 }
 
 /// One tool call as an analytics data point (column order documented in docs/dashboards.md):

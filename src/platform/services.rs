@@ -1,0 +1,84 @@
+//! The Worker's optional services: work deferred past the response, metrics, rate limiters.
+//!
+//! They are not part of [`super::Platform`] because only the Worker has them: the stdio binary
+//! and most unit tests run with [`NoServices`]. Bindings are named by type ([`Limiter`],
+//! [`Binding`]), so a misspelt binding name cannot compile; the names themselves are the ones in
+//! `wrangler.toml`.
+
+use async_trait::async_trait;
+
+use super::http::HttpRequest;
+
+/// One metrics data point: an index, text dimensions and numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricPoint {
+    pub index: String,
+    pub blobs: Vec<String>,
+    pub doubles: Vec<f64>,
+}
+
+/// A rate limiter of the Worker (`[[ratelimits]]` in wrangler.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limiter {
+    /// Per client address, on `/mcp` and `/oauth/*`.
+    PerAddress,
+    /// Per caller (a hashed Sentry token, or the OAuth grant), on `/mcp`.
+    PerCaller,
+}
+
+impl Limiter {
+    /// The binding's name in wrangler.toml.
+    pub fn binding_name(self) -> &'static str {
+        match self {
+            Limiter::PerAddress => "MCP_IP_RATE_LIMITER",
+            Limiter::PerCaller => "MCP_USER_RATE_LIMITER",
+        }
+    }
+}
+
+/// An optional binding whose presence `/health` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// The Analytics Engine dataset that receives one data point per tool call.
+    Metrics,
+    /// A rate limiter.
+    RateLimiter(Limiter),
+}
+
+impl Binding {
+    /// The binding's name in wrangler.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            Binding::Metrics => "MCP_METRICS",
+            Binding::RateLimiter(l) => l.binding_name(),
+        }
+    }
+}
+
+/// What the Worker offers beyond the runtime. Every method has a do-nothing default, which is
+/// what a runtime without the service gets.
+#[async_trait(?Send)]
+pub trait Services {
+    /// Send a request after the response has gone out (`waitUntil`), ignoring the answer: used
+    /// for error reports and transactions.
+    fn defer(&self, _request: HttpRequest) {}
+
+    /// Record one metrics data point (Analytics Engine).
+    fn write_metric(&self, _point: &MetricPoint) {}
+
+    /// Ask `limiter` whether `key` may proceed. `None` when the limiter is not bound;
+    /// `Some(Err)` when it failed (callers fail open).
+    async fn rate_limit(&self, _limiter: Limiter, _key: &str) -> Option<Result<bool, String>> {
+        None
+    }
+
+    /// Whether an optional binding is configured.
+    fn has(&self, _binding: Binding) -> bool {
+        false
+    }
+}
+
+/// No services at all: the stdio binary, and requests whose configuration is broken.
+pub struct NoServices;
+
+impl Services for NoServices {}
