@@ -28,12 +28,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BIND
 fi
 
 # npm packages: wrangler (with workerd), Node 22 for wrangler, wasm-opt, MCP SDK and test tools.
-# `npm install`, not `npm ci`: the lockfile cannot list workerd builds for every platform.
+# `npm ci`: exactly the lockfile (which lists every platform's optional builds), never rewriting it,
+# so set-up leaves a fresh clone clean.
 stamp=node_modules/.setup-stamp
 want=$(fingerprint package.json package-lock.json)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
   want=$(fingerprint package.json package-lock.json)
   echo "$want" > "$stamp"
 fi
