@@ -1,5 +1,12 @@
 //! `/mcp`, `/mcp/{org}` and `/mcp/{org}/{project}`: the checks every MCP POST passes before the
-//! protocol layer sees it (method, origin, credentials, skills, content type), in that order.
+//! protocol layer sees it, in this order: method (405), Host (403, DNS rebinding), Origin (403),
+//! credentials (401/400; `credentials` reads the headers, `oauth::bearer` validates our own
+//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406).
+//!
+//! A request with a `progressToken` may be answered as an SSE stream (see [`streamed`]). With an
+//! OAuth token, a 401 from Sentry during a plain JSON answer revokes the grant and the client gets
+//! 401 to authorize again; a streamed answer has already sent its status, so the next call that
+//! reaches Sentry revokes it instead.
 
 use std::future::Future;
 use std::pin::Pin;

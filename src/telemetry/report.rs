@@ -1,7 +1,7 @@
 //! Sending errors and transactions to Sentry's envelope endpoint, and the metrics data point.
 //!
-//! Reports are sent after the response (`Platform::defer`, `waitUntil` at the edge), never
-//! delaying it. They carry only what this module puts in: class, message (scrubbed), tags and
+//! Reports are sent after the response (`Services::defer`, `waitUntil` at the edge), never
+//! delaying it; where there are no services (the stdio binary) nothing is sent. They carry only what this module puts in: class, message (scrubbed), tags and
 //! timings; never headers, cookies, tokens or the monitored application's event data.
 
 use serde_json::{json, Value};
