@@ -374,7 +374,10 @@ export function register(r) {
   r.add("GET", "/api/0/organizations/:org/issues/:issueId/user-reports/", (ctx) => {
     const issue = findIssue(ctx, ctx.params.issueId);
     if (!issue.feedback) return ok([], { headers: paginate(ctx, []).headers });
+    // the report points at the error event the feedback is about (or the feedback event itself)
     const e = issue.events.at(-1);
-    return ok([{ id: "77001", eventID: e.id, name: issue.feedback.name, email: issue.feedback.contact_email, comments: issue.feedback.message, dateCreated: iso(e.at), user: null, event: { id: e.id, eventID: e.id } }], { headers: paginate(ctx, [1]).headers });
+    const eventId = e?.json.contexts?.feedback?.associated_event_id ?? issue.feedback.associated_event_id ?? e?.id ?? null;
+    const id = issue.id === "4009" ? "77001" : String(77000 + Number(issue.id) - 8000);
+    return ok([{ id, eventID: eventId, name: issue.feedback.name, email: issue.feedback.contact_email, comments: issue.feedback.message, dateCreated: iso(e?.at ?? issue.lastSeenMs), user: null, event: { id: eventId, eventID: eventId } }], { headers: paginate(ctx, [1]).headers });
   });
 }

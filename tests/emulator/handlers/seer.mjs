@@ -6,6 +6,7 @@ import { hexId } from "../lib/prng.mjs";
 import { iso } from "../lib/time.mjs";
 import { findIssue, normEventId } from "./common.mjs";
 import * as INJ from "../fixtures/injection.mjs";
+import { SEER_ANALYSES } from "../fixtures/initech.mjs";
 
 const UNSUPPORTED = new Set(["metric_alert", "feedback"]);
 
@@ -36,9 +37,10 @@ const ANALYSES = {
   },
 };
 
-function analysisFor(issue) {
+export function analysisFor(issue) {
   return (
-    ANALYSES[issue.id] ?? {
+    ANALYSES[issue.id] ??
+    SEER_ANALYSES[issue.id] ?? {
       cause: `${issue.title.split("\n")[0]} is raised in ${issue.culprit} when the input it receives is missing an expected value.`,
       whys: [`The error is raised in ${issue.culprit}.`, "The value comes from a code path that does not validate it.", "The latest release changed how that value is produced."],
       steps: [`Trigger ${issue.transaction ?? issue.culprit} with the data from the latest event.`],
@@ -53,7 +55,40 @@ function block(id, content, at, { loading = false, artifacts = [], todos = null 
   return { id, message: { role: "assistant", content, thinking_content: null, tool_calls: [], metadata: {} }, timestamp: iso(at), loading, artifacts, todos, file_patches: [], merged_file_patches: [], pr_commit_shas: [], tool_links: [], tool_results: [] };
 }
 
+/**
+ * The older autofix state (before the explorer-based Seer): `steps` with a root-cause step
+ * (`causes`) and a solution step, upper-case statuses, the request it was started with.
+ */
+function legacyRunState(issue, run) {
+  const a = analysisFor(issue);
+  const done = run.gets > 2;
+  const t = run.started;
+  const file = a.file ?? issue.culprit;
+  const steps = [
+    { id: hexId(`step:${run.runId}:0`), key: "root_cause_analysis_processing", type: "default", title: "Analyzing the Issue", status: "COMPLETED", index: 0, progress: [{ message: "Looking at the stack trace and the latest event…", timestamp: iso(t + 1000), type: "INFO", data: null }], insights: [{ insight: a.whys[0], justification: "From the exception and its frames.", generated_at_memory_index: 3 }], completedMessage: null, queued_user_messages: [], output_stream: null },
+  ];
+  if (done) {
+    steps.push({ id: hexId(`step:${run.runId}:1`), key: "root_cause_analysis", type: "root_cause_analysis", title: "Root Cause Analysis", status: "COMPLETED", index: 1, progress: [], causes: [{ id: 0, description: a.cause, root_cause_reproduction: a.whys.map((w, i) => ({ title: w, code_snippet_and_analysis: i === a.whys.length - 1 ? `See ${file}.` : "", timeline_item_type: i === 0 ? "internal_code" : "human_action", relevant_code_file: i === 0 ? { file_path: file, repo_name: a.repo } : null, is_most_important_event: i === a.whys.length - 1 })), reproduction_urls: [] }], selection: { cause_id: 0, instruction: null }, termination_reason: null });
+    if (run.solution !== false && a.fix) steps.push({ id: hexId(`step:${run.runId}:2`), key: "solution", type: "solution", title: "Planning Solution", status: "COMPLETED", index: 2, progress: [], description: a.fix, solution: a.fixSteps.map(([title, description], i) => ({ title, code_snippet_and_analysis: description, timeline_item_type: "internal_code", relevant_code_file: { file_path: file, repo_name: a.repo }, is_new_event: false, is_active: true, is_most_important_event: i === 0 })), solution_selected: false, custom_solution: null });
+  } else {
+    steps.push({ id: hexId(`step:${run.runId}:1`), key: "root_cause_analysis", type: "root_cause_analysis", title: "Root Cause Analysis", status: "PROCESSING", index: 1, progress: [{ message: "Tracing how the failing value is produced…", timestamp: iso(t + 4000), type: "INFO", data: null }], causes: [], selection: null, termination_reason: null });
+  }
+  return {
+    run_id: run.runId,
+    status: done ? "COMPLETED" : "PROCESSING",
+    request: { organization_id: 4, project_id: Number(issue.projectId), issue: { id: Number(issue.id), title: issue.title, short_id: issue.shortId }, repos: [{ provider: "integrations:github", owner: a.repo.split("/")[0], name: a.repo.split("/")[1], external_id: "88123401" }], instruction: run.instruction, options: { disable_coding_step: false } },
+    codebases: { "88123401": { repo_external_id: "88123401", file_changes: [], is_readable: true, is_writeable: true } },
+    steps,
+    last_triggered_at: iso(t),
+    updated_at: iso(done ? t + 45_000 : t + 4000),
+    completed_at: done ? iso(t + 45_000) : null,
+    signals: [],
+    usage: {},
+  };
+}
+
 function runState(issue, run) {
+  if (run.shape === "autofix") return legacyRunState(issue, run);
   const a = analysisFor(issue);
   const done = run.gets > 2;
   const t = run.started;
@@ -69,12 +104,12 @@ function runState(issue, run) {
   if (!done) blocks.push(block(hexId(`blk:${run.runId}:2`), "Tracing how the failing value is produced…", t + 4000, { loading: true }));
   else {
     blocks.push(block(hexId(`blk:${run.runId}:2`), `Root cause: ${a.cause}`, t + 20_000, { artifacts: [{ key: "root_cause", reason: "Derived from the stack trace, breadcrumbs and recent commits.", data: { one_line_description: a.cause, five_whys: a.whys, reproduction_steps: a.steps, relevant_repo: a.repo } }] }));
-    blocks.push(block(hexId(`blk:${run.runId}:3`), `Proposed fix: ${a.fix}`, t + 45_000, { artifacts: [{ key: "solution", reason: "Smallest change that removes the failure.", data: { one_line_summary: a.fix, steps: a.fixSteps.map(([title, description]) => ({ title, description })) } }] }));
+    if (run.solution !== false && a.fix) blocks.push(block(hexId(`blk:${run.runId}:3`), `Proposed fix: ${a.fix}`, t + 45_000, { artifacts: [{ key: "solution", reason: "Smallest change that removes the failure.", data: { one_line_summary: a.fix, steps: a.fixSteps.map(([title, description]) => ({ title, description })) } }] }));
   }
   return {
     run_id: run.runId,
     status: done ? "completed" : "processing",
-    updated_at: iso(done ? t + 45_000 : t + 4000),
+    updated_at: iso(done ? t + (run.solution === false ? 20_000 : 45_000) : t + 4000),
     owner_user_id: Number(run.owner),
     pending_user_input: null,
     repo_pr_states: { [a.repo]: { pr_url: null, pr_number: null, status: null } },
@@ -108,7 +143,8 @@ export function register(r) {
         if (!id || !issue.events.some((e) => e.id === id)) throw badRequest({ event_id: ["Event not found for this issue"] });
       }
       if (body.instruction != null && typeof body.instruction !== "string") throw badRequest({ instruction: ["Not a valid string."] });
-      const run = { runId: ++ctx.state.seq.run, started: Date.now(), gets: 0, owner: ctx.user.id, instruction: body.instruction ?? null };
+      // a new run keeps the shape (and solution setting) of the issue's Seer fixture, if any
+      const run = { runId: ++ctx.state.seq.run, started: Date.now(), gets: 0, owner: ctx.user.id, instruction: body.instruction ?? null, shape: issue.seer?.shape ?? "explorer", solution: issue.seer?.solution ?? true };
       ctx.state.autofix.set(issue.id, run);
       return { status: 202, json: { run_id: run.runId } };
     },

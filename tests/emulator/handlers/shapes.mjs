@@ -293,7 +293,7 @@ export function issueJson(state, issue, { detail = false } = {}) {
     platform: issue.platform,
     project: { id: p.id, name: p.name, slug: p.slug, platform: p.platform },
     type: issue.kind,
-    metadata: issue.events.at(-1).json.metadata,
+    metadata: issue.metadata ?? issue.events.at(-1)?.json.metadata ?? {},
     numComments: notes.length,
     assignedTo: assigneeJson(state, issue.assignedTo),
     isBookmarked: issue.isBookmarked,
@@ -314,6 +314,7 @@ export function issueJson(state, issue, { detail = false } = {}) {
     lastSeen: iso(issue.lastSeenMs),
     stats: stats24h(issue, state.now),
   };
+  if (issue.omitAssignedTo) delete out.assignedTo; // some responses leave the key out instead of null
   if (!detail) return out;
   const u = (id) => state.users.find((x) => x.id === id);
   return {
