@@ -6,6 +6,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "./server.mjs";
 import { TOKENS, TRACES, EVENTS } from "./fixtures/constants.mjs";
+import { CASES } from "./fixtures/categories.mjs";
+import { INITECH_TRACES } from "./fixtures/initech.mjs";
 
 let emu;
 const SLOW_MS = 300;
@@ -504,4 +506,146 @@ test("CLI starts, prints the ready line and stops on SIGTERM", async () => {
   } finally {
     clearTimeout(killer);
   }
+});
+
+// --- initech: every other kind of data (fixtures/initech.mjs, facts in fixtures/categories.mjs) ------
+
+/** Does `needle` occur in any string (or number, or key) inside `value`? */
+function contains(value, needle) {
+  if (value == null) return false;
+  if (typeof value === "string") return value.includes(needle);
+  if (typeof value === "number" || typeof value === "boolean") return String(value) === needle;
+  if (Array.isArray(value)) return value.some((v) => contains(v, needle));
+  return Object.entries(value).some(([k, v]) => k.includes(needle) || contains(v, needle));
+}
+
+/** Everything the MCP server could fetch for one case, through the HTTP endpoints it uses. */
+async function caseResponses(c) {
+  const base = `/organizations/${c.org}`;
+  const out = { issue: (await ok(`${base}/issues/${c.issueId}/`)).json };
+  out.byShortId = (await ok(`${base}/issues/${c.shortId}/`)).json;
+  out.events = (await ok(`${base}/issues/${c.issueId}/events/?full=true`)).json;
+  if (c.eventId) out.event = (await ok(`${base}/issues/${c.issueId}/events/${c.eventId}/`)).json;
+  if (out.issue.issueCategory === "feedback") out.reports = (await ok(`${base}/issues/${c.issueId}/user-reports/`)).json;
+  if (c.traceId) {
+    out.trace = (await ok(`${base}/trace/${c.traceId}/`)).json;
+    out.traceMeta = (await ok(`${base}/trace-meta/${c.traceId}/`)).json;
+  }
+  if (c.query) {
+    const qs = c.query.field.map((f) => `field=${encodeURIComponent(f)}`).join("&");
+    out.discover = (await ok(`${base}/events/?dataset=${c.query.dataset}&${qs}&query=${encodeURIComponent(c.query.query ?? `issue:${c.shortId}`)}&per_page=100`)).json;
+  }
+  if (c.kind.startsWith("seer/")) out.seer = (await ok(`${base}/issues/${c.issueId}/autofix/`)).json;
+  return out;
+}
+
+test("initech: every case is served and its facts appear in the JSON", async () => {
+  assert.ok(CASES.length >= 35, `cases ${CASES.length}`);
+  for (const c of CASES) {
+    assert.ok(c.facts.length >= 1, c.kind);
+    assert.ok(c.attackerWritten.every((f) => c.facts.includes(f)), `${c.kind}: attackerWritten ⊆ facts`);
+    const r = await caseResponses(c);
+    assert.equal(r.issue.shortId, c.shortId);
+    assert.equal(r.byShortId.id, c.issueId);
+    for (const fact of c.facts) assert.ok(contains(r, fact), `${c.kind} (${c.shortId}): ${JSON.stringify(fact)} not in the responses`);
+  }
+  const kinds = new Set(CASES.map((c) => c.kind));
+  const wanted = [
+    ...["n_plus_one_db_queries", "n_plus_one_api_calls", "slow_db_query", "consecutive_db_queries", "consecutive_http", "file_io_main_thread", "db_main_thread", "render_blocking_asset_span", "uncompressed_assets", "large_http_payload", "http_overhead"].map((k) => `performance/${k}`),
+    "regression/endpoint", "regression/function", "feedback/with-event", "feedback/without-event", "cron/missed_checkin", "cron/timeout", "uptime/domain-failure", "metric-alert", "replay/rage-click", "replay/dead-click",
+    "error/javascript", "error/node", "error/python", "error/java+threads", "error/cocoa+threads+debug-images", "error/go", "event/default", "event/csp", "event/nel", "event/expectct", "event/unknown-type:trace_metric",
+    "trace/older-format", "trace/newer-format", "discover/array-and-object-cells", "seer/autofix-state", "seer/explorer-state-without-solution",
+  ];
+  for (const k of wanted) assert.ok(kinds.has(k), `missing case ${k}`);
+});
+
+test("initech: performance issues carry an occurrence and the offending and parent spans", async () => {
+  for (const c of CASES.filter((x) => x.kind.startsWith("performance/"))) {
+    const e = (await ok(`/organizations/initech/issues/${c.issueId}/events/latest/`)).json;
+    assert.equal(e.id, c.eventId);
+    assert.equal(e.type, "transaction");
+    const occ = e.occurrence;
+    for (const k of ["evidenceDisplay", "evidenceData", "type", "issueTitle", "subtitle"]) assert.ok(occ[k] != null, `${c.shortId} occurrence.${k}`);
+    assert.ok(occ.evidenceDisplay.every((d) => typeof d.name === "string" && typeof d.value === "string" && typeof d.important === "boolean"));
+    const spans = e.entries.find((x) => x.type === "spans").data;
+    for (const id of occ.evidenceData.offenderSpanIds) {
+      const s = spans.find((x) => x.span_id === id);
+      assert.ok(s && s.op && s.description && s.timestamp > s.start_timestamp, `${c.shortId} offender ${id}`);
+    }
+    const parent = occ.evidenceData.parentSpanIds[0];
+    assert.ok(spans.some((x) => x.span_id === parent) || e.contexts.trace.span_id === parent, `${c.shortId} parent span`);
+    assert.equal(occ.evidenceData.transactionName, e.title);
+  }
+});
+
+test("initech: trace formats, awkward values, feedback without an event", async () => {
+  const legacy = (await ok(`/organizations/initech/trace/${INITECH_TRACES.legacy}/`)).json;
+  assert.ok(Array.isArray(legacy) && legacy[0].transaction && "description" in legacy[0] && !("occurrences" in legacy[0]));
+  assert.equal(legacy[0].children[0].performance_issues[0].issue_short_id, "CHECKOUT-API-3");
+  assert.equal(legacy[0].children[0].errors[0].issue_id, 8024);
+  const eap = (await ok(`/organizations/initech/trace/${INITECH_TRACES.eap}/`)).json;
+  const flat = [];
+  const walk = (n) => (flat.push(n), (n.children ?? []).forEach(walk));
+  eap.forEach(walk);
+  assert.ok(flat.every((n) => n.description === null && typeof n.name === "string" && typeof n.is_transaction === "boolean"));
+  assert.ok(flat.some((n) => n.occurrences.length) && flat.some((n) => n.errors.length));
+  assert.ok(!("performance_issues" in flat[0]));
+  // the default format is unchanged for the other initech traces
+  const n1 = CASES.find((c) => c.kind === "performance/n_plus_one_db_queries");
+  const plain = (await ok(`/organizations/initech/trace/${n1.traceId}/`)).json;
+  assert.ok(typeof plain[0].description === "string" && plain[0].is_segment === true);
+
+  // assignment: absent (GATEWAY-4) vs unassigned (null)
+  const list = (await ok("/organizations/initech/issues/?query=&limit=100")).json;
+  assert.equal(list.length, 32);
+  assert.ok(!("assignedTo" in list.find((i) => i.shortId === "GATEWAY-4")));
+  assert.equal(list.find((i) => i.shortId === "STOREFRONT-9").assignedTo, null);
+  assert.equal((await ok("/organizations/initech/issues/?query=issue.category:cron")).json.length, 2);
+  assert.equal((await ok("/organizations/initech/issues/?query=is:unresolved%20issue.category:cron")).json.length, 1);
+  // null tag key and value, query string vs pairs, empty lists, missing sections
+  const js = (await ok("/organizations/initech/issues/STOREFRONT-9/events/latest/")).json;
+  assert.ok(js.tags.some((t) => t.key === null) && js.tags.some((t) => t.value === null));
+  assert.equal(typeof js.entries.find((x) => x.type === "request").data.query, "string");
+  assert.deepEqual(js.entries.find((x) => x.type === "breadcrumbs").data.values, []);
+  const node = (await ok("/organizations/initech/issues/GATEWAY-4/events/latest/")).json;
+  assert.ok(Array.isArray(node.entries.find((x) => x.type === "request").data.query));
+  assert.equal(node.user, null);
+  assert.ok(!("os" in node.contexts));
+  const csp = (await ok("/organizations/initech/issues/STOREFRONT-11/events/latest/")).json;
+  assert.equal(csp.sdk, null);
+  const unknown = (await ok("/organizations/initech/issues/CHECKOUT-API-10/events/latest/")).json;
+  assert.equal(unknown.type, "trace_metric");
+  // discover cells: arrays and objects
+  const d = (await ok("/organizations/initech/events/?field=id&field=error.type&field=user.geo&field=tags.key&query=issue:STOREFRONT-9")).json;
+  assert.ok(d.data.length >= 1 && Array.isArray(d.data[0]["error.type"]) && typeof d.data[0]["user.geo"] === "object");
+  // feedback without a stored event: the issue and its report answer, the events do not
+  assert.equal((await api("/organizations/initech/issues/STOREFRONT-6/events/latest/")).status, 404);
+  assert.deepEqual((await ok("/organizations/initech/issues/STOREFRONT-6/events/")).json, []);
+  const fb = (await ok("/organizations/initech/issues/STOREFRONT-6/")).json;
+  assert.equal(fb.metadata.contact_email, "joanna@example.net");
+  // the org is reachable by slug but not listed
+  assert.ok(!(await ok("/organizations/")).json.some((o) => o.slug === "initech"));
+});
+
+test("initech: Seer states in both shapes, and a new run", async () => {
+  const old = (await ok("/organizations/initech/issues/CHECKOUT-API-9/autofix/")).json.autofix;
+  assert.equal(old.status, "COMPLETED");
+  assert.deepEqual(old.steps.map((s) => s.type), ["default", "root_cause_analysis", "solution"]);
+  assert.ok(old.steps[1].causes[0].description.includes("US-TX"));
+  const explorer = (await ok("/organizations/initech/issues/LEDGER-SVC-1/autofix/")).json.autofix;
+  assert.equal(explorer.status, "completed");
+  assert.deepEqual(explorer.blocks.flatMap((b) => b.artifacts.map((a) => a.key)), ["root_cause"]);
+  const issue = (await ok("/organizations/initech/issues/LEDGER-SVC-1/")).json;
+  assert.ok(issue.seerAutofixLastTriggered);
+
+  const start = await api("/organizations/initech/issues/STOREFRONT-9/autofix/", { method: "POST", body: {} });
+  assert.equal(start.status, 202);
+  assert.ok(Number.isInteger(start.json.run_id));
+  const s1 = (await ok("/organizations/initech/issues/STOREFRONT-9/autofix/")).json.autofix;
+  assert.deepEqual([s1.run_id, s1.status], [start.json.run_id, "processing"]);
+  const again = await api("/organizations/initech/issues/CHECKOUT-API-9/autofix/", { method: "POST", body: {} });
+  const r1 = (await ok("/organizations/initech/issues/CHECKOUT-API-9/autofix/")).json.autofix;
+  assert.deepEqual([r1.run_id, r1.status, Array.isArray(r1.steps)], [again.json.run_id, "PROCESSING", true]);
+  emu.reset();
+  assert.equal((await ok("/organizations/initech/issues/CHECKOUT-API-9/autofix/")).json.autofix.run_id, old.run_id);
 });
