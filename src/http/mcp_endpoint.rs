@@ -14,8 +14,8 @@ use super::credentials::{self, CredentialError, Credentials};
 use super::rate_limit;
 use crate::config::Config;
 use crate::digest::fingerprint;
-use crate::mcp::jsonrpc::{code, failure, RpcError};
-use crate::mcp::{self, McpContext};
+use crate::mcp::jsonrpc::RpcError;
+use crate::mcp::{self, McpContext, Refusal, Stage};
 use crate::oauth::bearer::{self, UpstreamWatch};
 use crate::oauth::OAuthSetup;
 use crate::platform::http::{EventStream, HttpRequest, HttpResponse};
@@ -62,12 +62,12 @@ async fn handle_post(
             .with_header("allow", "POST, OPTIONS");
     }
     if !host_allowed(config, req) {
-        let err = RpcError::new(code::INVALID_REQUEST, "Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)").status(403);
-        return HttpResponse::json(403, &failure(&serde_json::Value::Null, &err));
+        let err = RpcError::invalid_request("Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)");
+        return mcp::http_error(&err, Stage::Refused(Refusal::Host));
     }
     if !origin_ok {
-        let err = RpcError::new(code::INVALID_REQUEST, "Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)").status(403);
-        return HttpResponse::json(403, &failure(&serde_json::Value::Null, &err));
+        let err = RpcError::invalid_request("Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)");
+        return mcp::http_error(&err, Stage::Refused(Refusal::Origin));
     }
     let token = match credentials::parse(&req.headers) {
         Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
@@ -272,22 +272,18 @@ fn skills_from_query(req: &HttpRequest) -> Result<SkillSet, String> {
 fn content_checks(req: &HttpRequest) -> Option<HttpResponse> {
     let content_type = req.headers.get("content-type").unwrap_or("").to_ascii_lowercase();
     if !content_type.trim_start().starts_with("application/json") {
-        let err = RpcError::new(
-            code::INVALID_REQUEST,
+        let err = RpcError::invalid_request(
             "Unsupported Media Type: send the JSON-RPC message with Content-Type: application/json",
-        )
-        .status(415);
-        return Some(HttpResponse::json(415, &failure(&serde_json::Value::Null, &err)));
+        );
+        return Some(mcp::http_error(&err, Stage::Refused(Refusal::MediaType)));
     }
     if let Some(accept) = req.headers.get("accept") {
         let a = accept.to_ascii_lowercase();
         if !(a.contains("application/json") || a.contains("*/*") || a.contains("application/*")) {
-            let err = RpcError::new(
-                code::INVALID_REQUEST,
+            let err = RpcError::invalid_request(
                 "Not Acceptable: this server answers with application/json; include it in Accept",
-            )
-            .status(406);
-            return Some(HttpResponse::json(406, &failure(&serde_json::Value::Null, &err)));
+            );
+            return Some(mcp::http_error(&err, Stage::Refused(Refusal::NotAcceptable)));
         }
     }
     None

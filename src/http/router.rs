@@ -128,12 +128,10 @@ fn config_error(app: &App, e: &ConfigError) -> HttpResponse {
         LogLevel::Error,
         &json!({"event": "config_error", "message": e.to_string()}).to_string(),
     );
-    let err = crate::mcp::jsonrpc::RpcError::new(
-        crate::mcp::jsonrpc::code::INTERNAL_ERROR,
-        format!("The server is misconfigured, so no request can be served: {e}"),
-    )
-    .status(500);
-    HttpResponse::json(500, &crate::mcp::jsonrpc::failure(&serde_json::Value::Null, &err))
+    let err = crate::mcp::jsonrpc::RpcError::internal_error(format!(
+        "The server is misconfigured, so no request can be served: {e}"
+    ));
+    crate::mcp::http_error(&err, crate::mcp::Stage::Refused(crate::mcp::Refusal::Misconfigured))
 }
 
 /// `GET /health`: the version and which optional features are configured; no secrets, no auth.
