@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{mcp_endpoint, rate_limit};
 use crate::config::{Config, ConfigError};
 use crate::digest::fingerprint;
-use crate::oauth::{self, OAuthSetup};
+use crate::oauth::{self, oauth_error, OAuthErrorCode, OAuthSetup};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{LogLevel, Platform};
 use crate::session::{Constraints, EndpointPathError};
@@ -70,17 +70,9 @@ async fn route(
         let constraints = match Constraints::from_mcp_path(path) {
             Ok(c) => c,
             Err(e @ EndpointPathError::TooDeep) => {
-                return HttpResponse::json(
-                    404,
-                    &json!({"error": "not_found", "error_description": e.to_string()}),
-                )
+                return oauth_error(404, OAuthErrorCode::NotFound, &e.to_string())
             }
-            Err(e) => {
-                return HttpResponse::json(
-                    400,
-                    &json!({"error": "invalid_request", "error_description": e.to_string()}),
-                )
-            }
+            Err(e) => return oauth_error(400, OAuthErrorCode::InvalidRequest, &e.to_string()),
         };
         let config = match &app.config {
             Ok(c) => c,
@@ -115,10 +107,7 @@ async fn route(
         "/" if req.method == "GET" || req.method == "HEAD" => {
             HttpResponse::text(200, &landing(req))
         }
-        _ => HttpResponse::json(
-            404,
-            &json!({"error": "not_found", "error_description": "Nothing here; the MCP endpoint is /mcp"}),
-        ),
+        _ => oauth_error(404, OAuthErrorCode::NotFound, "Nothing here; the MCP endpoint is /mcp"),
     }
 }
 

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::OAuthErrorCode;
 use super::records::{self, ClientRecord, STATE_TTL_SECS};
 use super::signed::{self, SignedError};
 use super::{cookies, crypto, origin, page, redirect, upstream, Ctx, Failure, Handled, Params};
@@ -105,12 +106,12 @@ pub async fn client_and_redirect(
 /// Send an OAuth error back to the client's (validated) redirect URI, with its `state` and `iss`.
 pub fn error_redirect(
     redirect_uri: &str,
-    error: &str,
+    error: OAuthErrorCode,
     description: &str,
     state: Option<&str>,
     iss: &str,
 ) -> HttpResponse {
-    let mut params = vec![("error", error), ("error_description", description)];
+    let mut params = vec![("error", error.as_str()), ("error_description", description)];
     if let Some(s) = state {
         params.push(("state", s));
     }
@@ -143,7 +144,7 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         client_and_redirect(ctx, q.get("client_id"), q.get("redirect_uri")).await?;
     let iss = origin(req);
     let state = q.get("state");
-    let fail = |error: &str, why: &str| -> Handled {
+    let fail = |error: OAuthErrorCode, why: &str| -> Handled {
         Err(error_redirect(&redirect_uri, error, why, state, &iss).into())
     };
     if let Some(p) = q.repeated(&[
@@ -154,32 +155,35 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         "resource",
         "scope",
     ]) {
-        return fail("invalid_request", &format!("'{p}' appears more than once"));
+        return fail(OAuthErrorCode::InvalidRequest, &format!("'{p}' appears more than once"));
     }
     if q.get("response_type") != Some("code") {
-        return fail("unsupported_response_type", "only response_type=code is supported");
+        return fail(
+            OAuthErrorCode::UnsupportedResponseType,
+            "only response_type=code is supported",
+        );
     }
     let Some(challenge) = q.get("code_challenge") else {
         return fail(
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "PKCE is required: send code_challenge with code_challenge_method=S256",
         );
     };
     if q.get("code_challenge_method") != Some("S256") {
         return fail(
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "code_challenge_method must be S256 (plain is not accepted)",
         );
     }
     if !valid_challenge(challenge) {
         return fail(
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
         );
     }
     let audience = match redirect::audience_from_resource(q.get("resource"), &iss) {
         Ok(a) => a,
-        Err(why) => return fail("invalid_target", &why),
+        Err(why) => return fail(OAuthErrorCode::InvalidTarget, &why),
     };
     let requested = q
         .get("scope")
@@ -277,7 +281,7 @@ pub async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     if f.get("action") != Some("approve") {
         return Ok(error_redirect(
             &r.redirect_uri,
-            "access_denied",
+            OAuthErrorCode::AccessDenied,
             "the user denied the request",
             r.state.as_deref(),
             &own,

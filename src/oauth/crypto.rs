@@ -40,8 +40,6 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// `n` random bytes as lowercase hex (ids and token secrets).
-
 /// A fresh random key.
 pub fn random_key(platform: &dyn Platform) -> Key {
     let mut k = [0u8; 32];

@@ -24,6 +24,7 @@ pub mod callback;
 pub mod config;
 pub mod cookies;
 pub mod crypto;
+pub mod error;
 pub mod grant;
 pub mod metadata;
 pub mod page;
@@ -46,6 +47,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 pub use config::OAuthConfig;
+pub use error::{oauth_error, OAuthError, OAuthErrorCode};
 pub use store::{Store, StoreError};
 
 use crate::config::{Config, ConfigError};
@@ -113,11 +115,6 @@ pub fn no_store_json(status: u16, body: &Value) -> HttpResponse {
     HttpResponse::json(status, body)
         .with_header("cache-control", "no-store")
         .with_header("pragma", "no-cache")
-}
-
-/// An OAuth error response (RFC 6749 §5.2).
-pub fn oauth_error(status: u16, error: &str, description: &str) -> HttpResponse {
-    no_store_json(status, &json!({"error": error, "error_description": description}))
 }
 
 /// Read a JSON record; a record that no longer parses is treated as absent.
@@ -239,8 +236,12 @@ pub async fn handle(
         return Some(preflight(route));
     }
     let response = if !route.methods().contains(&req.method.as_str()) {
-        oauth_error(405, "invalid_request", &format!("use {}", route.methods().join(" or ")))
-            .with_header("allow", route.methods().join(", "))
+        oauth_error(
+            405,
+            OAuthErrorCode::InvalidRequest,
+            &format!("use {}", route.methods().join(" or ")),
+        )
+        .with_header("allow", route.methods().join(", "))
     } else {
         serve(route, setup, config, platform, req).await
     };
@@ -266,7 +267,7 @@ async fn serve(
                 &format!("This server cannot run OAuth sign-in: {why}."),
             )
         } else {
-            oauth_error(503, "temporarily_unavailable", &why)
+            oauth_error(503, OAuthErrorCode::TemporarilyUnavailable, &why)
         }
     };
     let Some(setup) = setup else {
@@ -298,8 +299,12 @@ async fn serve(
                     "The sign-in service could not reach its storage. Please try again.",
                 )
             } else {
-                oauth_error(503, "temporarily_unavailable", "storage is unavailable; try again")
-                    .with_header("retry-after", "5")
+                oauth_error(
+                    503,
+                    OAuthErrorCode::TemporarilyUnavailable,
+                    "storage is unavailable; try again",
+                )
+                .with_header("retry-after", "5")
             }
         }
     }

@@ -1,15 +1,16 @@
 //! `POST /oauth/revoke` (RFC 7009). A refresh token revokes its whole grant; an access token only
 //! itself. Unknown or foreign tokens get 200 as well, so the endpoint reveals nothing.
 
+use super::error::{oauth_error, OAuthErrorCode};
 use super::records::{self, AccessTokenRecord, GrantRecord, TokenKind};
 use super::token::authenticate_client;
-use super::{crypto, get_json, grant, no_store_json, oauth_error, Ctx, Handled, Params};
+use super::{crypto, get_json, grant, no_store_json, Ctx, Handled, Params};
 use crate::platform::http::HttpRequest;
 
 pub async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let f = Params::form(&req.body);
     let Some(token) = f.get("token") else {
-        return Ok(oauth_error(400, "invalid_request", "token is required"));
+        return Ok(oauth_error(400, OAuthErrorCode::InvalidRequest, "token is required"));
     };
     // Client authentication as at the token endpoint when the client identifies itself; the token
     // is proof enough otherwise (revoking is never harmful to its owner).

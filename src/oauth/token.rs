@@ -17,11 +17,10 @@ use serde_json::json;
 
 use super::authorize::load_client;
 use super::crypto;
+use super::error::{oauth_error, OAuthErrorCode};
 use super::records::{self, ClientRecord, GrantRecord, RefreshSlot, TokenKind};
 use super::upstream::{self, UpstreamError};
-use super::{
-    get_json, grant, no_store_json, oauth_error, origin, redirect, Ctx, Failure, Handled, Params,
-};
+use super::{get_json, grant, no_store_json, origin, redirect, Ctx, Failure, Handled, Params};
 use crate::platform::http::HttpRequest;
 use crate::platform::LogLevel;
 use crate::session::Skill;
@@ -35,7 +34,7 @@ static REDEEMED: LazyLock<Mutex<VecDeque<String>>> = LazyLock::new(|| Mutex::new
 const REDEEMED_MAX: usize = 1_000;
 
 fn invalid_grant(why: &str) -> Failure {
-    oauth_error(400, "invalid_grant", why).into()
+    oauth_error(400, OAuthErrorCode::InvalidGrant, why).into()
 }
 
 /// Authenticate the client: HTTP Basic, or `client_id` (+ `client_secret`) in the form. Unknown,
@@ -74,7 +73,7 @@ pub async fn authenticate_client(
     let refuse = || {
         let mut r = oauth_error(
             401,
-            "invalid_client",
+            OAuthErrorCode::InvalidClient,
             "unknown, expired or unauthenticated client: register the client again",
         );
         if basic.is_some() {
@@ -106,7 +105,7 @@ pub async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     {
         return Ok(oauth_error(
             400,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "send the token request as application/x-www-form-urlencoded",
         ));
     }
@@ -121,7 +120,11 @@ pub async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         "resource",
         "client_id",
     ]) {
-        return Ok(oauth_error(400, "invalid_request", &format!("'{p}' appears more than once")));
+        return Ok(oauth_error(
+            400,
+            OAuthErrorCode::InvalidRequest,
+            &format!("'{p}' appears more than once"),
+        ));
     }
     let client = authenticate_client(ctx, req, &f).await?;
     match f.get("grant_type") {
@@ -129,10 +132,10 @@ pub async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         Some("refresh_token") => refresh_grant(ctx, &client, &f).await,
         Some(_) => Ok(oauth_error(
             400,
-            "unsupported_grant_type",
+            OAuthErrorCode::UnsupportedGrantType,
             "grant_type must be authorization_code or refresh_token",
         )),
-        None => Ok(oauth_error(400, "invalid_request", "grant_type is required")),
+        None => Ok(oauth_error(400, OAuthErrorCode::InvalidRequest, "grant_type is required")),
     }
 }
 
@@ -147,9 +150,9 @@ async fn code_grant(
     client: &ClientRecord,
     f: &Params,
 ) -> Handled {
-    let code = f
-        .get("code")
-        .ok_or_else(|| Failure::from(oauth_error(400, "invalid_request", "code is required")))?;
+    let code = f.get("code").ok_or_else(|| {
+        Failure::from(oauth_error(400, OAuthErrorCode::InvalidRequest, "code is required"))
+    })?;
     let unknown = || invalid_grant("the code is unknown, expired or already used");
     let grant_id = records::grant_id_of(code, TokenKind::Code).ok_or_else(unknown)?;
     let mut g: GrantRecord =
@@ -177,7 +180,11 @@ async fn code_grant(
         _ => return Err(invalid_grant("redirect_uri does not match the authorization request")),
     }
     let verifier = f.get("code_verifier").ok_or_else(|| {
-        Failure::from(oauth_error(400, "invalid_request", "code_verifier (PKCE) is required"))
+        Failure::from(oauth_error(
+            400,
+            OAuthErrorCode::InvalidRequest,
+            "code_verifier (PKCE) is required",
+        ))
     })?;
     if !valid_verifier(verifier)
         || !crypto::ct_eq(&crypto::pkce_s256(verifier), &slot.code_challenge)
@@ -190,7 +197,7 @@ async fn code_grant(
         {
             return Ok(oauth_error(
                 400,
-                "invalid_target",
+                OAuthErrorCode::InvalidTarget,
                 "resource does not match the authorization request",
             ));
         }
@@ -215,7 +222,7 @@ async fn code_grant(
 
 async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Handled {
     let token = f.get("refresh_token").ok_or_else(|| {
-        Failure::from(oauth_error(400, "invalid_request", "refresh_token is required"))
+        Failure::from(oauth_error(400, OAuthErrorCode::InvalidRequest, "refresh_token is required"))
     })?;
     let unknown =
         || invalid_grant("the refresh token is unknown, expired or revoked; authorize again");
@@ -258,7 +265,7 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
                     _ => {
                         return Ok(oauth_error(
                             400,
-                            "invalid_scope",
+                            OAuthErrorCode::InvalidScope,
                             &format!(
                                 "scope '{}' was not granted; a refresh can only narrow the scope",
                                 crate::render::truncate(word, 40)
@@ -270,7 +277,7 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
             if wanted.is_empty() {
                 return Ok(oauth_error(
                     400,
-                    "invalid_scope",
+                    OAuthErrorCode::InvalidScope,
                     "scope must name at least one granted skill",
                 ));
             }
@@ -319,7 +326,7 @@ async fn refresh_upstream(
             ctx.log(LogLevel::Error, "oauth_upstream_unavailable", json!({"error": why}));
             Err(oauth_error(
                 503,
-                "temporarily_unavailable",
+                OAuthErrorCode::TemporarilyUnavailable,
                 "Sentry could not be reached to renew the authorization; try again shortly",
             )
             .with_header("retry-after", "30")
