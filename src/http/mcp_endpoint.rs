@@ -224,7 +224,7 @@ async fn oauth_request(
     let authorized =
         match bearer::authenticate(setup.store.as_ref(), platform.as_ref(), req, token).await {
             Ok(a) => a,
-            Err(e) => return oauth_challenge(req, Some(e.describe())),
+            Err(e) => return oauth_challenge(req, Some(&e.to_string())),
         };
     telemetry.set_access_method(AccessMethod::OAuth.id());
     let caller = fingerprint("grant", &authorized.grant_id);

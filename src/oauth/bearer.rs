@@ -21,24 +21,18 @@ pub struct Authorized {
     pub grant_id: String,
 }
 
-/// Why a bearer token was refused (always 401 `invalid_token`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a bearer token was refused (always 401 `invalid_token`). The text is what the client is
+/// told (`error_description`); it never contains the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BearerError {
+    #[error("The access token is unknown or was revoked; authorize again")]
     Unknown,
+    #[error("The access token expired; refresh it or authorize again")]
     Expired,
+    #[error("The access token was issued for another MCP endpoint of this server; authorize for this URL")]
     WrongAudience,
-    Storage(StoreError),
-}
-
-impl BearerError {
-    pub fn describe(&self) -> &'static str {
-        match self {
-            BearerError::Unknown => "The access token is unknown or was revoked; authorize again",
-            BearerError::Expired => "The access token expired; refresh it or authorize again",
-            BearerError::WrongAudience => "The access token was issued for another MCP endpoint of this server; authorize for this URL",
-            BearerError::Storage(_) => "The authorization service is temporarily unavailable; try again",
-        }
-    }
+    #[error("The authorization service is temporarily unavailable; try again")]
+    Storage(#[source] StoreError),
 }
 
 /// Check `token` for a request to `req.url`.

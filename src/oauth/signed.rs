@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 use super::crypto::{self, Key};
 
 /// Why a signed value was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignedError {
     /// Not our format, or the signature does not match (tampered, other key, other purpose).
+    #[error("the signed value is not valid")]
     Invalid,
     /// Authentic but past its expiry.
+    #[error("the signed value has expired")]
     Expired,
 }
 
