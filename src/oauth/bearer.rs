@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::records::{self, AccessTokenRecord, TokenKind};
+use super::records::{self, AccessTokenRecord, SecretHash, TokenKind, UnixMillis};
 use super::{crypto, get_json, grant, redirect, Store, StoreError};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{FetchError, LogLevel, Platform};
@@ -43,15 +43,16 @@ pub async fn authenticate(
     token: &str,
 ) -> Result<Authorized, BearerError> {
     let grant_id = records::grant_id_of(token, TokenKind::Access).ok_or(BearerError::Unknown)?;
-    let hash = crate::digest::sha256_hex(token.as_bytes());
-    let record: AccessTokenRecord = get_json(store, &records::access_key(grant_id, &hash))
-        .await
-        .map_err(BearerError::Storage)?
-        .ok_or(BearerError::Unknown)?;
+    let hash = SecretHash::of(token);
+    let record: AccessTokenRecord =
+        get_json(store, platform, &records::access_key(grant_id, &hash))
+            .await
+            .map_err(BearerError::Storage)?
+            .ok_or(BearerError::Unknown)?;
     if record.grant_id != grant_id {
         return Err(BearerError::Unknown);
     }
-    if record.expires_at_ms <= platform.now_ms() {
+    if record.expires_at_ms.is_past(UnixMillis(platform.now_ms())) {
         return Err(BearerError::Expired);
     }
     if !redirect::audience_covers(&record.audience, &req.url) {
@@ -62,7 +63,7 @@ pub async fn authenticate(
         grant::open_upstream(grant_id, &data_key, &record.upstream).ok_or(BearerError::Unknown)?;
     Ok(Authorized {
         upstream_token: upstream.access_token,
-        skills: records::skills_from_ids(&record.skills),
+        skills: record.skills,
         grant_id: grant_id.to_string(),
     })
 }
@@ -70,7 +71,7 @@ pub async fn authenticate(
 /// Sentry rejected the grant's token during a tool call: revoke the grant, so the client's next
 /// request gets 401 and it authorizes again instead of looping on a dead token.
 pub async fn upstream_rejected(store: &dyn Store, platform: &dyn Platform, grant_id: &str) {
-    let outcome = grant::revoke_id(store, grant_id).await;
+    let outcome = grant::revoke_id(store, platform, grant_id).await;
     let line = serde_json::json!({"event": "oauth_upstream_rejected", "action": "grant_revoked", "ok": outcome.is_ok()});
     platform.log(LogLevel::Warn, &line.to_string());
 }

@@ -32,7 +32,9 @@ pub fn protected_resource(req: &HttpRequest) -> HttpResponse {
     let resource = if rest.is_empty() {
         Some(format!("{issuer}/mcp"))
     } else {
-        redirect::audience_from_resource(Some(&format!("{issuer}{rest}")), &issuer).ok()
+        redirect::audience_from_resource(Some(&format!("{issuer}{rest}")), &issuer)
+            .ok()
+            .map(|a| a.0)
     };
     match resource {
         Some(resource) => public_json(&json!({

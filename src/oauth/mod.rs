@@ -69,8 +69,12 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn now(&self) -> u64 {
-        self.platform.now_ms()
+    pub fn now(&self) -> records::UnixMillis {
+        records::UnixMillis(self.platform.now_ms())
+    }
+    /// Read a JSON record (see [`get_json`]).
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        get_json(self.store, self.platform, key).await
     }
     /// A signing key for one purpose, derived from `COOKIE_SECRET`.
     pub fn key(&self, purpose: &str) -> crypto::Key {
@@ -117,12 +121,28 @@ pub fn no_store_json(status: u16, body: &Value) -> HttpResponse {
         .with_header("pragma", "no-cache")
 }
 
-/// Read a JSON record; a record that no longer parses is treated as absent.
+/// Read a JSON record. A record that does not parse is treated as absent: a token, code or grant
+/// whose record is refused is unknown (401 `invalid_token` at `/mcp`, `invalid_grant` at the token
+/// endpoint), exactly as if it had been revoked. That covers records written by a future version
+/// and records naming a skill this version does not know ([`crate::session::SkillSet`] refuses
+/// unknown ids rather than dropping them, so a grant never silently changes). A refusal is logged
+/// as a warning naming only the kind of record (the key's prefix) and the kind of parse error:
+/// never the key (it holds a grant id and a token hash) nor the value.
 pub async fn get_json<T: DeserializeOwned>(
     store: &dyn Store,
+    platform: &dyn Platform,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
-    Ok(store.get(key).await?.and_then(|s| serde_json::from_str(&s).ok()))
+    let Some(raw) = store.get(key).await? else { return Ok(None) };
+    match serde_json::from_str(&raw) {
+        Ok(record) => Ok(Some(record)),
+        Err(e) => {
+            let kind = key.split(':').next().unwrap_or_default();
+            let line = json!({"event": "oauth_record_refused", "record": kind, "problem": format!("{:?}", e.classify()).to_lowercase()});
+            platform.log(LogLevel::Warn, &line.to_string());
+            Ok(None)
+        }
+    }
 }
 
 pub async fn put_json<T: Serialize>(

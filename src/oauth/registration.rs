@@ -7,8 +7,8 @@
 use serde_json::{json, Map, Value};
 
 use super::error::{oauth_error, OAuthErrorCode};
-use super::records::{self, ClientRecord, CLIENT_TTL_SECS};
-use super::{get_json, no_store_json, put_json, redirect, Ctx, Handled};
+use super::records::{self, ClientId, ClientRecord, RedirectUri, SecretHash, CLIENT_TTL_SECS};
+use super::{no_store_json, put_json, redirect, Ctx, Handled};
 use crate::platform::http::HttpRequest;
 
 const MAX_BODY: usize = 16 * 1024;
@@ -102,14 +102,14 @@ pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         },
     };
 
-    let now_s = ctx.now() / 1000;
+    let now_s = ctx.now().0 / 1000;
     let client_id = records::new_id(ctx.platform);
     let secret = (auth_method != "none")
         .then(|| format!("smcp_cs_{}", crate::platform::random_hex(ctx.platform, 32)));
     let record = ClientRecord {
-        client_id: client_id.clone(),
-        secret_hash: secret.as_ref().map(|s| crate::digest::sha256_hex(s.as_bytes())),
-        redirect_uris,
+        client_id: ClientId(client_id.clone()),
+        secret_hash: secret.as_deref().map(SecretHash::of),
+        redirect_uris: redirect_uris.into_iter().map(RedirectUri).collect(),
         client_name,
         client_uri,
         token_endpoint_auth_method: auth_method,
@@ -179,11 +179,11 @@ async fn rate_limit(ctx: &Ctx<'_>, req: &HttpRequest) -> Result<(), super::Failu
         return Ok(());
     }
     let ip = req.headers.get("cf-connecting-ip").unwrap_or("unknown");
-    let hour = ctx.now() / 3_600_000;
+    let hour = ctx.now().0 / 3_600_000;
     let key = format!("ratelimit:register:{}:{hour}", crate::digest::sha256_hex(ip.as_bytes()));
-    let count: u32 = get_json(ctx.store, &key).await?.unwrap_or(0);
+    let count: u32 = ctx.get_json(&key).await?.unwrap_or(0);
     if count >= limit {
-        let retry = 3_600 - (ctx.now() / 1000) % 3_600;
+        let retry = 3_600 - (ctx.now().0 / 1000) % 3_600;
         return Err(oauth_error(
             429,
             OAuthErrorCode::TooManyRequests,

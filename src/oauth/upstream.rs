@@ -139,7 +139,7 @@ async fn token_call(ctx: &Ctx<'_>, params: &[(&str, &str)]) -> Result<Issued, Up
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
                 .map(str::to_string),
-            expires_at_ms: ctx.now() + expires_in * 1000,
+            expires_at_ms: ctx.now().plus(std::time::Duration::from_secs(expires_in)),
         },
         user_id,
     })
