@@ -134,15 +134,20 @@ pub async fn get_json<T: DeserializeOwned>(
     key: &str,
 ) -> Result<Option<T>, StoreError> {
     let Some(raw) = store.get(key).await? else { return Ok(None) };
-    match serde_json::from_str(&raw) {
-        Ok(record) => Ok(Some(record)),
-        Err(e) => {
-            let kind = key.split(':').next().unwrap_or_default();
-            let line = json!({"event": "oauth_record_refused", "record": kind, "problem": format!("{:?}", e.classify()).to_lowercase()});
-            platform.log(LogLevel::Warn, &line.to_string());
-            Ok(None)
-        }
-    }
+    Ok(serde_json::from_str(&raw).map_err(|e| refused(platform, key, &e)).ok())
+}
+
+/// Log a record that does not parse (not generic, so each record type does not carry a copy).
+fn refused(platform: &dyn Platform, key: &str, e: &serde_json::Error) {
+    let kind = key.split(':').next().unwrap_or_default();
+    let problem = match e.classify() {
+        serde_json::error::Category::Data => "data",
+        serde_json::error::Category::Syntax => "syntax",
+        serde_json::error::Category::Eof => "eof",
+        serde_json::error::Category::Io => "io",
+    };
+    let line = json!({"event": "oauth_record_refused", "record": kind, "problem": problem});
+    platform.log(LogLevel::Warn, &line.to_string());
 }
 
 pub async fn put_json<T: Serialize>(
