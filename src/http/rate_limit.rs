@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 
+use crate::mcp::jsonrpc::RpcError;
+use crate::mcp::{Refusal, Stage};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{LogLevel, Platform};
 
@@ -52,7 +54,9 @@ pub async fn check(platform: &dyn Platform, limiter: &str, key: &str) -> Option<
 fn too_many(limiter: &str) -> HttpResponse {
     let who = if limiter == IP_LIMITER { "this address" } else { "this account" };
     let message = format!("Rate limit exceeded: too many requests from {who}. Wait {RETRY_AFTER_SECS} seconds before trying again.");
-    HttpResponse::json(429, &json!({"jsonrpc": "2.0", "error": {"code": -32000, "message": message, "data": {"retryAfterSeconds": RETRY_AFTER_SECS}}}))
+    let error =
+        RpcError::rate_limited(message).data(json!({"retryAfterSeconds": RETRY_AFTER_SECS}));
+    crate::mcp::http_error(&error, Stage::Refused(Refusal::RateLimited))
         .with_header("retry-after", RETRY_AFTER_SECS.to_string())
 }
 
@@ -65,6 +69,10 @@ mod tests {
         let r = too_many(IP_LIMITER);
         assert_eq!(r.status, 429);
         assert_eq!(r.headers.get("retry-after"), Some("60"));
-        assert!(r.body_text().contains("-32000"));
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["jsonrpc"], "2.0");
+        assert_eq!(body["error"]["code"], -32000);
+        assert_eq!(body["error"]["data"], json!({"retryAfterSeconds": 60}));
+        assert!(body.get("id").is_none());
     }
 }

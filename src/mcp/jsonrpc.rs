@@ -21,6 +21,8 @@ impl ErrorCode {
     pub const METHOD_NOT_FOUND: Self = Self(-32601);
     pub const INVALID_PARAMS: Self = Self(-32602);
     pub const INTERNAL_ERROR: Self = Self(-32603);
+    /// Implementation-defined (server error range): a rate limit refused the request.
+    pub const RATE_LIMITED: Self = Self(-32000);
     /// Legacy era: `resources/read` of a resource that does not exist.
     pub const RESOURCE_NOT_FOUND: Self = Self(-32002);
     /// Modern era: a required header is missing, malformed or disagrees with the body.
@@ -87,6 +89,11 @@ impl RpcError {
     /// -32603: the server cannot serve the request at all.
     pub fn internal_error(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INTERNAL_ERROR, message)
+    }
+
+    /// -32000: a rate limit refused the request.
+    pub fn rate_limited(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::RATE_LIMITED, message)
     }
 
     /// -32002 (legacy era): the resource does not exist.

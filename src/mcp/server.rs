@@ -145,13 +145,15 @@ pub enum Refusal {
     MediaType,
     /// The client does not accept JSON.
     NotAcceptable,
+    /// A rate limit (per IP or per caller) was hit.
+    RateLimited,
     /// The server's configuration is unusable.
     Misconfigured,
 }
 
 /// The HTTP status of a JSON-RPC error: the one place statuses are decided.
 ///
-/// - Refusals by the HTTP layer have their HTTP meaning: 403 (Host, Origin), 415, 406, 500.
+/// - Refusals by the HTTP layer have their HTTP meaning: 403 (Host, Origin), 415, 406, 429, 500.
 /// - A message refused as such (parse error, invalid JSON-RPC, unsupported batch or version,
 ///   missing or disagreeing headers and `_meta`) is 400, whatever its code: the spec's
 ///   Streamable HTTP transport answers "Bad Request" to messages it cannot accept.
@@ -164,6 +166,7 @@ pub fn http_status(error: &RpcError, stage: Stage) -> u16 {
         Stage::Refused(Refusal::Host | Refusal::Origin) => 403,
         Stage::Refused(Refusal::MediaType) => 415,
         Stage::Refused(Refusal::NotAcceptable) => 406,
+        Stage::Refused(Refusal::RateLimited) => 429,
         Stage::Refused(Refusal::Misconfigured) => 500,
         Stage::Message => 400,
         Stage::Method { modern: true } if error.code == ErrorCode::METHOD_NOT_FOUND => 404,
