@@ -42,3 +42,32 @@ pub mod native;
 pub const SERVER_NAME: &str = "sentry-mcp-rs";
 /// The crate version, reported to clients and to Sentry.
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests {
+    /// Every error type of the crate is a `std::error::Error` (so it composes with `?`, `Box<dyn
+    /// Error>` and `source()` chains). A new error type belongs in this list.
+    #[test]
+    fn error_types_implement_std_error() {
+        fn is_error<T: std::error::Error>() {}
+        is_error::<crate::config::ConfigError>();
+        is_error::<crate::http::CredentialError>();
+        is_error::<crate::mcp::jsonrpc::RpcError>();
+        is_error::<crate::oauth::bearer::BearerError>();
+        is_error::<crate::oauth::signed::SignedError>();
+        is_error::<crate::oauth::upstream::UpstreamError>();
+        is_error::<crate::oauth::OAuthError>();
+        is_error::<crate::oauth::StoreError>();
+        is_error::<crate::platform::FetchError>();
+        is_error::<crate::sentry::SentryError>();
+        is_error::<crate::session::EndpointPathError>();
+        is_error::<crate::session::SkillChoiceError>();
+        is_error::<crate::session::UnknownSkill>();
+        is_error::<crate::tools::ToolError>();
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            is_error::<crate::native::args::UsageError>();
+            is_error::<crate::native::settings::SettingsError>();
+        }
+    }
+}

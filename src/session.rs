@@ -128,6 +128,27 @@ impl SkillSet {
     }
 }
 
+/// Serialised as the list of skill ids, in catalogue order (`["inspect","triage"]`): the shape
+/// OAuth records, the upstream `state` and the preference cookie have always stored.
+impl serde::Serialize for SkillSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(Skill::id))
+    }
+}
+
+/// The list of skill ids. An id this version does not know is refused, not dropped: a stored
+/// grant never silently loses (or changes) what the user consented to.
+impl<'de> serde::Deserialize<'de> for SkillSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ids = Vec::<String>::deserialize(deserializer)?;
+        ids.iter().try_fold(SkillSet::none(), |set, id| {
+            Skill::parse(id).map(|k| set.with(k)).ok_or_else(|| {
+                serde::de::Error::custom(UnknownSkill(id.chars().take(40).collect()))
+            })
+        })
+    }
+}
+
 /// The org and project a connection is limited to (`/mcp/{org}/{project}`, or the stdio flags).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Constraints {
@@ -259,6 +280,17 @@ mod tests {
         );
         assert_eq!(SkillSet::parse_list("inspect,docs").unwrap_err().0, "docs");
         assert_eq!(SkillSet::all().iter().count(), 4);
+    }
+
+    #[test]
+    fn skill_sets_serialise_as_id_lists_and_refuse_unknown_ids() {
+        let set = SkillSet::none().with(Skill::ProjectManagement).with(Skill::Inspect);
+        assert_eq!(serde_json::to_string(&set).unwrap(), r#"["inspect","project-management"]"#);
+        let back: SkillSet = serde_json::from_str(r#"["project-management","inspect"]"#).unwrap();
+        assert_eq!(back, set);
+        let err = serde_json::from_str::<SkillSet>(r#"["inspect","telepathy"]"#).unwrap_err();
+        assert!(err.to_string().contains("unknown skill 'telepathy'"), "{err}");
+        assert_eq!(serde_json::from_str::<SkillSet>("[]").unwrap(), SkillSet::none());
     }
 
     #[test]

@@ -224,11 +224,12 @@ fn defines(code: &str, item: &str) -> bool {
     }) || code.contains(&format!("{item}::")) && code.contains(&format!("impl {item}"))
 }
 
-/// Whether a `pub use` line of `code` re-exports `item` (whole word).
+/// Whether a `pub use` declaration of `code` (one or several lines) re-exports `item`.
 fn reexports(code: &str, item: &str) -> bool {
-    code.lines()
-        .filter(|l| l.trim_start().starts_with("pub use"))
-        .any(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == item))
+    code.match_indices("pub use ").any(|(i, _)| {
+        let declaration = code[i..].split(';').next().unwrap_or("");
+        declaration.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == item)
+    })
 }
 
 /// The file a module path names: `http::router` → `src/http/router.rs` (or `.../mod.rs`).

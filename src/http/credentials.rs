@@ -26,15 +26,19 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// Why no usable credentials were found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialError {
     /// Nothing was sent: the client should start OAuth.
+    #[error("no credentials were sent")]
     Missing,
     /// A Sentry-Bearer value was present but unusable.
+    #[error("the Sentry-Bearer credential is malformed")]
     MalformedSentryBearer,
     /// An `Authorization` value with another scheme, or a malformed Bearer value.
+    #[error("the Authorization header is not a usable Bearer token")]
     MalformedBearer,
     /// More than one credential was sent.
+    #[error("more than one credential was sent")]
     Conflict,
 }
 

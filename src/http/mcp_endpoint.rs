@@ -15,17 +15,16 @@ use std::rc::Rc;
 use futures_channel::mpsc::UnboundedSender;
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
-use serde_json::json;
 
 use super::credentials::{self, CredentialError, Credentials};
 
 use super::App;
 use crate::config::Config;
 use crate::digest::fingerprint;
-use crate::mcp::jsonrpc::{code, failure, RpcError};
-use crate::mcp::{self, McpContext};
+use crate::mcp::jsonrpc::RpcError;
+use crate::mcp::{self, McpContext, Refusal, Stage};
 use crate::oauth::bearer;
-use crate::oauth::OAuthSetup;
+use crate::oauth::{oauth_error, OAuthError, OAuthErrorCode, OAuthSetup};
 use crate::platform::http::{EventStream, HttpRequest, HttpResponse};
 use crate::platform::services::Limiter;
 use crate::sentry::UpstreamSignals;
@@ -64,16 +63,20 @@ async fn handle_post(
     if req.method != "POST" {
         // No standalone SSE stream and no sessions to delete: 405, never 404 (clients read 404 as
         // "session expired" or "try the old SSE transport").
-        return HttpResponse::json(405, &json!({"error": "method_not_allowed", "error_description": "This MCP endpoint only accepts POST (Streamable HTTP, stateless)."}))
-            .with_header("allow", "POST, OPTIONS");
+        return oauth_error(
+            405,
+            OAuthErrorCode::MethodNotAllowed,
+            "This MCP endpoint only accepts POST (Streamable HTTP, stateless).",
+        )
+        .with_header("allow", "POST, OPTIONS");
     }
     if !host_allowed(config, req) {
-        let err = RpcError::new(code::INVALID_REQUEST, "Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)").status(403);
-        return HttpResponse::json(403, &failure(&serde_json::Value::Null, &err));
+        let err = RpcError::invalid_request("Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)");
+        return mcp::http_error(&err, Stage::Refused(Refusal::Host));
     }
     if !origin_ok {
-        let err = RpcError::new(code::INVALID_REQUEST, "Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)").status(403);
-        return HttpResponse::json(403, &failure(&serde_json::Value::Null, &err));
+        let err = RpcError::invalid_request("Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)");
+        return mcp::http_error(&err, Stage::Refused(Refusal::Origin));
     }
     let token = match credentials::parse(&req.headers) {
         Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
@@ -88,7 +91,7 @@ async fn handle_post(
             return sentry_bearer_rejected(req, "Missing or invalid Sentry-Bearer token: send 'Authorization: Sentry-Bearer <token>' with one Sentry auth token")
         }
         Err(CredentialError::Conflict) => {
-            return HttpResponse::json(400, &json!({"error": "invalid_request", "error_description": "Send exactly one credential: either Authorization or Sentry-Bearer, not both."}))
+            return oauth_error(400, OAuthErrorCode::InvalidRequest, "Send exactly one credential: either Authorization or Sentry-Bearer, not both.")
         }
     };
     telemetry.set_access_method(AccessMethod::SentryBearer.id());
@@ -99,12 +102,7 @@ async fn handle_post(
     }
     let skills = match skills_from_query(req) {
         Ok(s) => s,
-        Err(msg) => {
-            return HttpResponse::json(
-                400,
-                &json!({"error": "invalid_request", "error_description": msg}),
-            )
-        }
+        Err(msg) => return oauth_error(400, OAuthErrorCode::InvalidRequest, &msg),
     };
     if let Some(resp) = content_checks(req) {
         return resp;
@@ -243,7 +241,7 @@ async fn oauth_request(
     let authorized =
         match bearer::authenticate(setup.store.as_ref(), app.platform.as_ref(), req, token).await {
             Ok(a) => a,
-            Err(e) => return oauth_challenge(req, Some(e.describe())),
+            Err(e) => return oauth_challenge(req, Some(&e.to_string())),
         };
     telemetry.set_access_method(AccessMethod::OAuth.id());
     let caller = fingerprint("grant", &authorized.grant_id);
@@ -290,22 +288,18 @@ fn skills_from_query(req: &HttpRequest) -> Result<SkillSet, String> {
 fn content_checks(req: &HttpRequest) -> Option<HttpResponse> {
     let content_type = req.headers.get("content-type").unwrap_or("").to_ascii_lowercase();
     if !content_type.trim_start().starts_with("application/json") {
-        let err = RpcError::new(
-            code::INVALID_REQUEST,
+        let err = RpcError::invalid_request(
             "Unsupported Media Type: send the JSON-RPC message with Content-Type: application/json",
-        )
-        .status(415);
-        return Some(HttpResponse::json(415, &failure(&serde_json::Value::Null, &err)));
+        );
+        return Some(mcp::http_error(&err, Stage::Refused(Refusal::MediaType)));
     }
     if let Some(accept) = req.headers.get("accept") {
         let a = accept.to_ascii_lowercase();
         if !(a.contains("application/json") || a.contains("*/*") || a.contains("application/*")) {
-            let err = RpcError::new(
-                code::INVALID_REQUEST,
+            let err = RpcError::invalid_request(
                 "Not Acceptable: this server answers with application/json; include it in Accept",
-            )
-            .status(406);
-            return Some(HttpResponse::json(406, &failure(&serde_json::Value::Null, &err)));
+            );
+            return Some(mcp::http_error(&err, Stage::Refused(Refusal::NotAcceptable)));
         }
     }
     None
@@ -368,20 +362,29 @@ pub fn resource_metadata_url(req: &HttpRequest) -> String {
 /// 401 that starts (or restarts) OAuth. No `error` parameter when no credentials were sent.
 fn oauth_challenge(req: &HttpRequest, problem: Option<&str>) -> HttpResponse {
     let metadata = resource_metadata_url(req);
-    let (challenge, body) = match problem {
+    let (challenge, error) = match problem {
         None => (
             format!("Bearer resource_metadata=\"{metadata}\""),
-            json!({"error": "unauthorized", "error_description": "Authentication required: connect with OAuth, or send your Sentry user token as 'Authorization: Sentry-Bearer <token>'."}),
+            OAuthError::new(OAuthErrorCode::Unauthorized, "Authentication required: connect with OAuth, or send your Sentry user token as 'Authorization: Sentry-Bearer <token>'."),
         ),
-        Some(p) => (
-            format!("Bearer error=\"invalid_token\", error_description=\"{p}\", resource_metadata=\"{metadata}\""),
-            json!({"error": "invalid_token", "error_description": p}),
-        ),
+        Some(p) => {
+            let error = OAuthError::new(OAuthErrorCode::InvalidToken, p);
+            (
+                format!("Bearer error=\"{}\", error_description=\"{p}\", resource_metadata=\"{metadata}\"", error.code),
+                error,
+            )
+        }
     };
-    HttpResponse::json(401, &body).with_header("www-authenticate", challenge)
+    error.response(401).with_header("www-authenticate", challenge)
 }
 
 fn sentry_bearer_rejected(_req: &HttpRequest, description: &str) -> HttpResponse {
-    HttpResponse::json(401, &json!({"error": "invalid_token", "error_description": description}))
-        .with_header("www-authenticate", format!("Sentry-Bearer realm=\"Sentry MCP\", error=\"invalid_token\", error_description=\"{description}\""))
+    let error = OAuthError::new(OAuthErrorCode::InvalidToken, description);
+    error.response(401).with_header(
+        "www-authenticate",
+        format!(
+            "Sentry-Bearer realm=\"Sentry MCP\", error=\"{}\", error_description=\"{description}\"",
+            error.code
+        ),
+    )
 }

@@ -5,6 +5,8 @@
 use serde_json::json;
 
 use crate::caches::Caches;
+use crate::mcp::jsonrpc::RpcError;
+use crate::mcp::{Refusal, Stage};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::services::{Limiter, Services};
 use crate::platform::{LogLevel, Platform};
@@ -56,7 +58,9 @@ fn too_many(limiter: Limiter) -> HttpResponse {
         Limiter::PerCaller => "this account",
     };
     let message = format!("Rate limit exceeded: too many requests from {who}. Wait {RETRY_AFTER_SECS} seconds before trying again.");
-    HttpResponse::json(429, &json!({"jsonrpc": "2.0", "error": {"code": -32000, "message": message, "data": {"retryAfterSeconds": RETRY_AFTER_SECS}}}))
+    let error =
+        RpcError::rate_limited(message).data(json!({"retryAfterSeconds": RETRY_AFTER_SECS}));
+    crate::mcp::http_error(&error, Stage::Refused(Refusal::RateLimited))
         .with_header("retry-after", RETRY_AFTER_SECS.to_string())
 }
 
@@ -69,6 +73,10 @@ mod tests {
         let r = too_many(Limiter::PerAddress);
         assert_eq!(r.status, 429);
         assert_eq!(r.headers.get("retry-after"), Some("60"));
-        assert!(r.body_text().contains("-32000"));
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["jsonrpc"], "2.0");
+        assert_eq!(body["error"]["code"], -32000);
+        assert_eq!(body["error"]["data"], json!({"retryAfterSeconds": 60}));
+        assert!(body.get("id").is_none());
     }
 }

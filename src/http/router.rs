@@ -8,7 +8,7 @@ use super::{mcp_endpoint, rate_limit};
 use crate::caches::Caches;
 use crate::config::{Config, ConfigError};
 use crate::digest::fingerprint;
-use crate::oauth::{self, OAuthSetup};
+use crate::oauth::{self, oauth_error, OAuthErrorCode, OAuthSetup};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::services::{Binding, Limiter, Services};
 use crate::platform::{LogLevel, Platform};
@@ -96,17 +96,9 @@ async fn route(
         let constraints = match Constraints::from_mcp_path(path) {
             Ok(c) => c,
             Err(e @ EndpointPathError::TooDeep) => {
-                return HttpResponse::json(
-                    404,
-                    &json!({"error": "not_found", "error_description": e.to_string()}),
-                )
+                return oauth_error(404, OAuthErrorCode::NotFound, &e.to_string())
             }
-            Err(e) => {
-                return HttpResponse::json(
-                    400,
-                    &json!({"error": "invalid_request", "error_description": e.to_string()}),
-                )
-            }
+            Err(e) => return oauth_error(400, OAuthErrorCode::InvalidRequest, &e.to_string()),
         };
         let config = match &app.config {
             Ok(c) => c,
@@ -133,10 +125,7 @@ async fn route(
         "/" if req.method == "GET" || req.method == "HEAD" => {
             HttpResponse::text(200, &landing(req))
         }
-        _ => HttpResponse::json(
-            404,
-            &json!({"error": "not_found", "error_description": "Nothing here; the MCP endpoint is /mcp"}),
-        ),
+        _ => oauth_error(404, OAuthErrorCode::NotFound, "Nothing here; the MCP endpoint is /mcp"),
     }
 }
 
@@ -146,12 +135,10 @@ fn config_error(app: &App, e: &ConfigError) -> HttpResponse {
         LogLevel::Error,
         &json!({"event": "config_error", "message": e.to_string()}).to_string(),
     );
-    let err = crate::mcp::jsonrpc::RpcError::new(
-        crate::mcp::jsonrpc::code::INTERNAL_ERROR,
-        format!("The server is misconfigured, so no request can be served: {e}"),
-    )
-    .status(500);
-    HttpResponse::json(500, &crate::mcp::jsonrpc::failure(&serde_json::Value::Null, &err))
+    let err = crate::mcp::jsonrpc::RpcError::internal_error(format!(
+        "The server is misconfigured, so no request can be served: {e}"
+    ));
+    crate::mcp::http_error(&err, crate::mcp::Stage::Refused(crate::mcp::Refusal::Misconfigured))
 }
 
 /// `GET /health`: the version and which optional features are configured; no secrets, no auth.

@@ -1,39 +1,63 @@
 //! JSON-RPC 2.0 framing: classifying incoming messages and building responses and errors.
+//!
+//! Errors are plain JSON-RPC ([`RpcError`] with an [`ErrorCode`]); they carry no HTTP status,
+//! because stdio has none and over HTTP the status depends on where the error arose (see
+//! `mcp::server::http_status`).
 
+use std::fmt;
+
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// Error codes used by this server.
-pub mod code {
-    pub const PARSE_ERROR: i64 = -32700;
-    pub const INVALID_REQUEST: i64 = -32600;
-    pub const METHOD_NOT_FOUND: i64 = -32601;
-    pub const INVALID_PARAMS: i64 = -32602;
-    pub const INTERNAL_ERROR: i64 = -32603;
+/// A JSON-RPC error code. The named constants are the ones this server sends; the HTTP status an
+/// error travels with is decided by the transport (`mcp::server::http_status`), never stored here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ErrorCode(pub i64);
+
+impl ErrorCode {
+    pub const PARSE_ERROR: Self = Self(-32700);
+    pub const INVALID_REQUEST: Self = Self(-32600);
+    pub const METHOD_NOT_FOUND: Self = Self(-32601);
+    pub const INVALID_PARAMS: Self = Self(-32602);
+    pub const INTERNAL_ERROR: Self = Self(-32603);
+    /// Implementation-defined (server error range): a rate limit refused the request.
+    pub const RATE_LIMITED: Self = Self(-32000);
+    /// Legacy era: `resources/read` of a resource that does not exist.
+    pub const RESOURCE_NOT_FOUND: Self = Self(-32002);
     /// Modern era: a required header is missing, malformed or disagrees with the body.
-    pub const HEADER_MISMATCH: i64 = -32020;
+    pub const HEADER_MISMATCH: Self = Self(-32020);
     /// Modern era: the client did not declare a capability the request needs.
-    pub const MISSING_CLIENT_CAPABILITY: i64 = -32021;
+    pub const MISSING_CLIENT_CAPABILITY: Self = Self(-32021);
     /// Modern era: the requested protocol version is not supported.
-    pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+    pub const UNSUPPORTED_PROTOCOL_VERSION: Self = Self(-32022);
 }
 
-/// A JSON-RPC error object, plus the HTTP status it travels with.
-#[derive(Debug, Clone, PartialEq)]
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Lets tests compare a JSON `code` member with a named code.
+impl PartialEq<ErrorCode> for Value {
+    fn eq(&self, other: &ErrorCode) -> bool {
+        self.as_i64() == Some(other.0)
+    }
+}
+
+/// A JSON-RPC error object.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("JSON-RPC error {code}: {message}")]
 pub struct RpcError {
-    pub code: i64,
+    pub code: ErrorCode,
     pub message: String,
     pub data: Option<Value>,
-    pub http_status: u16,
 }
 
 impl RpcError {
-    pub fn new(code: i64, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), data: None, http_status: 200 }
-    }
-
-    pub fn status(mut self, http_status: u16) -> Self {
-        self.http_status = http_status;
-        self
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), data: None }
     }
 
     pub fn data(mut self, data: Value) -> Self {
@@ -41,15 +65,55 @@ impl RpcError {
         self
     }
 
+    /// -32700: the payload is not JSON.
+    pub fn parse_error(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::PARSE_ERROR, message)
+    }
+
+    /// -32600: the message (or the HTTP request carrying it) cannot be handled as sent.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::INVALID_REQUEST, message)
+    }
+
     pub fn method_not_found(method: &str) -> Self {
         Self::new(
-            code::METHOD_NOT_FOUND,
+            ErrorCode::METHOD_NOT_FOUND,
             format!("Method not found: {}", crate::render::truncate(method, 100)),
         )
     }
 
     pub fn invalid_params(message: impl Into<String>) -> Self {
-        Self::new(code::INVALID_PARAMS, message)
+        Self::new(ErrorCode::INVALID_PARAMS, message)
+    }
+
+    /// -32603: the server cannot serve the request at all.
+    pub fn internal_error(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::INTERNAL_ERROR, message)
+    }
+
+    /// -32000: a rate limit refused the request.
+    pub fn rate_limited(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::RATE_LIMITED, message)
+    }
+
+    /// -32002 (legacy era): the resource does not exist.
+    pub fn resource_not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::RESOURCE_NOT_FOUND, message)
+    }
+
+    /// -32020: a modern-era header is missing, malformed or disagrees with the body.
+    pub fn header_mismatch(what: impl fmt::Display) -> Self {
+        Self::new(ErrorCode::HEADER_MISMATCH, format!("Header mismatch: {what}"))
+    }
+
+    /// -32021: the client did not declare a capability the request needs.
+    pub fn missing_client_capability(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::MISSING_CLIENT_CAPABILITY, message)
+    }
+
+    /// -32022: the requested protocol version is not supported.
+    pub fn unsupported_protocol_version(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, message)
     }
 
     /// The error object as JSON.
@@ -108,10 +172,7 @@ pub fn classify(msg: &Value) -> Result<Incoming, (Value, RpcError)> {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(_) => {
-            return Err((
-                id_for_error,
-                RpcError::invalid_params("\"params\" must be an object").status(400),
-            ))
+            return Err((id_for_error, RpcError::invalid_params("\"params\" must be an object")))
         }
     };
     Ok(match id {
@@ -125,7 +186,7 @@ fn valid_id(id: &Value) -> bool {
 }
 
 fn invalid_request(why: &str) -> RpcError {
-    RpcError::new(code::INVALID_REQUEST, format!("Invalid Request: {why}")).status(400)
+    RpcError::invalid_request(format!("Invalid Request: {why}"))
 }
 
 /// A success response.
@@ -162,9 +223,9 @@ mod tests {
             Ok(Incoming::Response)
         ));
         let (_, e) = classify(&json!({"jsonrpc":"2.0","id":null,"method":"ping"})).unwrap_err();
-        assert_eq!((e.code, e.http_status), (code::INVALID_REQUEST, 400));
+        assert_eq!(e.code, ErrorCode::INVALID_REQUEST);
         let (id, e) = classify(&json!({"jsonrpc":"1.0","id":"a","method":"ping"})).unwrap_err();
-        assert_eq!((id, e.code), (json!("a"), code::INVALID_REQUEST));
+        assert_eq!((id, e.code), (json!("a"), ErrorCode::INVALID_REQUEST));
         assert!(classify(&json!([1])).is_err());
         assert!(classify(&json!({"jsonrpc":"2.0","id":1.5,"method":"x"})).is_err());
     }

@@ -10,4 +10,7 @@ pub mod jsonrpc;
 pub mod server;
 pub mod version;
 
-pub use server::{dispatch, handle, parse_error, Answer, McpContext, StdioConnection, Transport};
+pub use server::{
+    dispatch, handle, http_error, http_status, parse_error, Answer, McpContext, Refusal, Stage,
+    StdioConnection, Transport,
+};

@@ -11,7 +11,7 @@ use std::cell::Cell;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-use super::jsonrpc::{classify, code, failure, success, Incoming, RpcError};
+use super::jsonrpc::{classify, failure, success, ErrorCode, Incoming, RpcError};
 use super::version::ProtocolVersion;
 use crate::caches::Caches;
 use crate::config::Config;
@@ -109,8 +109,79 @@ impl Transport<'_> {
 pub enum Answer {
     /// Nothing: the payload held only notifications or responses (HTTP answers 202).
     Nothing,
-    /// A JSON-RPC response (or a batch of them) and the HTTP status it travels with.
-    Message { status: u16, body: Value },
+    /// A success response, a batch of responses, or a notification (HTTP answers 200).
+    Message(Value),
+    /// The error response to a single message, and where it arose (which decides the HTTP status).
+    Error { id: Value, error: RpcError, stage: Stage },
+}
+
+impl Answer {
+    /// The JSON to send, if any.
+    pub fn body(&self) -> Option<Value> {
+        match self {
+            Answer::Nothing => None,
+            Answer::Message(body) => Some(body.clone()),
+            Answer::Error { id, error, .. } => Some(failure(id, error)),
+        }
+    }
+}
+
+/// Where an error arose. Over HTTP this (not the error) decides the status: see [`http_status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The HTTP request was refused before its body was read as JSON-RPC.
+    Refused(Refusal),
+    /// The payload was refused as a message, before any method ran: not JSON, not a valid
+    /// JSON-RPC message, a batch its version does not allow, or its era's version and header
+    /// checks failed.
+    Message,
+    /// The method ran, or was looked up, and failed: an ordinary JSON-RPC error exchange.
+    Method { modern: bool },
+}
+
+/// Why the HTTP layer refused an MCP request before reading its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The Host header is not served here (DNS-rebinding guard).
+    Host,
+    /// The Origin may not call the endpoint.
+    Origin,
+    /// The body is not declared as JSON.
+    MediaType,
+    /// The client does not accept JSON.
+    NotAcceptable,
+    /// A rate limit (per IP or per caller) was hit.
+    RateLimited,
+    /// The server's configuration is unusable.
+    Misconfigured,
+}
+
+/// The HTTP status of a JSON-RPC error: the one place statuses are decided.
+///
+/// - Refusals by the HTTP layer have their HTTP meaning: 403 (Host, Origin), 415, 406, 429, 500.
+/// - A message refused as such (parse error, invalid JSON-RPC, unsupported batch or version,
+///   missing or disagreeing headers and `_meta`) is 400, whatever its code: the spec's
+///   Streamable HTTP transport answers "Bad Request" to messages it cannot accept.
+/// - An error from the method is a normal JSON-RPC exchange: 200, except an unknown method in the
+///   modern era, which that era maps to 404.
+///
+/// Errors inside a batch travel in its 200 response; stdio has no statuses.
+pub fn http_status(error: &RpcError, stage: Stage) -> u16 {
+    match stage {
+        Stage::Refused(Refusal::Host | Refusal::Origin) => 403,
+        Stage::Refused(Refusal::MediaType) => 415,
+        Stage::Refused(Refusal::NotAcceptable) => 406,
+        Stage::Refused(Refusal::RateLimited) => 429,
+        Stage::Refused(Refusal::Misconfigured) => 500,
+        Stage::Message => 400,
+        Stage::Method { modern: true } if error.code == ErrorCode::METHOD_NOT_FOUND => 404,
+        Stage::Method { .. } => 200,
+    }
+}
+
+/// The HTTP response carrying a JSON-RPC error (its id unknown or absent), with its status.
+pub fn http_error(error: &RpcError, stage: Stage) -> HttpResponse {
+    HttpResponse::json(http_status(error, stage), &failure(&Value::Null, error))
 }
 
 /// The era a request speaks, decided per request.
@@ -129,7 +200,10 @@ pub async fn handle(ctx: &McpContext<'_>, headers: &Headers, body: &[u8]) -> Htt
     };
     match answer {
         Answer::Nothing => HttpResponse::new(202),
-        Answer::Message { status, body } => HttpResponse::json(status, &body),
+        Answer::Message(body) => HttpResponse::json(200, &body),
+        Answer::Error { id, error, stage } => {
+            HttpResponse::json(http_status(&error, stage), &failure(&id, &error))
+        }
     }
 }
 
@@ -139,12 +213,9 @@ pub fn parse_error(transport: &Transport<'_>, error: &serde_json::Error) -> Answ
         Transport::Http(_) => "body",
         Transport::Stdio(_) => "line",
     };
-    let err = RpcError::new(
-        code::PARSE_ERROR,
-        format!("Parse error: the {what} is not valid JSON ({error})"),
-    )
-    .status(400);
-    rpc_error(&Value::Null, &err)
+    let error =
+        RpcError::parse_error(format!("Parse error: the {what} is not valid JSON ({error})"));
+    Answer::Error { id: Value::Null, error, stage: Stage::Message }
 }
 
 /// Answer one parsed payload: a JSON-RPC message or (2025-03-26 only) a batch.
@@ -154,19 +225,15 @@ pub async fn dispatch(ctx: &McpContext<'_>, transport: &Transport<'_>, message: 
     }
     match handle_one(ctx, transport, &message, false).await {
         Reply::Accepted => Answer::Nothing,
-        Reply::Result { id, result } => Answer::Message { status: 200, body: success(&id, result) },
-        Reply::Error { id, error } => rpc_error(&id, &error),
+        Reply::Result { id, result } => Answer::Message(success(&id, result)),
+        Reply::Error { id, error, stage } => Answer::Error { id, error, stage },
     }
 }
 
 enum Reply {
     Accepted,
     Result { id: Value, result: Value },
-    Error { id: Value, error: RpcError },
-}
-
-fn rpc_error(id: &Value, error: &RpcError) -> Answer {
-    Answer::Message { status: error.http_status, body: failure(id, error) }
+    Error { id: Value, error: RpcError, stage: Stage },
 }
 
 /// JSON-RPC batches: only for 2025-03-26, the one revision that had them.
@@ -177,28 +244,26 @@ async fn handle_batch(
 ) -> Answer {
     let version = match transport.legacy_version() {
         Ok(v) => v,
-        Err(e) => return rpc_error(&Value::Null, &e),
+        Err(error) => return Answer::Error { id: Value::Null, error, stage: Stage::Message },
     };
     if !version.allows_batch() || items.is_empty() {
-        let err = RpcError::new(
-            code::INVALID_REQUEST,
+        let error = RpcError::invalid_request(
             format!("Invalid Request: JSON-RPC batches are not supported in protocol version {version}; send one message per {}", transport.unit()),
-        )
-        .status(400);
-        return rpc_error(&Value::Null, &err);
+        );
+        return Answer::Error { id: Value::Null, error, stage: Stage::Message };
     }
     let mut replies = Vec::new();
     for item in &items {
         match handle_one(ctx, transport, item, true).await {
             Reply::Accepted => {}
             Reply::Result { id, result } => replies.push(success(&id, result)),
-            Reply::Error { id, error } => replies.push(failure(&id, &error)),
+            Reply::Error { id, error, .. } => replies.push(failure(&id, &error)),
         }
     }
     if replies.is_empty() {
         Answer::Nothing
     } else {
-        Answer::Message { status: 200, body: Value::Array(replies) }
+        Answer::Message(Value::Array(replies))
     }
 }
 
@@ -214,16 +279,12 @@ fn header_version(headers: &Headers) -> Result<ProtocolVersion, RpcError> {
 
 fn unsupported_header(v: &str) -> RpcError {
     let supported: Vec<&str> = ProtocolVersion::LEGACY.iter().map(|p| p.as_str()).collect();
-    RpcError::new(
-        code::INVALID_REQUEST,
-        format!(
-            "Bad Request: unsupported MCP-Protocol-Version '{}'; supported: {}",
-            crate::render::truncate(v, 40),
-            supported.join(", ")
-        ),
-    )
+    RpcError::invalid_request(format!(
+        "Bad Request: unsupported MCP-Protocol-Version '{}'; supported: {}",
+        crate::render::truncate(v, 40),
+        supported.join(", ")
+    ))
     .data(json!({"supported": supported, "requested": v}))
-    .status(400)
 }
 
 async fn handle_one(
@@ -234,7 +295,7 @@ async fn handle_one(
 ) -> Reply {
     let incoming = match classify(message) {
         Ok(m) => m,
-        Err((id, error)) => return Reply::Error { id, error },
+        Err((id, error)) => return Reply::Error { id, error, stage: Stage::Message },
     };
     let (id, method, params) = match incoming {
         Incoming::Request { id, method, params } => (Some(id), method, params),
@@ -251,7 +312,9 @@ async fn handle_one(
     ctx.telemetry.set_mcp(&method, tool, client_name);
     let era = match detect_era(&method, message, transport) {
         Ok(e) => e,
-        Err(error) => return Reply::Error { id: id.unwrap_or(Value::Null), error },
+        Err(error) => {
+            return Reply::Error { id: id.unwrap_or(Value::Null), error, stage: Stage::Message }
+        }
     };
     let Some(id) = id else {
         // Notifications (initialized, cancelled...) need no answer. Over HTTP the request they
@@ -261,8 +324,7 @@ async fn handle_one(
     let outcome = match era {
         Era::Legacy(version) => {
             if in_batch && method == "initialize" {
-                Err(RpcError::new(
-                    code::INVALID_REQUEST,
+                Err(RpcError::invalid_request(
                     "Invalid Request: initialize must not be part of a batch",
                 ))
             } else {
@@ -275,14 +337,20 @@ async fn handle_one(
                 outcome
             }
         }
-        Era::Modern(version) => match validate_modern(transport, &method, &params) {
-            Ok(()) => modern(ctx, version, &method, &params).await,
-            Err(e) => Err(e),
-        },
+        Era::Modern(version) => {
+            if let Err(error) = validate_modern(transport, &method, &params) {
+                return Reply::Error { id, error, stage: Stage::Message };
+            }
+            modern(ctx, version, &method, &params).await
+        }
     };
     match outcome {
         Ok(result) => Reply::Result { id, result },
-        Err(error) => Reply::Error { id, error },
+        Err(error) => Reply::Error {
+            id,
+            error,
+            stage: Stage::Method { modern: matches!(era, Era::Modern(_)) },
+        },
     }
 }
 
@@ -315,27 +383,27 @@ fn modern_version(message: &Value, transport: &Transport<'_>) -> Result<Era, Rpc
     let Some(requested) = meta.and_then(|m| m.get(META_VERSION)).and_then(Value::as_str) else {
         return Err(RpcError::invalid_params(format!(
             "Invalid params: _meta[\"{META_VERSION}\"] (a protocol version string) is required"
-        ))
-        .status(400));
+        )));
     };
     if !meta.and_then(|m| m.get(META_CAPABILITIES)).is_some_and(Value::is_object) {
         return Err(RpcError::invalid_params(format!(
             "Invalid params: _meta[\"{META_CAPABILITIES}\"] (an object) is required"
-        ))
-        .status(400));
+        )));
     }
     if let Transport::Http(_) = transport {
         match transport.version_header() {
             Some(h) if h == requested => {}
             Some(h) => {
-                return Err(header_mismatch(format!(
+                return Err(RpcError::header_mismatch(format!(
                     "MCP-Protocol-Version '{}' does not match _meta protocol version '{}'",
                     crate::render::truncate(h, 40),
                     crate::render::truncate(requested, 40)
                 )))
             }
             None => {
-                return Err(header_mismatch("the MCP-Protocol-Version header is required".into()))
+                return Err(RpcError::header_mismatch(
+                    "the MCP-Protocol-Version header is required",
+                ))
             }
         }
     }
@@ -343,21 +411,13 @@ fn modern_version(message: &Value, transport: &Transport<'_>) -> Result<Era, Rpc
         Some(v) => Ok(Era::Modern(v)),
         None => {
             let supported: Vec<&str> = ProtocolVersion::MODERN.iter().map(|p| p.as_str()).collect();
-            Err(RpcError::new(
-                code::UNSUPPORTED_PROTOCOL_VERSION,
-                format!(
-                    "Unsupported protocol version '{}'",
-                    crate::render::truncate(requested, 40)
-                ),
-            )
-            .data(json!({"supported": supported, "requested": requested}))
-            .status(400))
+            Err(RpcError::unsupported_protocol_version(format!(
+                "Unsupported protocol version '{}'",
+                crate::render::truncate(requested, 40)
+            ))
+            .data(json!({"supported": supported, "requested": requested})))
         }
     }
-}
-
-fn header_mismatch(what: String) -> RpcError {
-    RpcError::new(code::HEADER_MISMATCH, format!("Header mismatch: {what}")).status(400)
 }
 
 /// Modern-era headers must repeat what the body says (the version was compared already); stdio
@@ -371,15 +431,15 @@ fn validate_modern(
     match headers.get("mcp-method").map(decode_header_value) {
         Some(Ok(m)) if m.trim() == method => {}
         Some(Ok(m)) => {
-            return Err(header_mismatch(format!(
+            return Err(RpcError::header_mismatch(format!(
                 "Mcp-Method '{}' does not match the body's method '{method}'",
                 crate::render::truncate(&m, 60)
             )))
         }
         Some(Err(())) => {
-            return Err(header_mismatch("Mcp-Method is not a valid header value".into()))
+            return Err(RpcError::header_mismatch("Mcp-Method is not a valid header value"))
         }
-        None => return Err(header_mismatch("the Mcp-Method header is required".into())),
+        None => return Err(RpcError::header_mismatch("the Mcp-Method header is required")),
     }
     let name_key = match method {
         "tools/call" | "prompts/get" => Some("name"),
@@ -391,14 +451,18 @@ fn validate_modern(
         match (headers.get("mcp-name").map(decode_header_value), expected) {
             (Some(Ok(n)), Some(e)) if n.trim() == e => {}
             (Some(Err(())), _) => {
-                return Err(header_mismatch("Mcp-Name is not a valid header value".into()))
+                return Err(RpcError::header_mismatch("Mcp-Name is not a valid header value"))
             }
             (None, _) => {
-                return Err(header_mismatch(
-                    "the Mcp-Name header is required for this method".into(),
+                return Err(RpcError::header_mismatch(
+                    "the Mcp-Name header is required for this method",
                 ))
             }
-            _ => return Err(header_mismatch(format!("Mcp-Name does not match params.{key}"))),
+            _ => {
+                return Err(RpcError::header_mismatch(format!(
+                    "Mcp-Name does not match params.{key}"
+                )))
+            }
         }
     }
     Ok(())
@@ -486,7 +550,7 @@ async fn legacy(
                 LOG_LEVELS.join(", ")
             ))),
         },
-        "resources/read" => Err(resource_not_found(params, -32002)),
+        "resources/read" => Err(resource_not_found(params, ErrorCode::RESOURCE_NOT_FOUND)),
         "prompts/get" => Err(unknown_prompt(params)),
         other => {
             empty_list(other, params).unwrap_or_else(|| Err(RpcError::method_not_found(other)))
@@ -508,7 +572,7 @@ async fn modern(
             "ttlMs": LIST_TTL_MS,
             "cacheScope": "private",
         }),
-        "resources/read" => return Err(resource_not_found(params, code::INVALID_PARAMS)),
+        "resources/read" => return Err(resource_not_found(params, ErrorCode::INVALID_PARAMS)),
         "prompts/get" => return Err(unknown_prompt(params)),
         "tools/list" => {
             let mut r = list_tools(ctx, version, params)?;
@@ -524,7 +588,7 @@ async fn modern(
                 r["cacheScope"] = json!("public");
                 r
             }
-            None => return Err(RpcError::method_not_found(other).status(404)),
+            None => return Err(RpcError::method_not_found(other)),
         },
     };
     result["resultType"] = json!("complete");
@@ -537,7 +601,8 @@ async fn modern(
     Ok(result)
 }
 
-fn resource_not_found(params: &Map<String, Value>, code: i64) -> RpcError {
+/// The legacy era says -32002, the modern era -32602.
+fn resource_not_found(params: &Map<String, Value>, code: ErrorCode) -> RpcError {
     let uri = params.get("uri").and_then(Value::as_str).unwrap_or("");
     RpcError::new(code, "Resource not found: this server offers no resources")
         .data(json!({"uri": uri}))
@@ -686,10 +751,7 @@ mod tests {
     }
 
     fn body(answer: Answer) -> Value {
-        match answer {
-            Answer::Message { body, .. } => body,
-            Answer::Nothing => Value::Null,
-        }
+        answer.body().unwrap_or(Value::Null)
     }
 
     #[test]
@@ -721,7 +783,7 @@ mod tests {
         let headers = Headers::new();
         let answer = run(&Transport::Http(&headers), discover);
         assert!(
-            matches!(&answer, Answer::Message { status: 400, body } if body["error"]["code"] == code::HEADER_MISMATCH),
+            matches!(&answer, Answer::Error { error, stage: Stage::Message, .. } if error.code == ErrorCode::HEADER_MISMATCH),
             "{answer:?}"
         );
     }
@@ -741,11 +803,50 @@ mod tests {
             json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}),
         );
         let refused = body(run(&stdio, batch));
-        assert_eq!(refused["error"]["code"], code::INVALID_REQUEST);
+        assert_eq!(refused["error"]["code"], ErrorCode::INVALID_REQUEST);
         assert!(refused["error"]["message"]
             .as_str()
             .unwrap()
             .ends_with("send one message per line"));
+    }
+
+    /// Today's statuses on the wire, per kind of error (the e2e suites check them too).
+    #[test]
+    fn http_statuses_follow_the_stage() {
+        fn status(answer: &Answer) -> u16 {
+            match answer {
+                Answer::Nothing => 202,
+                Answer::Message(_) => 200,
+                Answer::Error { error, stage, .. } => http_status(error, *stage),
+            }
+        }
+        let legacy = Headers::new();
+        let http = Transport::Http(&legacy);
+        let req = |method: &str| json!({"jsonrpc": "2.0", "id": 1, "method": method});
+        assert_eq!(status(&run(&http, req("nope"))), 200, "legacy unknown method");
+        assert_eq!(status(&run(&http, json!({"jsonrpc": "1.0", "id": 1, "method": "ping"}))), 400);
+        assert_eq!(
+            status(&run(&http, json!({"jsonrpc": "2.0", "id": 1, "method": "x", "params": [1]}))),
+            400,
+            "params that are not an object"
+        );
+        let mut modern = Headers::new();
+        modern.set("mcp-protocol-version", "2026-07-28");
+        modern.set("mcp-method", "nope");
+        let meta = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        let unknown =
+            json!({"jsonrpc": "2.0", "id": 1, "method": "nope", "params": {"_meta": meta}});
+        assert_eq!(status(&run(&Transport::Http(&modern), unknown)), 404, "modern unknown method");
+        modern.set("mcp-method", "prompts/get");
+        modern.set("mcp-name", "p");
+        let prompt = json!({"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": {"_meta": meta, "name": "p"}});
+        assert_eq!(status(&run(&Transport::Http(&modern), prompt)), 200, "modern invalid params");
+        let no_caps = json!({"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": {"_meta": {META_VERSION: "2026-07-28"}, "name": "p"}});
+        assert_eq!(status(&run(&Transport::Http(&modern), no_caps)), 400, "missing _meta");
+        let e = RpcError::invalid_request("x");
+        assert_eq!(http_status(&e, Stage::Refused(Refusal::Origin)), 403);
+        assert_eq!(http_status(&e, Stage::Refused(Refusal::MediaType)), 415);
+        assert_eq!(http_status(&e, Stage::Refused(Refusal::NotAcceptable)), 406);
     }
 
     #[test]

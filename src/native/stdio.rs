@@ -20,8 +20,8 @@ use tokio::task::{AbortHandle, JoinSet, LocalSet};
 use super::platform::NativePlatform;
 use super::settings::Settings;
 use crate::caches::Caches;
-use crate::mcp::jsonrpc::{code, failure, RpcError};
-use crate::mcp::{self, Answer, McpContext, StdioConnection, Transport};
+use crate::mcp::jsonrpc::RpcError;
+use crate::mcp::{self, Answer, McpContext, Stage, StdioConnection, Transport};
 use crate::platform::services::NoServices;
 use crate::platform::{LogLevel, Platform};
 use crate::sentry::UpstreamSignals;
@@ -127,13 +127,14 @@ fn accept(
     let transport = Transport::Stdio(&server.connection);
     let message: Value = match line {
         Line::TooLong => {
-            let error = RpcError::new(
-                code::INVALID_REQUEST,
-                format!("Invalid Request: the line is longer than {MAX_LINE_BYTES} bytes"),
-            );
-            return server
-                .output
-                .send(&Answer::Message { status: 400, body: failure(&Value::Null, &error) });
+            let error = RpcError::invalid_request(format!(
+                "Invalid Request: the line is longer than {MAX_LINE_BYTES} bytes"
+            ));
+            return server.output.send(&Answer::Error {
+                id: Value::Null,
+                error,
+                stage: Stage::Message,
+            });
         }
         Line::Text(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => return,
         Line::Text(bytes) => match serde_json::from_slice(&bytes) {
@@ -220,7 +221,7 @@ struct Output {
 
 impl Output {
     fn send(&self, answer: &Answer) {
-        let Answer::Message { body, .. } = answer else { return };
+        let Some(body) = answer.body() else { return };
         let mut line = body.to_string().into_bytes();
         line.push(b'\n');
         let mut stdout = io::stdout().lock();
@@ -235,7 +236,7 @@ impl Output {
 /// Progress notifications go to stdout as lines, like answers.
 impl NotificationSink for Server {
     fn send(&self, message: &Value) -> bool {
-        self.output.send(&Answer::Message { status: 200, body: message.clone() });
+        self.output.send(&Answer::Message(message.clone()));
         !self.output.broken.get()
     }
 }

@@ -7,9 +7,14 @@
 //! to a `__Host-` cookie (CSRF). POST verifies both, remembers the approval in signed cookies, and
 //! redirects to Sentry with a signed `state` whose nonce is stored server-side for single use.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-use super::records::{self, ClientRecord, STATE_TTL_SECS};
+use super::error::OAuthErrorCode;
+use super::records::{
+    self, Audience, ClientId, ClientRecord, CodeChallenge, RedirectUri, UnixMillis, STATE_TTL_SECS,
+};
 use super::signed::{self, SignedError};
 use super::{cookies, crypto, origin, page, redirect, upstream, Ctx, Failure, Handled, Params};
 use crate::platform::http::{HttpRequest, HttpResponse};
@@ -23,14 +28,14 @@ pub const STATE_PURPOSE: &str = "upstream-state";
 /// the upstream `state`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AuthRequest {
-    pub client_id: String,
-    pub redirect_uri: String,
+    pub client_id: ClientId,
+    pub redirect_uri: RedirectUri,
     pub redirect_uri_given: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    pub code_challenge: String,
+    pub code_challenge: CodeChallenge,
     /// The RFC 8707 resource, canonicalised.
-    pub audience: String,
+    pub audience: Audience,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -43,11 +48,11 @@ struct ConsentForm {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UpstreamState {
     pub req: AuthRequest,
-    pub skills: Vec<String>,
+    pub skills: SkillSet,
     pub read_only: bool,
     /// Single-use marker stored as `state:{nonce}`.
     pub nonce: String,
-    pub iat: u64,
+    pub iat: UnixMillis,
 }
 
 /// A registered, unexpired client.
@@ -58,9 +63,8 @@ pub async fn load_client(
     if client_id.is_empty() || client_id.len() > 64 {
         return Ok(None);
     }
-    let client: Option<ClientRecord> =
-        super::get_json(ctx.store, &records::client_key(client_id)).await?;
-    Ok(client.filter(|c| c.expires_at * 1000 > ctx.now()))
+    let client: Option<ClientRecord> = ctx.get_json(&records::client_key(client_id)).await?;
+    Ok(client.filter(|c| c.expires_at * 1000 > ctx.now().0))
 }
 
 /// The client and the redirect URI to use, or the error page to show (never a redirect).
@@ -68,7 +72,7 @@ pub async fn client_and_redirect(
     ctx: &Ctx<'_>,
     client_id: Option<&str>,
     redirect_uri: Option<&str>,
-) -> Result<(ClientRecord, String, bool), Failure> {
+) -> Result<(ClientRecord, RedirectUri, bool), Failure> {
     let Some(client) = load_client(ctx, client_id.unwrap_or("")).await? else {
         return Err(page::error_page(
             400,
@@ -78,7 +82,7 @@ pub async fn client_and_redirect(
         .into());
     };
     let (uri, given) = match redirect_uri {
-        Some(u) => (u.to_string(), true),
+        Some(u) => (RedirectUri::from(u), true),
         None if client.redirect_uris.len() == 1 => (client.redirect_uris[0].clone(), false),
         None => {
             return Err(page::error_page(
@@ -89,8 +93,8 @@ pub async fn client_and_redirect(
             .into())
         }
     };
-    if redirect::validate_redirect_uri(&uri).is_err()
-        || !redirect::redirect_allowed(&client.redirect_uris, &uri)
+    if redirect::validate_redirect_uri(uri.as_str()).is_err()
+        || !redirect::redirect_allowed(&client.redirect_uris, uri.as_str())
     {
         return Err(page::error_page(
             400,
@@ -105,12 +109,12 @@ pub async fn client_and_redirect(
 /// Send an OAuth error back to the client's (validated) redirect URI, with its `state` and `iss`.
 pub fn error_redirect(
     redirect_uri: &str,
-    error: &str,
+    error: OAuthErrorCode,
     description: &str,
     state: Option<&str>,
     iss: &str,
 ) -> HttpResponse {
-    let mut params = vec![("error", error), ("error_description", description)];
+    let mut params = vec![("error", error.as_str()), ("error_description", description)];
     if let Some(s) = state {
         params.push(("state", s));
     }
@@ -143,7 +147,7 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         client_and_redirect(ctx, q.get("client_id"), q.get("redirect_uri")).await?;
     let iss = origin(req);
     let state = q.get("state");
-    let fail = |error: &str, why: &str| -> Handled {
+    let fail = |error: OAuthErrorCode, why: &str| -> Handled {
         Err(error_redirect(&redirect_uri, error, why, state, &iss).into())
     };
     if let Some(p) = q.repeated(&[
@@ -154,32 +158,35 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         "resource",
         "scope",
     ]) {
-        return fail("invalid_request", &format!("'{p}' appears more than once"));
+        return fail(OAuthErrorCode::InvalidRequest, &format!("'{p}' appears more than once"));
     }
     if q.get("response_type") != Some("code") {
-        return fail("unsupported_response_type", "only response_type=code is supported");
+        return fail(
+            OAuthErrorCode::UnsupportedResponseType,
+            "only response_type=code is supported",
+        );
     }
     let Some(challenge) = q.get("code_challenge") else {
         return fail(
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "PKCE is required: send code_challenge with code_challenge_method=S256",
         );
     };
     if q.get("code_challenge_method") != Some("S256") {
         return fail(
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "code_challenge_method must be S256 (plain is not accepted)",
         );
     }
     if !valid_challenge(challenge) {
         return fail(
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "code_challenge must be the base64url SHA-256 of the verifier (43 characters)",
         );
     }
     let audience = match redirect::audience_from_resource(q.get("resource"), &iss) {
         Ok(a) => a,
-        Err(why) => return fail("invalid_target", &why),
+        Err(why) => return fail(OAuthErrorCode::InvalidTarget, &why),
     };
     let requested = q
         .get("scope")
@@ -187,7 +194,7 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
             s.split_whitespace().filter_map(Skill::parse).fold(SkillSet::none(), SkillSet::with)
         })
         .filter(|s| !s.is_empty());
-    let (checked, read_only) = cookies::preference(ctx, &req.headers, &client.client_id)
+    let (checked, read_only) = cookies::preference(ctx, &req.headers, client.client_id.as_str())
         .unwrap_or((requested.unwrap_or(SkillSet::none().with(Skill::Inspect)), false));
 
     let csrf = crate::platform::random_hex(ctx.platform, 16);
@@ -196,11 +203,12 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         redirect_uri: redirect_uri.clone(),
         redirect_uri_given: given,
         state: state.map(str::to_string),
-        code_challenge: challenge.to_string(),
+        code_challenge: CodeChallenge::from(challenge),
         audience,
     };
     let constraints = auth
         .audience
+        .as_str()
         .strip_prefix(iss.as_str())
         .and_then(|path| Constraints::from_mcp_path(path).ok())
         .unwrap_or_default();
@@ -208,7 +216,7 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         &ctx.key(FORM_PURPOSE),
         FORM_PURPOSE,
         &ConsentForm { req: auth, csrf: csrf.clone() },
-        ctx.now() + STATE_TTL_SECS * 1000,
+        ctx.now().plus(Duration::from_secs(STATE_TTL_SECS)),
     );
     let target = url::Url::parse(&redirect_uri).map_err(|_| {
         page::error_page(400, "Invalid redirect", "The redirect address cannot be parsed.")
@@ -277,7 +285,7 @@ pub async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     if f.get("action") != Some("approve") {
         return Ok(error_redirect(
             &r.redirect_uri,
-            "access_denied",
+            OAuthErrorCode::AccessDenied,
             "the user denied the request",
             r.state.as_deref(),
             &own,
@@ -295,18 +303,12 @@ pub async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
 
     let nonce = crate::platform::random_hex(ctx.platform, 16);
     ctx.store.put(&records::state_key(&nonce), "1", STATE_TTL_SECS).await?;
-    let state = UpstreamState {
-        req: r,
-        skills: records::skill_ids(skills),
-        read_only,
-        nonce,
-        iat: ctx.now(),
-    };
+    let state = UpstreamState { req: r, skills, read_only, nonce, iat: ctx.now() };
     let signed_state = signed::sign(
         &ctx.key(STATE_PURPOSE),
         STATE_PURPOSE,
         &state,
-        ctx.now() + STATE_TTL_SECS * 1000,
+        ctx.now().plus(Duration::from_secs(STATE_TTL_SECS)),
     );
     let location = upstream::authorize_url(ctx, &own, read_only, &signed_state);
 

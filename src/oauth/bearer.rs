@@ -2,7 +2,7 @@
 //! everything a request needs (audience, skills, the wrapped data key and the sealed Sentry
 //! token). No in-memory cache: a revocation takes effect on the next request.
 
-use super::records::{self, AccessTokenRecord, TokenKind};
+use super::records::{self, AccessTokenRecord, SecretHash, TokenKind, UnixMillis};
 use super::{crypto, get_json, grant, redirect, Store, StoreError};
 use crate::platform::http::HttpRequest;
 use crate::platform::{LogLevel, Platform};
@@ -16,24 +16,18 @@ pub struct Authorized {
     pub grant_id: String,
 }
 
-/// Why a bearer token was refused (always 401 `invalid_token`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a bearer token was refused (always 401 `invalid_token`). The text is what the client is
+/// told (`error_description`); it never contains the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BearerError {
+    #[error("The access token is unknown or was revoked; authorize again")]
     Unknown,
+    #[error("The access token expired; refresh it or authorize again")]
     Expired,
+    #[error("The access token was issued for another MCP endpoint of this server; authorize for this URL")]
     WrongAudience,
-    Storage(StoreError),
-}
-
-impl BearerError {
-    pub fn describe(&self) -> &'static str {
-        match self {
-            BearerError::Unknown => "The access token is unknown or was revoked; authorize again",
-            BearerError::Expired => "The access token expired; refresh it or authorize again",
-            BearerError::WrongAudience => "The access token was issued for another MCP endpoint of this server; authorize for this URL",
-            BearerError::Storage(_) => "The authorization service is temporarily unavailable; try again",
-        }
-    }
+    #[error("The authorization service is temporarily unavailable; try again")]
+    Storage(#[source] StoreError),
 }
 
 /// Check `token` for a request to `req.url`.
@@ -44,15 +38,16 @@ pub async fn authenticate(
     token: &str,
 ) -> Result<Authorized, BearerError> {
     let grant_id = records::grant_id_of(token, TokenKind::Access).ok_or(BearerError::Unknown)?;
-    let hash = crate::digest::sha256_hex(token.as_bytes());
-    let record: AccessTokenRecord = get_json(store, &records::access_key(grant_id, &hash))
-        .await
-        .map_err(BearerError::Storage)?
-        .ok_or(BearerError::Unknown)?;
+    let hash = SecretHash::of(token);
+    let record: AccessTokenRecord =
+        get_json(store, platform, &records::access_key(grant_id, &hash))
+            .await
+            .map_err(BearerError::Storage)?
+            .ok_or(BearerError::Unknown)?;
     if record.grant_id != grant_id {
         return Err(BearerError::Unknown);
     }
-    if record.expires_at_ms <= platform.now_ms() {
+    if record.expires_at_ms.is_past(UnixMillis(platform.now_ms())) {
         return Err(BearerError::Expired);
     }
     if !redirect::audience_covers(&record.audience, &req.url) {
@@ -63,7 +58,7 @@ pub async fn authenticate(
         grant::open_upstream(grant_id, &data_key, &record.upstream).ok_or(BearerError::Unknown)?;
     Ok(Authorized {
         upstream_token: upstream.access_token,
-        skills: records::skills_from_ids(&record.skills),
+        skills: record.skills,
         grant_id: grant_id.to_string(),
     })
 }
@@ -71,7 +66,7 @@ pub async fn authenticate(
 /// Sentry rejected the grant's token during a tool call: revoke the grant, so the client's next
 /// request gets 401 and it authorizes again instead of looping on a dead token.
 pub async fn upstream_rejected(store: &dyn Store, platform: &dyn Platform, grant_id: &str) {
-    let outcome = grant::revoke_id(store, grant_id).await;
+    let outcome = grant::revoke_id(store, platform, grant_id).await;
     let line = serde_json::json!({"event": "oauth_upstream_rejected", "action": "grant_revoked", "ok": outcome.is_ok()});
     platform.log(LogLevel::Warn, &line.to_string());
 }

@@ -40,7 +40,8 @@ pub async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
             ))
         }
     };
-    if !cookies::approved_clients(ctx, &req.headers).contains(&st.req.client_id) {
+    if !cookies::approved_clients(ctx, &req.headers).iter().any(|c| st.req.client_id == c.as_str())
+    {
         return Ok(page::error_page(
             403,
             "Application not approved",
@@ -99,15 +100,9 @@ pub async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
             ));
         }
     };
-    let code = grant::create(
-        ctx,
-        &st.req,
-        &issued.user_id,
-        st.skills.clone(),
-        st.read_only,
-        &issued.tokens,
-    )
-    .await?;
+    let code =
+        grant::create(ctx, &st.req, &issued.user_id, st.skills, st.read_only, &issued.tokens)
+            .await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = st.req.state.as_deref() {
         params.push(("state", s));

@@ -4,6 +4,8 @@
 //! HMAC-signed with a purpose-bound key, and holding client ids. A tampered, expired or foreign
 //! cookie reads as empty: the flow asks again, it never trusts it.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{signed, Ctx};
@@ -35,7 +37,8 @@ pub fn set(name: &str, value: &str, max_age_secs: u64) -> String {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Preference {
     pub client_id: String,
-    pub skills: Vec<String>,
+    /// The skill ids (a cookie naming an unknown one reads as empty).
+    pub skills: SkillSet,
     pub read_only: bool,
 }
 
@@ -53,8 +56,12 @@ pub fn approve(ctx: &Ctx<'_>, headers: &Headers, client_id: &str) -> String {
     list.push(client_id.to_string());
     let excess = list.len().saturating_sub(MAX_CLIENTS);
     list.drain(..excess);
-    let value =
-        signed::sign(&ctx.key("cookie-approved"), APPROVED, &list, ctx.now() + MAX_AGE_SECS * 1000);
+    let value = signed::sign(
+        &ctx.key("cookie-approved"),
+        APPROVED,
+        &list,
+        ctx.now().plus(Duration::from_secs(MAX_AGE_SECS)),
+    );
     set(APPROVED, &value, MAX_AGE_SECS)
 }
 
@@ -69,7 +76,7 @@ pub fn preference(ctx: &Ctx<'_>, headers: &Headers, client_id: &str) -> Option<(
     preferences(ctx, headers)
         .into_iter()
         .find(|p| p.client_id == client_id)
-        .map(|p| (super::records::skills_from_ids(&p.skills), p.read_only))
+        .map(|p| (p.skills, p.read_only))
 }
 
 /// `Set-Cookie` remembering `skills` and `read_only` for `client_id`.
@@ -82,18 +89,14 @@ pub fn remember(
 ) -> String {
     let mut list = preferences(ctx, headers);
     list.retain(|p| p.client_id != client_id);
-    list.push(Preference {
-        client_id: client_id.to_string(),
-        skills: super::records::skill_ids(skills),
-        read_only,
-    });
+    list.push(Preference { client_id: client_id.to_string(), skills, read_only });
     let excess = list.len().saturating_sub(MAX_CLIENTS);
     list.drain(..excess);
     let value = signed::sign(
         &ctx.key("cookie-skills"),
         PREFERENCES,
         &list,
-        ctx.now() + MAX_AGE_SECS * 1000,
+        ctx.now().plus(Duration::from_secs(MAX_AGE_SECS)),
     );
     set(PREFERENCES, &value, MAX_AGE_SECS)
 }

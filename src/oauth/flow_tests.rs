@@ -586,3 +586,36 @@ fn cors_on_client_endpoints_not_on_pages() {
     let page = env.send("GET", "/oauth/authorize", Headers::new(), "");
     assert_eq!(page.headers.get("access-control-allow-origin"), None);
 }
+
+/// A stored record naming a skill this version does not know is refused, not narrowed: the access
+/// token is treated as unknown (401 `invalid_token`, as if revoked), the refresh token as invalid,
+/// and a warning names only the kind of record, never its key, token hash or contents.
+#[test]
+fn records_with_unknown_skills_are_refused_like_unknown_tokens() {
+    let env = Env::new();
+    let (client, access, refresh) = env.connect();
+    let rewrite = |prefix: &str| {
+        let mut map = env.store.map.borrow_mut();
+        let (key, (value, _)) = map.iter_mut().find(|(k, _)| k.starts_with(prefix)).unwrap();
+        assert!(value.contains(r#""skills":["inspect","triage"]"#), "{key}");
+        *value = value
+            .replace(r#""skills":["inspect","triage"]"#, r#""skills":["inspect","telepathy"]"#);
+    };
+    rewrite("token:");
+    rewrite("grant:");
+    let r = env.mcp("/mcp", &access);
+    assert_eq!(r.status, 401);
+    assert_eq!(json_of(&r)["error"], "invalid_token");
+    assert_eq!(json_of(&env.refresh(&client, &refresh))["error"], "invalid_grant");
+    let logs = env.platform.inner.logs.borrow();
+    let refused: Vec<&String> =
+        logs.iter().filter(|l| l.contains("oauth_record_refused")).collect();
+    assert_eq!(refused.len(), 2, "{logs:?}");
+    assert!(
+        refused[0].contains(r#""record":"token""#) && refused[1].contains(r#""record":"grant""#)
+    );
+    for line in &refused {
+        assert!(!line.contains("smcp_") && !line.contains("telepathy"), "{line}");
+        assert!(!env.store.map.borrow().keys().any(|k| line.contains(k.as_str())), "{line}");
+    }
+}

@@ -4,15 +4,19 @@
 //! id) and is itself stored only wrapped under keys derived from our live token strings (the code,
 //! the current and previous refresh token, each access token). Storage alone opens nothing.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use super::authorize::AuthRequest;
 use super::crypto::{self, Key};
 use super::records::{
-    self, AccessRef, AccessTokenRecord, CodeSlot, GrantRecord, RefreshSlot, TokenKind,
-    UpstreamTokens,
+    self, AccessRef, AccessTokenRecord, CodeSlot, GrantRecord, RefreshSlot, SecretHash, TokenKind,
+    UnixMillis, UpstreamTokens,
 };
 use super::{put_json, Ctx, Store, StoreError};
+use crate::platform::Platform;
+use crate::session::SkillSet;
 
 /// Seal the Sentry tokens for `grant_id`.
 pub fn seal_upstream(
@@ -39,7 +43,7 @@ pub async fn create(
     ctx: &Ctx<'_>,
     req: &AuthRequest,
     user_id: &str,
-    skills: Vec<String>,
+    skills: SkillSet,
     read_only: bool,
     upstream: &UpstreamTokens,
 ) -> Result<String, StoreError> {
@@ -55,15 +59,15 @@ pub async fn create(
         skills,
         read_only,
         created_at_ms: now,
-        expires_at_ms: now + records::GRANT_TTL_SECS * 1000,
+        expires_at_ms: now.plus(Duration::from_secs(records::GRANT_TTL_SECS)),
         upstream: seal_upstream(ctx, &id, &data_key, upstream),
         code: Some(CodeSlot {
-            hash: crate::digest::sha256_hex(code.as_bytes()),
+            hash: SecretHash::of(&code),
             wrapped_key: Some(crypto::wrap_key(ctx.platform, &data_key, &code)),
             redirect_uri: req.redirect_uri.clone(),
             redirect_uri_given: req.redirect_uri_given,
             code_challenge: req.code_challenge.clone(),
-            expires_at_ms: now + records::CODE_TTL_SECS * 1000,
+            expires_at_ms: now.plus(Duration::from_secs(records::CODE_TTL_SECS)),
             redeemed: false,
         }),
         refresh: None,
@@ -81,23 +85,22 @@ pub async fn issue(
     ctx: &Ctx<'_>,
     grant: &mut GrantRecord,
     data_key: &Key,
-    upstream_expires_at_ms: u64,
-    skills: Vec<String>,
+    upstream_expires_at: UnixMillis,
+    skills: SkillSet,
     previous: Option<RefreshSlot>,
 ) -> Result<Value, StoreError> {
     let now = ctx.now();
     let access = records::mint(ctx.platform, TokenKind::Access, &grant.id);
-    let access_hash = crate::digest::sha256_hex(access.as_bytes());
+    let access_hash = SecretHash::of(&access);
     // Our token never outlives the Sentry token behind it.
-    let expires_in =
-        records::ACCESS_TTL_SECS.min(upstream_expires_at_ms.saturating_sub(now) / 1000).max(1);
+    let expires_in = records::ACCESS_TTL_SECS.min(upstream_expires_at.until(now).as_secs()).max(1);
     let record = AccessTokenRecord {
         grant_id: grant.id.clone(),
         client_id: grant.client_id.clone(),
         user_id: grant.user_id.clone(),
         audience: grant.audience.clone(),
-        skills: skills.clone(),
-        expires_at_ms: now + expires_in * 1000,
+        skills,
+        expires_at_ms: now.plus(Duration::from_secs(expires_in)),
         wrapped_key: crypto::wrap_key(ctx.platform, data_key, &access),
         upstream: grant.upstream.clone(),
     };
@@ -105,26 +108,26 @@ pub async fn issue(
 
     let refresh = records::mint(ctx.platform, TokenKind::Refresh, &grant.id);
     grant.refresh = Some(RefreshSlot {
-        hash: crate::digest::sha256_hex(refresh.as_bytes()),
+        hash: SecretHash::of(&refresh),
         wrapped_key: crypto::wrap_key(ctx.platform, data_key, &refresh),
         at_ms: now,
     });
     grant.previous_refresh = previous;
-    grant.access.retain(|a| a.expires_at_ms > now);
+    grant.access.retain(|a| !a.expires_at_ms.is_past(now));
     grant.access.push(AccessRef { hash: access_hash, expires_at_ms: record.expires_at_ms });
     while grant.access.len() > records::MAX_LIVE_ACCESS_TOKENS {
         let oldest = grant.access.remove(0);
         ctx.store.delete(&records::access_key(&grant.id, &oldest.hash)).await?;
     }
     // The grant (and its refresh token) lives 30 days from its last use.
-    grant.expires_at_ms = now + records::GRANT_TTL_SECS * 1000;
+    grant.expires_at_ms = now.plus(Duration::from_secs(records::GRANT_TTL_SECS));
     put_json(ctx.store, &records::grant_key(&grant.id), grant, records::GRANT_TTL_SECS).await?;
     Ok(json!({
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": expires_in,
         "refresh_token": refresh,
-        "scope": skills.join(" "),
+        "scope": skills.iter().map(|s| s.id()).collect::<Vec<_>>().join(" "),
     }))
 }
 
@@ -149,9 +152,13 @@ pub async fn revoke(store: &dyn Store, grant: &GrantRecord) -> Result<(), StoreE
 }
 
 /// Revoke the grant `grant_id`, if it still exists.
-pub async fn revoke_id(store: &dyn Store, grant_id: &str) -> Result<(), StoreError> {
+pub async fn revoke_id(
+    store: &dyn Store,
+    platform: &dyn Platform,
+    grant_id: &str,
+) -> Result<(), StoreError> {
     if let Some(grant) =
-        super::get_json::<GrantRecord>(store, &records::grant_key(grant_id)).await?
+        super::get_json::<GrantRecord>(store, platform, &records::grant_key(grant_id)).await?
     {
         revoke(store, &grant).await?;
     }

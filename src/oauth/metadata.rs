@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::{oauth_error, origin, redirect};
+use super::error::{oauth_error, OAuthErrorCode};
+use super::{origin, redirect};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::session::Skill;
 
@@ -31,7 +32,9 @@ pub fn protected_resource(req: &HttpRequest) -> HttpResponse {
     let resource = if rest.is_empty() {
         Some(format!("{issuer}/mcp"))
     } else {
-        redirect::audience_from_resource(Some(&format!("{issuer}{rest}")), &issuer).ok()
+        redirect::audience_from_resource(Some(&format!("{issuer}{rest}")), &issuer)
+            .ok()
+            .map(|a| a.0)
     };
     match resource {
         Some(resource) => public_json(&json!({
@@ -41,7 +44,7 @@ pub fn protected_resource(req: &HttpRequest) -> HttpResponse {
             "scopes_supported": scopes_supported(),
             "resource_name": "Sentry MCP",
         })),
-        None => oauth_error(404, "not_found", "no protected resource here; MCP endpoints are /mcp, /mcp/{organization} and /mcp/{organization}/{project}"),
+        None => oauth_error(404, OAuthErrorCode::NotFound, "no protected resource here; MCP endpoints are /mcp, /mcp/{organization} and /mcp/{organization}/{project}"),
     }
 }
 
@@ -60,7 +63,7 @@ pub fn authorization_server(req: &HttpRequest) -> HttpResponse {
     if !(rest.is_empty() || rest == "/mcp" || rest.starts_with("/mcp/")) {
         return oauth_error(
             404,
-            "not_found",
+            OAuthErrorCode::NotFound,
             "authorization server metadata is at /.well-known/oauth-authorization-server",
         );
     }

@@ -24,6 +24,7 @@ pub mod callback;
 pub mod config;
 pub mod cookies;
 pub mod crypto;
+pub mod error;
 pub mod grant;
 pub mod metadata;
 pub mod page;
@@ -46,6 +47,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 pub use config::OAuthConfig;
+pub use error::{oauth_error, OAuthError, OAuthErrorCode};
 pub use store::{Store, StoreError};
 
 use crate::caches::Caches;
@@ -70,8 +72,12 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn now(&self) -> u64 {
-        self.platform.now_ms()
+    pub fn now(&self) -> records::UnixMillis {
+        records::UnixMillis(self.platform.now_ms())
+    }
+    /// Read a JSON record (see [`get_json`]).
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        get_json(self.store, self.platform, key).await
     }
     /// A signing key for one purpose, derived from `COOKIE_SECRET`.
     pub fn key(&self, purpose: &str) -> crypto::Key {
@@ -118,17 +124,33 @@ pub fn no_store_json(status: u16, body: &Value) -> HttpResponse {
         .with_header("pragma", "no-cache")
 }
 
-/// An OAuth error response (RFC 6749 §5.2).
-pub fn oauth_error(status: u16, error: &str, description: &str) -> HttpResponse {
-    no_store_json(status, &json!({"error": error, "error_description": description}))
-}
-
-/// Read a JSON record; a record that no longer parses is treated as absent.
+/// Read a JSON record. A record that does not parse is treated as absent: a token, code or grant
+/// whose record is refused is unknown (401 `invalid_token` at `/mcp`, `invalid_grant` at the token
+/// endpoint), exactly as if it had been revoked. That covers records written by a future version
+/// and records naming a skill this version does not know ([`crate::session::SkillSet`] refuses
+/// unknown ids rather than dropping them, so a grant never silently changes). A refusal is logged
+/// as a warning naming only the kind of record (the key's prefix) and the kind of parse error:
+/// never the key (it holds a grant id and a token hash) nor the value.
 pub async fn get_json<T: DeserializeOwned>(
     store: &dyn Store,
+    platform: &dyn Platform,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
-    Ok(store.get(key).await?.and_then(|s| serde_json::from_str(&s).ok()))
+    let Some(raw) = store.get(key).await? else { return Ok(None) };
+    Ok(serde_json::from_str(&raw).map_err(|e| refused(platform, key, &e)).ok())
+}
+
+/// Log a record that does not parse (not generic, so each record type does not carry a copy).
+fn refused(platform: &dyn Platform, key: &str, e: &serde_json::Error) {
+    let kind = key.split(':').next().unwrap_or_default();
+    let problem = match e.classify() {
+        serde_json::error::Category::Data => "data",
+        serde_json::error::Category::Syntax => "syntax",
+        serde_json::error::Category::Eof => "eof",
+        serde_json::error::Category::Io => "io",
+    };
+    let line = json!({"event": "oauth_record_refused", "record": kind, "problem": problem});
+    platform.log(LogLevel::Warn, &line.to_string());
 }
 
 pub async fn put_json<T: Serialize>(
@@ -243,8 +265,12 @@ pub async fn handle(
         return Some(preflight(route));
     }
     let response = if !route.methods().contains(&req.method.as_str()) {
-        oauth_error(405, "invalid_request", &format!("use {}", route.methods().join(" or ")))
-            .with_header("allow", route.methods().join(", "))
+        oauth_error(
+            405,
+            OAuthErrorCode::InvalidRequest,
+            &format!("use {}", route.methods().join(" or ")),
+        )
+        .with_header("allow", route.methods().join(", "))
     } else {
         serve(route, setup, config, platform, caches, req).await
     };
@@ -271,7 +297,7 @@ async fn serve(
                 &format!("This server cannot run OAuth sign-in: {why}."),
             )
         } else {
-            oauth_error(503, "temporarily_unavailable", &why)
+            oauth_error(503, OAuthErrorCode::TemporarilyUnavailable, &why)
         }
     };
     let Some(setup) = setup else {
@@ -303,8 +329,12 @@ async fn serve(
                     "The sign-in service could not reach its storage. Please try again.",
                 )
             } else {
-                oauth_error(503, "temporarily_unavailable", "storage is unavailable; try again")
-                    .with_header("retry-after", "5")
+                oauth_error(
+                    503,
+                    OAuthErrorCode::TemporarilyUnavailable,
+                    "storage is unavailable; try again",
+                )
+                .with_header("retry-after", "5")
             }
         }
     }

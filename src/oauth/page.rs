@@ -1,25 +1,16 @@
-//! The HTML the browser sees: the consent page and readable error pages. Server-rendered, no
-//! JavaScript, every client-supplied string escaped, and headers that forbid framing, scripts and
-//! caching.
+//! The HTML the browser sees: the consent page and readable error pages. Server-rendered with
+//! `maud` templates, which escape every interpolated value by default (only the fixed style sheet
+//! and doctype are inserted raw); no JavaScript; headers that forbid framing, scripts and caching.
+
+use maud::{html, Markup, PreEscaped};
 
 use crate::platform::http::HttpResponse;
 use crate::session::{Skill, SkillSet};
 
-/// Escape text for HTML element content and double-quoted attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// A client-supplied string without control characters (maud escapes the markup; control
+/// characters are dropped, as the page always did, so they cannot garble the text shown).
+fn visible(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).collect()
 }
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f6f5f9;color:#2b2233;margin:0}\
@@ -31,12 +22,20 @@ small{color:#6b5f75}.uri{word-break:break-all;font-family:monospace;font-size:.8
 button.approve{background:#6c5fc7;color:#fff}button.deny{background:#fff;color:#6c5fc7}";
 
 /// An HTML page with the hardening headers. `form_action` lists the CSP `form-action` sources.
-fn html(status: u16, title: &str, body: &str, form_action: &str) -> HttpResponse {
-    let doc = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>\n",
-        escape(title)
-    );
+fn page(status: u16, title: &str, body: Markup, form_action: &str) -> HttpResponse {
+    let doc = html! {
+        (PreEscaped("<!DOCTYPE html>\n"))
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (visible(title)) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { main { (body) } }
+        }
+        "\n"
+    };
     let mut r = HttpResponse::new(status);
     r.headers.set("content-type", "text/html; charset=utf-8");
     r.headers.set(
@@ -48,14 +47,18 @@ fn html(status: u16, title: &str, body: &str, form_action: &str) -> HttpResponse
     // consent form's POST, which would defeat the origin check; nothing leaks cross-site either way.
     r.headers.set("referrer-policy", "same-origin");
     r.headers.set("cache-control", "no-store");
-    r.body = doc.into_bytes();
+    r.body = doc.into_string().into_bytes();
     r
 }
 
 /// A readable error page (never a redirect).
 pub fn error_page(status: u16, title: &str, message: &str) -> HttpResponse {
-    let body = format!("<h1>{}</h1><p>{}</p><p><small>Close this window and start the connection again from your MCP client.</small></p>", escape(title), escape(message));
-    html(status, title, &body, "'none'")
+    let body = html! {
+        h1 { (visible(title)) }
+        p { (visible(message)) }
+        p { small { "Close this window and start the connection again from your MCP client." } }
+    };
+    page(status, title, body, "'none'")
 }
 
 /// What the consent page shows.
@@ -87,43 +90,60 @@ fn skill_text(skill: Skill) -> (&'static str, &'static str) {
 }
 
 pub fn consent_page(c: &Consent<'_>) -> HttpResponse {
-    let name = c.client_name.map(escape).unwrap_or_else(|| "An unnamed MCP client".into());
-    let mut body = format!(
-        "<h1>Connect {name} to Sentry</h1><p><strong>{name}</strong> <small>(client id <span class=\"uri\">{}</span>)</small> is asking to use Sentry on your behalf.</p>",
-        escape(c.client_id)
-    );
-    match c.scope {
-        (Some(org), Some(project)) => body.push_str(&format!("<p class=\"scope\">Session scope: limited to the <strong>{}</strong> project in the <strong>{}</strong> organization.</p>", escape(project), escape(org))),
-        (Some(org), None) => body.push_str(&format!("<p class=\"scope\">Session scope: limited to the <strong>{}</strong> organization.</p>", escape(org))),
-        _ => {}
-    }
-    body.push_str("<form method=\"post\" action=\"/oauth/authorize\">");
-    body.push_str(&format!(
-        "<input type=\"hidden\" name=\"tx\" value=\"{}\">",
-        escape(c.form_state)
-    ));
-    body.push_str("<fieldset><legend>Allow it to</legend>");
-    for skill in Skill::ALL {
-        let (title, what) = skill_text(skill);
-        let tools =
-            crate::tools::catalogue().iter().filter(|t| t.spec().skills.contains(&skill)).count();
-        let checked = if c.checked.contains(skill) { " checked" } else { "" };
-        body.push_str(&format!(
-            "<label><input type=\"checkbox\" name=\"skill\" value=\"{}\"{checked}> <strong>{title}</strong>: {what} <small>({tools} tools)</small></label>",
-            skill.id()
-        ));
-    }
-    let ro = if c.read_only { " checked" } else { "" };
-    body.push_str(&format!(
-        "</fieldset><label><input type=\"checkbox\" name=\"read_only\" value=\"on\"{ro}> <strong>Read-only</strong>: ask Sentry for read access only (tools that change data will be refused by Sentry)</label>"
-    ));
-    body.push_str(&format!(
-        "<p>Next you sign in to Sentry. After approval you will be sent back to <strong>{}</strong>:<br><span class=\"uri\">{}</span></p>",
-        escape(c.redirect_host),
-        escape(c.redirect_uri)
-    ));
-    body.push_str("<div class=\"actions\"><button class=\"approve\" type=\"submit\" name=\"action\" value=\"approve\">Approve</button><button class=\"deny\" type=\"submit\" name=\"action\" value=\"deny\">Deny</button></div></form>");
-    html(200, "Connect to Sentry", &body, c.form_action)
+    let name = c.client_name.map(visible).unwrap_or_else(|| "An unnamed MCP client".into());
+    let body = html! {
+        h1 { "Connect " (name) " to Sentry" }
+        p {
+            strong { (name) }
+            " "
+            small { "(client id " span.uri { (visible(c.client_id)) } ")" }
+            " is asking to use Sentry on your behalf."
+        }
+        @match c.scope {
+            (Some(org), Some(project)) => {
+                p.scope {
+                    "Session scope: limited to the " strong { (visible(project)) }
+                    " project in the " strong { (visible(org)) } " organization."
+                }
+            }
+            (Some(org), None) => {
+                p.scope { "Session scope: limited to the " strong { (visible(org)) } " organization." }
+            }
+            _ => {}
+        }
+        form method="post" action="/oauth/authorize" {
+            input type="hidden" name="tx" value=(c.form_state);
+            fieldset {
+                legend { "Allow it to" }
+                @for skill in Skill::ALL {
+                    @let (title, what) = skill_text(skill);
+                    @let tools = crate::tools::catalogue()
+                        .iter()
+                        .filter(|t| t.spec().skills.contains(&skill))
+                        .count();
+                    label {
+                        input type="checkbox" name="skill" value=(skill.id()) checked[c.checked.contains(skill)];
+                        " " strong { (title) } ": " (what) " " small { "(" (tools) " tools)" }
+                    }
+                }
+            }
+            label {
+                input type="checkbox" name="read_only" value="on" checked[c.read_only];
+                " " strong { "Read-only" }
+                ": ask Sentry for read access only (tools that change data will be refused by Sentry)"
+            }
+            p {
+                "Next you sign in to Sentry. After approval you will be sent back to "
+                strong { (visible(c.redirect_host)) } ":" br;
+                span.uri { (visible(c.redirect_uri)) }
+            }
+            div.actions {
+                button.approve type="submit" name="action" value="approve" { "Approve" }
+                button.deny type="submit" name="action" value="deny" { "Deny" }
+            }
+        }
+    };
+    page(200, "Connect to Sentry", body, c.form_action)
 }
 
 #[cfg(test)]
@@ -131,8 +151,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(escape("<script>\"a\"&'b'\u{7}"), "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;");
+    fn error_pages_escape_and_drop_control_characters() {
+        let text = error_page(400, "Bad <b>", "x\"&'<script>\u{7}y").body_text();
+        assert!(text.contains("<h1>Bad &lt;b&gt;</h1>"), "{text}");
+        assert!(text.contains("<p>x&quot;&amp;'&lt;script&gt;y</p>"), "{text}");
+        assert!(
+            text.starts_with("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+        );
+        assert!(text.ends_with("</main></body></html>\n"));
     }
 
     #[test]

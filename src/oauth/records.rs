@@ -14,11 +14,144 @@
 //! under keys derived from our live token strings ([`super::crypto::wrap_key`]).
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::platform::Platform;
-use crate::session::{Skill, SkillSet};
+use crate::session::SkillSet;
+
+/// Milliseconds since the Unix epoch: the expiries and rotation times in records. Serialised as
+/// the bare number, as records always stored it.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct UnixMillis(pub u64);
+
+impl UnixMillis {
+    /// This instant moved `d` later (saturating).
+    pub fn plus(self, d: Duration) -> Self {
+        Self(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+    }
+
+    /// Whether this instant, taken as an expiry, has passed at `now`. An expiry equal to `now`
+    /// has passed.
+    pub fn is_past(self, now: UnixMillis) -> bool {
+        self <= now
+    }
+
+    /// How long from `now` until this instant (zero once it has passed).
+    pub fn until(self, now: UnixMillis) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(now.0))
+    }
+
+    /// How long since `earlier` (zero if `earlier` is later).
+    pub fn since(self, earlier: UnixMillis) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(earlier.0))
+    }
+}
+
+/// A string newtype for one kind of value in records, serialised as the bare string
+/// (`#[serde(transparent)]`), so stored JSON is unchanged.
+macro_rules! string_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        /// Reads as the plain string wherever one is expected (a key, a comparison, a URL).
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self(s)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_string())
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A registered client's id (128 random bits as hex).
+    ClientId
+);
+string_newtype!(
+    /// A redirect URI, as registered or as sent in the authorization request.
+    RedirectUri
+);
+string_newtype!(
+    /// A PKCE S256 code challenge (43 base64url characters).
+    CodeChallenge
+);
+string_newtype!(
+    /// The RFC 8707 resource a grant or token is for: `{origin}/mcp[/{org}[/{project}]]`.
+    Audience
+);
+string_newtype!(
+    /// SHA-256 (hex) of one of our secrets: a code, a token or a client secret. Only the hash is
+    /// ever stored; compare with [`SecretHash::matches`] (constant time).
+    SecretHash
+);
+
+impl SecretHash {
+    /// The hash of `secret`.
+    pub fn of(secret: &str) -> Self {
+        Self(crate::digest::sha256_hex(secret.as_bytes()))
+    }
+
+    /// Constant-time equality.
+    pub fn matches(&self, other: &SecretHash) -> bool {
+        super::crypto::ct_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 pub const CODE_TTL_SECS: u64 = 600;
 pub const ACCESS_TTL_SECS: u64 = 3_600;
@@ -74,8 +207,8 @@ pub fn client_key(id: &str) -> String {
 pub fn grant_key(id: &str) -> String {
     format!("grant:{id}")
 }
-pub fn access_key(grant_id: &str, token_hash: &str) -> String {
-    format!("token:{grant_id}:{token_hash}")
+pub fn access_key(grant_id: &str, token_hash: &SecretHash) -> String {
+    format!("token:{grant_id}:{}", token_hash.as_str())
 }
 pub fn state_key(nonce: &str) -> String {
     format!("state:{nonce}")
@@ -84,11 +217,11 @@ pub fn state_key(nonce: &str) -> String {
 /// A registered (DCR) client.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClientRecord {
-    pub client_id: String,
+    pub client_id: ClientId,
     /// SHA-256 of the secret, for confidential clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_hash: Option<String>,
-    pub redirect_uris: Vec<String>,
+    pub secret_hash: Option<SecretHash>,
+    pub redirect_uris: Vec<RedirectUri>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,8 +240,8 @@ pub struct UpstreamTokens {
     pub access_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
-    /// When Sentry says the access token expires (ms).
-    pub expires_at_ms: u64,
+    /// When Sentry says the access token expires.
+    pub expires_at_ms: UnixMillis,
 }
 
 impl fmt::Debug for UpstreamTokens {
@@ -122,48 +255,49 @@ impl fmt::Debug for UpstreamTokens {
 /// The pending authorization code of a grant.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeSlot {
-    pub hash: String,
+    pub hash: SecretHash,
     /// The data key wrapped for the code; dropped once redeemed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapped_key: Option<String>,
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     /// Whether the authorization request named the redirect URI (then the token request must too).
     pub redirect_uri_given: bool,
-    pub code_challenge: String,
-    pub expires_at_ms: u64,
+    pub code_challenge: CodeChallenge,
+    pub expires_at_ms: UnixMillis,
     pub redeemed: bool,
 }
 
 /// A refresh token of a grant: its hash and the data key wrapped for it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshSlot {
-    pub hash: String,
+    pub hash: SecretHash,
     pub wrapped_key: String,
-    /// When it was issued (current slot) or rotated out (previous slot), ms.
-    pub at_ms: u64,
+    /// When it was issued (current slot) or rotated out (previous slot).
+    pub at_ms: UnixMillis,
 }
 
 /// An access token the grant knows about, so revoking the grant can delete it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessRef {
-    pub hash: String,
-    pub expires_at_ms: u64,
+    pub hash: SecretHash,
+    pub expires_at_ms: UnixMillis,
 }
 
 /// One user's consent for one client, and what it produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GrantRecord {
     pub id: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     /// The Sentry user id.
     pub user_id: String,
-    /// The resource (RFC 8707) the grant is for: `{origin}/mcp[/{org}[/{project}]]`.
-    pub audience: String,
-    pub skills: Vec<String>,
+    /// The resource (RFC 8707) the grant is for.
+    pub audience: Audience,
+    /// Stored as the list of skill ids; an unknown id makes the record unreadable.
+    pub skills: SkillSet,
     /// Consent asked Sentry for read scopes only.
     pub read_only: bool,
-    pub created_at_ms: u64,
-    pub expires_at_ms: u64,
+    pub created_at_ms: UnixMillis,
+    pub expires_at_ms: UnixMillis,
     /// [`UpstreamTokens`] as JSON, sealed with the grant's data key (AAD = grant id).
     pub upstream: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,39 +310,27 @@ pub struct GrantRecord {
     pub access: Vec<AccessRef>,
 }
 
-impl GrantRecord {
-    pub fn skill_set(&self) -> SkillSet {
-        skills_from_ids(&self.skills)
-    }
-}
-
 /// What `/mcp` needs, in the one record it reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessTokenRecord {
     pub grant_id: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub user_id: String,
-    pub audience: String,
-    pub skills: Vec<String>,
-    pub expires_at_ms: u64,
+    pub audience: Audience,
+    /// Stored as the list of skill ids; an unknown id makes the record unreadable.
+    pub skills: SkillSet,
+    pub expires_at_ms: UnixMillis,
     /// The grant's data key, wrapped for this token.
     pub wrapped_key: String,
     /// A copy of the grant's sealed [`UpstreamTokens`].
     pub upstream: String,
 }
 
-pub fn skills_from_ids(ids: &[String]) -> SkillSet {
-    ids.iter().filter_map(|s| Skill::parse(s)).fold(SkillSet::none(), SkillSet::with)
-}
-
-pub fn skill_ids(set: SkillSet) -> Vec<String> {
-    set.iter().map(|s| s.id().to_string()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::oauth::testing::TestPlatform;
+    use crate::session::Skill;
 
     #[test]
     fn token_shapes_parse_strictly() {
@@ -223,12 +345,59 @@ mod tests {
         assert_ne!(mint(&p, TokenKind::Access, &gid), t);
     }
 
+    /// Records as today's deployments wrote them (field order and all). They must keep reading,
+    /// and writing them back must give the same bytes, so existing grants survive a deploy.
+    const CLIENT_JSON: &str = r#"{"client_id":"0123456789abcdef0123456789abcdef","secret_hash":"5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8","redirect_uris":["https://claude.ai/api/mcp/auth_callback","http://127.0.0.1/"],"client_name":"Claude","token_endpoint_auth_method":"client_secret_basic","grant_types":["authorization_code","refresh_token"],"response_types":["code"],"issued_at":1764547200,"expires_at":1772323200}"#;
+    const GRANT_JSON: &str = r#"{"id":"00112233445566778899aabbccddeeff","client_id":"0123456789abcdef0123456789abcdef","user_id":"42","audience":"https://mcp.example.com/mcp/acme","skills":["inspect","seer"],"read_only":true,"created_at_ms":1764547200000,"expires_at_ms":1767139200000,"upstream":"c2VhbGVk","code":{"hash":"aa","redirect_uri":"https://claude.ai/api/mcp/auth_callback","redirect_uri_given":true,"code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","expires_at_ms":1764547800000,"redeemed":true},"refresh":{"hash":"bb","wrapped_key":"d3JhcHBlZA","at_ms":1764547300000},"previous_refresh":{"hash":"cc","wrapped_key":"b2xk","at_ms":1764547250000},"access":[{"hash":"dd","expires_at_ms":1764550900000}]}"#;
+    const ACCESS_JSON: &str = r#"{"grant_id":"00112233445566778899aabbccddeeff","client_id":"0123456789abcdef0123456789abcdef","user_id":"42","audience":"https://mcp.example.com/mcp","skills":["inspect","triage","seer","project-management"],"expires_at_ms":1764550900000,"wrapped_key":"d3JhcHBlZA","upstream":"c2VhbGVk"}"#;
+
+    #[test]
+    fn todays_records_read_and_write_back_byte_for_byte() {
+        let client: ClientRecord = serde_json::from_str(CLIENT_JSON).unwrap();
+        assert_eq!(client.client_id, "0123456789abcdef0123456789abcdef");
+        assert_eq!(client.redirect_uris[1], "http://127.0.0.1/");
+        assert_eq!(serde_json::to_string(&client).unwrap(), CLIENT_JSON);
+
+        let grant: GrantRecord = serde_json::from_str(GRANT_JSON).unwrap();
+        assert_eq!(grant.skills, SkillSet::none().with(Skill::Inspect).with(Skill::Seer));
+        assert_eq!(grant.expires_at_ms, UnixMillis(1_767_139_200_000));
+        assert_eq!(grant.audience, "https://mcp.example.com/mcp/acme");
+        let code = grant.code.as_ref().unwrap();
+        assert!(code.hash.matches(&SecretHash("aa".into())));
+        assert_eq!(code.code_challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(serde_json::to_string(&grant).unwrap(), GRANT_JSON);
+
+        let access: AccessTokenRecord = serde_json::from_str(ACCESS_JSON).unwrap();
+        assert_eq!(access.skills, SkillSet::all());
+        assert_eq!(serde_json::to_string(&access).unwrap(), ACCESS_JSON);
+    }
+
+    #[test]
+    fn records_with_an_unknown_skill_are_refused() {
+        let future = ACCESS_JSON.replace(r#""seer","#, r#""seer","telepathy","#);
+        let err = serde_json::from_str::<AccessTokenRecord>(&future).unwrap_err();
+        assert!(err.to_string().contains("unknown skill 'telepathy'"), "{err}");
+        let future = GRANT_JSON.replace(r#"["inspect","seer"]"#, r#"["inspect","x"]"#);
+        assert!(serde_json::from_str::<GrantRecord>(&future).is_err());
+    }
+
+    #[test]
+    fn millisecond_instants() {
+        let t = UnixMillis(10_000);
+        assert_eq!(t.plus(Duration::from_secs(2)), UnixMillis(12_000));
+        assert!(t.is_past(UnixMillis(10_000)), "an expiry equal to now has passed");
+        assert!(!t.is_past(UnixMillis(9_999)));
+        assert_eq!(t.until(UnixMillis(9_000)), Duration::from_secs(1));
+        assert_eq!(t.until(UnixMillis(11_000)), Duration::ZERO);
+        assert_eq!(UnixMillis(70_001).since(UnixMillis(10_000)), Duration::from_millis(60_001));
+    }
+
     #[test]
     fn upstream_tokens_debug_hides_them() {
         let u = UpstreamTokens {
             access_token: "sntryo_secret".into(),
             refresh_token: Some("sntryr_secret".into()),
-            expires_at_ms: 1,
+            expires_at_ms: UnixMillis(1),
         };
         assert!(!format!("{u:?}").contains("secret"));
     }

@@ -7,6 +7,7 @@
 
 use url::{Host, Url};
 
+use super::records::{Audience, RedirectUri};
 use crate::session::Constraints;
 
 const DANGEROUS_SCHEMES: [&str; 6] = ["javascript", "data", "vbscript", "file", "blob", "about"];
@@ -57,13 +58,13 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// Whether `requested` is one of the client's `registered` redirect URIs.
-pub fn redirect_allowed(registered: &[String], requested: &str) -> bool {
+pub fn redirect_allowed(registered: &[RedirectUri], requested: &str) -> bool {
     let Ok(req) = Url::parse(requested) else { return false };
     registered.iter().any(|r| {
-        if r == requested {
+        if r.as_str() == requested {
             return true;
         }
-        match Url::parse(r) {
+        match Url::parse(r.as_str()) {
             Ok(reg) if is_loopback(&reg) && is_loopback(&req) => {
                 reg.host() == req.host() && reg.path() == req.path() && reg.query() == req.query()
             }
@@ -99,9 +100,9 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
 /// The audience a token is for, from the RFC 8707 `resource` parameter: this server's `/mcp` or a
 /// constrained path below it. Omitted means the canonical `/mcp`. `Err` explains the refusal
 /// (`invalid_target`).
-pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<String, String> {
+pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<Audience, String> {
     let Some(raw) = resource.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(format!("{origin}/mcp"));
+        return Ok(Audience(format!("{origin}/mcp")));
     };
     let bad = |why: &str| Err(format!("resource '{}' {why}", crate::render::truncate(raw, 120)));
     let Ok(url) = Url::parse(raw) else { return bad("is not an absolute URI") };
@@ -131,14 +132,14 @@ pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<St
         audience.push('/');
         audience.push_str(&part);
     }
-    Ok(audience)
+    Ok(Audience(audience))
 }
 
 /// Whether a token for `audience` may be used at `url`: same origin, and the path equals the
 /// audience path or lies below it at a `/` boundary (`/mcp/acme` covers `/mcp/acme/web`, not
 /// `/mcp/acme-other` or `/mcp`).
-pub fn audience_covers(audience: &str, url: &Url) -> bool {
-    let Ok(aud) = Url::parse(audience) else { return false };
+pub fn audience_covers(audience: &Audience, url: &Url) -> bool {
+    let Ok(aud) = Url::parse(audience.as_str()) else { return false };
     if aud.origin() != url.origin() {
         return false;
     }
@@ -194,9 +195,9 @@ mod tests {
 
     #[test]
     fn exact_match_except_loopback_ports() {
-        let reg = vec![
-            "https://claude.ai/api/mcp/auth_callback".to_string(),
-            "http://127.0.0.1/".to_string(),
+        let reg: Vec<RedirectUri> = vec![
+            "https://claude.ai/api/mcp/auth_callback".into(),
+            "http://127.0.0.1/".into(),
             "http://localhost:8787/callback".into(),
         ];
         assert!(redirect_allowed(&reg, "https://claude.ai/api/mcp/auth_callback"));
@@ -239,13 +240,19 @@ mod tests {
     #[test]
     fn audience_is_a_path_boundary_prefix() {
         let u = |s: &str| Url::parse(s).unwrap();
-        assert!(audience_covers("https://h/mcp", &u("https://h/mcp")));
-        assert!(audience_covers("https://h/mcp", &u("https://h/mcp/acme")));
-        assert!(audience_covers("https://h/mcp/acme", &u("https://h/mcp/acme/web")));
-        assert!(!audience_covers("https://h/mcp/acme", &u("https://h/mcp")));
-        assert!(!audience_covers("https://h/mcp/acme", &u("https://h/mcp/other")));
-        assert!(!audience_covers("https://h/mcp/acme", &u("https://h/mcp/acme-other")));
-        assert!(!audience_covers("https://h/mcp", &u("https://evil/mcp")));
+        assert!(audience_covers(&Audience::from("https://h/mcp"), &u("https://h/mcp")));
+        assert!(audience_covers(&Audience::from("https://h/mcp"), &u("https://h/mcp/acme")));
+        assert!(audience_covers(
+            &Audience::from("https://h/mcp/acme"),
+            &u("https://h/mcp/acme/web")
+        ));
+        assert!(!audience_covers(&Audience::from("https://h/mcp/acme"), &u("https://h/mcp")));
+        assert!(!audience_covers(&Audience::from("https://h/mcp/acme"), &u("https://h/mcp/other")));
+        assert!(!audience_covers(
+            &Audience::from("https://h/mcp/acme"),
+            &u("https://h/mcp/acme-other")
+        ));
+        assert!(!audience_covers(&Audience::from("https://h/mcp"), &u("https://evil/mcp")));
     }
 
     #[test]

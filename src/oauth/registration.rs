@@ -6,15 +6,16 @@
 
 use serde_json::{json, Map, Value};
 
-use super::records::{self, ClientRecord, CLIENT_TTL_SECS};
-use super::{get_json, no_store_json, oauth_error, put_json, redirect, Ctx, Handled};
+use super::error::{oauth_error, OAuthErrorCode};
+use super::records::{self, ClientId, ClientRecord, RedirectUri, SecretHash, CLIENT_TTL_SECS};
+use super::{no_store_json, put_json, redirect, Ctx, Handled};
 use crate::platform::http::HttpRequest;
 
 const MAX_BODY: usize = 16 * 1024;
 const MAX_REDIRECT_URIS: usize = 20;
 const AUTH_METHODS: [&str; 3] = ["none", "client_secret_basic", "client_secret_post"];
 
-fn invalid(error: &str, why: &str) -> super::Failure {
+fn invalid(error: OAuthErrorCode, why: &str) -> super::Failure {
     oauth_error(400, error, why).into()
 }
 
@@ -28,32 +29,44 @@ pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         .contains("application/json")
     {
         return Err(invalid(
-            "invalid_client_metadata",
+            OAuthErrorCode::InvalidClientMetadata,
             "send the client metadata as application/json",
         ));
     }
     if req.body.len() > MAX_BODY {
-        return Err(invalid("invalid_client_metadata", "client metadata is limited to 16 KiB"));
+        return Err(invalid(
+            OAuthErrorCode::InvalidClientMetadata,
+            "client metadata is limited to 16 KiB",
+        ));
     }
     let Ok(Value::Object(meta)) = serde_json::from_slice::<Value>(&req.body) else {
-        return Err(invalid("invalid_client_metadata", "the body must be a JSON object"));
+        return Err(invalid(
+            OAuthErrorCode::InvalidClientMetadata,
+            "the body must be a JSON object",
+        ));
     };
 
     let redirect_uris = strings(&meta, "redirect_uris").ok_or_else(|| {
-        invalid("invalid_redirect_uri", "redirect_uris must be a non-empty array of strings")
+        invalid(
+            OAuthErrorCode::InvalidRedirectUri,
+            "redirect_uris must be a non-empty array of strings",
+        )
     })?;
     if redirect_uris.is_empty() || redirect_uris.len() > MAX_REDIRECT_URIS {
-        return Err(invalid("invalid_redirect_uri", "register between 1 and 20 redirect_uris"));
+        return Err(invalid(
+            OAuthErrorCode::InvalidRedirectUri,
+            "register between 1 and 20 redirect_uris",
+        ));
     }
     for uri in &redirect_uris {
         redirect::validate_redirect_uri(uri)
-            .map_err(|why| invalid("invalid_redirect_uri", &why))?;
+            .map_err(|why| invalid(OAuthErrorCode::InvalidRedirectUri, &why))?;
     }
     let auth_method = match meta.get("token_endpoint_auth_method") {
         None => "client_secret_basic".to_string(), // RFC 7591 §2 default
         Some(Value::String(m)) if AUTH_METHODS.contains(&m.as_str()) => m.clone(),
         Some(_) => return Err(invalid(
-            "invalid_client_metadata",
+            OAuthErrorCode::InvalidClientMetadata,
             "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
         )),
     };
@@ -71,7 +84,7 @@ pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         }
         Some(_) => {
             return Err(invalid(
-                "invalid_client_metadata",
+                OAuthErrorCode::InvalidClientMetadata,
                 "client_name must be a string of at most 200 characters",
             ))
         }
@@ -81,19 +94,22 @@ pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         Some(u) => match url::Url::parse(u) {
             Ok(p) if matches!(p.scheme(), "https" | "http") => Some(u.to_string()),
             _ => {
-                return Err(invalid("invalid_client_metadata", "client_uri must be an http(s) URL"))
+                return Err(invalid(
+                    OAuthErrorCode::InvalidClientMetadata,
+                    "client_uri must be an http(s) URL",
+                ))
             }
         },
     };
 
-    let now_s = ctx.now() / 1000;
+    let now_s = ctx.now().0 / 1000;
     let client_id = records::new_id(ctx.platform);
     let secret = (auth_method != "none")
         .then(|| format!("smcp_cs_{}", crate::platform::random_hex(ctx.platform, 32)));
     let record = ClientRecord {
-        client_id: client_id.clone(),
-        secret_hash: secret.as_ref().map(|s| crate::digest::sha256_hex(s.as_bytes())),
-        redirect_uris,
+        client_id: ClientId(client_id.clone()),
+        secret_hash: secret.as_deref().map(SecretHash::of),
+        redirect_uris: redirect_uris.into_iter().map(RedirectUri).collect(),
         client_name,
         client_uri,
         token_endpoint_auth_method: auth_method,
@@ -149,7 +165,7 @@ fn subset(
             Ok(list)
         }
         _ => Err(invalid(
-            "invalid_client_metadata",
+            OAuthErrorCode::InvalidClientMetadata,
             &format!("{key} may only contain {}", allowed.join(", ")),
         )),
     }
@@ -163,14 +179,14 @@ async fn rate_limit(ctx: &Ctx<'_>, req: &HttpRequest) -> Result<(), super::Failu
         return Ok(());
     }
     let ip = req.headers.get("cf-connecting-ip").unwrap_or("unknown");
-    let hour = ctx.now() / 3_600_000;
+    let hour = ctx.now().0 / 3_600_000;
     let key = format!("ratelimit:register:{}:{hour}", crate::digest::sha256_hex(ip.as_bytes()));
-    let count: u32 = get_json(ctx.store, &key).await?.unwrap_or(0);
+    let count: u32 = ctx.get_json(&key).await?.unwrap_or(0);
     if count >= limit {
-        let retry = 3_600 - (ctx.now() / 1000) % 3_600;
+        let retry = 3_600 - (ctx.now().0 / 1000) % 3_600;
         return Err(oauth_error(
             429,
-            "too_many_requests",
+            OAuthErrorCode::TooManyRequests,
             "too many client registrations from this address; try again later",
         )
         .with_header("retry-after", retry.to_string())

@@ -1,15 +1,16 @@
 //! `POST /oauth/revoke` (RFC 7009). A refresh token revokes its whole grant; an access token only
 //! itself. Unknown or foreign tokens get 200 as well, so the endpoint reveals nothing.
 
-use super::records::{self, AccessTokenRecord, GrantRecord, TokenKind};
+use super::error::{oauth_error, OAuthErrorCode};
+use super::records::{self, AccessTokenRecord, ClientId, GrantRecord, SecretHash, TokenKind};
 use super::token::authenticate_client;
-use super::{crypto, get_json, grant, no_store_json, oauth_error, Ctx, Handled, Params};
+use super::{grant, no_store_json, Ctx, Handled, Params};
 use crate::platform::http::HttpRequest;
 
 pub async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let f = Params::form(&req.body);
     let Some(token) = f.get("token") else {
-        return Ok(oauth_error(400, "invalid_request", "token is required"));
+        return Ok(oauth_error(400, OAuthErrorCode::InvalidRequest, "token is required"));
     };
     // Client authentication as at the token endpoint when the client identifies itself; the token
     // is proof enough otherwise (revoking is never harmful to its owner).
@@ -18,21 +19,21 @@ pub async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     } else {
         None
     };
-    let owned = |owner: &str| client_id.as_deref().is_none_or(|c| c == owner);
-    let hash = crate::digest::sha256_hex(token.as_bytes());
+    let owned = |owner: &ClientId| client_id.as_ref().is_none_or(|c| c == owner);
+    let hash = SecretHash::of(token);
     if let Some(gid) = records::grant_id_of(token, TokenKind::Access) {
         let key = records::access_key(gid, &hash);
-        if let Some(rec) = get_json::<AccessTokenRecord>(ctx.store, &key).await? {
+        if let Some(rec) = ctx.get_json::<AccessTokenRecord>(&key).await? {
             if owned(&rec.client_id) {
                 ctx.store.delete(&key).await?;
             }
         }
     } else if let Some(gid) = records::grant_id_of(token, TokenKind::Refresh) {
-        if let Some(g) = get_json::<GrantRecord>(ctx.store, &records::grant_key(gid)).await? {
+        if let Some(g) = ctx.get_json::<GrantRecord>(&records::grant_key(gid)).await? {
             let ours = [&g.refresh, &g.previous_refresh]
                 .into_iter()
                 .flatten()
-                .any(|s| crypto::ct_eq(&s.hash, &hash));
+                .any(|s| s.hash.matches(&hash));
             if ours && owned(&g.client_id) {
                 grant::revoke(ctx.store, &g).await?;
             }

@@ -10,20 +10,23 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::crypto::{self, Key};
+use super::records::UnixMillis;
 
 /// Why a signed value was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignedError {
     /// Not our format, or the signature does not match (tampered, other key, other purpose).
+    #[error("the signed value is not valid")]
     Invalid,
     /// Authentic but past its expiry.
+    #[error("the signed value has expired")]
     Expired,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Envelope<T> {
-    /// Expiry, ms since the epoch.
-    exp: u64,
+    /// Expiry.
+    exp: UnixMillis,
     data: T,
 }
 
@@ -32,8 +35,8 @@ fn mac(key: &Key, purpose: &str, body: &str) -> String {
 }
 
 /// Sign `data` for `purpose`, valid until `exp_ms`.
-pub fn sign<T: Serialize>(key: &Key, purpose: &str, data: &T, exp_ms: u64) -> String {
-    let json = serde_json::to_vec(&Envelope { exp: exp_ms, data }).expect("serialisable");
+pub fn sign<T: Serialize>(key: &Key, purpose: &str, data: &T, exp: UnixMillis) -> String {
+    let json = serde_json::to_vec(&Envelope { exp, data }).expect("serialisable");
     let body = URL_SAFE_NO_PAD.encode(json);
     let sig = mac(key, purpose, &body);
     format!("{body}.{sig}")
@@ -44,7 +47,7 @@ pub fn verify<T: DeserializeOwned>(
     key: &Key,
     purpose: &str,
     value: &str,
-    now_ms: u64,
+    now: UnixMillis,
 ) -> Result<T, SignedError> {
     let (body, sig) = value.trim().split_once('.').ok_or(SignedError::Invalid)?;
     if !crypto::ct_eq(&mac(key, purpose, body), sig) {
@@ -52,7 +55,7 @@ pub fn verify<T: DeserializeOwned>(
     }
     let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| SignedError::Invalid)?;
     let envelope: Envelope<T> = serde_json::from_slice(&json).map_err(|_| SignedError::Invalid)?;
-    if envelope.exp <= now_ms {
+    if envelope.exp.is_past(now) {
         return Err(SignedError::Expired);
     }
     Ok(envelope.data)
@@ -66,20 +69,29 @@ mod tests {
 
     #[test]
     fn round_trip_tamper_purpose_and_expiry() {
-        let s = sign(&KEY, "state", &vec!["a".to_string()], 2_000);
-        assert_eq!(verify::<Vec<String>>(&KEY, "state", &s, 1_000).unwrap(), vec!["a"]);
-        assert_eq!(verify::<Vec<String>>(&KEY, "state", &s, 2_000), Err(SignedError::Expired));
-        assert_eq!(verify::<Vec<String>>(&KEY, "cookie", &s, 1_000), Err(SignedError::Invalid));
+        let s = sign(&KEY, "state", &vec!["a".to_string()], UnixMillis(2_000));
+        assert_eq!(verify::<Vec<String>>(&KEY, "state", &s, UnixMillis(1_000)).unwrap(), vec!["a"]);
         assert_eq!(
-            verify::<Vec<String>>(&[8u8; 32], "state", &s, 1_000),
+            verify::<Vec<String>>(&KEY, "state", &s, UnixMillis(2_000)),
+            Err(SignedError::Expired)
+        );
+        assert_eq!(
+            verify::<Vec<String>>(&KEY, "cookie", &s, UnixMillis(1_000)),
+            Err(SignedError::Invalid)
+        );
+        assert_eq!(
+            verify::<Vec<String>>(&[8u8; 32], "state", &s, UnixMillis(1_000)),
             Err(SignedError::Invalid)
         );
         let (body, sig) = s.split_once('.').unwrap();
         let forged = URL_SAFE_NO_PAD.encode(br#"{"exp":99999999,"data":["b"]}"#);
         assert_eq!(
-            verify::<Vec<String>>(&KEY, "state", &format!("{forged}.{sig}"), 1_000),
+            verify::<Vec<String>>(&KEY, "state", &format!("{forged}.{sig}"), UnixMillis(1_000)),
             Err(SignedError::Invalid)
         );
-        assert_eq!(verify::<Vec<String>>(&KEY, "state", body, 1_000), Err(SignedError::Invalid));
+        assert_eq!(
+            verify::<Vec<String>>(&KEY, "state", body, UnixMillis(1_000)),
+            Err(SignedError::Invalid)
+        );
     }
 }

@@ -9,26 +9,27 @@
 //!   rotates both of its tokens); if Sentry refuses, the grant is revoked and the client must
 //!   authorize again.
 
+use std::time::Duration;
+
 use base64::Engine;
 use serde_json::json;
 
 use super::authorize::load_client;
 use super::crypto;
-use super::records::{self, ClientRecord, GrantRecord, RefreshSlot, TokenKind};
+use super::error::{oauth_error, OAuthErrorCode};
+use super::records::{self, ClientRecord, GrantRecord, RefreshSlot, SecretHash, TokenKind};
 use super::upstream::{self, UpstreamError};
-use super::{
-    get_json, grant, no_store_json, oauth_error, origin, redirect, Ctx, Failure, Handled, Params,
-};
+use super::{grant, no_store_json, origin, redirect, Ctx, Failure, Handled, Params};
 use crate::caches::RedeemedCode;
 use crate::platform::http::HttpRequest;
 use crate::platform::LogLevel;
-use crate::session::Skill;
+use crate::session::{Skill, SkillSet};
 
 /// Refresh the Sentry token when it has less than this left (one access-token life plus slack).
 const UPSTREAM_REFRESH_MARGIN_SECS: u64 = records::ACCESS_TTL_SECS + 300;
 
 fn invalid_grant(why: &str) -> Failure {
-    oauth_error(400, "invalid_grant", why).into()
+    oauth_error(400, OAuthErrorCode::InvalidGrant, why).into()
 }
 
 /// Authenticate the client: HTTP Basic, or `client_id` (+ `client_secret`) in the form. Unknown,
@@ -67,7 +68,7 @@ pub async fn authenticate_client(
     let refuse = || {
         let mut r = oauth_error(
             401,
-            "invalid_client",
+            OAuthErrorCode::InvalidClient,
             "unknown, expired or unauthenticated client: register the client again",
         );
         if basic.is_some() {
@@ -99,7 +100,7 @@ pub async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     {
         return Ok(oauth_error(
             400,
-            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
             "send the token request as application/x-www-form-urlencoded",
         ));
     }
@@ -114,7 +115,11 @@ pub async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         "resource",
         "client_id",
     ]) {
-        return Ok(oauth_error(400, "invalid_request", &format!("'{p}' appears more than once")));
+        return Ok(oauth_error(
+            400,
+            OAuthErrorCode::InvalidRequest,
+            &format!("'{p}' appears more than once"),
+        ));
     }
     let client = authenticate_client(ctx, req, &f).await?;
     match f.get("grant_type") {
@@ -122,10 +127,10 @@ pub async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         Some("refresh_token") => refresh_grant(ctx, &client, &f).await,
         Some(_) => Ok(oauth_error(
             400,
-            "unsupported_grant_type",
+            OAuthErrorCode::UnsupportedGrantType,
             "grant_type must be authorization_code or refresh_token",
         )),
-        None => Ok(oauth_error(400, "invalid_request", "grant_type is required")),
+        None => Ok(oauth_error(400, OAuthErrorCode::InvalidRequest, "grant_type is required")),
     }
 }
 
@@ -140,20 +145,20 @@ async fn code_grant(
     client: &ClientRecord,
     f: &Params,
 ) -> Handled {
-    let code = f
-        .get("code")
-        .ok_or_else(|| Failure::from(oauth_error(400, "invalid_request", "code is required")))?;
+    let code = f.get("code").ok_or_else(|| {
+        Failure::from(oauth_error(400, OAuthErrorCode::InvalidRequest, "code is required"))
+    })?;
     let unknown = || invalid_grant("the code is unknown, expired or already used");
     let grant_id = records::grant_id_of(code, TokenKind::Code).ok_or_else(unknown)?;
     let mut g: GrantRecord =
-        get_json(ctx.store, &records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
-    let hash = crate::digest::sha256_hex(code.as_bytes());
+        ctx.get_json(&records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
+    let hash = SecretHash::of(code);
     // The code must be authentic and the client's before anything else (replay handling included).
-    let slot = g.code.clone().filter(|s| crypto::ct_eq(&s.hash, &hash)).ok_or_else(unknown)?;
+    let slot = g.code.clone().filter(|s| s.hash.matches(&hash)).ok_or_else(unknown)?;
     if g.client_id != client.client_id {
         return Err(unknown());
     }
-    let replayed_here = ctx.caches.redeemed_codes.contains(&RedeemedCode(hash.clone()));
+    let replayed_here = ctx.caches.redeemed_codes.contains(&RedeemedCode(hash.0.clone()));
     if slot.redeemed || replayed_here {
         grant::revoke(ctx.store, &g).await?;
         ctx.log(LogLevel::Warn, "oauth_code_replayed", json!({"action": "grant_revoked"}));
@@ -161,29 +166,33 @@ async fn code_grant(
             "the code was already used; the tokens issued with it are revoked",
         ));
     }
-    if slot.expires_at_ms <= ctx.now() {
+    if slot.expires_at_ms.is_past(ctx.now()) {
         return Err(invalid_grant("the code expired; authorize again"));
     }
     match f.get("redirect_uri") {
-        Some(r) if r == slot.redirect_uri => {}
+        Some(r) if slot.redirect_uri == r => {}
         None if !slot.redirect_uri_given => {}
         _ => return Err(invalid_grant("redirect_uri does not match the authorization request")),
     }
     let verifier = f.get("code_verifier").ok_or_else(|| {
-        Failure::from(oauth_error(400, "invalid_request", "code_verifier (PKCE) is required"))
+        Failure::from(oauth_error(
+            400,
+            OAuthErrorCode::InvalidRequest,
+            "code_verifier (PKCE) is required",
+        ))
     })?;
     if !valid_verifier(verifier)
-        || !crypto::ct_eq(&crypto::pkce_s256(verifier), &slot.code_challenge)
+        || !crypto::ct_eq(&crypto::pkce_s256(verifier), slot.code_challenge.as_str())
     {
         return Err(invalid_grant("code_verifier does not match the code_challenge"));
     }
     if let Some(resource) = f.get("resource") {
-        if redirect::audience_from_resource(Some(resource), &origin(req)).ok().as_deref()
-            != Some(g.audience.as_str())
+        if redirect::audience_from_resource(Some(resource), &origin(req)).ok().as_ref()
+            != Some(&g.audience)
         {
             return Ok(oauth_error(
                 400,
-                "invalid_target",
+                OAuthErrorCode::InvalidTarget,
                 "resource does not match the authorization request",
             ));
         }
@@ -194,32 +203,31 @@ async fn code_grant(
         .and_then(|w| crypto::unwrap_key(w, code))
         .ok_or_else(unknown)?;
     let upstream = grant::open_upstream(&g.id, &data_key, &g.upstream).ok_or_else(unknown)?;
-    ctx.caches.redeemed_codes.put(RedeemedCode(hash), ());
+    ctx.caches.redeemed_codes.put(RedeemedCode(hash.0), ());
     g.code = Some(records::CodeSlot { wrapped_key: None, redeemed: true, ..slot });
-    let skills = g.skills.clone();
+    let skills = g.skills;
     let body = grant::issue(ctx, &mut g, &data_key, upstream.expires_at_ms, skills, None).await?;
     Ok(no_store_json(200, &body))
 }
 
 async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Handled {
     let token = f.get("refresh_token").ok_or_else(|| {
-        Failure::from(oauth_error(400, "invalid_request", "refresh_token is required"))
+        Failure::from(oauth_error(400, OAuthErrorCode::InvalidRequest, "refresh_token is required"))
     })?;
     let unknown =
         || invalid_grant("the refresh token is unknown, expired or revoked; authorize again");
     let grant_id = records::grant_id_of(token, TokenKind::Refresh).ok_or_else(unknown)?;
     let mut g: GrantRecord =
-        get_json(ctx.store, &records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
+        ctx.get_json(&records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
     let now = ctx.now();
-    let hash = crate::digest::sha256_hex(token.as_bytes());
-    let matches =
-        |s: &Option<RefreshSlot>| s.as_ref().is_some_and(|s| crypto::ct_eq(&s.hash, &hash));
+    let hash = SecretHash::of(token);
+    let matches = |s: &Option<RefreshSlot>| s.as_ref().is_some_and(|s| s.hash.matches(&hash));
     let (slot, previous) = if matches(&g.refresh) {
         let current = g.refresh.clone().expect("matched");
         (current.clone(), RefreshSlot { at_ms: now, ..current })
     } else if matches(&g.previous_refresh) {
         let prev = g.previous_refresh.clone().expect("matched");
-        if now.saturating_sub(prev.at_ms) > records::REFRESH_GRACE_SECS * 1000 {
+        if now.since(prev.at_ms) > Duration::from_secs(records::REFRESH_GRACE_SECS) {
             grant::revoke(ctx.store, &g).await?;
             ctx.log(LogLevel::Warn, "oauth_refresh_reuse", json!({"action": "grant_revoked"}));
             return Err(invalid_grant("this refresh token was already used; the authorization is revoked, authorize again"));
@@ -233,20 +241,20 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
     if g.client_id != client.client_id {
         return Err(unknown());
     }
-    if g.expires_at_ms <= now {
+    if g.expires_at_ms.is_past(now) {
         return Err(unknown());
     }
     let skills = match f.get("scope") {
-        None => g.skills.clone(),
+        None => g.skills,
         Some(scope) => {
-            let mut wanted = Vec::new();
+            let mut wanted = SkillSet::none();
             for word in scope.split_whitespace() {
-                match Skill::parse(word).map(|s| s.id().to_string()) {
-                    Some(id) if g.skills.contains(&id) => wanted.push(id),
+                match Skill::parse(word) {
+                    Some(skill) if g.skills.contains(skill) => wanted = wanted.with(skill),
                     _ => {
                         return Ok(oauth_error(
                             400,
-                            "invalid_scope",
+                            OAuthErrorCode::InvalidScope,
                             &format!(
                                 "scope '{}' was not granted; a refresh can only narrow the scope",
                                 crate::render::truncate(word, 40)
@@ -258,7 +266,7 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
             if wanted.is_empty() {
                 return Ok(oauth_error(
                     400,
-                    "invalid_scope",
+                    OAuthErrorCode::InvalidScope,
                     "scope must name at least one granted skill",
                 ));
             }
@@ -267,7 +275,7 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
     };
     let data_key = crypto::unwrap_key(&slot.wrapped_key, token).ok_or_else(unknown)?;
     let mut up = grant::open_upstream(&g.id, &data_key, &g.upstream).ok_or_else(unknown)?;
-    if up.expires_at_ms.saturating_sub(now) < UPSTREAM_REFRESH_MARGIN_SECS * 1000 {
+    if up.expires_at_ms.until(now) < Duration::from_secs(UPSTREAM_REFRESH_MARGIN_SECS) {
         up = refresh_upstream(ctx, &mut g, &data_key, up).await?;
     }
     let body =
@@ -307,7 +315,7 @@ async fn refresh_upstream(
             ctx.log(LogLevel::Error, "oauth_upstream_unavailable", json!({"error": why}));
             Err(oauth_error(
                 503,
-                "temporarily_unavailable",
+                OAuthErrorCode::TemporarilyUnavailable,
                 "Sentry could not be reached to renew the authorization; try again shortly",
             )
             .with_header("retry-after", "30")

@@ -16,11 +16,14 @@ pub const FULL_SCOPES: &str = "org:read project:write team:write event:write";
 const DEFAULT_EXPIRES_SECS: u64 = 30 * 24 * 3_600;
 
 /// Why a call to Sentry's token endpoint produced no tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The text is Sentry's error code or a transport failure, never a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UpstreamError {
     /// Sentry refused the code or refresh token (`invalid_grant` and friends): sign in again.
+    #[error("Sentry refused the grant: {0}")]
     Rejected(String),
     /// Sentry could not be reached or failed: try again later.
+    #[error("Sentry's token endpoint is unavailable: {0}")]
     Unavailable(String),
 }
 
@@ -136,7 +139,7 @@ async fn token_call(ctx: &Ctx<'_>, params: &[(&str, &str)]) -> Result<Issued, Up
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
                 .map(str::to_string),
-            expires_at_ms: ctx.now() + expires_in * 1000,
+            expires_at_ms: ctx.now().plus(std::time::Duration::from_secs(expires_in)),
         },
         user_id,
     })

@@ -182,6 +182,15 @@ impl fmt::Display for ToolError {
     }
 }
 
+impl std::error::Error for ToolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ToolError::Upstream(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl From<SentryError> for ToolError {
     fn from(e: SentryError) -> Self {
         ToolError::Upstream(e)
