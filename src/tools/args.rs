@@ -8,9 +8,14 @@
 //!
 //! Invalid arguments are not protocol errors: they come back as tool results with `isError: true`
 //! (SEP-1303) naming the parameter and what a valid value looks like. The functions here say what
-//! is wrong; [`parse`] prefixes the parameter's name, found with `serde_path_to_error`.
+//! is wrong; [`parse`] reads the arguments object through a small `Deserializer` that prefixes the
+//! parameter's name (lighter in the worker than a general path-tracking wrapper).
 
-use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use std::fmt;
+
+use serde::de::value::StrDeserializer;
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess};
+use serde::de::{Error as _, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -19,16 +24,75 @@ use crate::sentry::ids;
 
 /// Parse a call's `arguments` object into a tool's argument struct.
 pub fn parse<T: DeserializeOwned>(arguments: Map<String, Value>) -> Result<T, ToolError> {
-    serde_path_to_error::deserialize(Value::Object(arguments)).map_err(|e| {
-        let name = e.path().to_string();
-        let what = e.into_inner().to_string();
-        ToolError::invalid(match what.chars().next() {
-            _ if name == "." => what,
+    T::deserialize(Arguments(arguments)).map_err(|e| ToolError::InvalidInput(e.0))
+}
+
+/// Why the arguments do not parse, parameter named.
+#[derive(Debug)]
+struct Invalid(String);
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+impl serde::de::Error for Invalid {
+    fn custom<M: fmt::Display>(msg: M) -> Self {
+        Invalid(msg.to_string())
+    }
+}
+
+/// The arguments object as a map, for the derived argument structs.
+struct Arguments(Map<String, Value>);
+
+impl<'de> Deserializer<'de> for Arguments {
+    type Error = Invalid;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
+        visitor.visit_map(Entries { entries: self.0.into_iter(), value: None })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
+struct Entries {
+    entries: serde_json::map::IntoIter,
+    /// The entry whose key was just read.
+    value: Option<(String, Value)>,
+}
+
+impl<'de> MapAccess<'de> for Entries {
+    type Error = Invalid;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Invalid> {
+        let Some((name, value)) = self.entries.next() else { return Ok(None) };
+        let key: StrDeserializer<'_, Invalid> = name.as_str().into_deserializer();
+        let key = seed.deserialize(key)?;
+        self.value = Some((name, value));
+        Ok(Some(key))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Invalid> {
+        let (name, value) = self.value.take().ok_or_else(|| Invalid::custom("value before key"))?;
+        seed.deserialize(value).map_err(|e| {
+            let what = e.to_string();
             // The functions below say "must be..." or ": <reason>", to follow the name.
-            Some(' ' | ':') => format!("'{name}'{what}"),
-            _ => format!("'{name}': {what}"),
+            Invalid(match what.chars().next() {
+                Some(' ' | ':') => format!("'{name}'{what}"),
+                _ => format!("'{name}': {what}"),
+            })
         })
-    })
+    }
 }
 
 /// A string the schema lists as required. It may still be absent here: the URL constraint can
