@@ -84,15 +84,19 @@ impl<'de> MapAccess<'de> for Entries {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Invalid> {
         let (name, value) = self.value.take().ok_or_else(|| Invalid::custom("value before key"))?;
-        seed.deserialize(value).map_err(|e| {
-            let what = e.to_string();
-            // The functions below say "must be..." or ": <reason>", to follow the name.
-            Invalid(match what.chars().next() {
-                Some(' ' | ':') => format!("'{name}'{what}"),
-                _ => format!("'{name}': {what}"),
-            })
-        })
+        seed.deserialize(value).map_err(|e| named(&name, &e))
     }
+}
+
+/// Prefix an error with the parameter's name (not generic, so it exists once in the worker).
+#[inline(never)]
+fn named(name: &str, error: &serde_json::Error) -> Invalid {
+    let what = error.to_string();
+    // The functions below say "must be..." or ": <reason>", to follow the name.
+    Invalid(match what.chars().next() {
+        Some(' ' | ':') => format!("'{name}'{what}"),
+        _ => format!("'{name}': {what}"),
+    })
 }
 
 /// A string the schema lists as required. It may still be absent here: the URL constraint can
@@ -180,13 +184,13 @@ fn camel_case(field: &str) -> String {
     out
 }
 
-fn string_value(value: Value) -> Result<Option<String>, &'static str> {
+fn string_value(value: Value) -> Result<Option<String>, String> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) if s.trim().is_empty() => Ok(None),
         Value::String(s) => Ok(Some(s.trim().to_string())),
         Value::Number(n) => Ok(Some(n.to_string())),
-        _ => Err(" must be a string"),
+        _ => Err(" must be a string".into()),
     }
 }
 
@@ -219,7 +223,11 @@ pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
 pub fn int<'de, D: Deserializer<'de>, const MIN: i64, const MAX: i64>(
     d: D,
 ) -> Result<Option<i64>, D::Error> {
-    let v = match Value::deserialize(d)? {
+    int_in(Value::deserialize(d)?, MIN, MAX).map_err(D::Error::custom)
+}
+
+fn int_in(value: Value, min: i64, max: i64) -> Result<Option<i64>, String> {
+    let v = match value {
         Value::Null => return Ok(None),
         Value::Number(n) => {
             n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
@@ -228,8 +236,8 @@ pub fn int<'de, D: Deserializer<'de>, const MIN: i64, const MAX: i64>(
         _ => None,
     };
     match v {
-        Some(v) if (MIN..=MAX).contains(&v) => Ok(Some(v)),
-        _ => Err(D::Error::custom(format!(" must be a whole number from {MIN} to {MAX}"))),
+        Some(v) if (min..=max).contains(&v) => Ok(Some(v)),
+        _ => Err(format!(" must be a whole number from {min} to {max}")),
     }
 }
 
@@ -267,16 +275,15 @@ pub trait Choice: Sized + Copy + 'static {
 
 /// An optional value from a fixed set (case-insensitive).
 pub fn choice<'de, D: Deserializer<'de>, C: Choice>(d: D) -> Result<Option<C>, D::Error> {
-    match string_value(Value::deserialize(d)?).map_err(D::Error::custom)? {
-        None => Ok(None),
-        Some(v) => C::ALL
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(&v))
-            .map(|(_, c)| Some(*c))
-            .ok_or_else(|| {
-                let names: Vec<&str> = C::ALL.iter().map(|(name, _)| *name).collect();
-                D::Error::custom(format!(" must be one of: {}", names.join(", ")))
-            }),
+    let names: Vec<&str> = C::ALL.iter().map(|(name, _)| *name).collect();
+    Ok(choice_index(Value::deserialize(d)?, &names).map_err(D::Error::custom)?.map(|i| C::ALL[i].1))
+}
+
+fn choice_index(value: Value, names: &[&str]) -> Result<Option<usize>, String> {
+    let Some(v) = string_value(value)? else { return Ok(None) };
+    match names.iter().position(|name| name.eq_ignore_ascii_case(&v)) {
+        Some(i) => Ok(Some(i)),
+        None => Err(format!(" must be one of: {}", names.join(", "))),
     }
 }
 
@@ -367,6 +374,28 @@ pub mod schema {
         schema
     }
 
+    /// The text of a checked-in schema: one line per property (so a change shows as one line in
+    /// the diff), each compact (the worker embeds these files).
+    pub fn file_text(schema: &Value) -> String {
+        let compact = |v: &Value| serde_json::to_string(v).expect("JSON");
+        let mut lines = Vec::new();
+        for (key, value) in schema.as_object().expect("an object schema") {
+            match value {
+                Value::Object(props) if key == "properties" && !props.is_empty() => {
+                    let props: Vec<String> = props
+                        .iter()
+                        .map(|(name, p)| {
+                            format!("    {}: {}", compact(&name.as_str().into()), compact(p))
+                        })
+                        .collect();
+                    lines.push(format!("  \"properties\": {{\n{}\n  }}", props.join(",\n")));
+                }
+                _ => lines.push(format!("  {}: {}", compact(&key.as_str().into()), compact(value))),
+            }
+        }
+        format!("{{\n{}\n}}\n", lines.join(",\n"))
+    }
+
     /// Undo what `Option` and integer types add to a property schema.
     fn tidy(prop: &mut Value) {
         let Some(obj) = prop.as_object_mut() else { return };
@@ -430,6 +459,16 @@ mod tests {
             Err(ToolError::InvalidInput(m)) => m,
             _ => panic!("expected an error"),
         }
+    }
+
+    #[test]
+    fn schema_files_read_back_as_the_schema() {
+        let schema = json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"enum": ["x"]}}, "required": ["a"]});
+        let text = schema::file_text(&schema);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), schema);
+        assert!(text.contains("\n    \"a\": {\"type\":\"string\"},\n"), "{text}");
+        let empty = json!({"type": "object", "properties": {}});
+        assert_eq!(serde_json::from_str::<Value>(&schema::file_text(&empty)).unwrap(), empty);
     }
 
     #[test]

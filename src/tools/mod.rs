@@ -530,8 +530,7 @@ mod tests {
         for tool in catalogue() {
             let name = tool.spec().name;
             let file = dir.join(format!("{name}.json"));
-            let generated =
-                serde_json::to_string_pretty(&tool.generated_input_schema()).unwrap() + "\n";
+            let generated = args::schema::file_text(&tool.generated_input_schema());
             if std::fs::read_to_string(&file).ok().as_deref() == Some(generated.as_str()) {
                 continue;
             }

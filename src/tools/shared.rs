@@ -127,7 +127,17 @@ impl ToolContext<'_> {
     /// The org, issue id and (from a URL) event id a call refers to: `issueUrl`, or
     /// `organizationSlug` + `issueId`.
     pub fn issue_ref(&self, args: &impl IssueArgs) -> Result<IssueRef, ToolError> {
-        if let Some(url) = args.issue_url() {
+        self.issue_ref_of(args.issue_url(), args.organization_slug(), args.issue_id())
+    }
+
+    /// [`issue_ref`](Self::issue_ref), not generic (one copy in the worker).
+    fn issue_ref_of(
+        &self,
+        issue_url: Option<&str>,
+        organization_slug: Option<&str>,
+        issue_id: Option<&str>,
+    ) -> Result<IssueRef, ToolError> {
+        if let Some(url) = issue_url {
             return match web_url::parse(url)? {
                 SentryResource::Issue { org, issue_id, event_id } => {
                     self.ensure_org_in_scope(&org)?;
@@ -136,9 +146,9 @@ impl ToolContext<'_> {
                 _ => Err(ToolError::invalid("'issueUrl' is not an issue link; for traces and other pages use get_sentry_resource")),
             };
         }
-        let org = self.org(args.organization_slug())?;
+        let org = self.org(organization_slug)?;
         let issue = super::args::require_value(
-            args.issue_id(),
+            issue_id,
             "issueId",
             "Pass issueUrl, or organizationSlug and issueId (e.g. WEB-FRONTEND-7K).",
         )?;
