@@ -78,18 +78,12 @@ pub struct ResolvedIssue {
     pub issue: Value,
 }
 
-/// One page of a list endpoint.
+/// One page of a list endpoint; another page exists exactly when `next_cursor` is set (which is
+/// what `listing::page` reports as `hasMore`).
 #[derive(Debug, Clone)]
 pub struct Page {
     pub items: Vec<Value>,
     pub next_cursor: Option<String>,
-}
-
-impl Page {
-    /// Whether another page exists.
-    pub fn has_more(&self) -> bool {
-        self.next_cursor.is_some()
-    }
 }
 
 /// Turn a path-building failure into a tool error (ids are validated before, so this is rare).
