@@ -53,13 +53,11 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         ["projects", org.as_str(), project.as_str(), "events", event_id.as_str(), "attachments"];
     let u = &ctx.untrusted;
     let Some(attachment_id) = args.attachment_id else {
-        let list = ctx
-            .sentry
-            .get(Host::Org(&org), &path(&base)?, &[])
+        let items = ctx
+            .list(Host::Org(&org), &path(&base)?, &[])
             .await
             .map_err(|e| e.about(format!("event '{event_id}' in project '{project}'")))?
-            .body;
-        let items = list.as_array().cloned().unwrap_or_default();
+            .items;
         let mut out = format!("# Attachments of event {event_id}\n\n");
         if items.is_empty() {
             out.push_str("This event has no attachments.\n");
