@@ -5,7 +5,6 @@
 
 use sentry_mcp::mcp::version::ProtocolVersion;
 use sentry_mcp::session::{AccessMethod, Constraints, Session, SkillSet};
-use sentry_mcp::tools;
 
 fn main() {
     let version = std::env::args()
@@ -18,7 +17,6 @@ fn main() {
         skills: SkillSet::all(),
         constraints: Constraints::default(),
     };
-    let list: Vec<_> =
-        tools::visible(&session).map(|t| tools::describe(t, &session, version)).collect();
+    let list = sentry_mcp::mcp::tool_list::entries(&session, version);
     println!("{}", serde_json::json!({ "tools": list }));
 }

@@ -8,6 +8,7 @@
 
 pub mod jsonrpc;
 pub mod server;
+pub mod tool_list;
 pub mod version;
 
 pub use server::{

@@ -21,7 +21,7 @@ use crate::render::Untrusted;
 use crate::sentry::{SentryClient, UpstreamSignals};
 use crate::session::Session;
 use crate::telemetry::{Failure, Telemetry};
-use crate::tools::{self, Args, NotificationSink, Progress, ToolContext, Unavailable};
+use crate::tools::{self, NotificationSink, Progress, ToolContext, Unavailable};
 
 /// `_meta` keys of the modern era.
 const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -622,9 +622,7 @@ fn list_tools(
     params: &Map<String, Value>,
 ) -> Result<Value, RpcError> {
     no_cursor(params)?;
-    let tools: Vec<Value> =
-        tools::visible(ctx.session).map(|t| tools::describe(t, ctx.session, version)).collect();
-    Ok(json!({"tools": tools}))
+    Ok(json!({"tools": super::tool_list::entries(ctx.session, version)}))
 }
 
 async fn call_tool(
@@ -683,7 +681,7 @@ async fn call_tool(
         progress,
         telemetry: ctx.telemetry,
     };
-    let outcome = tool.call(&tool_ctx, &Args(args)).await;
+    let outcome = tool.call(&tool_ctx, args).await;
     let message = outcome.as_ref().err().map(ToString::to_string).unwrap_or_default();
     let failure = outcome.as_ref().map(|_| ()).map_err(|e| Failure {
         class: e.class(),

@@ -8,31 +8,46 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::shared::{issue_params, path};
-use super::{
-    Annotations, Args, HiddenWhen, Skill, Tool, ToolContext, ToolError, ToolOutput, ToolSpec,
-};
+use super::args;
+use super::shared::{issue_args, path};
+use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::render::{plain, str_at};
 use crate::sentry::{Host, SentryError};
 
-pub struct AnalyzeIssueWithSeer;
+issue_args! {
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(schemars::JsonSchema))]
+    #[serde(rename_all = "camelCase")]
+    pub struct Args {
+        /// Optional guidance for Seer when a new run starts.
+        #[serde(default, deserialize_with = "args::string")]
+        #[cfg_attr(test, schemars(length(max = 2000)))]
+        pub instruction: Option<String>,
+        /// How long to wait for the run in this call (default 30).
+        #[serde(default, deserialize_with = "args::int::<_, 0, 50>")]
+        #[cfg_attr(test, schemars(range(min = 0, max = 50)))]
+        pub wait_seconds: Option<i64>,
+    }
+}
 
-static SPEC: ToolSpec = ToolSpec {
-    name: "analyze_issue_with_seer",
-    title: "Analyze an issue with Seer",
-    description_file: include_str!("../../tool-descriptions/analyze_issue_with_seer.md"),
-    skills: &[Skill::Seer],
-    annotations: Annotations {
-        read_only: false,
-        destructive: false,
-        idempotent: true,
-        open_world: true,
-    },
-    hidden_when: HiddenWhen::Never,
-};
+tool! {
+    pub struct AnalyzeIssueWithSeer {
+        name: "analyze_issue_with_seer",
+        title: "Analyze an issue with Seer",
+        skills: &[Skill::Seer],
+        annotations: Annotations {
+            read_only: false,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        },
+        hidden_when: HiddenWhen::Never,
+        args: Args,
+    }
+}
 
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 const DEFAULT_WAIT_SECS: i64 = 30;
@@ -40,85 +55,61 @@ const DEFAULT_WAIT_SECS: i64 = 30;
 const FINAL_STATES: [&str; 5] =
     ["completed", "error", "failed", "cancelled", "awaiting_user_input"];
 
-#[async_trait(?Send)]
-impl Tool for AnalyzeIssueWithSeer {
-    fn spec(&self) -> &'static ToolSpec {
-        &SPEC
+async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
+    let wait = args.wait_seconds.unwrap_or(DEFAULT_WAIT_SECS) as u64;
+    let instruction = args.instruction.clone();
+    let issue = ctx.resolve_issue(&args).await?;
+    let (org, short) = (&issue.org, &issue.short_id);
+    let autofix = path(&["organizations", org, "issues", &issue.numeric_id, "autofix"])?;
+    let seer_error = |e: SentryError| {
+        match e {
+        SentryError::NotFound { .. } => ToolError::Unsupported(
+            "this Sentry has no Seer (self-hosted Sentry, or Seer is not enabled for the organization). Use get_issue_details to investigate the issue directly.".into(),
+        ),
+        SentryError::BadRequest { detail, .. } => ToolError::Unsupported(format!(
+            "Seer cannot analyze this issue ({detail}). Seer handles error and performance issues; use get_issue_details instead."
+        )),
+        other => ToolError::Upstream(other),
     }
+    };
 
-    fn input_schema(&self) -> Value {
-        json!({
-            "type": "object",
-            "properties": issue_params(json!({
-                "instruction": {"type": "string", "maxLength": 2000, "description": "Optional guidance for Seer when a new run starts."},
-                "waitSeconds": {"type": "integer", "minimum": 0, "maximum": 50, "description": "How long to wait for the run in this call (default 30)."}
-            })),
-            "additionalProperties": false
-        })
+    let mut state = ctx.sentry.get(Host::Org(org), &autofix, &[]).await.map_err(seer_error)?.body;
+    let mut started = false;
+    if state.get("autofix").is_none_or(Value::is_null) {
+        let mut body = json!({});
+        if let Some(i) = &instruction {
+            body["instruction"] = json!(i);
+        }
+        ctx.sentry
+            .send("POST", Host::Org(org), &autofix, &[], Some(&body))
+            .await
+            .map_err(seer_error)?;
+        started = true;
+        state = json!({"autofix": {"status": "processing"}});
     }
-
-    async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError> {
-        let (org, issue_id, _) = ctx.issue_ref(args)?;
-        let wait = args.opt_int("waitSeconds", 0, 50)?.unwrap_or(DEFAULT_WAIT_SECS) as u64;
-        let instruction = args.opt_str("instruction")?;
-        let issue = ctx.fetch_issue(&org, &issue_id).await?;
-        let numeric = issue.get("id").map(plain).unwrap_or_else(|| issue_id.clone());
-        let short = str_at(&issue, "/shortId").unwrap_or(&issue_id).to_string();
-        let autofix = path(&["organizations", &org, "issues", &numeric, "autofix"])?;
-        let seer_error = |e: SentryError| {
-            match e {
-            SentryError::NotFound { .. } => ToolError::Unsupported(
-                "this Sentry has no Seer (self-hosted Sentry, or Seer is not enabled for the organization). Use get_issue_details to investigate the issue directly.".into(),
-            ),
-            SentryError::BadRequest { detail, .. } => ToolError::Unsupported(format!(
-                "Seer cannot analyze this issue ({detail}). Seer handles error and performance issues; use get_issue_details instead."
-            )),
-            other => ToolError::Upstream(other),
+    let begun = ctx.platform.now_ms();
+    loop {
+        let status = str_at(&state, "/autofix/status").unwrap_or("processing").to_ascii_lowercase();
+        let elapsed = ctx.platform.now_ms().saturating_sub(begun) / 1000;
+        if FINAL_STATES.contains(&status.as_str()) || elapsed >= wait {
+            break;
         }
-        };
-
-        let mut state =
-            ctx.sentry.get(Host::Org(&org), &autofix, &[]).await.map_err(seer_error)?.body;
-        let mut started = false;
-        if state.get("autofix").is_none_or(Value::is_null) {
-            let mut body = json!({});
-            if let Some(i) = &instruction {
-                body["instruction"] = json!(i);
+        if let Some(p) = &ctx.progress {
+            p.report(
+                elapsed as f64,
+                Some(wait as f64),
+                &format!("Seer is {status} ({elapsed}s of up to {wait}s in this call)"),
+            );
+            if p.client_gone() {
+                return Err(ToolError::Unsupported(
+                    "the client closed the request; the Seer run continues in Sentry".into(),
+                ));
             }
-            ctx.sentry
-                .send("POST", Host::Org(&org), &autofix, &[], Some(&body))
-                .await
-                .map_err(seer_error)?;
-            started = true;
-            state = json!({"autofix": {"status": "processing"}});
         }
-        let begun = ctx.platform.now_ms();
-        loop {
-            let status =
-                str_at(&state, "/autofix/status").unwrap_or("processing").to_ascii_lowercase();
-            let elapsed = ctx.platform.now_ms().saturating_sub(begun) / 1000;
-            if FINAL_STATES.contains(&status.as_str()) || elapsed >= wait {
-                break;
-            }
-            if let Some(p) = &ctx.progress {
-                p.report(
-                    elapsed as f64,
-                    Some(wait as f64),
-                    &format!("Seer is {status} ({elapsed}s of up to {wait}s in this call)"),
-                );
-                if p.client_gone() {
-                    return Err(ToolError::Unsupported(
-                        "the client closed the request; the Seer run continues in Sentry".into(),
-                    ));
-                }
-            }
-            ctx.platform.sleep(POLL_INTERVAL).await;
-            state = ctx.sentry.get(Host::Org(&org), &autofix, &[]).await.map_err(seer_error)?.body;
-        }
-        Ok(ToolOutput::markdown(
-            ctx.untrusted.finish(render(&org, &short, &state, started, wait, ctx)),
-        ))
+        ctx.platform.sleep(POLL_INTERVAL).await;
+        state = ctx.sentry.get(Host::Org(org), &autofix, &[]).await.map_err(seer_error)?.body;
     }
+    Ok(ToolOutput::markdown(ctx.untrusted.finish(render(org, short, &state, started, wait, ctx))))
 }
 
 fn render(

@@ -3,18 +3,20 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{Args, ToolError};
-
 /// Query parameters of a list call: page size, the optional `query` filter and `cursor`.
-pub fn list_query(args: &Args, per_page: i64) -> Result<Vec<(&'static str, String)>, ToolError> {
-    let mut query = vec![("per_page", per_page.to_string())];
-    if let Some(q) = args.opt_str("query")? {
-        query.push(("query", q));
+pub fn list_query(
+    per_page: i64,
+    query: Option<&str>,
+    cursor: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut out = vec![("per_page", per_page.to_string())];
+    if let Some(q) = query {
+        out.push(("query", q.to_string()));
     }
-    if let Some(c) = args.opt_cursor()? {
-        query.push(("cursor", c));
+    if let Some(c) = cursor {
+        out.push(("cursor", c.to_string()));
     }
-    Ok(query)
+    out
 }
 
 /// The closing line of a list: how to get the next page, or that there is none.
@@ -25,21 +27,6 @@ pub fn footer(next_cursor: Option<&str>, count: usize, noun: &str) -> String {
         }
         None => format!("\n{count} {noun} on this page; no more pages.\n"),
     }
-}
-
-/// Input schema of an organization-wide list (`find_projects`, `find_teams`): the org, a filter on
-/// slug or name of the `noun`, and the cursor.
-pub fn org_list_schema(noun: &str) -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "organizationSlug": super::shared::org_param(),
-            "query": {"type": "string", "description": format!("Part of a {noun}'s slug or name to filter by.")},
-            "cursor": super::shared::cursor_param(),
-        },
-        "required": ["organizationSlug"],
-        "additionalProperties": false
-    })
 }
 
 /// Structured content of one page: `{<key>: items, hasMore, nextCursor?}` plus extra fields.

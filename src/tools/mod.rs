@@ -1,10 +1,13 @@
 //! The tool catalogue: one file per tool, plus what they share.
 //!
-//! A tool is a [`ToolSpec`] (name, description from `tool-descriptions/<name>.md`, skills,
-//! annotations) and an async `call`. The catalogue order is fixed, so `tools/list` is
-//! deterministic. Which tools a caller sees depends only on its [`Session`]: granted skills and the
-//! URL constraints, which also remove the constrained parameters from the schemas and inject their
-//! values server-side.
+//! A tool file holds three things: its argument struct (serde `Deserialize`; in tests also
+//! `schemars::JsonSchema`, which generates the checked-in `tool-schemas/<name>.json`), a [`tool!`]
+//! declaration (name, title, skills, annotations, when it hides; the description comes from
+//! `tool-descriptions/<name>.md`) and `async fn call(ctx, args)`. The catalogue order is fixed, so
+//! `tools/list` is deterministic. Which tools a caller sees depends only on its [`Session`]:
+//! granted skills and the URL constraints. Parameters that a constraint fixes are marked in the
+//! schema by role (`"x-scope": "organization"` or `"project"`); they are removed from the schema
+//! the session sees and from the arguments, and their values come from the constraint.
 
 pub mod args;
 pub mod listing;
@@ -36,12 +39,10 @@ mod whoami;
 use std::fmt;
 
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::session::{Constraints, Session, Skill};
-pub use args::Args;
 
-use crate::mcp::version::ProtocolVersion;
 use crate::platform::Platform;
 use crate::render::Untrusted;
 use crate::sentry::{SentryClient, SentryError};
@@ -264,19 +265,99 @@ pub struct ToolContext<'a> {
     pub telemetry: &'a crate::telemetry::Telemetry,
 }
 
-/// A tool.
+/// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.
 #[async_trait(?Send)]
 pub trait Tool: Sync {
     fn spec(&self) -> &'static ToolSpec;
-    /// The full input schema (constrained parameters are removed centrally).
+    /// The full input schema, from `tool-schemas/<name>.json` (role markers included; the
+    /// session's view is [`session_schema`]).
     fn input_schema(&self) -> Value;
     /// The JSON Schema of `structuredContent`, for tools that return it.
     fn output_schema(&self) -> Option<Value> {
         None
     }
-    /// Run the tool.
-    async fn call(&self, ctx: &ToolContext<'_>, args: &Args) -> Result<ToolOutput, ToolError>;
+    /// Run the tool with a call's `arguments` object (missing arguments are `{}`).
+    async fn call(
+        &self,
+        ctx: &ToolContext<'_>,
+        arguments: Map<String, Value>,
+    ) -> Result<ToolOutput, ToolError>;
+    /// The input schema generated from the argument struct (compared with the checked-in one).
+    #[cfg(test)]
+    fn generated_input_schema(&self) -> Value;
 }
+
+/// Declare a tool: a unit struct implementing [`Tool`] with the module's argument struct and its
+/// `async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError>`.
+///
+/// ```ignore
+/// tool! {
+///     pub struct FindTeams {
+///         name: "find_teams",
+///         title: "Find teams",
+///         skills: &[Skill::Inspect, Skill::Triage, Skill::ProjectManagement],
+///         annotations: Annotations::READ,
+///         hidden_when: HiddenWhen::Never,
+///         args: Args,
+///         output_schema: output_schema,   // optional: fn() -> Value
+///     }
+/// }
+/// ```
+macro_rules! tool {
+    (
+        $vis:vis struct $tool:ident {
+            name: $name:literal,
+            title: $title:literal,
+            skills: $skills:expr,
+            annotations: $annotations:expr,
+            hidden_when: $hidden_when:expr,
+            args: $args:ty,
+            $(output_schema: $output_schema:path,)?
+        }
+    ) => {
+        $vis struct $tool;
+
+        #[async_trait::async_trait(?Send)]
+        impl $crate::tools::Tool for $tool {
+            fn spec(&self) -> &'static $crate::tools::ToolSpec {
+                static SPEC: $crate::tools::ToolSpec = $crate::tools::ToolSpec {
+                    name: $name,
+                    title: $title,
+                    description_file: include_str!(concat!("../../tool-descriptions/", $name, ".md")),
+                    skills: $skills,
+                    annotations: $annotations,
+                    hidden_when: $hidden_when,
+                };
+                &SPEC
+            }
+
+            fn input_schema(&self) -> serde_json::Value {
+                serde_json::from_str(include_str!(concat!("../../tool-schemas/", $name, ".json")))
+                    .expect("checked-in schemas are JSON (the schema test reads them)")
+            }
+
+            $(fn output_schema(&self) -> Option<serde_json::Value> {
+                Some($output_schema())
+            })?
+
+            async fn call(
+                &self,
+                ctx: &$crate::tools::ToolContext<'_>,
+                arguments: serde_json::Map<String, serde_json::Value>,
+            ) -> Result<$crate::tools::ToolOutput, $crate::tools::ToolError> {
+                let arguments = $crate::tools::without_fixed(self, &ctx.session.constraints, arguments);
+                let args: $args = $crate::tools::args::parse(arguments)?;
+                call(ctx, args).await
+            }
+
+            #[cfg(test)]
+            fn generated_input_schema(&self) -> serde_json::Value {
+                $crate::tools::args::schema::generate::<$args>()
+            }
+        }
+    };
+}
+pub(crate) use tool;
 
 /// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
 /// project management.
@@ -344,19 +425,34 @@ fn hidden(spec: &ToolSpec, c: &Constraints) -> bool {
     }
 }
 
-/// The schema a session sees: parameters fixed by the URL are removed.
+/// The schema keyword that marks a parameter a URL constraint can fix, with its role.
+const SCOPE_KEYWORD: &str = "x-scope";
+
+/// The parameters of `schema` whose role (`x-scope`) the constraints fix.
+fn fixed_parameters(schema: &Value, constraints: &Constraints) -> Vec<String> {
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    props
+        .iter()
+        .filter(|(_, p)| match p.get(SCOPE_KEYWORD).and_then(Value::as_str) {
+            Some("organization") => constraints.organization.is_some(),
+            Some("project") => constraints.project.is_some(),
+            _ => false,
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// The schema a session sees: parameters fixed by the URL are removed, and role markers are
+/// never sent.
 pub fn session_schema(tool: &dyn Tool, constraints: &Constraints) -> Value {
     let mut schema = tool.input_schema();
-    let mut remove = Vec::new();
-    if constraints.organization.is_some() {
-        remove.push("organizationSlug");
-    }
-    if constraints.project.is_some() {
-        remove.extend(["projectSlug", "projectSlugOrId"]);
-    }
+    let remove = fixed_parameters(&schema, constraints);
     if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-        for name in &remove {
-            props.remove(*name);
+        props.retain(|name, _| !remove.contains(name));
+        for prop in props.values_mut().filter_map(Value::as_object_mut) {
+            prop.remove(SCOPE_KEYWORD);
         }
     }
     if let Some(req) = schema.get_mut("required").and_then(Value::as_array_mut) {
@@ -368,34 +464,17 @@ pub fn session_schema(tool: &dyn Tool, constraints: &Constraints) -> Value {
     schema
 }
 
-/// A tool's `tools/list` entry, with only the fields `version` defines.
-pub fn describe(tool: &dyn Tool, session: &Session, version: ProtocolVersion) -> Value {
-    let spec = tool.spec();
-    let mut entry = json!({
-        "name": spec.name,
-        "description": spec.description(),
-        "inputSchema": session_schema(tool, &session.constraints),
-    });
-    if version.has_structured_output() {
-        entry["title"] = json!(spec.title);
-        if let Some(schema) = tool.output_schema() {
-            entry["outputSchema"] = schema;
-        }
+/// A call's arguments without the parameters the constraints fix: their values come from the
+/// constraint (model input can never override it).
+pub fn without_fixed(
+    tool: &dyn Tool,
+    constraints: &Constraints,
+    mut arguments: Map<String, Value>,
+) -> Map<String, Value> {
+    for name in fixed_parameters(&tool.input_schema(), constraints) {
+        arguments.remove(&name);
     }
-    if version.has_annotations() {
-        let a = spec.annotations;
-        entry["annotations"] = json!({
-            "readOnlyHint": a.read_only,
-            "destructiveHint": a.destructive,
-            "idempotentHint": a.idempotent,
-            "openWorldHint": a.open_world,
-        });
-        if !version.has_structured_output() {
-            // 2025-03-26 has no top-level title; its annotations carry it instead.
-            entry["annotations"]["title"] = json!(spec.title);
-        }
-    }
-    entry
+    arguments
 }
 
 #[cfg(test)]
@@ -479,16 +558,56 @@ mod tests {
         assert_eq!(lookup("nope", &s).err(), Some(Unavailable::Unknown));
     }
 
+    /// The checked-in `tool-schemas/<name>.json` are what the argument structs generate, so a
+    /// schema change shows in the diff. `UPDATE_SCHEMAS=1 cargo test` rewrites stale ones.
     #[test]
-    fn version_gated_fields() {
-        let s = session(SkillSet::all(), None, None);
-        let tool = lookup("whoami", &s).unwrap();
-        let old = describe(tool, &s, ProtocolVersion::V2024_11_05);
-        assert!(old.get("annotations").is_none() && old.get("title").is_none());
-        let mid = describe(tool, &s, ProtocolVersion::V2025_03_26);
-        assert!(mid.get("annotations").is_some() && mid.get("title").is_none());
-        let new = describe(tool, &s, ProtocolVersion::V2025_11_25);
-        assert_eq!(new["annotations"]["readOnlyHint"], true);
-        assert!(new.get("title").is_some());
+    fn checked_in_schemas_match_the_argument_structs() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tool-schemas");
+        let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
+        let mut stale = Vec::new();
+        for tool in catalogue() {
+            let name = tool.spec().name;
+            let file = dir.join(format!("{name}.json"));
+            let generated = args::schema::file_text(&tool.generated_input_schema());
+            if std::fs::read_to_string(&file).ok().as_deref() == Some(generated.as_str()) {
+                continue;
+            }
+            if update {
+                std::fs::write(&file, generated).unwrap();
+            } else {
+                stale.push(name);
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "stale schemas in tool-schemas/ for {stale:?}: the argument structs changed. \
+             Run `UPDATE_SCHEMAS=1 cargo test` to regenerate them, then review and commit the diff."
+        );
+    }
+
+    #[test]
+    fn constrained_parameters_are_marked_by_role() {
+        for tool in catalogue() {
+            let schema = tool.input_schema();
+            let props = schema["properties"].as_object().unwrap();
+            for (name, prop) in props {
+                let role = prop.get(SCOPE_KEYWORD).and_then(Value::as_str);
+                let expected = match name.as_str() {
+                    "organizationSlug" => Some("organization"),
+                    "projectSlug" | "projectSlugOrId" => Some("project"),
+                    _ => None,
+                };
+                assert_eq!(role, expected, "{}: {name}", tool.spec().name);
+            }
+        }
+    }
+
+    #[test]
+    fn constrained_arguments_are_dropped_before_parsing() {
+        let s = session(SkillSet::all(), Some("acme"), Some("web"));
+        let tool = lookup("search_events", &s).unwrap();
+        let args = json!({"organizationSlug": {"bad": 1}, "projectSlug": "other", "query": "x"});
+        let kept = without_fixed(tool, &s.constraints, args.as_object().unwrap().clone());
+        assert_eq!(Value::Object(kept), json!({"query": "x"}));
     }
 }

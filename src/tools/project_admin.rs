@@ -2,12 +2,12 @@
 
 use serde_json::{json, Value};
 
-use super::{Args, ToolContext, ToolError};
+use super::{ToolContext, ToolError};
 use crate::render::str_at;
 
 /// The project a management tool acts on (URL constraint first, then `projectSlug`).
-pub fn project_arg(ctx: &ToolContext<'_>, args: &Args) -> Result<String, ToolError> {
-    ctx.project(args, "projectSlug")?.ok_or_else(|| {
+pub fn project_arg(ctx: &ToolContext<'_>, project_slug: Option<&str>) -> Result<String, ToolError> {
+    ctx.project(project_slug)?.ok_or_else(|| {
         ToolError::invalid("'projectSlug' is required. Call find_projects to list projects.")
     })
 }

@@ -1,36 +1,89 @@
-//! What several tools share: schema fragments, the org/project scope rules, and fetch-and-render
+//! What several tools share: the org/project arguments and scope rules, naming and resolving an
+//! issue (`issue_args!`, `ctx.resolve_issue`), one page of a list (`ctx.list`), and fetch-and-render
 //! helpers for issues and traces (used by the dedicated tools and by `get_sentry_resource`).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{Args, ToolContext, ToolError};
+use super::{ToolContext, ToolError};
 use crate::render::event::{event_details, issue_header, EventOptions};
 use crate::render::trace::{trace_markdown, TraceOptions};
+use crate::render::{plain, str_at};
 use crate::sentry::web_url::{self, SentryResource};
 use crate::sentry::{ids, ApiPath, Host, SentryError};
 
-/// Schema of `organizationSlug`.
-pub fn org_param() -> Value {
-    json!({"type": "string", "description": "Organization slug, e.g. 'acme'. Call find_organizations if unsure."})
+/// The arguments of a tool that names one issue: `issueUrl`, or `organizationSlug` + `issueId`.
+/// Implemented by [`issue_args!`].
+pub trait IssueArgs {
+    fn issue_url(&self) -> Option<&str>;
+    fn organization_slug(&self) -> Option<&str>;
+    fn issue_id(&self) -> Option<&str>;
 }
 
-/// Schema of `cursor`.
-pub fn cursor_param() -> Value {
-    json!({"type": "string", "description": "Cursor from a previous result's 'Next page' line, to fetch the next page."})
+/// An argument struct that starts with the parameters naming an issue (`issueUrl`,
+/// `organizationSlug`, `issueId`), followed by the tool's own fields.
+macro_rules! issue_args {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        $vis struct $name {
+            /// A Sentry issue or event URL, in any form. Use instead of organizationSlug + issueId.
+            #[serde(default, deserialize_with = "crate::tools::args::string")]
+            pub issue_url: Option<String>,
+            /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+            #[serde(default, deserialize_with = "crate::tools::args::string")]
+            #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
+            pub organization_slug: Option<String>,
+            /// Short id (WEB-FRONTEND-7K) or numeric id.
+            #[serde(default, deserialize_with = "crate::tools::args::string")]
+            pub issue_id: Option<String>,
+            $($fields)*
+        }
+
+        impl $crate::tools::shared::IssueArgs for $name {
+            fn issue_url(&self) -> Option<&str> {
+                self.issue_url.as_deref()
+            }
+            fn organization_slug(&self) -> Option<&str> {
+                self.organization_slug.as_deref()
+            }
+            fn issue_id(&self) -> Option<&str> {
+                self.issue_id.as_deref()
+            }
+        }
+    };
+}
+pub(crate) use issue_args;
+
+/// The issue a call names, before it is fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueRef {
+    pub org: String,
+    /// As given: a short id (`WEB-FRONTEND-7K`) or a numeric id.
+    pub issue_id: String,
+    /// The event an issue URL pointed at, if any.
+    pub event_id: Option<String>,
 }
 
-/// The properties that name an issue (`issueUrl`, or `organizationSlug` + `issueId`), merged with
-/// a tool's own properties.
-pub fn issue_params(own: Value) -> Value {
-    let mut props = json!({
-        "issueUrl": {"type": "string", "description": "A Sentry issue or event URL, in any form. Use instead of organizationSlug + issueId."},
-        "organizationSlug": org_param(),
-        "issueId": {"type": "string", "description": "Short id (WEB-FRONTEND-7K) or numeric id."},
-    });
-    if let (Some(p), Value::Object(own)) = (props.as_object_mut(), own) {
-        p.extend(own);
-    }
-    props
+/// An issue a call names, fetched (and checked against the project constraint).
+#[derive(Debug, Clone)]
+pub struct ResolvedIssue {
+    pub org: String,
+    /// As given by the caller (what error messages name).
+    pub issue_id: String,
+    /// Sentry's numeric id, for API paths.
+    pub numeric_id: String,
+    /// The short id (`WEB-FRONTEND-7K`), or the id as given when Sentry has none.
+    pub short_id: String,
+    pub event_id: Option<String>,
+    /// The issue as Sentry returned it.
+    pub issue: Value,
+}
+
+/// One page of a list endpoint; another page exists exactly when `next_cursor` is set (which is
+/// what `listing::page` reports as `hasMore`).
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Value>,
+    pub next_cursor: Option<String>,
 }
 
 /// Turn a path-building failure into a tool error (ids are validated before, so this is rare).
@@ -41,12 +94,13 @@ pub fn path(segments: &[&str]) -> Result<ApiPath, ToolError> {
 impl ToolContext<'_> {
     /// The organization: the URL constraint when there is one (model input cannot override it),
     /// otherwise the `organizationSlug` argument.
-    pub fn org(&self, args: &Args) -> Result<String, ToolError> {
+    pub fn org(&self, slug: Option<&str>) -> Result<String, ToolError> {
         let org = match &self.session.constraints.organization {
             Some(org) => org.clone(),
             None => ids::slug(
                 "organization",
-                &args.req_str(
+                super::args::require_value(
+                    slug,
                     "organizationSlug",
                     "Call find_organizations to list the organizations you can access.",
                 )?,
@@ -57,31 +111,78 @@ impl ToolContext<'_> {
     }
 
     /// An optional project argument, or the URL's project constraint.
-    pub fn project(&self, args: &Args, name: &str) -> Result<Option<String>, ToolError> {
+    pub fn project(&self, slug: Option<&str>) -> Result<Option<String>, ToolError> {
         if let Some(p) = &self.session.constraints.project {
             return Ok(Some(p.clone()));
         }
-        Ok(args.opt_str(name)?.map(|p| ids::project_slug_or_id(&p)).transpose()?)
+        Ok(slug.map(ids::project_slug_or_id).transpose()?)
     }
 
     /// The org, issue id and (from a URL) event id a call refers to: `issueUrl`, or
     /// `organizationSlug` + `issueId`.
-    pub fn issue_ref(&self, args: &Args) -> Result<(String, String, Option<String>), ToolError> {
-        if let Some(url) = args.opt_str("issueUrl")? {
-            return match web_url::parse(&url)? {
+    pub fn issue_ref(&self, args: &impl IssueArgs) -> Result<IssueRef, ToolError> {
+        self.issue_ref_of(args.issue_url(), args.organization_slug(), args.issue_id())
+    }
+
+    /// [`issue_ref`](Self::issue_ref), not generic (one copy in the worker).
+    fn issue_ref_of(
+        &self,
+        issue_url: Option<&str>,
+        organization_slug: Option<&str>,
+        issue_id: Option<&str>,
+    ) -> Result<IssueRef, ToolError> {
+        if let Some(url) = issue_url {
+            return match web_url::parse(url)? {
                 SentryResource::Issue { org, issue_id, event_id } => {
                     self.ensure_org_in_scope(&org)?;
-                    Ok((org, issue_id, event_id))
+                    Ok(IssueRef { org, issue_id, event_id })
                 }
                 _ => Err(ToolError::invalid("'issueUrl' is not an issue link; for traces and other pages use get_sentry_resource")),
             };
         }
-        let org = self.org(args)?;
-        let issue = args.req_str(
+        let org = self.org(organization_slug)?;
+        let issue = super::args::require_value(
+            issue_id,
             "issueId",
             "Pass issueUrl, or organizationSlug and issueId (e.g. WEB-FRONTEND-7K).",
         )?;
-        Ok((org, ids::issue_id(&issue)?, None))
+        Ok(IssueRef { org, issue_id: ids::issue_id(issue)?, event_id: None })
+    }
+
+    /// The issue a call names ([`issue_ref`](Self::issue_ref)), fetched.
+    pub async fn resolve_issue(&self, args: &impl IssueArgs) -> Result<ResolvedIssue, ToolError> {
+        let r = self.issue_ref(args)?;
+        self.fetch_resolved(r).await
+    }
+
+    /// Fetch the issue an [`IssueRef`] names.
+    pub async fn fetch_resolved(&self, r: IssueRef) -> Result<ResolvedIssue, ToolError> {
+        let issue = self.fetch_issue(&r.org, &r.issue_id).await?;
+        let numeric_id = issue.get("id").map(plain).unwrap_or_else(|| r.issue_id.clone());
+        let short_id = str_at(&issue, "/shortId").unwrap_or(&r.issue_id).to_string();
+        Ok(ResolvedIssue {
+            org: r.org,
+            issue_id: r.issue_id,
+            numeric_id,
+            short_id,
+            event_id: r.event_id,
+            issue,
+        })
+    }
+
+    /// One page of a list endpoint whose body is a JSON array.
+    pub async fn list(
+        &self,
+        host: Host<'_>,
+        path: &ApiPath,
+        query: &[(&str, String)],
+    ) -> Result<Page, SentryError> {
+        let resp = self.sentry.get(host, path, query).await?;
+        let items = match resp.body {
+            Value::Array(items) => items,
+            _ => Vec::new(),
+        };
+        Ok(Page { items, next_cursor: resp.next_cursor })
     }
 
     /// Fetch an issue, refusing one outside the project constraint.

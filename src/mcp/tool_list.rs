@@ -1,0 +1,79 @@
+//! `tools/list` entries. The catalogue (`crate::tools`) knows what a tool is; which fields an entry
+//! carries depends on the negotiated protocol version, which is this layer's business.
+
+use serde_json::{json, Value};
+
+use super::version::ProtocolVersion;
+use crate::session::Session;
+use crate::tools::{self, Tool};
+
+/// The `tools/list` entries the session sees, in catalogue order.
+pub fn entries(session: &Session, version: ProtocolVersion) -> Vec<Value> {
+    tools::visible(session).map(|t| entry(t, session, version)).collect()
+}
+
+/// A tool's `tools/list` entry, with only the fields `version` defines.
+pub fn entry(tool: &dyn Tool, session: &Session, version: ProtocolVersion) -> Value {
+    let spec = tool.spec();
+    let mut entry = json!({
+        "name": spec.name,
+        "description": spec.description(),
+        "inputSchema": tools::session_schema(tool, &session.constraints),
+    });
+    if version.has_structured_output() {
+        entry["title"] = json!(spec.title);
+        if let Some(schema) = tool.output_schema() {
+            entry["outputSchema"] = schema;
+        }
+    }
+    if version.has_annotations() {
+        let a = spec.annotations;
+        entry["annotations"] = json!({
+            "readOnlyHint": a.read_only,
+            "destructiveHint": a.destructive,
+            "idempotentHint": a.idempotent,
+            "openWorldHint": a.open_world,
+        });
+        if !version.has_structured_output() {
+            // 2025-03-26 has no top-level title; its annotations carry it instead.
+            entry["annotations"]["title"] = json!(spec.title);
+        }
+    }
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{AccessMethod, Constraints, SkillSet};
+
+    #[test]
+    fn version_gated_fields() {
+        let s = Session {
+            upstream_token: "t".into(),
+            access: AccessMethod::SentryBearer,
+            skills: SkillSet::all(),
+            constraints: Constraints::default(),
+        };
+        let tool = tools::lookup("whoami", &s).unwrap();
+        let old = entry(tool, &s, ProtocolVersion::V2024_11_05);
+        assert!(old.get("annotations").is_none() && old.get("title").is_none());
+        let mid = entry(tool, &s, ProtocolVersion::V2025_03_26);
+        assert!(mid.get("annotations").is_some() && mid.get("title").is_none());
+        let new = entry(tool, &s, ProtocolVersion::V2025_11_25);
+        assert_eq!(new["annotations"]["readOnlyHint"], true);
+        assert!(new.get("title").is_some());
+    }
+
+    #[test]
+    fn role_markers_never_reach_clients() {
+        let s = Session {
+            upstream_token: "t".into(),
+            access: AccessMethod::SentryBearer,
+            skills: SkillSet::all(),
+            constraints: Constraints::default(),
+        };
+        let list = json!(entries(&s, ProtocolVersion::V2025_11_25)).to_string();
+        assert!(list.contains("organizationSlug") && !list.contains("x-scope"));
+    }
+}
