@@ -19,7 +19,7 @@ use crate::platform::services::Limiter;
 
 /// An organization's API host, as Sentry's `links.regionUrl` gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RegionKey {
+pub(crate) struct RegionKey {
     /// The control host the question was asked of (a deployment may serve several).
     pub control_host: String,
     /// The organization slug, lowercase.
@@ -28,7 +28,7 @@ pub struct RegionKey {
 
 /// One caller's view of one Sentry endpoint, for "rate limit exhausted until" memory.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EndpointKey {
+pub(crate) struct EndpointKey {
     /// A fingerprint of the caller's token ([`crate::digest::fingerprint`]), never the token.
     pub caller: String,
     pub host: String,
@@ -37,53 +37,44 @@ pub struct EndpointKey {
 
 /// The SHA-256 hex of an authorization code that was redeemed here.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RedeemedCode(pub String);
+pub(crate) struct RedeemedCode(pub String);
 
 /// A bounded map that forgets the least recently used entry first.
-pub struct Bounded<K: Hash + Eq, V> {
+pub(crate) struct Bounded<K: Hash + Eq, V> {
     inner: RefCell<LruCache<K, V>>,
 }
 
 impl<K: Hash + Eq, V: Clone> Bounded<K, V> {
     /// A cache of at most `capacity` entries (at least one).
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         Self { inner: RefCell::new(LruCache::new(capacity)) }
     }
 
     /// The value for `key`, marking it as recently used.
-    pub fn get(&self, key: &K) -> Option<V> {
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
         self.inner.borrow_mut().get(key).cloned()
     }
 
     /// Whether `key` is present (does not change its recency).
-    pub fn contains(&self, key: &K) -> bool {
+    pub(crate) fn contains(&self, key: &K) -> bool {
         self.inner.borrow().contains(key)
     }
 
     /// Insert or replace; evicts the least recently used entry when full.
-    pub fn put(&self, key: K, value: V) {
+    pub(crate) fn put(&self, key: K, value: V) {
         self.inner.borrow_mut().put(key, value);
     }
 
-    /// Forget `key`.
-    pub fn remove(&self, key: &K) {
-        self.inner.borrow_mut().pop(key);
-    }
-
     /// How many entries are held.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.inner.borrow().len()
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
 /// Every cache of one isolate or process.
-pub struct Caches {
+pub(crate) struct Caches {
     /// Organization → API host (`sentry::SentryClient::region_for`).
     pub regions: Bounded<RegionKey, Url>,
     /// Endpoint → the time (ms) until which Sentry said its rate limit is exhausted.
@@ -96,11 +87,11 @@ pub struct Caches {
 }
 
 /// A rate limiter, as a cache key.
-pub type LimiterName = &'static str;
+pub(crate) type LimiterName = &'static str;
 
 impl Caches {
     /// Empty caches with the production bounds.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             regions: Bounded::new(2_000),
             exhausted_until: Bounded::new(2_000),
@@ -110,7 +101,7 @@ impl Caches {
     }
 
     /// Remember that `limiter` is absent; `true` the first time (when it is worth a log line).
-    pub fn first_absence_of(&self, limiter: Limiter) -> bool {
+    pub(crate) fn first_absence_of(&self, limiter: Limiter) -> bool {
         let name = limiter.binding_name();
         if self.absent_limiters_logged.contains(&name) {
             return false;
@@ -139,8 +130,6 @@ mod tests {
         c.put(3, 30);
         assert_eq!((c.get(&1), c.get(&2), c.get(&3)), (Some(10), None, Some(30)));
         assert_eq!(c.len(), 2);
-        c.remove(&1);
-        assert!(!c.contains(&1));
     }
 
     #[test]

@@ -8,20 +8,20 @@ use std::time::Duration;
 use url::Url;
 
 /// The default upstream: Sentry's SaaS control host.
-pub const DEFAULT_SENTRY_URL: &str = "https://sentry.io";
+pub(crate) const DEFAULT_SENTRY_URL: &str = "https://sentry.io";
 /// The hosts that serve SaaS region APIs; region URLs outside this set are never fetched.
-pub const SAAS_REGION_HOSTS: [&str; 3] = ["sentry.io", "us.sentry.io", "de.sentry.io"];
+pub(crate) const SAAS_REGION_HOSTS: [&str; 3] = ["sentry.io", "us.sentry.io", "de.sentry.io"];
 /// Default deadline for one call to Sentry.
-pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A configuration mistake, worded for the operator.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {0}")]
-pub struct ConfigError(pub String);
+pub(crate) struct ConfigError(pub String);
 
 /// A host an org's region URL may point at: `host` (any port) or `host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostRule {
+pub(crate) struct HostRule {
     pub host: String,
     pub port: Option<u16>,
 }
@@ -50,7 +50,7 @@ impl HostRule {
     }
 
     /// Whether `url` points at this host (and port, when the rule names one).
-    pub fn matches(&self, url: &Url) -> bool {
+    pub(crate) fn matches(&self, url: &Url) -> bool {
         url.host_str().map(|h| h.eq_ignore_ascii_case(&self.host)).unwrap_or(false)
             && self.port.is_none_or(|p| url.port_or_known_default() == Some(p))
     }
@@ -58,11 +58,9 @@ impl HostRule {
 
 /// Where and how to reach Sentry.
 #[derive(Debug, Clone)]
-pub struct SentryConfig {
+pub(crate) struct SentryConfig {
     /// Base URL without a trailing slash in its path (`https://sentry.io`, `https://sentry.internal/prefix`).
     pub base: Url,
-    /// True for sentry.io, whose orgs live on region hosts.
-    pub is_saas: bool,
     /// Hosts an org's `links.regionUrl` may name.
     pub region_hosts: Vec<HostRule>,
     /// Whether `http://` URLs are acceptable (self-hosted on an internal network, local tests).
@@ -73,7 +71,7 @@ pub struct SentryConfig {
 
 /// Everything the server reads from its environment.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     pub sentry: SentryConfig,
     /// Extra browser origins allowed to call `/mcp` (the server's own origin is always allowed).
     pub allowed_origins: Vec<String>,
@@ -87,7 +85,7 @@ pub struct Config {
 
 impl Config {
     /// Build the configuration from a variable lookup (`env.var(..)` in the worker).
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let nonempty =
             |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let allow_insecure_http = parse_bool(
@@ -175,7 +173,7 @@ impl Config {
         };
 
         Ok(Self {
-            sentry: SentryConfig { base, is_saas, region_hosts, allow_insecure_http, timeout },
+            sentry: SentryConfig { base, region_hosts, allow_insecure_http, timeout },
             allowed_origins,
             allowed_hosts,
             sentry_bearer_enabled,
@@ -245,7 +243,7 @@ mod tests {
     fn defaults_to_saas_with_its_region_hosts() {
         let c = config(&[]).unwrap();
         assert_eq!(c.sentry.base.as_str(), "https://sentry.io/");
-        assert!(c.sentry.is_saas);
+        assert_eq!(c.sentry.base.host_str(), Some("sentry.io"));
         let hosts: Vec<_> = c.sentry.region_hosts.iter().map(|r| r.host.as_str()).collect();
         assert_eq!(hosts, ["sentry.io", "us.sentry.io", "de.sentry.io"]);
         assert!(c.sentry_bearer_enabled);
@@ -260,7 +258,7 @@ mod tests {
             ("SENTRY_ALLOW_INSECURE_HTTP", "true"),
         ])
         .unwrap();
-        assert!(!ok.sentry.is_saas);
+        assert_ne!(ok.sentry.base.host_str(), Some("sentry.io"));
         assert!(ok.sentry.region_hosts[0]
             .matches(&Url::parse("http://sentry.internal:9000/api/0/").unwrap()));
         assert!(!ok.sentry.region_hosts[0]

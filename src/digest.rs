@@ -7,7 +7,7 @@
 use sha2::{Digest, Sha256};
 
 /// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -18,13 +18,13 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Lowercase hex of SHA-256(`data`): how codes, tokens and client secrets are stored.
-pub fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
 /// A stable, non-reversible identifier for a secret or personal value (`kind:` + 16 hex digits
 /// of its SHA-256): rate-limit keys, caller and organization ids in telemetry. Never the value.
-pub fn fingerprint(kind: &str, value: &str) -> String {
+pub(crate) fn fingerprint(kind: &str, value: &str) -> String {
     format!("{kind}:{}", hex(&Sha256::digest(value.as_bytes())[..8]))
 }
 

@@ -4,39 +4,78 @@
 //! stdio binary (see `native`). Everything else is plain Rust: it never touches `worker::`
 //! types or a particular runtime, so `cargo test` exercises it natively and fast.
 //!
-//! A request flows top to bottom through these layers (see ARCHITECTURE.md for the map):
+//! A request flows top to bottom through these layers (ARCHITECTURE.md has the map and the
+//! table of which module may use which, kept by `tests/tidy.rs`):
 //!
-//! - [`http`]: plain HTTP request/response types and the route table: `/mcp`, the retired SSE
-//!   endpoints, credentials, origin and content checks.
-//! - [`oauth`]: remote OAuth mode: this server as an OAuth authorization server for MCP clients
+//! - `edge` (wasm32) and `native`: the two runtimes, the only code that knows where it runs.
+//! - `http`: the route table, `/mcp` with its credential, origin and content checks, rate limits.
+//! - `oauth`: remote OAuth mode: this server as an OAuth authorization server for MCP clients
 //!   and an OAuth client of Sentry (metadata, registration, consent, tokens, bearer checks).
-//! - [`mcp`]: JSON-RPC and the Model Context Protocol itself: both protocol eras, version
+//! - `mcp`: JSON-RPC and the Model Context Protocol itself: both protocol eras, version
 //!   negotiation, `tools/list` and `tools/call`.
-//! - [`tools`]: one file per tool, the skills that group them and the argument helpers.
-//! - [`render`]: Markdown output and the untrusted-data boundary around attacker-writable text.
-//! - [`sentry`]: the Sentry REST API client: paths, regions, pagination and error mapping.
-//! - [`platform`]: the small trait through which the core reaches the outside world (fetch, clock,
-//!   randomness, logs); the edge, the native binary and the tests implement it.
+//! - `tools`: one file per tool, their typed arguments and what they share.
+//! - `session`: who is calling: token, skills, URL constraints.
+//! - `render`: Markdown output and the untrusted-data boundary around attacker-writable text.
+//! - `sentry`: the Sentry REST API client: paths, regions, pagination and error mapping.
+//! - `config`, `telemetry`, `caches`: settings, self-monitoring, what outlives a request.
+//! - `platform`: the small traits through which the core reaches the outside world (fetch,
+//!   clock, randomness, logs; the Worker's services) and the plain HTTP values;
+//!   `digest` and `redact` at the bottom.
+//!
+//! Almost everything is `pub(crate)`: the public API is [`run_stdio`] for the binary and
+//! [`full_tools_list`] for the benchmarks.
 
-pub mod caches;
-pub mod config;
-pub mod digest;
-pub mod http;
-pub mod mcp;
-pub mod oauth;
-pub mod platform;
-pub mod redact;
-pub mod render;
-pub mod sentry;
-pub mod session;
-pub mod telemetry;
-pub mod tools;
+// Each runtime uses part of the core: the Worker all of HTTP and OAuth, the stdio binary the
+// stdio transport. Dead code is therefore judged on the Worker's build (wasm32, the main
+// artifact), where the few stdio-only items say so; natively, HTTP and OAuth are compiled for
+// tests only and the binary uses a subset, so the native builds do not judge it.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+pub(crate) mod caches;
+pub(crate) mod config;
+pub(crate) mod digest;
+// The HTTP server and remote OAuth exist for the Worker; natively they are built for tests only.
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) mod http;
+pub(crate) mod mcp;
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) mod oauth;
+pub(crate) mod platform;
+pub(crate) mod redact;
+pub(crate) mod render;
+pub(crate) mod sentry;
+pub(crate) mod session;
+pub(crate) mod telemetry;
+pub(crate) mod tools;
 
 #[cfg(target_arch = "wasm32")]
-pub mod edge;
+mod edge;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub mod native;
+mod native;
+
+/// Run the native stdio server (`src/main.rs`): arguments, environment, then serve until stdin
+/// ends or a signal arrives.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run_stdio() -> std::process::ExitCode {
+    native::main()
+}
+
+/// The `tools/list` result a client with every skill and no URL constraint sees, as JSON, for
+/// `protocol_version` (the newest legacy version when it is not one we speak). What
+/// `bench/measure.mjs` counts, through `examples/tools_list.rs`.
+pub fn full_tools_list(protocol_version: &str) -> serde_json::Value {
+    use session::{AccessMethod, Constraints, Session, SkillSet};
+    let version = mcp::version::ProtocolVersion::parse(protocol_version)
+        .unwrap_or(mcp::version::ProtocolVersion::V2025_11_25);
+    let session = Session {
+        upstream_token: String::new(),
+        access: AccessMethod::SentryBearer,
+        skills: SkillSet::all(),
+        constraints: Constraints::default(),
+    };
+    serde_json::json!({ "tools": mcp::tool_list::entries(&session, version) })
+}
 
 /// The product name, as it appears in `serverInfo` and the upstream `User-Agent`.
 pub const SERVER_NAME: &str = "sentry-mcp-rs";

@@ -2,7 +2,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
-    sentry_mcp::native::main()
+    sentry_mcp::run_stdio()
 }
 
 /// The worker is the library (`src/edge`); on wasm32 this binary is an empty stub so that

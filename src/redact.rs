@@ -5,7 +5,7 @@
 //! and anything shaped like a Sentry token or a bearer credential.
 
 /// Replace `secret` (when given) and token-shaped substrings in `text` with `[redacted]`.
-pub fn scrub(text: &str, secret: Option<&str>) -> String {
+pub(crate) fn scrub(text: &str, secret: Option<&str>) -> String {
     let mut out = text.to_string();
     if let Some(s) = secret.filter(|s| s.len() >= 4) {
         out = out.replace(s, "[redacted]");

@@ -9,7 +9,7 @@ use crate::sentry::ids::{self, InvalidId};
 
 /// A group of tools a user can grant or withhold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Skill {
+pub(crate) enum Skill {
     Inspect,
     Triage,
     Seer,
@@ -17,10 +17,10 @@ pub enum Skill {
 }
 
 impl Skill {
-    pub const ALL: [Skill; 4] =
+    pub(crate) const ALL: [Skill; 4] =
         [Skill::Inspect, Skill::Triage, Skill::Seer, Skill::ProjectManagement];
 
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Skill::Inspect => "inspect",
             Skill::Triage => "triage",
@@ -29,7 +29,7 @@ impl Skill {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.id().eq_ignore_ascii_case(s.trim()))
     }
 
@@ -46,16 +46,16 @@ impl fmt::Display for Skill {
 
 /// A set of skills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SkillSet(u8);
+pub(crate) struct SkillSet(u8);
 
 /// A `skills` / `disable-skills` value that names no known skill.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown skill '{0}'; known skills are inspect, triage, seer, project-management")]
-pub struct UnknownSkill(pub String);
+pub(crate) struct UnknownSkill(pub String);
 
 /// Why a skill selection cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SkillChoiceError {
+pub(crate) enum SkillChoiceError {
     #[error(transparent)]
     Unknown(#[from] UnknownSkill),
     #[error(
@@ -65,32 +65,32 @@ pub enum SkillChoiceError {
 }
 
 impl SkillSet {
-    pub fn all() -> Self {
+    pub(crate) fn all() -> Self {
         Skill::ALL.iter().fold(Self(0), |s, k| s.with(*k))
     }
 
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self(0)
     }
 
-    pub fn with(self, skill: Skill) -> Self {
+    pub(crate) fn with(self, skill: Skill) -> Self {
         Self(self.0 | skill.bit())
     }
 
-    pub fn without(self, skill: Skill) -> Self {
+    pub(crate) fn without(self, skill: Skill) -> Self {
         Self(self.0 & !skill.bit())
     }
 
-    pub fn contains(self, skill: Skill) -> bool {
+    pub(crate) fn contains(self, skill: Skill) -> bool {
         self.0 & skill.bit() != 0
     }
 
-    pub fn is_empty(self) -> bool {
+    pub(crate) fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Parse a comma-separated list such as `inspect,triage`.
-    pub fn parse_list(list: &str) -> Result<Self, UnknownSkill> {
+    pub(crate) fn parse_list(list: &str) -> Result<Self, UnknownSkill> {
         list.split(',').map(str::trim).filter(|s| !s.is_empty()).try_fold(
             Self::none(),
             |set, name| {
@@ -101,14 +101,14 @@ impl SkillSet {
         )
     }
 
-    pub fn iter(self) -> impl Iterator<Item = Skill> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = Skill> {
         Skill::ALL.into_iter().filter(move |k| self.contains(*k))
     }
 
     /// The skills a connection gets from its options, applied in order to the full set:
     /// `skills` replaces the set, `disable-skills` removes from it, other keys are ignored (they
     /// are the `?skills=`/`?disable-skills=` query of HTTP and the flags of the stdio binary).
-    pub fn choose<'a>(
+    pub(crate) fn choose<'a>(
         options: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, SkillChoiceError> {
         let mut skills = SkillSet::all();
@@ -116,7 +116,7 @@ impl SkillSet {
             match key {
                 "skills" => skills = SkillSet::parse_list(value)?,
                 "disable-skills" => {
-                    skills = SkillSet::parse_list(value)?.iter().fold(skills, SkillSet::without)
+                    skills = SkillSet::parse_list(value)?.iter().fold(skills, SkillSet::without);
                 }
                 _ => {}
             }
@@ -151,14 +151,14 @@ impl<'de> serde::Deserialize<'de> for SkillSet {
 
 /// The org and project a connection is limited to (`/mcp/{org}/{project}`, or the stdio flags).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Constraints {
+pub(crate) struct Constraints {
     pub organization: Option<String>,
     pub project: Option<String>,
 }
 
 /// Why a URL path does not name one of the MCP endpoints.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EndpointPathError {
+pub(crate) enum EndpointPathError {
     /// The path is not `/mcp` or below it.
     #[error("not an MCP endpoint; use /mcp")]
     NotMcp,
@@ -173,7 +173,7 @@ pub enum EndpointPathError {
 impl Constraints {
     /// The constraints an MCP endpoint path names: `/mcp` (none), `/mcp/{org}` or
     /// `/mcp/{org}/{project}`, segments percent-decoded and validated as slugs.
-    pub fn from_mcp_path(path: &str) -> Result<Self, EndpointPathError> {
+    pub(crate) fn from_mcp_path(path: &str) -> Result<Self, EndpointPathError> {
         let rest = match path.strip_prefix("/mcp") {
             Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
             _ => return Err(EndpointPathError::NotMcp),
@@ -190,7 +190,10 @@ impl Constraints {
     }
 
     /// Validated constraints; a project needs its organization.
-    pub fn new(organization: Option<&str>, project: Option<&str>) -> Result<Self, InvalidId> {
+    pub(crate) fn new(
+        organization: Option<&str>,
+        project: Option<&str>,
+    ) -> Result<Self, InvalidId> {
         if project.is_some() && organization.is_none() {
             return Err(InvalidId(
                 "a project constraint needs an organization constraint too".into(),
@@ -205,17 +208,18 @@ impl Constraints {
 
 /// How the caller authenticated, which also says how they would change their connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessMethod {
+pub(crate) enum AccessMethod {
     /// A Sentry token passed through over HTTP (`Sentry-Bearer`).
     SentryBearer,
     /// The stdio binary's own token (`--access-token` / `SENTRY_ACCESS_TOKEN`).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // the stdio binary's
     AccessToken,
     /// An access token issued by this server's OAuth flow; the upstream token comes from its grant.
     OAuth,
 }
 
 impl AccessMethod {
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             AccessMethod::SentryBearer => "sentry-bearer",
             AccessMethod::AccessToken => "access-token",
@@ -224,7 +228,7 @@ impl AccessMethod {
     }
 
     /// How to ask for a connection with `skill` enabled.
-    pub fn skill_hint(self, skill: Skill) -> String {
+    pub(crate) fn skill_hint(self, skill: Skill) -> String {
         match self {
             AccessMethod::SentryBearer => format!("reconnect with ?skills={skill}"),
             AccessMethod::AccessToken => format!("restart the server with --skills={skill}"),
@@ -235,7 +239,7 @@ impl AccessMethod {
     }
 
     /// How to reach an organization outside this connection's constraint.
-    pub fn org_hint(self, org: &str) -> String {
+    pub(crate) fn org_hint(self, org: &str) -> String {
         match self {
             AccessMethod::SentryBearer => format!("Connect to /mcp/{org} (or /mcp)"),
             AccessMethod::AccessToken => {
@@ -249,7 +253,7 @@ impl AccessMethod {
 }
 
 /// Everything a tool call may rely on about its caller.
-pub struct Session {
+pub(crate) struct Session {
     /// The Sentry token used for upstream calls. Never logged or echoed.
     pub upstream_token: String,
     pub access: AccessMethod,

@@ -224,9 +224,11 @@ fn defines(code: &str, item: &str) -> bool {
     }) || code.contains(&format!("{item}::")) && code.contains(&format!("impl {item}"))
 }
 
-/// Whether a `pub use` declaration of `code` (one or several lines) re-exports `item`.
+/// Whether a `pub use` or `pub(crate) use` declaration of `code` (one or several lines)
+/// re-exports `item`.
 fn reexports(code: &str, item: &str) -> bool {
-    code.match_indices("pub use ").any(|(i, _)| {
+    let starts = code.match_indices("pub use ").chain(code.match_indices("pub(crate) use "));
+    starts.into_iter().any(|(i, _)| {
         let declaration = code[i..].split(';').next().unwrap_or("");
         declaration.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == item)
     })

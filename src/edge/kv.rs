@@ -6,7 +6,7 @@ use worker::kv::KvStore;
 use crate::oauth::store::MIN_TTL_SECS;
 use crate::oauth::{Store, StoreError};
 
-pub struct KvOAuthStore(pub KvStore);
+pub(super) struct KvOAuthStore(pub KvStore);
 
 fn fail(e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("KV: {e}"))

@@ -8,7 +8,7 @@
 mod kv;
 mod platform;
 
-pub use platform::{WorkerPlatform, WorkerServices};
+pub(crate) use platform::{WorkerPlatform, WorkerServices};
 
 use std::rc::Rc;
 
@@ -36,7 +36,7 @@ fn start() {
 }
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+pub(crate) async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let var = |name: &str| {
         env.var(name)
             .ok()

@@ -18,10 +18,10 @@ use crate::platform::services::{Binding, Limiter, MetricPoint, Services};
 use crate::platform::{FetchError, LogLevel, Platform};
 
 /// The Workers runtime: needs nothing of the request, so one value serves the isolate.
-pub struct WorkerPlatform;
+pub(crate) struct WorkerPlatform;
 
 /// The Worker's services for one request: its bindings (`env`) and its context (`waitUntil`).
-pub struct WorkerServices {
+pub(crate) struct WorkerServices {
     pub env: worker::Env,
     pub ctx: worker::Context,
 }

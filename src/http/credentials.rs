@@ -9,7 +9,7 @@ use crate::platform::http::Headers;
 
 /// Credentials presented by the client.
 #[derive(PartialEq, Eq)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     /// A Sentry token to pass through to Sentry.
     SentryBearer(String),
     /// An OAuth access token issued by this server.
@@ -27,7 +27,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Why no usable credentials were found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum CredentialError {
+pub(crate) enum CredentialError {
     /// Nothing was sent: the client should start OAuth.
     #[error("no credentials were sent")]
     Missing,
@@ -48,7 +48,7 @@ fn valid_token(t: &str) -> bool {
 }
 
 /// Find the request's credentials.
-pub fn parse(headers: &Headers) -> Result<Credentials, CredentialError> {
+pub(super) fn parse(headers: &Headers) -> Result<Credentials, CredentialError> {
     let authorization: Vec<&str> =
         headers.get_all("authorization").map(str::trim).filter(|v| !v.is_empty()).collect();
     let dedicated: Vec<&str> = headers.get_all("sentry-bearer").map(str::trim).collect();

@@ -37,7 +37,7 @@ const CORS_ALLOW_HEADERS: &str = "Authorization, Sentry-Bearer, Content-Type, Ac
 const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version";
 
 /// Handle a request whose path is `/mcp` or below.
-pub async fn handle(
+pub(super) async fn handle(
     config: &Config,
     app: &App,
     req: &HttpRequest,
@@ -351,7 +351,7 @@ fn with_cors(mut r: HttpResponse, req: &HttpRequest, origin_ok: bool) -> HttpRes
 
 /// The protected-resource metadata URL for this exact MCP path (no query: options are not part
 /// of the resource identifier).
-pub fn resource_metadata_url(req: &HttpRequest) -> String {
+pub(super) fn resource_metadata_url(req: &HttpRequest) -> String {
     format!(
         "{}/.well-known/oauth-protected-resource{}",
         req.url.origin().ascii_serialization(),

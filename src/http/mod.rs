@@ -4,8 +4,9 @@
 
 mod credentials;
 mod mcp_endpoint;
-pub mod rate_limit;
+pub(crate) mod rate_limit;
 mod router;
 
-pub use credentials::{CredentialError, Credentials};
-pub use router::{handle, App};
+#[cfg(test)]
+pub(crate) use credentials::CredentialError;
+pub(crate) use router::{handle, App};

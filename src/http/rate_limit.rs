@@ -15,7 +15,7 @@ use crate::platform::{LogLevel, Platform};
 const RETRY_AFTER_SECS: u64 = 60;
 
 /// The client's address as Cloudflare reports it.
-pub fn client_ip(req: &HttpRequest) -> String {
+pub(crate) fn client_ip(req: &HttpRequest) -> String {
     req.headers
         .get("cf-connecting-ip")
         .or(req.headers.get("x-real-ip"))
@@ -25,7 +25,7 @@ pub fn client_ip(req: &HttpRequest) -> String {
 }
 
 /// `Some(429)` when `limiter` refuses `key` (a [`crate::digest::fingerprint`], never a raw value).
-pub async fn check(
+pub(crate) async fn check(
     services: &dyn Services,
     platform: &dyn Platform,
     caches: &Caches,

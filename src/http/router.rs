@@ -18,7 +18,7 @@ use crate::telemetry::{self, Telemetry, Transport};
 /// What a request is served with: the parsed configuration (or why it is wrong), the runtime and
 /// its services (shared, because a streamed response keeps working after `handle` returns), the
 /// isolate's caches and, where OAuth storage exists (the Worker's `OAUTH_KV`), remote OAuth mode.
-pub struct App {
+pub(crate) struct App {
     pub config: Result<Config, ConfigError>,
     pub platform: Rc<dyn Platform>,
     pub services: Rc<dyn Services>,
@@ -29,7 +29,7 @@ pub struct App {
 impl App {
     /// An app with no Worker services and fresh caches, for unit tests.
     #[cfg(test)]
-    pub fn for_tests(
+    pub(crate) fn for_tests(
         config: Result<Config, ConfigError>,
         platform: Rc<dyn Platform>,
         oauth: Option<OAuthSetup>,
@@ -52,7 +52,7 @@ impl App {
 }
 
 /// Serve one request, with its telemetry and the per-address rate limit.
-pub async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
+pub(crate) async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let path = req.url.path().to_string();
     let platform = app.platform.as_ref();
     let telemetry = Rc::new(match &app.config {

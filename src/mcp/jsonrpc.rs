@@ -49,75 +49,65 @@ impl PartialEq<ErrorCode> for Value {
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("JSON-RPC error {code}: {message}")]
-pub struct RpcError {
+pub(crate) struct RpcError {
     pub code: ErrorCode,
     pub message: String,
     pub data: Option<Value>,
 }
 
 impl RpcError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self { code, message: message.into(), data: None }
     }
 
-    pub fn data(mut self, data: Value) -> Self {
+    pub(crate) fn data(mut self, data: Value) -> Self {
         self.data = Some(data);
         self
     }
 
     /// -32700: the payload is not JSON.
-    pub fn parse_error(message: impl Into<String>) -> Self {
+    pub(crate) fn parse_error(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::PARSE_ERROR, message)
     }
 
     /// -32600: the message (or the HTTP request carrying it) cannot be handled as sent.
-    pub fn invalid_request(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INVALID_REQUEST, message)
     }
 
-    pub fn method_not_found(method: &str) -> Self {
+    pub(crate) fn method_not_found(method: &str) -> Self {
         Self::new(
             ErrorCode::METHOD_NOT_FOUND,
             format!("Method not found: {}", crate::render::truncate(method, 100)),
         )
     }
 
-    pub fn invalid_params(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_params(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INVALID_PARAMS, message)
     }
 
     /// -32603: the server cannot serve the request at all.
-    pub fn internal_error(message: impl Into<String>) -> Self {
+    pub(crate) fn internal_error(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INTERNAL_ERROR, message)
     }
 
     /// -32000: a rate limit refused the request.
-    pub fn rate_limited(message: impl Into<String>) -> Self {
+    pub(crate) fn rate_limited(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::RATE_LIMITED, message)
     }
 
-    /// -32002 (legacy era): the resource does not exist.
-    pub fn resource_not_found(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::RESOURCE_NOT_FOUND, message)
-    }
-
     /// -32020: a modern-era header is missing, malformed or disagrees with the body.
-    pub fn header_mismatch(what: impl fmt::Display) -> Self {
+    pub(crate) fn header_mismatch(what: impl fmt::Display) -> Self {
         Self::new(ErrorCode::HEADER_MISMATCH, format!("Header mismatch: {what}"))
     }
 
-    /// -32021: the client did not declare a capability the request needs.
-    pub fn missing_client_capability(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::MISSING_CLIENT_CAPABILITY, message)
-    }
-
     /// -32022: the requested protocol version is not supported.
-    pub fn unsupported_protocol_version(message: impl Into<String>) -> Self {
+    pub(crate) fn unsupported_protocol_version(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::UNSUPPORTED_PROTOCOL_VERSION, message)
     }
 
     /// The error object as JSON.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut e = json!({"code": self.code, "message": self.message});
         if let Some(d) = &self.data {
             e["data"] = d.clone();
@@ -128,7 +118,7 @@ impl RpcError {
 
 /// An incoming message, classified.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     Request {
         id: Value,
         method: String,
@@ -142,7 +132,7 @@ pub enum Incoming {
 }
 
 /// Classify one JSON-RPC message. `Err` carries the id when one could be read.
-pub fn classify(msg: &Value) -> Result<Incoming, (Value, RpcError)> {
+pub(crate) fn classify(msg: &Value) -> Result<Incoming, (Value, RpcError)> {
     let Some(obj) = msg.as_object() else {
         return Err((Value::Null, invalid_request("a JSON-RPC message must be a JSON object")));
     };
@@ -190,13 +180,13 @@ fn invalid_request(why: &str) -> RpcError {
 }
 
 /// A success response.
-pub fn success(id: &Value, result: Value) -> Value {
+pub(crate) fn success(id: &Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
 /// An error response. When the request's id is unknown the `id` member is left out (the current
 /// schemas allow that, and reject `"id": null`).
-pub fn failure(id: &Value, error: &RpcError) -> Value {
+pub(crate) fn failure(id: &Value, error: &RpcError) -> Value {
     let mut r = json!({"jsonrpc": "2.0", "error": error.to_json()});
     if !id.is_null() {
         r["id"] = id.clone();

@@ -6,12 +6,14 @@
 //! `initialize`, `ping`, `server/discover`, `tools/list` or `tools/call`. [`server::handle`] frames
 //! it for one HTTP POST; the stdio binary frames it as one line.
 
-pub mod jsonrpc;
-pub mod server;
-pub mod tool_list;
-pub mod version;
+pub(crate) mod jsonrpc;
+pub(crate) mod server;
+pub(crate) mod tool_list;
+pub(crate) mod version;
 
-pub use server::{
+// Each runtime uses part of this list: the Worker the HTTP framing, the stdio binary the rest.
+#[allow(unused_imports)]
+pub(crate) use server::{
     dispatch, handle, http_error, http_status, parse_error, Answer, McpContext, Refusal, Stage,
     StdioConnection, Transport,
 };

@@ -8,12 +8,12 @@ use crate::session::Session;
 use crate::tools::{self, Tool};
 
 /// The `tools/list` entries the session sees, in catalogue order.
-pub fn entries(session: &Session, version: ProtocolVersion) -> Vec<Value> {
+pub(crate) fn entries(session: &Session, version: ProtocolVersion) -> Vec<Value> {
     tools::visible(session).map(|t| entry(t, session, version)).collect()
 }
 
 /// A tool's `tools/list` entry, with only the fields `version` defines.
-pub fn entry(tool: &dyn Tool, session: &Session, version: ProtocolVersion) -> Value {
+pub(crate) fn entry(tool: &dyn Tool, session: &Session, version: ProtocolVersion) -> Value {
     let spec = tool.spec();
     let mut entry = json!({
         "name": spec.name,

@@ -8,7 +8,7 @@ use std::fmt;
 
 /// A protocol revision this server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProtocolVersion {
+pub(crate) enum ProtocolVersion {
     V2024_11_05,
     V2025_03_26,
     V2025_06_18,
@@ -20,15 +20,16 @@ use ProtocolVersion::*;
 
 impl ProtocolVersion {
     /// Initialize-based versions, newest first.
-    pub const LEGACY: [ProtocolVersion; 4] = [V2025_11_25, V2025_06_18, V2025_03_26, V2024_11_05];
+    pub(crate) const LEGACY: [ProtocolVersion; 4] =
+        [V2025_11_25, V2025_06_18, V2025_03_26, V2024_11_05];
     /// `_meta`-based versions, newest first.
-    pub const MODERN: [ProtocolVersion; 1] = [V2026_07_28];
+    pub(crate) const MODERN: [ProtocolVersion; 1] = [V2026_07_28];
     /// What a legacy client gets when it asks for a version we do not serve over `initialize`.
-    pub const LATEST_LEGACY: ProtocolVersion = V2025_11_25;
+    pub(crate) const LATEST_LEGACY: ProtocolVersion = V2025_11_25;
     /// What a legacy request without `MCP-Protocol-Version` is assumed to speak.
-    pub const DEFAULT_LEGACY: ProtocolVersion = V2025_03_26;
+    pub(crate) const DEFAULT_LEGACY: ProtocolVersion = V2025_03_26;
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "2024-11-05" => V2024_11_05,
             "2025-03-26" => V2025_03_26,
@@ -39,7 +40,7 @@ impl ProtocolVersion {
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             V2024_11_05 => "2024-11-05",
             V2025_03_26 => "2025-03-26",
@@ -49,27 +50,27 @@ impl ProtocolVersion {
         }
     }
 
-    pub fn is_modern(self) -> bool {
+    pub(crate) fn is_modern(self) -> bool {
         self >= V2026_07_28
     }
 
     /// Tool annotations (`readOnlyHint`...).
-    pub fn has_annotations(self) -> bool {
+    pub(crate) fn has_annotations(self) -> bool {
         self >= V2025_03_26
     }
 
     /// `title`, `outputSchema`, `structuredContent`, resource links.
-    pub fn has_structured_output(self) -> bool {
+    pub(crate) fn has_structured_output(self) -> bool {
         self >= V2025_06_18
     }
 
     /// `icons`, `description`/`websiteUrl` in server info.
-    pub fn has_icons(self) -> bool {
+    pub(crate) fn has_icons(self) -> bool {
         self >= V2025_11_25
     }
 
     /// JSON-RPC batches existed only in 2025-03-26.
-    pub fn allows_batch(self) -> bool {
+    pub(crate) fn allows_batch(self) -> bool {
         self == V2025_03_26
     }
 }

@@ -8,7 +8,7 @@
 use std::ffi::OsString;
 
 /// Flags that set a variable: `--flag value` (or `--flag=value`) and the variable it sets.
-pub const VARIABLE_FLAGS: [(&str, &str); 5] = [
+pub(crate) const VARIABLE_FLAGS: [(&str, &str); 5] = [
     ("access-token", "SENTRY_ACCESS_TOKEN"),
     ("url", "SENTRY_URL"),
     ("host", "SENTRY_HOST"),
@@ -17,7 +17,7 @@ pub const VARIABLE_FLAGS: [(&str, &str); 5] = [
 ];
 
 /// The text of `--help`, also shown after a usage error.
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 Usage: sentry-mcp --access-token=<token> [options]
 
 An MCP server for Sentry over stdio: JSON-RPC on stdin/stdout, logs on stderr.
@@ -44,7 +44,7 @@ Prefer SENTRY_ACCESS_TOKEN to --access-token: other local users can read command
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Invocation {
+pub(crate) enum Invocation {
     Help,
     Version,
     Serve(Flags),
@@ -52,7 +52,7 @@ pub enum Invocation {
 
 /// The values given on the command line.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Flags {
+pub(crate) struct Flags {
     /// Variables set by flags, by variable name; the last occurrence of a flag wins.
     vars: Vec<(&'static str, String)>,
     pub organization: Option<String>,
@@ -61,7 +61,7 @@ pub struct Flags {
 
 impl Flags {
     /// The value a flag gave `variable`, if any.
-    pub fn var(&self, variable: &str) -> Option<&str> {
+    pub(crate) fn var(&self, variable: &str) -> Option<&str> {
         self.vars.iter().rev().find(|(name, _)| *name == variable).map(|(_, v)| v.as_str())
     }
 
@@ -73,10 +73,10 @@ impl Flags {
 /// A command line that cannot be used; the text names the offending argument.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct UsageError(#[from] lexopt::Error);
+pub(crate) struct UsageError(#[from] lexopt::Error);
 
 /// Parse the arguments after the program name.
-pub fn parse(
+pub(crate) fn parse(
     args: impl IntoIterator<Item = impl Into<OsString>>,
 ) -> Result<Invocation, UsageError> {
     use lexopt::prelude::*;

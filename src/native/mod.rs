@@ -6,10 +6,10 @@
 //! - [`platform`]: the native [`crate::platform::Platform`] (reqwest + rustls, stderr logs).
 //! - [`stdio`]: the transport loop around [`crate::mcp::dispatch`].
 
-pub mod args;
-pub mod platform;
-pub mod settings;
-pub mod stdio;
+pub(crate) mod args;
+pub(crate) mod platform;
+pub(crate) mod settings;
+pub(crate) mod stdio;
 
 use std::process::ExitCode;
 
@@ -17,7 +17,12 @@ use args::{Invocation, USAGE};
 
 /// The binary's entry point. Exit codes: 0 after serving (end of input, SIGINT, SIGTERM) or for
 /// `--help`/`--version`, 1 when the settings are unusable, 2 for a usage error.
-pub fn main() -> ExitCode {
+///
+/// The only direct prints of the binary: before serving starts, help and version go to stdout and
+/// usage errors to stderr; once it serves, stdout carries only protocol messages and logs go
+/// through `Platform::log`.
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+pub(crate) fn main() -> ExitCode {
     let invocation = match args::parse(std::env::args_os().skip(1)) {
         Ok(invocation) => invocation,
         Err(e) => {

@@ -17,7 +17,7 @@ use crate::platform::{FetchError, LogLevel, Platform};
 
 /// The native runtime. Its futures run on a single-threaded tokio runtime.
 #[derive(Default)]
-pub struct NativePlatform {
+pub(crate) struct NativePlatform {
     client: OnceCell<Result<reqwest::Client, String>>,
 }
 

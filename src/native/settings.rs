@@ -23,14 +23,14 @@ const ENVIRONMENT: [&str; 8] = [
 
 /// What the server runs with.
 #[derive(Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub config: Config,
     pub session: Session,
 }
 
 /// Why the server cannot start; each says what to change.
 #[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
+pub(crate) enum SettingsError {
     #[error("no Sentry access token: pass --access-token=<token> or set SENTRY_ACCESS_TOKEN (create a user auth token in Sentry under Settings > Personal Tokens)")]
     MissingToken,
     #[error("{0} (--url sets SENTRY_URL, --insecure-http sets SENTRY_ALLOW_INSECURE_HTTP=true)")]
@@ -42,7 +42,7 @@ pub enum SettingsError {
 }
 
 /// Build the settings; `env` reads an environment variable.
-pub fn settings(
+pub(crate) fn settings(
     flags: &Flags,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Settings, SettingsError> {
@@ -104,7 +104,7 @@ mod tests {
         let s = run(&[], &[("SENTRY_ACCESS_TOKEN", "sntryu_env")]).unwrap();
         assert_eq!(s.session.upstream_token, "sntryu_env");
         assert_eq!(s.session.access, AccessMethod::AccessToken);
-        assert!(s.config.sentry.is_saas);
+        assert_eq!(s.config.sentry.base.host_str(), Some("sentry.io"));
     }
 
     #[test]

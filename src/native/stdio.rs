@@ -38,14 +38,14 @@ const EOF_GRACE: Duration = Duration::from_secs(2);
 
 /// Why the server stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     EndOfInput,
     Signal(&'static str),
     OutputClosed,
 }
 
 /// Serve until stdin ends, a signal arrives or stdout is closed.
-pub fn serve(settings: Settings) -> Stop {
+pub(crate) fn serve(settings: Settings) -> Stop {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

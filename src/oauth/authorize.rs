@@ -22,12 +22,12 @@ use crate::session::Constraints;
 use crate::session::{Skill, SkillSet};
 
 const FORM_PURPOSE: &str = "consent-form";
-pub const STATE_PURPOSE: &str = "upstream-state";
+pub(crate) const STATE_PURPOSE: &str = "upstream-state";
 
 /// The client's authorization request, as validated; travels signed through the consent form and
 /// the upstream `state`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct AuthRequest {
+pub(crate) struct AuthRequest {
     pub client_id: ClientId,
     pub redirect_uri: RedirectUri,
     pub redirect_uri_given: bool,
@@ -46,7 +46,7 @@ struct ConsentForm {
 
 /// What the `state` sent to Sentry carries: the downstream request and the consent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UpstreamState {
+pub(crate) struct UpstreamState {
     pub req: AuthRequest,
     pub skills: SkillSet,
     pub read_only: bool,
@@ -56,7 +56,7 @@ pub struct UpstreamState {
 }
 
 /// A registered, unexpired client.
-pub async fn load_client(
+pub(crate) async fn load_client(
     ctx: &Ctx<'_>,
     client_id: &str,
 ) -> Result<Option<ClientRecord>, super::StoreError> {
@@ -68,7 +68,7 @@ pub async fn load_client(
 }
 
 /// The client and the redirect URI to use, or the error page to show (never a redirect).
-pub async fn client_and_redirect(
+pub(crate) async fn client_and_redirect(
     ctx: &Ctx<'_>,
     client_id: Option<&str>,
     redirect_uri: Option<&str>,
@@ -107,7 +107,7 @@ pub async fn client_and_redirect(
 }
 
 /// Send an OAuth error back to the client's (validated) redirect URI, with its `state` and `iss`.
-pub fn error_redirect(
+pub(crate) fn error_redirect(
     redirect_uri: &str,
     error: OAuthErrorCode,
     description: &str,
@@ -122,7 +122,7 @@ pub fn error_redirect(
     found(&redirect::with_query(redirect_uri, &params))
 }
 
-pub fn found(location: &str) -> HttpResponse {
+pub(crate) fn found(location: &str) -> HttpResponse {
     HttpResponse::new(302)
         .with_header("location", location)
         .with_header("cache-control", "no-store")
@@ -134,7 +134,7 @@ fn valid_challenge(c: &str) -> bool {
 }
 
 /// `GET /oauth/authorize`.
-pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
+pub(crate) async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let q = Params::query(req);
     if let Some(p) = q.repeated(&["client_id", "redirect_uri"]) {
         return Ok(page::error_page(
@@ -242,7 +242,7 @@ pub async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
 }
 
 /// `POST /oauth/authorize`: the user approved (or denied) on the consent page.
-pub async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
+pub(crate) async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let own = origin(req);
     // A foreign Origin is refused outright. `null` (opaque or privacy-preserving contexts) passes
     // to the CSRF check below, which a cross-site request cannot satisfy (SameSite=Lax cookie).

@@ -9,7 +9,7 @@ use crate::platform::{LogLevel, Platform};
 use crate::session::SkillSet;
 
 /// A valid token: what the session is built from.
-pub struct Authorized {
+pub(crate) struct Authorized {
     /// The Sentry token to call Sentry with. Never logged.
     pub upstream_token: String,
     pub skills: SkillSet,
@@ -19,7 +19,7 @@ pub struct Authorized {
 /// Why a bearer token was refused (always 401 `invalid_token`). The text is what the client is
 /// told (`error_description`); it never contains the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BearerError {
+pub(crate) enum BearerError {
     #[error("The access token is unknown or was revoked; authorize again")]
     Unknown,
     #[error("The access token expired; refresh it or authorize again")]
@@ -31,7 +31,7 @@ pub enum BearerError {
 }
 
 /// Check `token` for a request to `req.url`.
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     store: &dyn Store,
     platform: &dyn Platform,
     req: &HttpRequest,
@@ -65,7 +65,7 @@ pub async fn authenticate(
 
 /// Sentry rejected the grant's token during a tool call: revoke the grant, so the client's next
 /// request gets 401 and it authorizes again instead of looping on a dead token.
-pub async fn upstream_rejected(store: &dyn Store, platform: &dyn Platform, grant_id: &str) {
+pub(crate) async fn upstream_rejected(store: &dyn Store, platform: &dyn Platform, grant_id: &str) {
     let outcome = grant::revoke_id(store, platform, grant_id).await;
     let line = serde_json::json!({"event": "oauth_upstream_rejected", "action": "grant_revoked", "ok": outcome.is_ok()});
     platform.log(LogLevel::Warn, &line.to_string());

@@ -15,7 +15,7 @@ use super::{cookies, grant, origin, page, redirect, Ctx, Handled, Params};
 use crate::platform::http::HttpRequest;
 use crate::platform::LogLevel;
 
-pub async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
+pub(crate) async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let q = Params::query(req);
     let own = origin(req);
     let st: UpstreamState = match signed::verify(

@@ -7,13 +7,13 @@ use std::fmt;
 use crate::config::ConfigError;
 
 /// Registrations one IP may make per hour unless `OAUTH_REGISTRATIONS_PER_HOUR` says otherwise.
-pub const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 30;
+pub(crate) const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 30;
 /// `COOKIE_SECRET` must have at least this many bytes.
-pub const MIN_COOKIE_SECRET_BYTES: usize = 32;
+pub(crate) const MIN_COOKIE_SECRET_BYTES: usize = 32;
 
 /// OAuth settings and secrets. `Debug` never shows a secret.
 #[derive(Clone)]
-pub struct OAuthConfig {
+pub(crate) struct OAuthConfig {
     /// The Sentry OAuth application this server signs users in with.
     pub sentry_client_id: String,
     pub sentry_client_secret: String,
@@ -35,7 +35,7 @@ impl fmt::Debug for OAuthConfig {
 }
 
 impl OAuthConfig {
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let nonempty =
             |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let missing: Vec<&str> = ["SENTRY_CLIENT_ID", "SENTRY_CLIENT_SECRET", "COOKIE_SECRET"]

@@ -12,14 +12,14 @@ use super::{signed, Ctx};
 use crate::platform::http::Headers;
 use crate::session::SkillSet;
 
-pub const APPROVED: &str = "__Host-smcp-approved";
-pub const PREFERENCES: &str = "__Host-smcp-skills";
-pub const CSRF: &str = "__Host-smcp-csrf";
-pub const MAX_AGE_SECS: u64 = 30 * 24 * 3_600;
+pub(crate) const APPROVED: &str = "__Host-smcp-approved";
+pub(crate) const PREFERENCES: &str = "__Host-smcp-skills";
+pub(crate) const CSRF: &str = "__Host-smcp-csrf";
+pub(crate) const MAX_AGE_SECS: u64 = 30 * 24 * 3_600;
 const MAX_CLIENTS: usize = 20;
 
 /// The value of cookie `name` in the request's `Cookie` headers.
-pub fn read<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
+pub(crate) fn read<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
     headers
         .get_all("cookie")
         .flat_map(|h| h.split(';'))
@@ -29,13 +29,13 @@ pub fn read<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
 }
 
 /// A `Set-Cookie` value with the attributes every cookie of ours carries.
-pub fn set(name: &str, value: &str, max_age_secs: u64) -> String {
+pub(crate) fn set(name: &str, value: &str, max_age_secs: u64) -> String {
     format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}")
 }
 
 /// The skills (and read-only choice) remembered for one client.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Preference {
+pub(crate) struct Preference {
     pub client_id: String,
     /// The skill ids (a cookie naming an unknown one reads as empty).
     pub skills: SkillSet,
@@ -43,14 +43,14 @@ pub struct Preference {
 }
 
 /// Client ids this browser approved (newest last).
-pub fn approved_clients(ctx: &Ctx<'_>, headers: &Headers) -> Vec<String> {
+pub(crate) fn approved_clients(ctx: &Ctx<'_>, headers: &Headers) -> Vec<String> {
     read(headers, APPROVED)
         .and_then(|v| signed::verify(&ctx.key("cookie-approved"), APPROVED, v, ctx.now()).ok())
         .unwrap_or_default()
 }
 
 /// `Set-Cookie` for the approved list with `client_id` added.
-pub fn approve(ctx: &Ctx<'_>, headers: &Headers, client_id: &str) -> String {
+pub(crate) fn approve(ctx: &Ctx<'_>, headers: &Headers, client_id: &str) -> String {
     let mut list = approved_clients(ctx, headers);
     list.retain(|c| c != client_id);
     list.push(client_id.to_string());
@@ -72,7 +72,11 @@ fn preferences(ctx: &Ctx<'_>, headers: &Headers) -> Vec<Preference> {
 }
 
 /// The remembered choice for `client_id`, if any.
-pub fn preference(ctx: &Ctx<'_>, headers: &Headers, client_id: &str) -> Option<(SkillSet, bool)> {
+pub(crate) fn preference(
+    ctx: &Ctx<'_>,
+    headers: &Headers,
+    client_id: &str,
+) -> Option<(SkillSet, bool)> {
     preferences(ctx, headers)
         .into_iter()
         .find(|p| p.client_id == client_id)
@@ -80,7 +84,7 @@ pub fn preference(ctx: &Ctx<'_>, headers: &Headers, client_id: &str) -> Option<(
 }
 
 /// `Set-Cookie` remembering `skills` and `read_only` for `client_id`.
-pub fn remember(
+pub(crate) fn remember(
     ctx: &Ctx<'_>,
     headers: &Headers,
     client_id: &str,

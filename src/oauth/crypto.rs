@@ -15,15 +15,15 @@ use subtle::ConstantTimeEq;
 use crate::platform::Platform;
 
 /// A 256-bit symmetric key.
-pub type Key = [u8; 32];
+pub(crate) type Key = [u8; 32];
 
 /// SHA-256 of a PKCE verifier, base64url without padding (RFC 7636 S256).
-pub fn pkce_s256(verifier: &str) -> String {
+pub(crate) fn pkce_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// HMAC-SHA256(`key`, `data`).
-pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Key {
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> Key {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
@@ -31,17 +31,17 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Key {
 }
 
 /// A sub-key for one purpose, so one secret never signs two kinds of message.
-pub fn derive_key(secret: &[u8], purpose: &str) -> Key {
+pub(crate) fn derive_key(secret: &[u8], purpose: &str) -> Key {
     hmac_sha256(secret, format!("sentry-mcp-rs/v1/{purpose}").as_bytes())
 }
 
 /// Compare two secrets (or their hashes) in constant time.
-pub fn ct_eq(a: &str, b: &str) -> bool {
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// A fresh random key.
-pub fn random_key(platform: &dyn Platform) -> Key {
+pub(crate) fn random_key(platform: &dyn Platform) -> Key {
     let mut k = [0u8; 32];
     platform.fill_random(&mut k);
     k
@@ -49,7 +49,7 @@ pub fn random_key(platform: &dyn Platform) -> Key {
 
 /// AES-256-GCM with a random 96-bit nonce; the output is `base64url(nonce ‖ ciphertext+tag)`.
 /// `aad` binds the ciphertext to its context (a grant id, a token hash), so it cannot be moved.
-pub fn seal(platform: &dyn Platform, key: &Key, plaintext: &[u8], aad: &[u8]) -> String {
+pub(crate) fn seal(platform: &dyn Platform, key: &Key, plaintext: &[u8], aad: &[u8]) -> String {
     let mut nonce = [0u8; 12];
     platform.fill_random(&mut nonce);
     let cipher = Aes256Gcm::new(key.into());
@@ -62,7 +62,7 @@ pub fn seal(platform: &dyn Platform, key: &Key, plaintext: &[u8], aad: &[u8]) ->
 }
 
 /// Reverse of [`seal`]; `None` if the key, context or data is wrong.
-pub fn open(key: &Key, sealed: &str, aad: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn open(key: &Key, sealed: &str, aad: &[u8]) -> Option<Vec<u8>> {
     let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
     if raw.len() < 12 + 16 {
         return None;
@@ -74,17 +74,17 @@ pub fn open(key: &Key, sealed: &str, aad: &[u8]) -> Option<Vec<u8>> {
 /// The key that wraps a grant's data key for one token of ours: HMAC-SHA256 keyed by a constant
 /// (domain separation) over the token string. Only someone holding the live token can derive it,
 /// so a copy of the KV namespace alone decrypts nothing.
-pub fn wrapping_key(token: &str) -> Key {
+pub(crate) fn wrapping_key(token: &str) -> Key {
     hmac_sha256(b"sentry-mcp-rs/v1/token-wrapping-key", token.as_bytes())
 }
 
 /// Wrap `data_key` for `token`.
-pub fn wrap_key(platform: &dyn Platform, data_key: &Key, token: &str) -> String {
+pub(crate) fn wrap_key(platform: &dyn Platform, data_key: &Key, token: &str) -> String {
     seal(platform, &wrapping_key(token), data_key, b"data-key")
 }
 
 /// Unwrap a data key with the token it was wrapped for.
-pub fn unwrap_key(wrapped: &str, token: &str) -> Option<Key> {
+pub(crate) fn unwrap_key(wrapped: &str, token: &str) -> Option<Key> {
     open(&wrapping_key(token), wrapped, b"data-key")?.try_into().ok()
 }
 

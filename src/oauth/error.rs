@@ -15,15 +15,13 @@ use crate::platform::http::HttpResponse;
 /// The `error` member: the codes of the OAuth RFCs this server sends, and a few of its own for
 /// HTTP-level errors answered in the same shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OAuthErrorCode {
+pub(crate) enum OAuthErrorCode {
     /// RFC 6749: a parameter is missing, repeated or malformed.
     InvalidRequest,
     /// RFC 6749: client authentication failed.
     InvalidClient,
     /// RFC 6749: the code or refresh token is invalid, expired, revoked or not this client's.
     InvalidGrant,
-    /// RFC 6749: the client may not use this grant type.
-    UnauthorizedClient,
     /// RFC 6749: the grant type is not supported.
     UnsupportedGrantType,
     /// RFC 6749: the requested scope is invalid or exceeds the grant.
@@ -32,8 +30,6 @@ pub enum OAuthErrorCode {
     AccessDenied,
     /// RFC 6749: the response type is not supported.
     UnsupportedResponseType,
-    /// RFC 6749: an unexpected condition.
-    ServerError,
     /// RFC 6749: try again later.
     TemporarilyUnavailable,
     /// RFC 8707: the `resource` is invalid or not this grant's.
@@ -44,8 +40,6 @@ pub enum OAuthErrorCode {
     InvalidClientMetadata,
     /// RFC 6750: the access token is invalid, expired, revoked or for another resource.
     InvalidToken,
-    /// RFC 6750: the token does not carry the scope the request needs.
-    InsufficientScope,
     /// This server: no credentials were sent (`/mcp` 401 without an RFC 6750 error).
     Unauthorized,
     /// This server: nothing at this path.
@@ -57,23 +51,20 @@ pub enum OAuthErrorCode {
 }
 
 impl OAuthErrorCode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidClient => "invalid_client",
             Self::InvalidGrant => "invalid_grant",
-            Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
             Self::UnsupportedResponseType => "unsupported_response_type",
-            Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::InvalidTarget => "invalid_target",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::InvalidToken => "invalid_token",
-            Self::InsufficientScope => "insufficient_scope",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -91,31 +82,31 @@ impl fmt::Display for OAuthErrorCode {
 /// An OAuth error: its code and a human-readable description (never a secret).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {description}")]
-pub struct OAuthError {
+pub(crate) struct OAuthError {
     pub code: OAuthErrorCode,
     pub description: String,
 }
 
 impl OAuthError {
-    pub fn new(code: OAuthErrorCode, description: impl Into<String>) -> Self {
+    pub(crate) fn new(code: OAuthErrorCode, description: impl Into<String>) -> Self {
         Self { code, description: description.into() }
     }
 
     /// `{"error": ..., "error_description": ...}`.
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         json!({"error": self.code.as_str(), "error_description": self.description})
     }
 
     /// The HTTP answer: the body with `status`, never cached (`Cache-Control: no-store`,
     /// `Pragma: no-cache`, as RFC 6749 §5.1 requires of the token endpoint; an error is never worth
     /// caching anywhere else either).
-    pub fn response(&self, status: u16) -> HttpResponse {
+    pub(crate) fn response(&self, status: u16) -> HttpResponse {
         super::no_store_json(status, &self.body())
     }
 }
 
 /// Shorthand for `OAuthError::new(code, description).response(status)`.
-pub fn oauth_error(status: u16, code: OAuthErrorCode, description: &str) -> HttpResponse {
+pub(crate) fn oauth_error(status: u16, code: OAuthErrorCode, description: &str) -> HttpResponse {
     OAuthError::new(code, description).response(status)
 }
 

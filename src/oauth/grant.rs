@@ -19,7 +19,7 @@ use crate::platform::Platform;
 use crate::session::SkillSet;
 
 /// Seal the Sentry tokens for `grant_id`.
-pub fn seal_upstream(
+pub(crate) fn seal_upstream(
     ctx: &Ctx<'_>,
     grant_id: &str,
     data_key: &Key,
@@ -34,12 +34,16 @@ pub fn seal_upstream(
 }
 
 /// Open sealed Sentry tokens.
-pub fn open_upstream(grant_id: &str, data_key: &Key, sealed: &str) -> Option<UpstreamTokens> {
+pub(crate) fn open_upstream(
+    grant_id: &str,
+    data_key: &Key,
+    sealed: &str,
+) -> Option<UpstreamTokens> {
     serde_json::from_slice(&crypto::open(data_key, sealed, grant_id.as_bytes())?).ok()
 }
 
 /// Create a grant for an approved request and return the authorization code for the client.
-pub async fn create(
+pub(crate) async fn create(
     ctx: &Ctx<'_>,
     req: &AuthRequest,
     user_id: &str,
@@ -81,7 +85,7 @@ pub async fn create(
 
 /// Issue a new access token and a new refresh token for `grant` (rotation: `previous` becomes
 /// the grant's previous refresh token) and save the grant. Returns the token response body.
-pub async fn issue(
+pub(crate) async fn issue(
     ctx: &Ctx<'_>,
     grant: &mut GrantRecord,
     data_key: &Key,
@@ -133,7 +137,7 @@ pub async fn issue(
 
 /// Delete the access tokens the grant knows about (for example after the Sentry token rotated:
 /// they hold a copy of the old one).
-pub async fn drop_access_tokens(
+pub(crate) async fn drop_access_tokens(
     store: &dyn Store,
     grant: &mut GrantRecord,
 ) -> Result<(), StoreError> {
@@ -144,7 +148,7 @@ pub async fn drop_access_tokens(
 }
 
 /// Revoke a grant: its access tokens, its refresh tokens and the grant itself.
-pub async fn revoke(store: &dyn Store, grant: &GrantRecord) -> Result<(), StoreError> {
+pub(crate) async fn revoke(store: &dyn Store, grant: &GrantRecord) -> Result<(), StoreError> {
     for a in &grant.access {
         store.delete(&records::access_key(&grant.id, &a.hash)).await?;
     }
@@ -152,7 +156,7 @@ pub async fn revoke(store: &dyn Store, grant: &GrantRecord) -> Result<(), StoreE
 }
 
 /// Revoke the grant `grant_id`, if it still exists.
-pub async fn revoke_id(
+pub(crate) async fn revoke_id(
     store: &dyn Store,
     platform: &dyn Platform,
     grant_id: &str,

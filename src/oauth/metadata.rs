@@ -12,7 +12,7 @@ const PRM_PREFIX: &str = "/.well-known/oauth-protected-resource";
 
 /// The scopes clients may ask for: the skills. Deliberately no `offline_access` (refresh tokens
 /// are always issued; MCP 2026-07-28 says not to advertise it on the resource).
-pub fn scopes_supported() -> Vec<&'static str> {
+pub(crate) fn scopes_supported() -> Vec<&'static str> {
     Skill::ALL.iter().map(|s| s.id()).collect()
 }
 
@@ -26,7 +26,7 @@ fn public_json(body: &Value) -> HttpResponse {
 /// (the official server's choice): clients that implement only the older root-only discovery, or
 /// that fall back to it (the TypeScript SDK does), still find the authorization server, and
 /// `/mcp` is the resource they would be granted anyway.
-pub fn protected_resource(req: &HttpRequest) -> HttpResponse {
+pub(crate) fn protected_resource(req: &HttpRequest) -> HttpResponse {
     let issuer = origin(req);
     let rest = req.url.path()[PRM_PREFIX.len()..].trim_end_matches('/');
     let resource = if rest.is_empty() {
@@ -57,7 +57,7 @@ pub fn protected_resource(req: &HttpRequest) -> HttpResponse {
 /// `authorization_response_iss_parameter_supported` is not advertised: Codex 0.146 (rmcp 1.8.0)
 /// rejects callbacks once the flag is present, so the official Sentry server leaves it out too.
 /// Clients that check `iss` when present still can.
-pub fn authorization_server(req: &HttpRequest) -> HttpResponse {
+pub(crate) fn authorization_server(req: &HttpRequest) -> HttpResponse {
     let rest =
         req.url.path()["/.well-known/oauth-authorization-server".len()..].trim_end_matches('/');
     if !(rest.is_empty() || rest == "/mcp" || rest.starts_with("/mcp/")) {

@@ -18,37 +18,37 @@
 //! Everything here is plain Rust over [`store::Store`] and [`crate::platform::Platform`]; the
 //! edge supplies KV.
 
-pub mod authorize;
-pub mod bearer;
-pub mod callback;
-pub mod config;
-pub mod cookies;
-pub mod crypto;
-pub mod error;
-pub mod grant;
-pub mod metadata;
-pub mod page;
-pub mod records;
-pub mod redirect;
-pub mod registration;
-pub mod revoke;
-pub mod signed;
-pub mod store;
-pub mod token;
-pub mod upstream;
+pub(crate) mod authorize;
+pub(crate) mod bearer;
+pub(crate) mod callback;
+pub(crate) mod config;
+pub(crate) mod cookies;
+pub(crate) mod crypto;
+pub(crate) mod error;
+pub(crate) mod grant;
+pub(crate) mod metadata;
+pub(crate) mod page;
+pub(crate) mod records;
+pub(crate) mod redirect;
+pub(crate) mod registration;
+pub(crate) mod revoke;
+pub(crate) mod signed;
+pub(crate) mod store;
+pub(crate) mod token;
+pub(crate) mod upstream;
 
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]
-pub mod testing;
+pub(crate) mod testing;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-pub use config::OAuthConfig;
-pub use error::{oauth_error, OAuthError, OAuthErrorCode};
-pub use store::{Store, StoreError};
+pub(crate) use config::OAuthConfig;
+pub(crate) use error::{oauth_error, OAuthError, OAuthErrorCode};
+pub(crate) use store::{Store, StoreError};
 
 use crate::caches::Caches;
 use crate::config::{Config, ConfigError};
@@ -56,13 +56,13 @@ use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::{LogLevel, Platform};
 
 /// What the OAuth routes run with: their configuration (or why it is unusable) and the store.
-pub struct OAuthSetup {
+pub(crate) struct OAuthSetup {
     pub config: Result<OAuthConfig, ConfigError>,
     pub store: std::rc::Rc<dyn Store>,
 }
 
 /// Everything an OAuth handler needs.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub config: &'a Config,
     pub oauth: &'a OAuthConfig,
     pub store: &'a dyn Store,
@@ -72,18 +72,21 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn now(&self) -> records::UnixMillis {
+    pub(crate) fn now(&self) -> records::UnixMillis {
         records::UnixMillis(self.platform.now_ms())
     }
     /// Read a JSON record (see [`get_json`]).
-    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
         get_json(self.store, self.platform, key).await
     }
     /// A signing key for one purpose, derived from `COOKIE_SECRET`.
-    pub fn key(&self, purpose: &str) -> crypto::Key {
+    pub(crate) fn key(&self, purpose: &str) -> crypto::Key {
         crypto::derive_key(&self.oauth.cookie_secret, purpose)
     }
-    pub fn log(&self, level: LogLevel, event: &str, fields: Value) {
+    pub(crate) fn log(&self, level: LogLevel, event: &str, fields: Value) {
         let mut line = json!({"event": event});
         if let (Some(obj), Value::Object(extra)) = (line.as_object_mut(), fields) {
             obj.extend(extra);
@@ -93,7 +96,7 @@ impl Ctx<'_> {
 }
 
 /// A handler's early exit: a finished response, or storage trouble (503).
-pub enum Failure {
+pub(crate) enum Failure {
     Respond(HttpResponse),
     Store(StoreError),
 }
@@ -110,15 +113,15 @@ impl From<StoreError> for Failure {
     }
 }
 
-pub type Handled = Result<HttpResponse, Failure>;
+pub(crate) type Handled = Result<HttpResponse, Failure>;
 
 /// The public origin of this server (also the OAuth `issuer`).
-pub fn origin(req: &HttpRequest) -> String {
+pub(crate) fn origin(req: &HttpRequest) -> String {
     req.url.origin().ascii_serialization()
 }
 
 /// A JSON answer that must never be cached (token and registration responses, errors).
-pub fn no_store_json(status: u16, body: &Value) -> HttpResponse {
+pub(crate) fn no_store_json(status: u16, body: &Value) -> HttpResponse {
     HttpResponse::json(status, body)
         .with_header("cache-control", "no-store")
         .with_header("pragma", "no-cache")
@@ -131,7 +134,7 @@ pub fn no_store_json(status: u16, body: &Value) -> HttpResponse {
 /// unknown ids rather than dropping them, so a grant never silently changes). A refusal is logged
 /// as a warning naming only the kind of record (the key's prefix) and the kind of parse error:
 /// never the key (it holds a grant id and a token hash) nor the value.
-pub async fn get_json<T: DeserializeOwned>(
+pub(crate) async fn get_json<T: DeserializeOwned>(
     store: &dyn Store,
     platform: &dyn Platform,
     key: &str,
@@ -153,7 +156,7 @@ fn refused(platform: &dyn Platform, key: &str, e: &serde_json::Error) {
     platform.log(LogLevel::Warn, &line.to_string());
 }
 
-pub async fn put_json<T: Serialize>(
+pub(crate) async fn put_json<T: Serialize>(
     store: &dyn Store,
     key: &str,
     value: &T,
@@ -163,13 +166,13 @@ pub async fn put_json<T: Serialize>(
 }
 
 /// Parameters of a query string or form body. OAuth forbids repeating a parameter.
-pub struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    pub fn query(req: &HttpRequest) -> Self {
+    pub(crate) fn query(req: &HttpRequest) -> Self {
         Self(req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
     }
-    pub fn form(body: &[u8]) -> Self {
+    pub(crate) fn form(body: &[u8]) -> Self {
         Self(
             url::form_urlencoded::parse(body)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -177,14 +180,14 @@ impl Params {
         )
     }
     /// The single value of `name`; empty values count as absent.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub(crate) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     /// The first of `names` that appears more than once.
-    pub fn repeated<'a>(&self, names: &[&'a str]) -> Option<&'a str> {
+    pub(crate) fn repeated<'a>(&self, names: &[&'a str]) -> Option<&'a str> {
         names.iter().copied().find(|n| self.0.iter().filter(|(k, _)| k == n).count() > 1)
     }
 }
@@ -253,7 +256,7 @@ fn preflight(route: Route) -> HttpResponse {
 }
 
 /// Serve an OAuth route, or `None` when the path is not one.
-pub async fn handle(
+pub(crate) async fn handle(
     setup: Option<&OAuthSetup>,
     config: &Config,
     platform: &dyn Platform,

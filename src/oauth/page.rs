@@ -52,7 +52,7 @@ fn page(status: u16, title: &str, body: Markup, form_action: &str) -> HttpRespon
 }
 
 /// A readable error page (never a redirect).
-pub fn error_page(status: u16, title: &str, message: &str) -> HttpResponse {
+pub(crate) fn error_page(status: u16, title: &str, message: &str) -> HttpResponse {
     let body = html! {
         h1 { (visible(title)) }
         p { (visible(message)) }
@@ -62,7 +62,7 @@ pub fn error_page(status: u16, title: &str, message: &str) -> HttpResponse {
 }
 
 /// What the consent page shows.
-pub struct Consent<'a> {
+pub(crate) struct Consent<'a> {
     pub client_name: Option<&'a str>,
     pub client_id: &'a str,
     pub redirect_uri: &'a str,
@@ -89,7 +89,7 @@ fn skill_text(skill: Skill) -> (&'static str, &'static str) {
     }
 }
 
-pub fn consent_page(c: &Consent<'_>) -> HttpResponse {
+pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
     let name = c.client_name.map(visible).unwrap_or_else(|| "An unnamed MCP client".into());
     let body = html! {
         h1 { "Connect " (name) " to Sentry" }

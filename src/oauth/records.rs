@@ -27,27 +27,27 @@ use crate::session::SkillSet;
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(transparent)]
-pub struct UnixMillis(pub u64);
+pub(crate) struct UnixMillis(pub u64);
 
 impl UnixMillis {
     /// This instant moved `d` later (saturating).
-    pub fn plus(self, d: Duration) -> Self {
+    pub(crate) fn plus(self, d: Duration) -> Self {
         Self(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
     }
 
     /// Whether this instant, taken as an expiry, has passed at `now`. An expiry equal to `now`
     /// has passed.
-    pub fn is_past(self, now: UnixMillis) -> bool {
+    pub(crate) fn is_past(self, now: UnixMillis) -> bool {
         self <= now
     }
 
     /// How long from `now` until this instant (zero once it has passed).
-    pub fn until(self, now: UnixMillis) -> Duration {
+    pub(crate) fn until(self, now: UnixMillis) -> Duration {
         Duration::from_millis(self.0.saturating_sub(now.0))
     }
 
     /// How long since `earlier` (zero if `earlier` is later).
-    pub fn since(self, earlier: UnixMillis) -> Duration {
+    pub(crate) fn since(self, earlier: UnixMillis) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0))
     }
 }
@@ -59,10 +59,10 @@ macro_rules! string_newtype {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(pub String);
+        pub(crate) struct $name(pub(crate) String);
 
         impl $name {
-            pub fn as_str(&self) -> &str {
+            pub(crate) fn as_str(&self) -> &str {
                 &self.0
             }
         }
@@ -125,12 +125,12 @@ string_newtype!(
 
 impl SecretHash {
     /// The hash of `secret`.
-    pub fn of(secret: &str) -> Self {
+    pub(crate) fn of(secret: &str) -> Self {
         Self(crate::digest::sha256_hex(secret.as_bytes()))
     }
 
     /// Constant-time equality.
-    pub fn matches(&self, other: &SecretHash) -> bool {
+    pub(crate) fn matches(&self, other: &SecretHash) -> bool {
         super::crypto::ct_eq(&self.0, &other.0)
     }
 }
@@ -153,19 +153,19 @@ impl fmt::Display for Audience {
     }
 }
 
-pub const CODE_TTL_SECS: u64 = 600;
-pub const ACCESS_TTL_SECS: u64 = 3_600;
-pub const GRANT_TTL_SECS: u64 = 30 * 24 * 3_600;
-pub const CLIENT_TTL_SECS: u64 = 90 * 24 * 3_600;
-pub const STATE_TTL_SECS: u64 = 600;
+pub(crate) const CODE_TTL_SECS: u64 = 600;
+pub(crate) const ACCESS_TTL_SECS: u64 = 3_600;
+pub(crate) const GRANT_TTL_SECS: u64 = 30 * 24 * 3_600;
+pub(crate) const CLIENT_TTL_SECS: u64 = 90 * 24 * 3_600;
+pub(crate) const STATE_TTL_SECS: u64 = 600;
 /// How long a rotated-out refresh token is still honoured (a lost token response, retried).
-pub const REFRESH_GRACE_SECS: u64 = 60;
+pub(crate) const REFRESH_GRACE_SECS: u64 = 60;
 /// Access tokens remembered per grant (so revocation can delete them); older ones are revoked.
-pub const MAX_LIVE_ACCESS_TOKENS: usize = 8;
+pub(crate) const MAX_LIVE_ACCESS_TOKENS: usize = 8;
 
 /// The three kinds of secret we hand out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
+pub(crate) enum TokenKind {
     Code,
     Access,
     Refresh,
@@ -182,12 +182,12 @@ impl TokenKind {
 }
 
 /// A fresh token string for `grant_id`.
-pub fn mint(platform: &dyn Platform, kind: TokenKind, grant_id: &str) -> String {
+pub(crate) fn mint(platform: &dyn Platform, kind: TokenKind, grant_id: &str) -> String {
     format!("{}{grant_id}_{}", kind.prefix(), crate::platform::random_hex(platform, 32))
 }
 
 /// The grant id inside a token of `kind`, if the string has our exact shape.
-pub fn grant_id_of(token: &str, kind: TokenKind) -> Option<&str> {
+pub(crate) fn grant_id_of(token: &str, kind: TokenKind) -> Option<&str> {
     let rest = token.strip_prefix(kind.prefix())?;
     let (grant, secret) = rest.split_once('_')?;
     let hex = |s: &str, n: usize| {
@@ -197,26 +197,26 @@ pub fn grant_id_of(token: &str, kind: TokenKind) -> Option<&str> {
 }
 
 /// A new random id (clients and grants): 128 bits as hex.
-pub fn new_id(platform: &dyn Platform) -> String {
+pub(crate) fn new_id(platform: &dyn Platform) -> String {
     crate::platform::random_hex(platform, 16)
 }
 
-pub fn client_key(id: &str) -> String {
+pub(crate) fn client_key(id: &str) -> String {
     format!("client:{id}")
 }
-pub fn grant_key(id: &str) -> String {
+pub(crate) fn grant_key(id: &str) -> String {
     format!("grant:{id}")
 }
-pub fn access_key(grant_id: &str, token_hash: &SecretHash) -> String {
+pub(crate) fn access_key(grant_id: &str, token_hash: &SecretHash) -> String {
     format!("token:{grant_id}:{}", token_hash.as_str())
 }
-pub fn state_key(nonce: &str) -> String {
+pub(crate) fn state_key(nonce: &str) -> String {
     format!("state:{nonce}")
 }
 
 /// A registered (DCR) client.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ClientRecord {
+pub(crate) struct ClientRecord {
     pub client_id: ClientId,
     /// SHA-256 of the secret, for confidential clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -236,7 +236,7 @@ pub struct ClientRecord {
 
 /// The Sentry tokens of a grant. Only ever stored sealed; `Debug` hides them.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct UpstreamTokens {
+pub(crate) struct UpstreamTokens {
     pub access_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
@@ -254,7 +254,7 @@ impl fmt::Debug for UpstreamTokens {
 
 /// The pending authorization code of a grant.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CodeSlot {
+pub(crate) struct CodeSlot {
     pub hash: SecretHash,
     /// The data key wrapped for the code; dropped once redeemed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,7 +269,7 @@ pub struct CodeSlot {
 
 /// A refresh token of a grant: its hash and the data key wrapped for it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RefreshSlot {
+pub(crate) struct RefreshSlot {
     pub hash: SecretHash,
     pub wrapped_key: String,
     /// When it was issued (current slot) or rotated out (previous slot).
@@ -278,14 +278,14 @@ pub struct RefreshSlot {
 
 /// An access token the grant knows about, so revoking the grant can delete it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessRef {
+pub(crate) struct AccessRef {
     pub hash: SecretHash,
     pub expires_at_ms: UnixMillis,
 }
 
 /// One user's consent for one client, and what it produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GrantRecord {
+pub(crate) struct GrantRecord {
     pub id: String,
     pub client_id: ClientId,
     /// The Sentry user id.
@@ -312,7 +312,7 @@ pub struct GrantRecord {
 
 /// What `/mcp` needs, in the one record it reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessTokenRecord {
+pub(crate) struct AccessTokenRecord {
     pub grant_id: String,
     pub client_id: ClientId,
     pub user_id: String,

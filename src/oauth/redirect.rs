@@ -14,7 +14,7 @@ const DANGEROUS_SCHEMES: [&str; 6] = ["javascript", "data", "vbscript", "file", 
 const MAX_URI_LEN: usize = 2_048;
 
 /// Check a redirect URI a client wants to register or use; `Err` explains why it is refused.
-pub fn validate_redirect_uri(raw: &str) -> Result<Url, String> {
+pub(crate) fn validate_redirect_uri(raw: &str) -> Result<Url, String> {
     if raw.is_empty() || raw.len() > MAX_URI_LEN {
         return Err("a redirect URI must be 1 to 2048 characters".into());
     }
@@ -47,7 +47,7 @@ pub fn validate_redirect_uri(raw: &str) -> Result<Url, String> {
 }
 
 /// `http` to a loopback host.
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     url.scheme() == "http"
         && match url.host() {
             Some(Host::Ipv4(ip)) => ip.is_loopback(),
@@ -58,7 +58,7 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// Whether `requested` is one of the client's `registered` redirect URIs.
-pub fn redirect_allowed(registered: &[RedirectUri], requested: &str) -> bool {
+pub(crate) fn redirect_allowed(registered: &[RedirectUri], requested: &str) -> bool {
     let Ok(req) = Url::parse(requested) else { return false };
     registered.iter().any(|r| {
         if r.as_str() == requested {
@@ -75,7 +75,7 @@ pub fn redirect_allowed(registered: &[RedirectUri], requested: &str) -> bool {
 
 /// The CSP `form-action` source that allows navigating to `uri` (the consent form's redirect
 /// chain may end there when Sentry approves without showing a page).
-pub fn csp_source(uri: &Url) -> String {
+pub(crate) fn csp_source(uri: &Url) -> String {
     match uri.scheme() {
         "http" | "https" if is_loopback(uri) => {
             format!("http://{}:*", uri.host_str().unwrap_or("127.0.0.1"))
@@ -86,7 +86,7 @@ pub fn csp_source(uri: &Url) -> String {
 }
 
 /// `uri` with `params` appended to its query.
-pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
     let Ok(mut url) = Url::parse(uri) else { return uri.to_string() };
     {
         let mut pairs = url.query_pairs_mut();
@@ -100,7 +100,10 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
 /// The audience a token is for, from the RFC 8707 `resource` parameter: this server's `/mcp` or a
 /// constrained path below it. Omitted means the canonical `/mcp`. `Err` explains the refusal
 /// (`invalid_target`).
-pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<Audience, String> {
+pub(crate) fn audience_from_resource(
+    resource: Option<&str>,
+    origin: &str,
+) -> Result<Audience, String> {
     let Some(raw) = resource.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(Audience(format!("{origin}/mcp")));
     };
@@ -138,7 +141,7 @@ pub fn audience_from_resource(resource: Option<&str>, origin: &str) -> Result<Au
 /// Whether a token for `audience` may be used at `url`: same origin, and the path equals the
 /// audience path or lies below it at a `/` boundary (`/mcp/acme` covers `/mcp/acme/web`, not
 /// `/mcp/acme-other` or `/mcp`).
-pub fn audience_covers(audience: &Audience, url: &Url) -> bool {
+pub(crate) fn audience_covers(audience: &Audience, url: &Url) -> bool {
     let Ok(aud) = Url::parse(audience.as_str()) else { return false };
     if aud.origin() != url.origin() {
         return false;

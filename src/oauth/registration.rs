@@ -19,7 +19,7 @@ fn invalid(error: OAuthErrorCode, why: &str) -> super::Failure {
     oauth_error(400, error, why).into()
 }
 
-pub async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
+pub(crate) async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     rate_limit(ctx, req).await?;
     if !req
         .headers

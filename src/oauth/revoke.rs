@@ -7,7 +7,7 @@ use super::token::authenticate_client;
 use super::{grant, no_store_json, Ctx, Handled, Params};
 use crate::platform::http::HttpRequest;
 
-pub async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
+pub(crate) async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let f = Params::form(&req.body);
     let Some(token) = f.get("token") else {
         return Ok(oauth_error(400, OAuthErrorCode::InvalidRequest, "token is required"));

@@ -14,7 +14,7 @@ use super::records::UnixMillis;
 
 /// Why a signed value was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SignedError {
+pub(crate) enum SignedError {
     /// Not our format, or the signature does not match (tampered, other key, other purpose).
     #[error("the signed value is not valid")]
     Invalid,
@@ -35,7 +35,7 @@ fn mac(key: &Key, purpose: &str, body: &str) -> String {
 }
 
 /// Sign `data` for `purpose`, valid until `exp_ms`.
-pub fn sign<T: Serialize>(key: &Key, purpose: &str, data: &T, exp: UnixMillis) -> String {
+pub(crate) fn sign<T: Serialize>(key: &Key, purpose: &str, data: &T, exp: UnixMillis) -> String {
     let json = serde_json::to_vec(&Envelope { exp, data }).expect("serialisable");
     let body = URL_SAFE_NO_PAD.encode(json);
     let sig = mac(key, purpose, &body);
@@ -43,7 +43,7 @@ pub fn sign<T: Serialize>(key: &Key, purpose: &str, data: &T, exp: UnixMillis) -
 }
 
 /// Verify and decode a value made by [`sign`] with the same key and purpose.
-pub fn verify<T: DeserializeOwned>(
+pub(crate) fn verify<T: DeserializeOwned>(
     key: &Key,
     purpose: &str,
     value: &str,

@@ -10,15 +10,15 @@
 use async_trait::async_trait;
 
 /// KV refuses expirations shorter than 60 seconds.
-pub const MIN_TTL_SECS: u64 = 60;
+pub(crate) const MIN_TTL_SECS: u64 = 60;
 
 /// The store failed (network, quota...). Never carries a key or value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("OAuth storage is unavailable: {0}")]
-pub struct StoreError(pub String);
+pub(crate) struct StoreError(pub String);
 
 #[async_trait(?Send)]
-pub trait Store {
+pub(crate) trait Store {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Write `value`, expiring after `ttl_secs` (raised to [`MIN_TTL_SECS`]).
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError>;
@@ -28,7 +28,7 @@ pub trait Store {
 /// An in-memory [`Store`] for unit tests; records the TTL of every write.
 #[cfg(test)]
 #[derive(Default)]
-pub struct MemoryStore {
+pub(crate) struct MemoryStore {
     pub map: std::cell::RefCell<std::collections::BTreeMap<String, (String, u64)>>,
 }
 
@@ -53,11 +53,11 @@ impl Store for MemoryStore {
 #[cfg(test)]
 impl MemoryStore {
     /// The TTL the record under `key` was written with.
-    pub fn ttl(&self, key_prefix: &str) -> Option<u64> {
+    pub(crate) fn ttl(&self, key_prefix: &str) -> Option<u64> {
         self.map.borrow().iter().find(|(k, _)| k.starts_with(key_prefix)).map(|(_, (_, t))| *t)
     }
     /// Every stored value, for "nothing in clear" assertions.
-    pub fn dump(&self) -> String {
+    pub(crate) fn dump(&self) -> String {
         self.map.borrow().iter().map(|(k, (v, _))| format!("{k}={v}\n")).collect()
     }
 }

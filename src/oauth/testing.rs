@@ -15,14 +15,14 @@ use crate::platform::{FetchError, LogLevel, Platform};
 
 /// [`FakePlatform`] (scripted fetch, recorded logs) plus a clock tests can move and a
 /// deterministic generator that never repeats.
-pub struct TestPlatform {
+pub(crate) struct TestPlatform {
     pub inner: FakePlatform,
     pub now: Cell<u64>,
     counter: Cell<u64>,
 }
 
 impl TestPlatform {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // Each instance draws from its own range, so parallel tests never mint the same token
         // (process-wide state such as the redeemed-code set would otherwise mix them up).
         static SEED: AtomicU64 = AtomicU64::new(0);
@@ -33,7 +33,7 @@ impl TestPlatform {
             counter: Cell::new(start),
         }
     }
-    pub fn advance_secs(&self, secs: u64) {
+    pub(crate) fn advance_secs(&self, secs: u64) {
         self.now.set(self.now.get() + secs * 1000);
     }
 }
@@ -67,11 +67,11 @@ impl Platform for TestPlatform {
         }
     }
     fn log(&self, level: LogLevel, line: &str) {
-        self.inner.log(level, line)
+        self.inner.log(level, line);
     }
 }
 
-pub fn oauth_config() -> OAuthConfig {
+pub(crate) fn oauth_config() -> OAuthConfig {
     OAuthConfig::from_vars(|k| {
         Some(
             match k {
@@ -86,6 +86,6 @@ pub fn oauth_config() -> OAuthConfig {
     .unwrap()
 }
 
-pub fn memory_store() -> MemoryStore {
+pub(crate) fn memory_store() -> MemoryStore {
     MemoryStore::default()
 }

@@ -35,7 +35,7 @@ fn invalid_grant(why: &str) -> Failure {
 /// Authenticate the client: HTTP Basic, or `client_id` (+ `client_secret`) in the form. Unknown,
 /// expired or wrongly authenticated clients get 401 `invalid_client` (clients such as Claude then
 /// register again).
-pub async fn authenticate_client(
+pub(crate) async fn authenticate_client(
     ctx: &Ctx<'_>,
     req: &HttpRequest,
     f: &Params,
@@ -90,7 +90,7 @@ pub async fn authenticate_client(
     Ok(client)
 }
 
-pub async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
+pub(crate) async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     if !req
         .headers
         .get("content-type")

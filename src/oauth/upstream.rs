@@ -9,16 +9,16 @@ use super::Ctx;
 use crate::platform::http::{Headers, HttpRequest};
 
 /// What a read-only consent asks Sentry for.
-pub const READ_SCOPES: &str = "org:read project:read team:read event:read";
+pub(crate) const READ_SCOPES: &str = "org:read project:read team:read event:read";
 /// Everything the tools may need (the official server's set).
-pub const FULL_SCOPES: &str = "org:read project:write team:write event:write";
+pub(crate) const FULL_SCOPES: &str = "org:read project:write team:write event:write";
 /// Used when Sentry omits `expires_in`.
 const DEFAULT_EXPIRES_SECS: u64 = 30 * 24 * 3_600;
 
 /// Why a call to Sentry's token endpoint produced no tokens.
 /// The text is Sentry's error code or a transport failure, never a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UpstreamError {
+pub(crate) enum UpstreamError {
     /// Sentry refused the code or refresh token (`invalid_grant` and friends): sign in again.
     #[error("Sentry refused the grant: {0}")]
     Rejected(String),
@@ -29,7 +29,7 @@ pub enum UpstreamError {
 
 /// A successful token response.
 #[derive(Debug, Clone)]
-pub struct Issued {
+pub(crate) struct Issued {
     pub tokens: UpstreamTokens,
     pub user_id: String,
 }
@@ -38,12 +38,12 @@ fn base(ctx: &Ctx<'_>) -> String {
     ctx.config.sentry.base.as_str().trim_end_matches('/').to_string()
 }
 
-pub fn callback_url(origin: &str) -> String {
+pub(crate) fn callback_url(origin: &str) -> String {
     format!("{origin}/oauth/callback")
 }
 
 /// Sentry's authorization URL for this consent.
-pub fn authorize_url(ctx: &Ctx<'_>, origin: &str, read_only: bool, state: &str) -> String {
+pub(crate) fn authorize_url(ctx: &Ctx<'_>, origin: &str, read_only: bool, state: &str) -> String {
     let mut url = url::Url::parse(&format!("{}/oauth/authorize/", base(ctx)))
         .expect("the Sentry URL was validated");
     url.query_pairs_mut()
@@ -56,7 +56,7 @@ pub fn authorize_url(ctx: &Ctx<'_>, origin: &str, read_only: bool, state: &str) 
 }
 
 /// Exchange Sentry's authorization code.
-pub async fn exchange_code(
+pub(crate) async fn exchange_code(
     ctx: &Ctx<'_>,
     code: &str,
     origin: &str,
@@ -70,7 +70,7 @@ pub async fn exchange_code(
 }
 
 /// Refresh the Sentry tokens (Sentry rotates both).
-pub async fn refresh(ctx: &Ctx<'_>, refresh_token: &str) -> Result<Issued, UpstreamError> {
+pub(crate) async fn refresh(ctx: &Ctx<'_>, refresh_token: &str) -> Result<Issued, UpstreamError> {
     token_call(ctx, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
 }
 

@@ -9,49 +9,49 @@ use serde_json::Value;
 
 /// HTTP header list with case-insensitive lookup. Names are stored lowercase.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
+pub(crate) struct Headers(Vec<(String, String)>);
 
 impl Headers {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(Vec::new())
     }
 
     /// Append a header (several values for one name are allowed).
-    pub fn add(&mut self, name: &str, value: impl Into<String>) {
+    pub(crate) fn add(&mut self, name: &str, value: impl Into<String>) {
         self.0.push((name.to_ascii_lowercase(), value.into()));
     }
 
     /// Builder form of [`Headers::add`].
-    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn with(mut self, name: &str, value: impl Into<String>) -> Self {
         self.add(name, value);
         self
     }
 
     /// Replace every value of `name` with one value.
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+    pub(crate) fn set(&mut self, name: &str, value: impl Into<String>) {
         let name = name.to_ascii_lowercase();
         self.0.retain(|(n, _)| *n != name);
         self.0.push((name, value.into()));
     }
 
     /// The first value of `name`, if any.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// Every value of `name`, in order.
-    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub(crate) fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 }
 
 /// An HTTP request, inbound (from an MCP client) or outbound (to Sentry).
 #[derive(Debug, Clone)]
-pub struct HttpRequest {
+pub(crate) struct HttpRequest {
     pub method: String,
     /// Absolute URL, e.g. `https://mcp.example.com/mcp/acme?skills=inspect`.
     pub url: url::Url,
@@ -60,14 +60,15 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    pub fn get(url: url::Url) -> Self {
+    #[cfg(test)]
+    pub(crate) fn get(url: url::Url) -> Self {
         Self { method: "GET".into(), url, headers: Headers::new(), body: Vec::new() }
     }
 }
 
 /// An HTTP response.
 #[derive(Debug)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     pub status: u16,
     pub headers: Headers,
     pub body: Vec<u8>,
@@ -76,7 +77,7 @@ pub struct HttpResponse {
 }
 
 /// A streamed body: the runtime must drive `work` to completion while forwarding `chunks`.
-pub struct EventStream {
+pub(crate) struct EventStream {
     pub chunks: std::pin::Pin<Box<dyn futures_util::Stream<Item = Vec<u8>>>>,
     pub work: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
 }
@@ -85,7 +86,7 @@ impl EventStream {
     /// One stream that drives `work` whenever the reader asks for the next chunk, so the runtime
     /// needs no background task (in workerd, work spawned outside the response can be cancelled as
     /// "hung"): the request lives exactly as long as its response stream.
-    pub fn into_stream(self) -> impl futures_util::Stream<Item = Vec<u8>> {
+    pub(crate) fn into_stream(self) -> impl futures_util::Stream<Item = Vec<u8>> {
         DrivenStream { work: Some(self.work), chunks: self.chunks }
     }
 }
@@ -118,12 +119,12 @@ impl std::fmt::Debug for EventStream {
 }
 
 impl HttpResponse {
-    pub fn new(status: u16) -> Self {
+    pub(crate) fn new(status: u16) -> Self {
         Self { status, headers: Headers::new(), body: Vec::new(), stream: None }
     }
 
     /// A JSON body with the right content type.
-    pub fn json(status: u16, value: &Value) -> Self {
+    pub(crate) fn json(status: u16, value: &Value) -> Self {
         let mut r = Self::new(status);
         r.headers.set("content-type", "application/json");
         r.body = serde_json::to_vec(value).unwrap_or_default();
@@ -131,20 +132,21 @@ impl HttpResponse {
     }
 
     /// A plain-text body.
-    pub fn text(status: u16, text: &str) -> Self {
+    pub(crate) fn text(status: u16, text: &str) -> Self {
         let mut r = Self::new(status);
         r.headers.set("content-type", "text/plain; charset=utf-8");
         r.body = text.as_bytes().to_vec();
         r
     }
 
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.set(name, value);
         self
     }
 
     /// The body as UTF-8 text (lossy), for tests and error messages.
-    pub fn body_text(&self) -> String {
+    #[cfg(test)]
+    pub(crate) fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }

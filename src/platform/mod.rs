@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub mod http;
-pub mod services;
+pub(crate) mod http;
+pub(crate) mod services;
 
 use http::{HttpRequest, HttpResponse};
 
 /// Why an outbound request produced no HTTP response at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     /// No answer arrived before the deadline; the request was abandoned.
     #[error("no response within {0:?}")]
     Timeout(Duration),
@@ -29,7 +29,7 @@ pub enum FetchError {
 
 /// How loud a log line is; the edge maps these onto `console.*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogLevel {
+pub(crate) enum LogLevel {
     Info,
     Warn,
     Error,
@@ -37,7 +37,7 @@ pub enum LogLevel {
 
 /// What the core needs from its runtime.
 #[async_trait(?Send)]
-pub trait Platform {
+pub(crate) trait Platform {
     /// Send one HTTP request, giving up after `timeout`.
     async fn fetch(
         &self,
@@ -55,7 +55,7 @@ pub trait Platform {
 }
 
 /// A lowercase hex string of `bytes` random bytes (nonces, request ids).
-pub fn random_hex(platform: &dyn Platform, bytes: usize) -> String {
+pub(crate) fn random_hex(platform: &dyn Platform, bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     platform.fill_random(&mut buf);
     crate::digest::hex(&buf)
@@ -64,7 +64,7 @@ pub fn random_hex(platform: &dyn Platform, bytes: usize) -> String {
 /// A scripted [`Platform`] for unit tests: canned upstream answers, a fixed clock, recorded
 /// requests and log lines.
 #[cfg(test)]
-pub mod testing {
+pub(crate) mod testing {
     use std::cell::{Cell, RefCell};
     use std::collections::VecDeque;
     use std::future::Future;
@@ -78,7 +78,7 @@ pub mod testing {
     use crate::platform::http::{HttpRequest, HttpResponse};
 
     #[derive(Default)]
-    pub struct FakePlatform {
+    pub(crate) struct FakePlatform {
         pub answers: RefCell<VecDeque<Result<HttpResponse, FetchError>>>,
         pub requests: RefCell<Vec<HttpRequest>>,
         pub logs: RefCell<Vec<String>>,
@@ -88,7 +88,7 @@ pub mod testing {
 
     impl FakePlatform {
         /// Queue a JSON answer.
-        pub fn answer_json(&self, status: u16, body: serde_json::Value) {
+        pub(crate) fn answer_json(&self, status: u16, body: serde_json::Value) {
             self.answers.borrow_mut().push_back(Ok(HttpResponse::json(status, &body)));
         }
     }
@@ -128,7 +128,7 @@ pub mod testing {
     }
 
     /// Run a future that never waits on real I/O (everything here is scripted).
-    pub fn block_on<F: Future>(f: F) -> F::Output {
+    pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
         let mut cx = Context::from_waker(Waker::noop());
         let mut f = pin!(f);
         loop {

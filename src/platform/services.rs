@@ -11,7 +11,7 @@ use super::http::HttpRequest;
 
 /// One metrics data point: an index, text dimensions and numbers.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricPoint {
+pub(crate) struct MetricPoint {
     pub index: String,
     pub blobs: Vec<String>,
     pub doubles: Vec<f64>,
@@ -19,7 +19,7 @@ pub struct MetricPoint {
 
 /// A rate limiter of the Worker (`[[ratelimits]]` in wrangler.toml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limiter {
+pub(crate) enum Limiter {
     /// Per client address, on `/mcp` and `/oauth/*`.
     PerAddress,
     /// Per caller (a hashed Sentry token, or the OAuth grant), on `/mcp`.
@@ -28,7 +28,7 @@ pub enum Limiter {
 
 impl Limiter {
     /// The binding's name in wrangler.toml.
-    pub fn binding_name(self) -> &'static str {
+    pub(crate) fn binding_name(self) -> &'static str {
         match self {
             Limiter::PerAddress => "MCP_IP_RATE_LIMITER",
             Limiter::PerCaller => "MCP_USER_RATE_LIMITER",
@@ -38,7 +38,7 @@ impl Limiter {
 
 /// An optional binding whose presence `/health` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Binding {
+pub(crate) enum Binding {
     /// The Analytics Engine dataset that receives one data point per tool call.
     Metrics,
     /// A rate limiter.
@@ -47,7 +47,7 @@ pub enum Binding {
 
 impl Binding {
     /// The binding's name in wrangler.toml.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Binding::Metrics => "MCP_METRICS",
             Binding::RateLimiter(l) => l.binding_name(),
@@ -58,7 +58,7 @@ impl Binding {
 /// What the Worker offers beyond the runtime. Every method has a do-nothing default, which is
 /// what a runtime without the service gets.
 #[async_trait(?Send)]
-pub trait Services {
+pub(crate) trait Services {
     /// Send a request after the response has gone out (`waitUntil`), ignoring the answer: used
     /// for error reports and transactions.
     fn defer(&self, _request: HttpRequest) {}
@@ -79,6 +79,6 @@ pub trait Services {
 }
 
 /// No services at all: the stdio binary, and requests whose configuration is broken.
-pub struct NoServices;
+pub(crate) struct NoServices;
 
 impl Services for NoServices {}

@@ -13,7 +13,7 @@ use super::{num_at, plain, str_at, truncate, Untrusted};
 
 /// How much of an event to show.
 #[derive(Debug, Clone, Copy)]
-pub struct EventOptions {
+pub(crate) struct EventOptions {
     /// Frames shown per stack trace (in-app frames are chosen first).
     pub max_frames: usize,
     /// Whether to render breadcrumbs, and how many of the most recent.
@@ -35,7 +35,7 @@ const MAX_TAGS: usize = 40;
 const VALUE_CHARS: usize = 300;
 
 /// The facts about an issue, as a header block.
-pub fn issue_header(issue: &Value, org: &str, u: &Untrusted, out: &mut String) {
+pub(crate) fn issue_header(issue: &Value, org: &str, u: &Untrusted, out: &mut String) {
     let short = str_at(issue, "/shortId").or(str_at(issue, "/id")).unwrap_or("?");
     let _ = writeln!(out, "# Issue {short} in **{org}**\n");
     if let Some(title) = str_at(issue, "/title") {
@@ -114,7 +114,7 @@ pub fn issue_header(issue: &Value, org: &str, u: &Untrusted, out: &mut String) {
 }
 
 /// One event: its identity line, then each payload section inside the boundary.
-pub fn event_details(
+pub(crate) fn event_details(
     event: &Value,
     label: &str,
     opts: &EventOptions,

@@ -5,16 +5,16 @@
 //! wrote. The larger renderers (issues and events, traces) live in their own files so several
 //! tools can share them.
 
-pub mod event;
-pub mod trace;
-pub mod untrusted;
+pub(crate) mod event;
+pub(crate) mod trace;
+pub(crate) mod untrusted;
 
-pub use untrusted::Untrusted;
+pub(crate) use untrusted::Untrusted;
 
 use serde_json::Value;
 
 /// Cut `s` to at most `max` characters, saying how much was left out.
-pub fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     let count = s.chars().count();
     if count <= max {
         return s.to_string();
@@ -24,14 +24,14 @@ pub fn truncate(s: &str, max: usize) -> String {
 }
 
 /// A value for a Markdown table cell: one line, pipes escaped, bounded.
-pub fn cell(s: &str, max: usize) -> String {
+pub(crate) fn cell(s: &str, max: usize) -> String {
     truncate(&untrusted::defuse(s).replace(['\n', '\r'], " ").replace('|', "\\|"), max)
 }
 
 /// A short identifier-like value the monitored application can influence (a MIME type, an SDK
 /// platform) shown outside the boundary only when it is plainly a token: letters, digits and
 /// `.`, `_`, `+`, `-`, `/`, at most 80 characters. Anything else becomes `unknown`.
-pub fn token_or_unknown(s: &str) -> &str {
+pub(crate) fn token_or_unknown(s: &str) -> &str {
     let plain = !s.is_empty()
         && s.len() <= 80
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-' | '/'));
@@ -43,7 +43,7 @@ pub fn token_or_unknown(s: &str) -> &str {
 }
 
 /// A JSON value as short display text (strings unquoted).
-pub fn plain(v: &Value) -> String {
+pub(crate) fn plain(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::String(s) => s.clone(),
@@ -52,12 +52,12 @@ pub fn plain(v: &Value) -> String {
 }
 
 /// A string field of a JSON object, if present and non-empty.
-pub fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 /// A field that Sentry sends as a number or a numeric string (`count` is a string).
-pub fn num_at(v: &Value, pointer: &str) -> Option<u64> {
+pub(crate) fn num_at(v: &Value, pointer: &str) -> Option<u64> {
     match v.pointer(pointer)? {
         Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
         Value::String(s) => s.parse().ok(),

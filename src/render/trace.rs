@@ -12,14 +12,14 @@ use super::{num_at, str_at, truncate, Untrusted};
 
 /// How much of a trace to show.
 #[derive(Debug, Clone)]
-pub struct TraceOptions {
+pub(crate) struct TraceOptions {
     pub max_spans: usize,
     /// A span to point out in the tree.
     pub focus_span: Option<String>,
 }
 
 /// Render a trace from `/trace-meta/` (may be `Null`) and `/trace/` (an array of root nodes).
-pub fn trace_markdown(
+pub(crate) fn trace_markdown(
     trace_id: &str,
     org: &str,
     meta: &Value,

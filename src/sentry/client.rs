@@ -20,20 +20,20 @@ use crate::telemetry::Telemetry;
 /// is done: today, whether Sentry rejected the token (401), after which the OAuth path revokes
 /// the grant. Created per request; the client only ever sets it.
 #[derive(Debug, Default)]
-pub struct UpstreamSignals {
+pub(crate) struct UpstreamSignals {
     token_rejected: Cell<bool>,
 }
 
 impl UpstreamSignals {
     /// Whether any call of the request got 401 from Sentry.
-    pub fn token_rejected(&self) -> bool {
+    pub(crate) fn token_rejected(&self) -> bool {
         self.token_rejected.get()
     }
 }
 
 /// Which host a call goes to.
 #[derive(Debug, Clone, Copy)]
-pub enum Host<'a> {
+pub(crate) enum Host<'a> {
     /// The configured Sentry URL (identity, org list, OAuth on SaaS).
     Control,
     /// The region that serves this organization.
@@ -42,15 +42,14 @@ pub enum Host<'a> {
 
 /// A successful API answer.
 #[derive(Debug, Clone)]
-pub struct ApiResponse {
+pub(crate) struct ApiResponse {
     pub body: Value,
     /// The cursor of the next page, when Sentry says there is more.
     pub next_cursor: Option<String>,
-    pub headers: Headers,
 }
 
 /// A Sentry API client bound to one caller's token.
-pub struct SentryClient<'a> {
+pub(crate) struct SentryClient<'a> {
     config: &'a SentryConfig,
     token: &'a str,
     platform: &'a dyn Platform,
@@ -61,7 +60,7 @@ pub struct SentryClient<'a> {
 }
 
 impl<'a> SentryClient<'a> {
-    pub fn new(
+    pub(crate) fn new(
         config: &'a SentryConfig,
         token: &'a str,
         platform: &'a dyn Platform,
@@ -71,23 +70,23 @@ impl<'a> SentryClient<'a> {
     }
 
     /// Note in `signals` what the request's layers above must learn (a 401 from Sentry).
-    pub fn with_signals(mut self, signals: &'a UpstreamSignals) -> Self {
+    pub(crate) fn with_signals(mut self, signals: &'a UpstreamSignals) -> Self {
         self.signals = Some(signals);
         self
     }
 
     /// Record every call (status, timing) in the request's telemetry.
-    pub fn with_telemetry(mut self, telemetry: &'a Telemetry) -> Self {
+    pub(crate) fn with_telemetry(mut self, telemetry: &'a Telemetry) -> Self {
         self.telemetry = Some(telemetry);
         self
     }
 
-    pub fn config(&self) -> &SentryConfig {
+    pub(crate) fn config(&self) -> &SentryConfig {
         self.config
     }
 
     /// `GET` a path with query parameters.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         host: Host<'_>,
         path: &ApiPath,
@@ -97,7 +96,7 @@ impl<'a> SentryClient<'a> {
     }
 
     /// Send any request; `body` is sent as JSON.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: &str,
         host: Host<'_>,
@@ -113,7 +112,7 @@ impl<'a> SentryClient<'a> {
     }
 
     /// The base URL that serves `org`, from cache or from `GET /organizations/{org}/`.
-    pub async fn region_for(&self, org: &str) -> Result<Url, SentryError> {
+    pub(crate) async fn region_for(&self, org: &str) -> Result<Url, SentryError> {
         if let Some(url) = self.caches.regions.get(&self.region_key(org)) {
             return Ok(url);
         }
@@ -128,7 +127,7 @@ impl<'a> SentryClient<'a> {
     }
 
     /// Validate an org's advertised region URL and cache it. Empty means "the base URL" (self-hosted).
-    pub fn remember_region(&self, org: &str, region: &str) -> Result<Url, SentryError> {
+    pub(crate) fn remember_region(&self, org: &str, region: &str) -> Result<Url, SentryError> {
         let url = if region.trim().is_empty() {
             self.config.base.clone()
         } else {
@@ -179,7 +178,7 @@ impl<'a> SentryClient<'a> {
     }
 
     /// `GET` raw bytes (attachment downloads): the body and its content type.
-    pub async fn get_bytes(
+    pub(crate) async fn get_bytes(
         &self,
         org: &str,
         path: &ApiPath,
@@ -293,11 +292,7 @@ impl<'a> SentryClient<'a> {
 
         if (200..300).contains(&status) {
             if status == 204 || response.body.is_empty() {
-                return Ok(ApiResponse {
-                    body: Value::Null,
-                    next_cursor: None,
-                    headers: response.headers,
-                });
+                return Ok(ApiResponse { body: Value::Null, next_cursor: None });
             }
             let Some(body) = parsed else {
                 let content_type =
@@ -305,7 +300,7 @@ impl<'a> SentryClient<'a> {
                 return Err(SentryError::NotJson { status, content_type, host: host.to_string() });
             };
             let next_cursor = pagination::next_cursor(response.headers.get("link"));
-            return Ok(ApiResponse { body, next_cursor, headers: response.headers });
+            return Ok(ApiResponse { body, next_cursor });
         }
 
         let detail = parsed.as_ref().map(|b| self.detail_of(b)).unwrap_or_default();
@@ -394,7 +389,7 @@ mod tests {
     fn region_urls_outside_the_allowlist_are_refused_and_never_fetched() {
         let config = saas();
         let platform = FakePlatform::default();
-        let caches = crate::caches::Caches::new();
+        let caches = Caches::new();
         let client = SentryClient::new(&config, "t", &platform, &caches);
         for bad in [
             "https://evil.example.com",
@@ -422,7 +417,7 @@ mod tests {
     fn org_calls_route_to_the_org_region() {
         let config = saas();
         let platform = FakePlatform::default();
-        let caches = crate::caches::Caches::new();
+        let caches = Caches::new();
         platform.answer_json(
             200,
             json!({"slug": "eu-org-route", "links": {"regionUrl": "https://de.sentry.io"}}),
@@ -448,7 +443,7 @@ mod tests {
     fn an_exhausted_endpoint_is_not_called_again_until_it_resets() {
         let config = saas();
         let platform = FakePlatform::default();
-        let caches = crate::caches::Caches::new();
+        let caches = Caches::new();
         let reset = platform.now_ms() / 1000 + 30;
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(200, &json!([]))
             .with_header("x-sentry-rate-limit-remaining", "0")
@@ -465,7 +460,7 @@ mod tests {
     fn rate_limits_say_how_long_to_wait() {
         let config = saas();
         let platform = FakePlatform::default();
-        let caches = crate::caches::Caches::new();
+        let caches = Caches::new();
         let reset = platform.now_ms() / 1000 + 42;
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(
             429,

@@ -8,7 +8,7 @@ use std::fmt;
 
 /// A failed call to the Sentry API.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SentryError {
+pub(crate) enum SentryError {
     /// 400 or 422: Sentry refused the parameters; `detail` is Sentry's explanation (scrubbed).
     BadRequest { status: u16, detail: String },
     /// 401: the token is missing, expired or revoked.
@@ -37,7 +37,7 @@ pub enum SentryError {
 
 impl SentryError {
     /// Name what a 404 was about, so the message says which id to check.
-    pub fn about(self, subject: impl Into<String>) -> Self {
+    pub(crate) fn about(self, subject: impl Into<String>) -> Self {
         match self {
             SentryError::NotFound { subject: None } => {
                 SentryError::NotFound { subject: Some(subject.into()) }
@@ -47,7 +47,7 @@ impl SentryError {
     }
 
     /// A stable class name for logs and telemetry.
-    pub fn class(&self) -> &'static str {
+    pub(crate) fn class(&self) -> &'static str {
         match self {
             SentryError::BadRequest { .. } => "upstream_bad_request",
             SentryError::Unauthorized => "upstream_unauthorized",

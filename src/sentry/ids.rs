@@ -7,10 +7,10 @@
 /// An identifier that cannot be used, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct InvalidId(pub String);
+pub(crate) struct InvalidId(pub String);
 
 /// An organization, project or team slug: a letter or digit, then letters, digits, `.`, `_`, `-`.
-pub fn slug(kind: &str, raw: &str) -> Result<String, InvalidId> {
+pub(crate) fn slug(kind: &str, raw: &str) -> Result<String, InvalidId> {
     let s = raw.trim();
     let ok = !s.is_empty()
         && s.len() <= 100
@@ -27,13 +27,13 @@ pub fn slug(kind: &str, raw: &str) -> Result<String, InvalidId> {
 }
 
 /// A project given as slug or numeric id.
-pub fn project_slug_or_id(raw: &str) -> Result<String, InvalidId> {
+pub(crate) fn project_slug_or_id(raw: &str) -> Result<String, InvalidId> {
     slug("project", raw)
 }
 
 /// An issue id: numeric group id (`4512`) or short id (`WEB-API-7K`), upper-cased; trailing
 /// punctuation that models tend to add is dropped.
-pub fn issue_id(raw: &str) -> Result<String, InvalidId> {
+pub(crate) fn issue_id(raw: &str) -> Result<String, InvalidId> {
     let s = raw.trim().trim_end_matches(['.', ',', ';', ':', ')', ']', '"', '\'', '`']);
     let s = s.trim_start_matches(['(', '[', '"', '\'', '`', '#']);
     if !s.is_empty() && s.len() <= 100 && s.chars().all(|c| c.is_ascii_digit()) {
@@ -59,7 +59,7 @@ pub fn issue_id(raw: &str) -> Result<String, InvalidId> {
 }
 
 /// An event id: 32 hex digits (dashes allowed, as in a UUID), or `latest`, `oldest`, `recommended`.
-pub fn event_id(raw: &str) -> Result<String, InvalidId> {
+pub(crate) fn event_id(raw: &str) -> Result<String, InvalidId> {
     let s = raw.trim();
     let lower = s.to_ascii_lowercase();
     if matches!(lower.as_str(), "latest" | "oldest" | "recommended") {
@@ -77,7 +77,7 @@ pub fn event_id(raw: &str) -> Result<String, InvalidId> {
 }
 
 /// A trace id: 32 hex digits.
-pub fn trace_id(raw: &str) -> Result<String, InvalidId> {
+pub(crate) fn trace_id(raw: &str) -> Result<String, InvalidId> {
     let lower = raw.trim().to_ascii_lowercase().replace('-', "");
     if lower.len() == 32 && lower.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(lower)
@@ -90,7 +90,7 @@ pub fn trace_id(raw: &str) -> Result<String, InvalidId> {
 }
 
 /// A stats period such as `24h`, `14d` or `2w`.
-pub fn period(raw: &str) -> Result<String, InvalidId> {
+pub(crate) fn period(raw: &str) -> Result<String, InvalidId> {
     let s = raw.trim().to_ascii_lowercase();
     let (num, unit) = s.split_at(s.len().saturating_sub(1));
     if !num.is_empty()

@@ -5,13 +5,13 @@
 //! set, encodes every path segment, reads cursor pagination and maps failures to [`SentryError`].
 //! [`web_url`] understands the many shapes of Sentry links people paste.
 
-pub mod client;
-pub mod error;
-pub mod ids;
-pub mod pagination;
-pub mod path;
-pub mod web_url;
+pub(crate) mod client;
+pub(crate) mod error;
+pub(crate) mod ids;
+pub(crate) mod pagination;
+pub(crate) mod path;
+pub(crate) mod web_url;
 
-pub use client::{ApiResponse, Host, SentryClient, UpstreamSignals};
-pub use error::SentryError;
-pub use path::ApiPath;
+pub(crate) use client::{Host, SentryClient, UpstreamSignals};
+pub(crate) use error::SentryError;
+pub(crate) use path::ApiPath;

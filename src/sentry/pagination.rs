@@ -4,7 +4,7 @@
 //! `results="true"` means there is another page. Cursors are opaque and passed back verbatim.
 
 /// The next page, if Sentry says there is one.
-pub fn next_cursor(link_header: Option<&str>) -> Option<String> {
+pub(crate) fn next_cursor(link_header: Option<&str>) -> Option<String> {
     let header = link_header?;
     for entry in split_entries(header) {
         let mut rel = None;
@@ -48,7 +48,7 @@ fn split_entries(header: &str) -> Vec<&str> {
 }
 
 /// Whether a string looks like a Sentry cursor we may pass back (`<value>:<offset>:<is_prev>`).
-pub fn is_valid_cursor(cursor: &str) -> bool {
+pub(crate) fn is_valid_cursor(cursor: &str) -> bool {
     !cursor.is_empty()
         && cursor.len() <= 200
         && cursor.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '.' | '_'))

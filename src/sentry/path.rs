@@ -10,21 +10,21 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'
 
 /// A path below `/api/0/`, always ending in `/` as Sentry expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiPath(String);
+pub(crate) struct ApiPath(String);
 
 /// A segment that must not be used in a path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' cannot be used as part of a Sentry API path")]
-pub struct BadSegment(pub String);
+pub(crate) struct BadSegment(pub String);
 
 impl ApiPath {
     /// The API root, `/api/0/`.
-    pub fn root() -> Self {
+    pub(crate) fn root() -> Self {
         Self(String::from("/api/0/"))
     }
 
     /// Append one segment, percent-encoded.
-    pub fn seg(mut self, segment: &str) -> Result<Self, BadSegment> {
+    pub(crate) fn seg(mut self, segment: &str) -> Result<Self, BadSegment> {
         if segment.is_empty() || segment == "." || segment == ".." {
             return Err(BadSegment(segment.to_string()));
         }
@@ -34,11 +34,11 @@ impl ApiPath {
     }
 
     /// Build from segments in one go: `ApiPath::of(&["organizations", org, "issues"])`.
-    pub fn of(segments: &[&str]) -> Result<Self, BadSegment> {
+    pub(crate) fn of(segments: &[&str]) -> Result<Self, BadSegment> {
         segments.iter().try_fold(Self::root(), |p, s| p.seg(s))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

@@ -10,7 +10,7 @@ use super::ids::{self, InvalidId};
 
 /// What a Sentry web URL points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SentryResource {
+pub(crate) enum SentryResource {
     Issue {
         org: String,
         issue_id: String,
@@ -51,7 +51,7 @@ const NOT_ORG_SEGMENTS: [&str; 10] = [
 ];
 
 /// Parse a Sentry web URL into the resource it names.
-pub fn parse(raw: &str) -> Result<SentryResource, InvalidId> {
+pub(crate) fn parse(raw: &str) -> Result<SentryResource, InvalidId> {
     let trimmed = raw.trim().trim_matches(|c| matches!(c, '<' | '>' | '"' | '\'' | '`'));
     let url = Url::parse(trimmed)
         .ok()

@@ -2,7 +2,7 @@
 //! request carries one, else from the User-Agent. Unknown values never pass through verbatim.
 
 /// The family of a `clientInfo.name`, if recognised.
-pub fn from_client_name(name: &str) -> Option<&'static str> {
+pub(crate) fn from_client_name(name: &str) -> Option<&'static str> {
     let n = name.to_ascii_lowercase();
     Some(match () {
         _ if n.contains("claude-code") || n.contains("claude code") => "claude-code",
@@ -17,7 +17,7 @@ pub fn from_client_name(name: &str) -> Option<&'static str> {
 }
 
 /// The family of a User-Agent string.
-pub fn from_user_agent(ua: &str) -> &'static str {
+pub(crate) fn from_user_agent(ua: &str) -> &'static str {
     if let Some(f) = from_client_name(ua) {
         return f;
     }

@@ -9,8 +9,8 @@
 //! A [`Telemetry`] lives for one request (or one stdio message): layers below fill it in (the
 //! access method, the org, each upstream call) and it emits at the end.
 
-pub mod client_family;
-pub mod report;
+pub(crate) mod client_family;
+pub(crate) mod report;
 
 use std::cell::RefCell;
 
@@ -24,8 +24,9 @@ use report::{Dsn, Span};
 
 /// How the request reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     Http,
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // the stdio binary's
     Stdio,
 }
 
@@ -47,7 +48,7 @@ impl Transport {
 
 /// Deployment settings for telemetry.
 #[derive(Debug, Clone, Default)]
-pub struct TelemetrySettings {
+pub(crate) struct TelemetrySettings {
     /// Where reportable errors and sampled transactions go (`SENTRY_DSN`).
     pub dsn: Option<Dsn>,
     pub environment: String,
@@ -59,7 +60,7 @@ pub struct TelemetrySettings {
 /// A failed call as telemetry sees it: the layer that failed classifies it, so telemetry needs
 /// none of the error types above it.
 #[derive(Debug, Clone, Copy)]
-pub struct Failure<'a> {
+pub(crate) struct Failure<'a> {
     /// A stable class name (`invalid_input`, `upstream_server_error`, ...).
     pub class: &'static str,
     /// Caused by the caller's input or an ordinary upstream answer: logged, never reported.
@@ -82,7 +83,7 @@ struct State {
 }
 
 /// One request's telemetry.
-pub struct Telemetry {
+pub(crate) struct Telemetry {
     settings: TelemetrySettings,
     /// Where reports and metrics go (the Worker's services; none over stdio).
     services: Rc<dyn Services>,
@@ -93,7 +94,7 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    pub fn new(
+    pub(crate) fn new(
         settings: TelemetrySettings,
         transport: Transport,
         platform: &dyn Platform,
@@ -115,7 +116,7 @@ impl Telemetry {
     }
 
     /// Telemetry that records nothing beyond logs (unit tests, misconfigured deployments).
-    pub fn disabled(platform: &dyn Platform) -> Self {
+    pub(crate) fn disabled(platform: &dyn Platform) -> Self {
         Self::new(
             TelemetrySettings::default(),
             Transport::Http,
@@ -126,25 +127,25 @@ impl Telemetry {
     }
 
     /// The normalised HTTP route (see [`route_of`]), carried by every line and report.
-    pub fn set_route(&self, route: &'static str) {
+    pub(crate) fn set_route(&self, route: &'static str) {
         self.state.borrow_mut().route = Some(route);
     }
 
-    pub fn set_access_method(&self, method: &'static str) {
+    pub(crate) fn set_access_method(&self, method: &'static str) {
         self.state.borrow_mut().access_method = Some(method);
     }
 
     /// A non-reversible id of the caller (hashed token or user), for distinct-user counts.
-    pub fn set_caller(&self, caller_hash: String) {
+    pub(crate) fn set_caller(&self, caller_hash: String) {
         self.state.borrow_mut().caller = Some(caller_hash);
     }
 
-    pub fn set_organization(&self, org: &str) {
+    pub(crate) fn set_organization(&self, org: &str) {
         self.state.borrow_mut().organization = Some(org.to_string());
     }
 
     /// The MCP method, and the client's own name when it sent one (more precise than the UA).
-    pub fn set_mcp(&self, method: &str, tool: Option<&str>, client_name: Option<&str>) {
+    pub(crate) fn set_mcp(&self, method: &str, tool: Option<&str>, client_name: Option<&str>) {
         let mut s = self.state.borrow_mut();
         s.mcp_method = Some(method.chars().take(64).collect());
         s.tool = tool.map(|t| t.chars().take(64).collect());
@@ -154,7 +155,7 @@ impl Telemetry {
     }
 
     /// One call to Sentry's API, for spans and the tool-call line.
-    pub fn record_upstream(
+    pub(crate) fn record_upstream(
         &self,
         method: &str,
         host: &str,
@@ -196,7 +197,7 @@ impl Telemetry {
     }
 
     /// A tool call ended: log it, count it, report it if reportable. Returns the reported event id.
-    pub fn tool_call_finished(
+    pub(crate) fn tool_call_finished(
         &self,
         platform: &dyn Platform,
         tool: &str,
@@ -257,7 +258,7 @@ impl Telemetry {
     }
 
     /// The HTTP request ended: log it and maybe send a sampled transaction.
-    pub fn request_finished(
+    pub(crate) fn request_finished(
         &self,
         platform: &dyn Platform,
         route: &str,
@@ -302,7 +303,7 @@ impl Telemetry {
 }
 
 /// The route pattern of a path, without ids or slugs.
-pub fn route_of(path: &str) -> &'static str {
+pub(crate) fn route_of(path: &str) -> &'static str {
     let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match parts.as_slice() {
         [] => "/",

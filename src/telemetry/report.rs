@@ -14,14 +14,14 @@ use crate::redact::scrub;
 
 /// A parsed `SENTRY_DSN`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dsn {
+pub(crate) struct Dsn {
     public_key: String,
     envelope_url: Url,
 }
 
 impl Dsn {
     /// `https://<public key>@<host>[/<path>]/<project id>`; `None` when it is not one.
-    pub fn parse(raw: &str) -> Option<Self> {
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
         let url = Url::parse(raw.trim()).ok()?;
         if !matches!(url.scheme(), "http" | "https") || url.username().is_empty() {
             return None;
@@ -41,7 +41,7 @@ impl Dsn {
 
 /// A finished span of a transaction.
 #[derive(Debug, Clone)]
-pub struct Span {
+pub(crate) struct Span {
     pub op: &'static str,
     pub description: String,
     pub start_ms: u64,
@@ -67,7 +67,7 @@ fn tags(attributes: &Value) -> Value {
 }
 
 /// An error event for a reportable failure.
-pub fn error_event(
+pub(crate) fn error_event(
     event_id: &str,
     settings: &super::TelemetrySettings,
     class: &str,
@@ -92,7 +92,7 @@ pub fn error_event(
 
 /// A performance transaction for one request, with a span per tool call and upstream call.
 #[allow(clippy::too_many_arguments)]
-pub fn transaction(
+pub(crate) fn transaction(
     event_id: &str,
     settings: &super::TelemetrySettings,
     name: &str,
@@ -128,7 +128,13 @@ pub fn transaction(
 }
 
 /// Post one item to the envelope endpoint after the response.
-pub fn send(services: &dyn Services, dsn: &Dsn, event_id: &str, item_type: &str, payload: Value) {
+pub(crate) fn send(
+    services: &dyn Services,
+    dsn: &Dsn,
+    event_id: &str,
+    item_type: &str,
+    payload: Value,
+) {
     let body = format!(
         "{}\n{}\n{}\n",
         json!({"event_id": event_id}),
@@ -156,7 +162,7 @@ pub fn send(services: &dyn Services, dsn: &Dsn, event_id: &str, item_type: &str,
 /// One tool call as an analytics data point (column order documented in docs/dashboards.md):
 /// index1 = tool; blob1..8 = tool, transport, client family, access method, org hash, outcome,
 /// error type, caller hash; double1..2 = duration ms, upstream status.
-pub fn metric_point(tool: &str, line: &Value, _reporting: bool) -> MetricPoint {
+pub(crate) fn metric_point(tool: &str, line: &Value, _reporting: bool) -> MetricPoint {
     let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let org_hash = line
         .get("organization.slug")

@@ -13,7 +13,7 @@ issue_args! {
     #[derive(Deserialize)]
     #[cfg_attr(test, derive(schemars::JsonSchema))]
     #[serde(rename_all = "camelCase")]
-    pub struct Args {
+    pub(super) struct Args {
         /// The note, in Markdown.
         #[cfg_attr(test, schemars(length(min = 1, max = 4096)))]
         pub text: args::Required,
@@ -21,7 +21,7 @@ issue_args! {
 }
 
 tool! {
-    pub struct AddIssueNote {
+    pub(super) struct AddIssueNote {
         name: "add_issue_note",
         title: "Add a note to an issue",
         skills: &[Skill::Triage],

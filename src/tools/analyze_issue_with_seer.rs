@@ -21,7 +21,7 @@ issue_args! {
     #[derive(Deserialize)]
     #[cfg_attr(test, derive(schemars::JsonSchema))]
     #[serde(rename_all = "camelCase")]
-    pub struct Args {
+    pub(super) struct Args {
         /// Optional guidance for Seer when a new run starts.
         #[serde(default, deserialize_with = "args::string")]
         #[cfg_attr(test, schemars(length(max = 2000)))]
@@ -34,7 +34,7 @@ issue_args! {
 }
 
 tool! {
-    pub struct AnalyzeIssueWithSeer {
+    pub(super) struct AnalyzeIssueWithSeer {
         name: "analyze_issue_with_seer",
         title: "Analyze an issue with Seer",
         skills: &[Skill::Seer],

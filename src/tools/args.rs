@@ -23,7 +23,7 @@ use super::ToolError;
 use crate::sentry::ids;
 
 /// Parse a call's `arguments` object into a tool's argument struct.
-pub fn parse<T: DeserializeOwned>(arguments: Map<String, Value>) -> Result<T, ToolError> {
+pub(crate) fn parse<T: DeserializeOwned>(arguments: Map<String, Value>) -> Result<T, ToolError> {
     T::deserialize(Arguments(arguments)).map_err(|e| ToolError::InvalidInput(e.0))
 }
 
@@ -102,7 +102,7 @@ fn named(name: &str, error: &serde_json::Error) -> Invalid {
 /// A string the schema lists as required. It may still be absent here: the URL constraint can
 /// supply it, and a missing value is reported by the tool with a hint (see [`require!`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Required(pub Option<String>);
+pub(crate) struct Required(pub Option<String>);
 
 impl std::ops::Deref for Required {
     type Target = Option<String>;
@@ -134,7 +134,7 @@ impl schemars::JsonSchema for Required {
 }
 
 /// A required value, or `'<param>' is required. <hint>` (`field` in snake or camel case).
-pub fn require_value<T>(value: Option<T>, field: &str, hint: &str) -> Result<T, ToolError> {
+pub(crate) fn require_value<T>(value: Option<T>, field: &str, hint: &str) -> Result<T, ToolError> {
     value.ok_or_else(|| ToolError::invalid(format!("'{}' is required. {hint}", camel_case(field))))
 }
 
@@ -151,7 +151,7 @@ macro_rules! require {
 pub(crate) use require;
 
 /// What [`require!`] accepts: a [`Required`] or an `Option<String>` field.
-pub trait IntoOption {
+pub(crate) trait IntoOption {
     fn into_option(self) -> Option<String>;
 }
 
@@ -195,13 +195,13 @@ fn string_value(value: Value) -> Result<Option<String>, String> {
 }
 
 /// An optional string; `null` and blank count as absent, numbers are taken as text.
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     string_value(Value::deserialize(d)?).map_err(D::Error::custom)
 }
 
 /// Like [`string`], but a blank string is kept (as `""`): for parameters where `''` means
 /// "no filter" and absent means the default.
-pub fn string_or_blank<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn string_or_blank<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match Value::deserialize(d)? {
         Value::String(s) => Ok(Some(s.trim().to_string())),
         other => string_value(other).map_err(D::Error::custom),
@@ -209,7 +209,7 @@ pub fn string_or_blank<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>
 }
 
 /// An optional boolean (accepts `"true"`/`"false"` strings, which some clients send).
-pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
         Value::Bool(b) => Ok(Some(b)),
@@ -220,7 +220,7 @@ pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
 }
 
 /// An optional whole number within `MIN..=MAX` (`deserialize_with = "args::int::<_, 1, 100>"`).
-pub fn int<'de, D: Deserializer<'de>, const MIN: i64, const MAX: i64>(
+pub(crate) fn int<'de, D: Deserializer<'de>, const MIN: i64, const MAX: i64>(
     d: D,
 ) -> Result<Option<i64>, D::Error> {
     int_in(Value::deserialize(d)?, MIN, MAX).map_err(D::Error::custom)
@@ -243,7 +243,7 @@ fn int_in(value: Value, min: i64, max: i64) -> Result<Option<i64>, String> {
 
 /// An optional list of at most `MAX` strings (a single string is accepted as a one-item list;
 /// items are trimmed, blank ones dropped, and an empty list counts as absent).
-pub fn strings<'de, D: Deserializer<'de>, const MAX: usize>(
+pub(crate) fn strings<'de, D: Deserializer<'de>, const MAX: usize>(
     d: D,
 ) -> Result<Option<Vec<String>>, D::Error> {
     let not_strings = || D::Error::custom(" must be a list of strings");
@@ -268,13 +268,13 @@ pub fn strings<'de, D: Deserializer<'de>, const MAX: usize>(
 }
 
 /// A parameter with a fixed set of values; declare one with [`choices!`].
-pub trait Choice: Sized + Copy + 'static {
+pub(crate) trait Choice: Sized + Copy + 'static {
     /// Every value, as the schema lists them.
     const ALL: &'static [(&'static str, Self)];
 }
 
 /// An optional value from a fixed set (case-insensitive).
-pub fn choice<'de, D: Deserializer<'de>, C: Choice>(d: D) -> Result<Option<C>, D::Error> {
+pub(crate) fn choice<'de, D: Deserializer<'de>, C: Choice>(d: D) -> Result<Option<C>, D::Error> {
     let names: Vec<&str> = C::ALL.iter().map(|(name, _)| *name).collect();
     Ok(choice_index(Value::deserialize(d)?, &names).map_err(D::Error::custom)?.map(|i| C::ALL[i].1))
 }
@@ -298,7 +298,7 @@ macro_rules! choices {
         impl $name {
             /// The value as Sentry and the schema spell it.
             #[allow(dead_code)]
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }
         }
@@ -324,7 +324,7 @@ macro_rules! choices {
 pub(crate) use choices;
 
 /// An optional stats period (`24h`, `14d`...).
-pub fn period<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn period<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     string_value(Value::deserialize(d)?)
         .map_err(D::Error::custom)?
         .map(|p| ids::period(&p).map_err(|e| D::Error::custom(format!(": {e}"))))
@@ -332,7 +332,7 @@ pub fn period<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
 }
 
 /// An optional pagination cursor, exactly as a previous result gave it.
-pub fn cursor<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn cursor<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match string_value(Value::deserialize(d)?).map_err(D::Error::custom)? {
         Some(c) if !crate::sentry::pagination::is_valid_cursor(&c) => Err(D::Error::custom(
             " must be the exact cursor value from a previous result (e.g. 0:25:0)",
@@ -343,13 +343,13 @@ pub fn cursor<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
 
 /// Generating the checked-in input schemas (tests only: the worker carries no generator).
 #[cfg(test)]
-pub mod schema {
+pub(crate) mod schema {
     use serde_json::{Map, Value};
 
     /// The input schema of an argument struct, in the shape clients get today: no `$schema`,
     /// `title`, numeric `format`, or `null` in types made optional by `Option`; every schema is
     /// a closed object.
-    pub fn generate<T: schemars::JsonSchema>() -> Value {
+    pub(crate) fn generate<T: schemars::JsonSchema>() -> Value {
         let generator = schemars::generate::SchemaSettings::draft2020_12()
             .with(|s| {
                 s.inline_subschemas = true;
@@ -376,7 +376,7 @@ pub mod schema {
 
     /// The text of a checked-in schema: one line per property (so a change shows as one line in
     /// the diff), each compact (the worker embeds these files).
-    pub fn file_text(schema: &Value) -> String {
+    pub(crate) fn file_text(schema: &Value) -> String {
         let compact = |v: &Value| serde_json::to_string(v).expect("JSON");
         let mut lines = Vec::new();
         for (key, value) in schema.as_object().expect("an object schema") {

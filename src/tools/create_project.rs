@@ -13,7 +13,7 @@ use crate::sentry::{ids, Host};
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct CreateProject {
+    pub(super) struct CreateProject {
         name: "create_project",
         title: "Create a project",
         skills: &[Skill::ProjectManagement],

@@ -12,7 +12,7 @@ use crate::sentry::{ids, Host};
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct CreateTeam {
+    pub(super) struct CreateTeam {
         name: "create_team",
         title: "Create a team",
         skills: &[Skill::ProjectManagement],

@@ -13,7 +13,7 @@ use crate::sentry::Host;
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct FindDsns {
+    pub(super) struct FindDsns {
         name: "find_dsns",
         title: "Find DSNs",
         skills: &[Skill::ProjectManagement],

@@ -11,7 +11,7 @@ use crate::sentry::{ApiPath, Host};
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Part of an organization's slug or name to filter by.
     #[serde(default, deserialize_with = "args::string")]
     pub query: Option<String>,
@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct FindOrganizations {
+    pub(super) struct FindOrganizations {
         name: "find_organizations",
         title: "Find organizations",
         skills: &Skill::ALL,

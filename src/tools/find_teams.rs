@@ -12,7 +12,7 @@ use crate::sentry::Host;
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct FindTeams {
+    pub(super) struct FindTeams {
         name: "find_teams",
         title: "Find teams",
         skills: &[Skill::Inspect, Skill::Triage, Skill::ProjectManagement],

@@ -14,7 +14,7 @@ use crate::sentry::{ids, Host};
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct GetEventAttachment {
+    pub(super) struct GetEventAttachment {
         name: "get_event_attachment",
         title: "Get event attachments",
         skills: &[Skill::Inspect],

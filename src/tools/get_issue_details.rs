@@ -12,7 +12,7 @@ issue_args! {
     #[derive(Deserialize)]
     #[cfg_attr(test, derive(schemars::JsonSchema))]
     #[serde(rename_all = "camelCase")]
-    pub struct Args {
+    pub(super) struct Args {
         /// Event to show: a 32-hex id, 'latest' (default), 'oldest' or 'recommended'.
         #[serde(default, deserialize_with = "args::string")]
         pub event_id: Option<String>,
@@ -27,7 +27,7 @@ issue_args! {
 }
 
 tool! {
-    pub struct GetIssueDetails {
+    pub(super) struct GetIssueDetails {
         name: "get_issue_details",
         title: "Get issue details",
         skills: &[Skill::Inspect, Skill::Triage, Skill::Seer],

@@ -14,7 +14,7 @@ issue_args! {
     #[derive(Deserialize)]
     #[cfg_attr(test, derive(schemars::JsonSchema))]
     #[serde(rename_all = "camelCase")]
-    pub struct Args {
+    pub(super) struct Args {
         /// Tag to break down, e.g. browser, release, environment, url, os, user.
         pub tag_key: args::Required,
         /// Values per page, most frequent first (default 10).
@@ -28,7 +28,7 @@ issue_args! {
 }
 
 tool! {
-    pub struct GetIssueTagValues {
+    pub(super) struct GetIssueTagValues {
         name: "get_issue_tag_values",
         title: "Get an issue's tag values",
         skills: &[Skill::Inspect, Skill::Triage],

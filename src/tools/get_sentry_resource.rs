@@ -11,13 +11,13 @@ use crate::sentry::web_url::{self, SentryResource};
 use crate::sentry::{ids, Host};
 
 choices! {
-    pub enum ResourceType { Issue = "issue", Event = "event", Trace = "trace" }
+    pub(super) enum ResourceType { Issue = "issue", Event = "event", Trace = "trace" }
 }
 
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Any Sentry issue, event or trace URL.
     #[serde(default, deserialize_with = "args::string")]
     pub url: Option<String>,
@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct GetSentryResource {
+    pub(super) struct GetSentryResource {
         name: "get_sentry_resource",
         title: "Open a Sentry link",
         skills: &[Skill::Inspect, Skill::Triage, Skill::Seer],

@@ -10,7 +10,7 @@ use crate::sentry::ids;
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
@@ -26,7 +26,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct GetTraceDetails {
+    pub(super) struct GetTraceDetails {
         name: "get_trace_details",
         title: "Get trace details",
         skills: &[Skill::Inspect],

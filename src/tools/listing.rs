@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 /// Query parameters of a list call: page size, the optional `query` filter and `cursor`.
-pub fn list_query(
+pub(crate) fn list_query(
     per_page: i64,
     query: Option<&str>,
     cursor: Option<&str>,
@@ -20,7 +20,7 @@ pub fn list_query(
 }
 
 /// The closing line of a list: how to get the next page, or that there is none.
-pub fn footer(next_cursor: Option<&str>, count: usize, noun: &str) -> String {
+pub(crate) fn footer(next_cursor: Option<&str>, count: usize, noun: &str) -> String {
     match next_cursor {
         Some(c) => {
             format!("\n**Next page**: call again with cursor \"{c}\" (more {noun} exist).\n")
@@ -30,7 +30,7 @@ pub fn footer(next_cursor: Option<&str>, count: usize, noun: &str) -> String {
 }
 
 /// Structured content of one page: `{<key>: items, hasMore, nextCursor?}` plus extra fields.
-pub fn page(key: &str, items: Vec<Value>, next_cursor: Option<&str>, extra: Value) -> Value {
+pub(crate) fn page(key: &str, items: Vec<Value>, next_cursor: Option<&str>, extra: Value) -> Value {
     let mut out = Map::new();
     if let Value::Object(extra) = extra {
         out.extend(extra);
@@ -44,7 +44,7 @@ pub fn page(key: &str, items: Vec<Value>, next_cursor: Option<&str>, extra: Valu
 }
 
 /// The output schema of [`page`], given the item's properties.
-pub fn page_schema(key: &str, item_properties: Value, extra_properties: Value) -> Value {
+pub(crate) fn page_schema(key: &str, item_properties: Value, extra_properties: Value) -> Value {
     let mut props = Map::new();
     if let Value::Object(extra) = extra_properties {
         props.extend(extra);
@@ -59,7 +59,7 @@ pub fn page_schema(key: &str, item_properties: Value, extra_properties: Value) -
 }
 
 /// JSON Schema for a nullable string (flat type list, accepted by strict clients).
-pub fn opt_string() -> Value {
+pub(crate) fn opt_string() -> Value {
     json!({"type": ["string", "null"]})
 }
 

@@ -9,8 +9,8 @@
 //! schema by role (`"x-scope": "organization"` or `"project"`); they are removed from the schema
 //! the session sees and from the arguments, and their values come from the constraint.
 
-pub mod args;
-pub mod listing;
+pub(crate) mod args;
+pub(crate) mod listing;
 
 mod add_issue_note;
 mod analyze_issue_with_seer;
@@ -49,7 +49,7 @@ use crate::sentry::{SentryClient, SentryError};
 
 /// Truthful behaviour hints for hosts (MCP tool annotations).
 #[derive(Debug, Clone, Copy)]
-pub struct Annotations {
+pub(crate) struct Annotations {
     pub read_only: bool,
     pub destructive: bool,
     pub idempotent: bool,
@@ -58,20 +58,20 @@ pub struct Annotations {
 
 impl Annotations {
     /// A tool that only reads from Sentry.
-    pub const READ: Annotations =
+    pub(crate) const READ: Annotations =
         Annotations { read_only: true, destructive: false, idempotent: true, open_world: true };
 }
 
 /// When a tool disappears because the URL already fixes what it would find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HiddenWhen {
+pub(crate) enum HiddenWhen {
     Never,
     OrgConstrained,
     ProjectConstrained,
 }
 
 /// The static description of a tool.
-pub struct ToolSpec {
+pub(crate) struct ToolSpec {
     pub name: &'static str,
     pub title: &'static str,
     /// The Markdown file from `tool-descriptions/`, first-line heading included.
@@ -83,7 +83,7 @@ pub struct ToolSpec {
 
 impl ToolSpec {
     /// The description sent to clients: the file without its `# name` heading.
-    pub fn description(&self) -> &'static str {
+    pub(crate) fn description(&self) -> &'static str {
         let text = self.description_file;
         match text.strip_prefix("# ") {
             Some(rest) => rest.split_once('\n').map(|(_, body)| body).unwrap_or("").trim(),
@@ -94,7 +94,7 @@ impl ToolSpec {
 
 /// A tool's result: content blocks, and structured content for clients that support it.
 #[derive(Debug, Clone)]
-pub struct ToolOutput {
+pub(crate) struct ToolOutput {
     pub content: Vec<Value>,
     pub structured: Option<Value>,
     /// Paths in `structured` (`*` for every array item) whose values the monitored application
@@ -104,7 +104,7 @@ pub struct ToolOutput {
 
 impl ToolOutput {
     /// A single Markdown text block.
-    pub fn markdown(text: String) -> Self {
+    pub(crate) fn markdown(text: String) -> Self {
         Self {
             content: vec![json!({"type": "text", "text": text})],
             structured: None,
@@ -113,7 +113,7 @@ impl ToolOutput {
     }
 
     /// Add structured content, naming the paths that hold application-written data.
-    pub fn with_structured(
+    pub(crate) fn with_structured(
         mut self,
         structured: Value,
         application_fields: &'static [&'static str],
@@ -126,7 +126,7 @@ impl ToolOutput {
 
 /// Why a tool call failed; shown to the model as a result with `isError: true`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToolError {
+pub(crate) enum ToolError {
     /// The arguments cannot work; the text says how to fix them.
     InvalidInput(String),
     /// Sentry answered with an error or could not be reached.
@@ -138,12 +138,12 @@ pub enum ToolError {
 }
 
 impl ToolError {
-    pub fn invalid(msg: impl Into<String>) -> Self {
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
         ToolError::InvalidInput(msg.into())
     }
 
     /// A stable class name for logs and telemetry.
-    pub fn class(&self) -> &'static str {
+    pub(crate) fn class(&self) -> &'static str {
         match self {
             ToolError::InvalidInput(_) => "invalid_input",
             ToolError::Upstream(e) => e.class(),
@@ -156,7 +156,7 @@ impl ToolError {
 impl ToolError {
     /// Whether the failure is worth a report to the operators: failures of Sentry or of this
     /// server, not of the input or of an ordinary answer such as 404.
-    pub fn is_reportable(&self) -> bool {
+    pub(crate) fn is_reportable(&self) -> bool {
         use crate::sentry::SentryError as S;
         matches!(
             self,
@@ -206,13 +206,13 @@ impl From<crate::sentry::ids::InvalidId> for ToolError {
 
 /// Where a request's notifications go while it runs; supplied by the transport (an SSE response
 /// over HTTP, stdout over stdio).
-pub trait NotificationSink {
+pub(crate) trait NotificationSink {
     /// Send one JSON-RPC notification; `false` once the client has gone away.
     fn send(&self, message: &Value) -> bool;
 }
 
 /// Progress reporting for a request that carried a `progressToken`.
-pub struct Progress {
+pub(crate) struct Progress {
     token: Value,
     sink: std::rc::Rc<dyn NotificationSink>,
     last: std::cell::Cell<f64>,
@@ -220,7 +220,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(token: Value, sink: std::rc::Rc<dyn NotificationSink>) -> Self {
+    pub(crate) fn new(token: Value, sink: std::rc::Rc<dyn NotificationSink>) -> Self {
         Self {
             token,
             sink,
@@ -230,7 +230,7 @@ impl Progress {
     }
 
     /// Send `notifications/progress`; values are kept strictly increasing as the spec requires.
-    pub fn report(&self, progress: f64, total: Option<f64>, message: &str) {
+    pub(crate) fn report(&self, progress: f64, total: Option<f64>, message: &str) {
         let progress = if progress > self.last.get() { progress } else { self.last.get() + 1.0 };
         self.last.set(progress);
         let mut params =
@@ -247,13 +247,13 @@ impl Progress {
     }
 
     /// Whether the client closed the stream (which, in the modern era, cancels the request).
-    pub fn client_gone(&self) -> bool {
+    pub(crate) fn client_gone(&self) -> bool {
         self.gone.get()
     }
 }
 
 /// What a tool call runs with.
-pub struct ToolContext<'a> {
+pub(crate) struct ToolContext<'a> {
     pub sentry: SentryClient<'a>,
     pub session: &'a Session,
     pub platform: &'a dyn Platform,
@@ -267,7 +267,7 @@ pub struct ToolContext<'a> {
 
 /// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.
 #[async_trait(?Send)]
-pub trait Tool: Sync {
+pub(crate) trait Tool: Sync {
     fn spec(&self) -> &'static ToolSpec;
     /// The full input schema, from `tool-schemas/<name>.json` (role markers included; the
     /// session's view is [`session_schema`]).
@@ -386,13 +386,13 @@ static CATALOGUE: [&dyn Tool; 21] = [
 ];
 
 /// Every tool this server has.
-pub fn catalogue() -> &'static [&'static dyn Tool] {
+pub(crate) fn catalogue() -> &'static [&'static dyn Tool] {
     &CATALOGUE
 }
 
 /// Why a tool cannot be called in this session.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unavailable {
+pub(crate) enum Unavailable {
     /// No such tool, or hidden by the URL constraints.
     Unknown,
     /// It exists, but none of its skills is granted.
@@ -400,7 +400,7 @@ pub enum Unavailable {
 }
 
 /// Find a tool the session may call.
-pub fn lookup(name: &str, session: &Session) -> Result<&'static dyn Tool, Unavailable> {
+pub(crate) fn lookup(name: &str, session: &Session) -> Result<&'static dyn Tool, Unavailable> {
     let tool =
         catalogue().iter().copied().find(|t| t.spec().name == name).ok_or(Unavailable::Unknown)?;
     if hidden(tool.spec(), &session.constraints) {
@@ -413,7 +413,7 @@ pub fn lookup(name: &str, session: &Session) -> Result<&'static dyn Tool, Unavai
 }
 
 /// The tools the session sees, in catalogue order.
-pub fn visible(session: &Session) -> impl Iterator<Item = &'static dyn Tool> + '_ {
+pub(crate) fn visible(session: &Session) -> impl Iterator<Item = &'static dyn Tool> + '_ {
     catalogue().iter().copied().filter(move |t| lookup(t.spec().name, session).is_ok())
 }
 
@@ -446,7 +446,7 @@ fn fixed_parameters(schema: &Value, constraints: &Constraints) -> Vec<String> {
 
 /// The schema a session sees: parameters fixed by the URL are removed, and role markers are
 /// never sent.
-pub fn session_schema(tool: &dyn Tool, constraints: &Constraints) -> Value {
+pub(crate) fn session_schema(tool: &dyn Tool, constraints: &Constraints) -> Value {
     let mut schema = tool.input_schema();
     let remove = fixed_parameters(&schema, constraints);
     if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
@@ -466,7 +466,7 @@ pub fn session_schema(tool: &dyn Tool, constraints: &Constraints) -> Value {
 
 /// A call's arguments without the parameters the constraints fix: their values come from the
 /// constraint (model input can never override it).
-pub fn without_fixed(
+pub(crate) fn without_fixed(
     tool: &dyn Tool,
     constraints: &Constraints,
     mut arguments: Map<String, Value>,

@@ -6,7 +6,10 @@ use super::{ToolContext, ToolError};
 use crate::render::str_at;
 
 /// The project a management tool acts on (URL constraint first, then `projectSlug`).
-pub fn project_arg(ctx: &ToolContext<'_>, project_slug: Option<&str>) -> Result<String, ToolError> {
+pub(super) fn project_arg(
+    ctx: &ToolContext<'_>,
+    project_slug: Option<&str>,
+) -> Result<String, ToolError> {
     ctx.project(project_slug)?.ok_or_else(|| {
         ToolError::invalid("'projectSlug' is required. Call find_projects to list projects.")
     })
@@ -14,7 +17,7 @@ pub fn project_arg(ctx: &ToolContext<'_>, project_slug: Option<&str>) -> Result<
 
 /// A client key as Markdown and as structured data. Only the public DSN is shown: the secret form
 /// carries the key's secret.
-pub fn describe_key(key: &Value) -> (String, Value) {
+pub(super) fn describe_key(key: &Value) -> (String, Value) {
     let dsn = str_at(key, "/dsn/public").unwrap_or("");
     let name = str_at(key, "/name").unwrap_or("");
     let active = key.get("isActive").and_then(Value::as_bool).unwrap_or(true);

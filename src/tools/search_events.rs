@@ -11,13 +11,13 @@ use crate::render::{cell, plain};
 use crate::sentry::Host;
 
 choices! {
-    pub enum Dataset { Errors = "errors", Spans = "spans", Logs = "logs" }
+    pub(super) enum Dataset { Errors = "errors", Spans = "spans", Logs = "logs" }
 }
 
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
@@ -54,7 +54,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct SearchEvents {
+    pub(super) struct SearchEvents {
         name: "search_events",
         title: "Search events, spans and logs",
         skills: &[Skill::Inspect, Skill::Triage, Skill::Seer],

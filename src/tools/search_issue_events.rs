@@ -14,7 +14,7 @@ issue_args! {
     #[derive(Deserialize)]
     #[cfg_attr(test, derive(schemars::JsonSchema))]
     #[serde(rename_all = "camelCase")]
-    pub struct Args {
+    pub(super) struct Args {
         /// Filter events, e.g. 'environment:production release:2.14.1 browser.name:Safari'.
         #[serde(default, deserialize_with = "args::string")]
         pub query: Option<String>,
@@ -32,7 +32,7 @@ issue_args! {
 }
 
 tool! {
-    pub struct SearchIssueEvents {
+    pub(super) struct SearchIssueEvents {
         name: "search_issue_events",
         title: "Search an issue's events",
         skills: &[Skill::Inspect, Skill::Triage],

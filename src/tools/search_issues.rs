@@ -11,13 +11,13 @@ use crate::render::{num_at, str_at};
 use crate::sentry::Host;
 
 choices! {
-    pub enum Sort { Date = "date", New = "new", Freq = "freq", User = "user", Recommended = "recommended" }
+    pub(super) enum Sort { Date = "date", New = "new", Freq = "freq", User = "user", Recommended = "recommended" }
 }
 
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Args {
+pub(super) struct Args {
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 tool! {
-    pub struct SearchIssues {
+    pub(super) struct SearchIssues {
         name: "search_issues",
         title: "Search issues",
         skills: &[Skill::Inspect, Skill::Triage, Skill::Seer],

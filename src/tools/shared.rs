@@ -13,7 +13,7 @@ use crate::sentry::{ids, ApiPath, Host, SentryError};
 
 /// The arguments of a tool that names one issue: `issueUrl`, or `organizationSlug` + `issueId`.
 /// Implemented by [`issue_args!`].
-pub trait IssueArgs {
+pub(crate) trait IssueArgs {
     fn issue_url(&self) -> Option<&str>;
     fn organization_slug(&self) -> Option<&str>;
     fn issue_id(&self) -> Option<&str>;
@@ -55,7 +55,7 @@ pub(crate) use issue_args;
 
 /// The issue a call names, before it is fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssueRef {
+pub(crate) struct IssueRef {
     pub org: String,
     /// As given: a short id (`WEB-FRONTEND-7K`) or a numeric id.
     pub issue_id: String,
@@ -65,7 +65,7 @@ pub struct IssueRef {
 
 /// An issue a call names, fetched (and checked against the project constraint).
 #[derive(Debug, Clone)]
-pub struct ResolvedIssue {
+pub(crate) struct ResolvedIssue {
     pub org: String,
     /// As given by the caller (what error messages name).
     pub issue_id: String,
@@ -73,7 +73,6 @@ pub struct ResolvedIssue {
     pub numeric_id: String,
     /// The short id (`WEB-FRONTEND-7K`), or the id as given when Sentry has none.
     pub short_id: String,
-    pub event_id: Option<String>,
     /// The issue as Sentry returned it.
     pub issue: Value,
 }
@@ -81,20 +80,20 @@ pub struct ResolvedIssue {
 /// One page of a list endpoint; another page exists exactly when `next_cursor` is set (which is
 /// what `listing::page` reports as `hasMore`).
 #[derive(Debug, Clone)]
-pub struct Page {
+pub(crate) struct Page {
     pub items: Vec<Value>,
     pub next_cursor: Option<String>,
 }
 
 /// Turn a path-building failure into a tool error (ids are validated before, so this is rare).
-pub fn path(segments: &[&str]) -> Result<ApiPath, ToolError> {
+pub(super) fn path(segments: &[&str]) -> Result<ApiPath, ToolError> {
     ApiPath::of(segments).map_err(|e| ToolError::invalid(e.to_string()))
 }
 
 impl ToolContext<'_> {
     /// The organization: the URL constraint when there is one (model input cannot override it),
     /// otherwise the `organizationSlug` argument.
-    pub fn org(&self, slug: Option<&str>) -> Result<String, ToolError> {
+    pub(crate) fn org(&self, slug: Option<&str>) -> Result<String, ToolError> {
         let org = match &self.session.constraints.organization {
             Some(org) => org.clone(),
             None => ids::slug(
@@ -111,7 +110,7 @@ impl ToolContext<'_> {
     }
 
     /// An optional project argument, or the URL's project constraint.
-    pub fn project(&self, slug: Option<&str>) -> Result<Option<String>, ToolError> {
+    pub(crate) fn project(&self, slug: Option<&str>) -> Result<Option<String>, ToolError> {
         if let Some(p) = &self.session.constraints.project {
             return Ok(Some(p.clone()));
         }
@@ -120,7 +119,7 @@ impl ToolContext<'_> {
 
     /// The org, issue id and (from a URL) event id a call refers to: `issueUrl`, or
     /// `organizationSlug` + `issueId`.
-    pub fn issue_ref(&self, args: &impl IssueArgs) -> Result<IssueRef, ToolError> {
+    pub(crate) fn issue_ref(&self, args: &impl IssueArgs) -> Result<IssueRef, ToolError> {
         self.issue_ref_of(args.issue_url(), args.organization_slug(), args.issue_id())
     }
 
@@ -150,28 +149,24 @@ impl ToolContext<'_> {
     }
 
     /// The issue a call names ([`issue_ref`](Self::issue_ref)), fetched.
-    pub async fn resolve_issue(&self, args: &impl IssueArgs) -> Result<ResolvedIssue, ToolError> {
+    pub(crate) async fn resolve_issue(
+        &self,
+        args: &impl IssueArgs,
+    ) -> Result<ResolvedIssue, ToolError> {
         let r = self.issue_ref(args)?;
         self.fetch_resolved(r).await
     }
 
     /// Fetch the issue an [`IssueRef`] names.
-    pub async fn fetch_resolved(&self, r: IssueRef) -> Result<ResolvedIssue, ToolError> {
+    pub(crate) async fn fetch_resolved(&self, r: IssueRef) -> Result<ResolvedIssue, ToolError> {
         let issue = self.fetch_issue(&r.org, &r.issue_id).await?;
         let numeric_id = issue.get("id").map(plain).unwrap_or_else(|| r.issue_id.clone());
         let short_id = str_at(&issue, "/shortId").unwrap_or(&r.issue_id).to_string();
-        Ok(ResolvedIssue {
-            org: r.org,
-            issue_id: r.issue_id,
-            numeric_id,
-            short_id,
-            event_id: r.event_id,
-            issue,
-        })
+        Ok(ResolvedIssue { org: r.org, issue_id: r.issue_id, numeric_id, short_id, issue })
     }
 
     /// One page of a list endpoint whose body is a JSON array.
-    pub async fn list(
+    pub(crate) async fn list(
         &self,
         host: Host<'_>,
         path: &ApiPath,
@@ -186,7 +181,7 @@ impl ToolContext<'_> {
     }
 
     /// Fetch an issue, refusing one outside the project constraint.
-    pub async fn fetch_issue(&self, org: &str, issue_id: &str) -> Result<Value, ToolError> {
+    pub(crate) async fn fetch_issue(&self, org: &str, issue_id: &str) -> Result<Value, ToolError> {
         let issue = self
             .sentry
             .get(Host::Org(org), &path(&["organizations", org, "issues", issue_id])?, &[])
@@ -198,7 +193,7 @@ impl ToolContext<'_> {
     }
 
     /// Refuse an organization taken from a URL or id when the connection is limited to another.
-    pub fn ensure_org_in_scope(&self, org: &str) -> Result<(), ToolError> {
+    pub(crate) fn ensure_org_in_scope(&self, org: &str) -> Result<(), ToolError> {
         match &self.session.constraints.organization {
             Some(fixed) if !fixed.eq_ignore_ascii_case(org) => Err(ToolError::OutOfScope(format!(
                 "this connection is limited to organization '{fixed}', but the request names '{org}'. {} to work with it.",
@@ -209,7 +204,7 @@ impl ToolContext<'_> {
     }
 
     /// Refuse an issue whose project is not the connection's project constraint.
-    pub fn ensure_project_in_scope(&self, issue: &Value) -> Result<(), ToolError> {
+    pub(crate) fn ensure_project_in_scope(&self, issue: &Value) -> Result<(), ToolError> {
         let Some(fixed) = &self.session.constraints.project else { return Ok(()) };
         let slug = issue.pointer("/project/slug").and_then(Value::as_str).unwrap_or("");
         let id = issue.pointer("/project/id").and_then(Value::as_str).unwrap_or("");
@@ -221,7 +216,7 @@ impl ToolContext<'_> {
     }
 
     /// Markdown for one issue and one of its events.
-    pub async fn issue_with_event(
+    pub(crate) async fn issue_with_event(
         &self,
         org: &str,
         issue_id: &str,
@@ -250,7 +245,7 @@ impl ToolContext<'_> {
                 .into())
             }
             Err(SentryError::NotFound { .. }) => {
-                out.push_str("\n_This issue has no stored events (they may have expired)._\n")
+                out.push_str("\n_This issue has no stored events (they may have expired)._\n");
             }
             Err(e) => return Err(e.into()),
         }
@@ -262,7 +257,7 @@ impl ToolContext<'_> {
     }
 
     /// Markdown for a trace.
-    pub async fn trace(
+    pub(crate) async fn trace(
         &self,
         org: &str,
         trace_id: &str,

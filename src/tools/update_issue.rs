@@ -10,7 +10,7 @@ use crate::render::str_at;
 use crate::sentry::Host;
 
 choices! {
-    pub enum Status {
+    pub(super) enum Status {
         Resolved = "resolved",
         ResolvedInNextRelease = "resolvedInNextRelease",
         Unresolved = "unresolved",
@@ -19,7 +19,7 @@ choices! {
 }
 
 choices! {
-    pub enum IgnoreMode {
+    pub(super) enum IgnoreMode {
         UntilEscalating = "untilEscalating",
         Forever = "forever",
         ForDuration = "forDuration",
@@ -34,7 +34,7 @@ issue_args! {
     #[derive(Deserialize)]
     #[cfg_attr(test, derive(schemars::JsonSchema))]
     #[serde(rename_all = "camelCase")]
-    pub struct Args {
+    pub(super) struct Args {
         /// New status.
         #[serde(default, deserialize_with = "args::choice")]
         pub status: Option<Status>,
@@ -72,7 +72,7 @@ issue_args! {
 }
 
 tool! {
-    pub struct UpdateIssue {
+    pub(super) struct UpdateIssue {
         name: "update_issue",
         title: "Update an issue",
         skills: &[Skill::Triage],

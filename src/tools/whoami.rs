@@ -9,10 +9,10 @@ use crate::sentry::{ApiPath, Host};
 /// No arguments.
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
-pub struct Args {}
+pub(super) struct Args {}
 
 tool! {
-    pub struct Whoami {
+    pub(super) struct Whoami {
         name: "whoami",
         title: "Who am I",
         skills: &Skill::ALL,
@@ -55,7 +55,7 @@ async fn call(ctx: &ToolContext<'_>, _args: Args) -> Result<ToolOutput, ToolErro
     let c = &ctx.session.constraints;
     match (&c.organization, &c.project) {
         (Some(o), Some(p)) => {
-            out.push_str(&format!("**Limited to**: project '{p}' in organization '{o}'\n"))
+            out.push_str(&format!("**Limited to**: project '{p}' in organization '{o}'\n"));
         }
         (Some(o), None) => out.push_str(&format!("**Limited to**: organization '{o}'\n")),
         _ => {}
