@@ -108,21 +108,13 @@ pub(crate) fn remember(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::oauth::testing::{memory_store, oauth_config, TestPlatform};
+    use crate::oauth::testing::Fixture;
     use crate::session::Skill;
 
     #[test]
     fn signed_cookies_round_trip_and_refuse_tampering() {
-        let (config, oauth, store, p) = (
-            Config::from_vars(|_| None).unwrap(),
-            oauth_config(),
-            memory_store(),
-            TestPlatform::new(),
-        );
-        let caches = crate::caches::Caches::new();
-        let ctx =
-            Ctx { config: &config, oauth: &oauth, store: &store, platform: &p, caches: &caches };
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
         let set_cookie = approve(&ctx, &Headers::new(), "client-a");
         assert!(
             set_cookie.starts_with("__Host-smcp-approved=")
@@ -145,7 +137,7 @@ mod tests {
             Some((SkillSet::none().with(Skill::Triage), true))
         );
         assert_eq!(preference(&ctx, &ph, "client-b"), None);
-        p.advance_secs(MAX_AGE_SECS + 1);
+        fixture.platform.advance_secs(MAX_AGE_SECS + 1);
         assert!(approved_clients(&ctx, &h).is_empty(), "expired cookies are ignored");
     }
 }

@@ -199,8 +199,7 @@ async fn rate_limit(ctx: &Ctx<'_>, req: &HttpRequest) -> Result<(), super::Failu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::oauth::testing::{memory_store, oauth_config, TestPlatform};
+    use crate::oauth::testing::Fixture;
     use crate::platform::http::{Headers, HttpResponse};
     use crate::platform::testing::block_on;
 
@@ -221,15 +220,8 @@ mod tests {
 
     #[test]
     fn public_and_confidential_clients() {
-        let (config, oauth, store, p) = (
-            Config::from_vars(|_| None).unwrap(),
-            oauth_config(),
-            memory_store(),
-            TestPlatform::new(),
-        );
-        let caches = crate::caches::Caches::new();
-        let ctx =
-            Ctx { config: &config, oauth: &oauth, store: &store, platform: &p, caches: &caches };
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
         let r = call(
             &ctx,
             json!({"redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback", "http://localhost:8787/callback"], "token_endpoint_auth_method": "none", "client_name": "Cursor"}),
@@ -241,26 +233,19 @@ mod tests {
                 && b["client_id_issued_at"].is_u64()
                 && b.get("client_secret").is_none()
         );
-        assert_eq!(store.ttl("client:"), Some(CLIENT_TTL_SECS));
+        assert_eq!(fixture.store.ttl("client:"), Some(CLIENT_TTL_SECS));
         let c = call(&ctx, json!({"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]}));
         let b: Value = serde_json::from_slice(&c.body).unwrap();
         let secret = b["client_secret"].as_str().unwrap();
         assert!(b["client_secret_expires_at"].is_u64());
-        assert!(!store.dump().contains(secret), "the secret is stored only hashed");
+        assert!(!fixture.store.dump().contains(secret), "the secret is stored only hashed");
     }
 
     #[test]
     fn bad_metadata_and_rate_limit() {
-        let (config, mut oauth, store, p) = (
-            Config::from_vars(|_| None).unwrap(),
-            oauth_config(),
-            memory_store(),
-            TestPlatform::new(),
-        );
-        oauth.registrations_per_hour = 3;
-        let caches = crate::caches::Caches::new();
-        let ctx =
-            Ctx { config: &config, oauth: &oauth, store: &store, platform: &p, caches: &caches };
+        let mut fixture = Fixture::new();
+        fixture.oauth.registrations_per_hour = 3;
+        let ctx = fixture.ctx();
         let r = call(&ctx, json!({"redirect_uris": ["javascript:alert(1)"]}));
         assert_eq!((r.status, r.body_text().contains("invalid_redirect_uri")), (400, true));
         let r = call(
@@ -273,7 +258,7 @@ mod tests {
         let r = call(&ctx, json!({"redirect_uris": ["https://a.example/cb"]}));
         assert_eq!(r.status, 429);
         assert!(r.headers.get("retry-after").is_some());
-        p.advance_secs(3_600);
+        fixture.platform.advance_secs(3_600);
         assert_eq!(call(&ctx, json!({"redirect_uris": ["https://a.example/cb"]})).status, 201);
     }
 }

@@ -89,3 +89,35 @@ pub(crate) fn oauth_config() -> OAuthConfig {
 pub(crate) fn memory_store() -> MemoryStore {
     MemoryStore::default()
 }
+
+/// Everything an OAuth handler runs with, owned, for unit tests: `fixture.ctx()` lends it as a
+/// [`super::Ctx`].
+pub(crate) struct Fixture {
+    pub config: crate::config::Config,
+    pub oauth: OAuthConfig,
+    pub store: MemoryStore,
+    pub platform: TestPlatform,
+    pub caches: crate::caches::Caches,
+}
+
+impl Fixture {
+    pub(crate) fn new() -> Self {
+        Self {
+            config: crate::config::Config::from_vars(|_| None).unwrap(),
+            oauth: oauth_config(),
+            store: memory_store(),
+            platform: TestPlatform::new(),
+            caches: crate::caches::Caches::new(),
+        }
+    }
+
+    pub(crate) fn ctx(&self) -> super::Ctx<'_> {
+        super::Ctx {
+            config: &self.config,
+            oauth: &self.oauth,
+            store: &self.store,
+            platform: &self.platform,
+            caches: &self.caches,
+        }
+    }
+}
