@@ -13,7 +13,7 @@ use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::services::{Binding, Limiter, Services};
 use crate::platform::{LogLevel, Platform};
 use crate::session::{Constraints, EndpointPathError};
-use crate::telemetry::{self, Telemetry, Transport};
+use crate::telemetry::{self, Telemetry, TransportKind};
 
 /// What a request is served with: the parsed configuration (or why it is wrong), the runtime and
 /// its services (shared, because a streamed response keeps working after `handle` returns), the
@@ -58,7 +58,7 @@ pub(crate) async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let telemetry = Rc::new(match &app.config {
         Ok(c) => Telemetry::new(
             c.telemetry.clone(),
-            Transport::Http,
+            TransportKind::Http,
             platform,
             app.services.clone(),
             req.headers.get("user-agent"),

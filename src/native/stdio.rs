@@ -25,7 +25,7 @@ use crate::mcp::{self, Answer, McpContext, Stage, StdioConnection, Transport};
 use crate::platform::services::NoServices;
 use crate::platform::{LogLevel, Platform};
 use crate::sentry::UpstreamSignals;
-use crate::telemetry::{Telemetry, Transport as TelemetryTransport};
+use crate::telemetry::{Telemetry, TransportKind};
 use crate::tools::NotificationSink;
 
 /// Longest accepted line, as the worker's body limit; longer lines are skipped and answered with
@@ -152,7 +152,7 @@ fn accept(
         let session = &shared.settings.session;
         let telemetry = Telemetry::new(
             shared.settings.config.telemetry.clone(),
-            TelemetryTransport::Stdio,
+            TransportKind::Stdio,
             &shared.platform,
             Rc::new(NoServices),
             None,

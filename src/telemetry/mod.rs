@@ -22,26 +22,27 @@ use crate::platform::services::{NoServices, Services};
 use crate::platform::{random_hex, LogLevel, Platform};
 use report::{Dsn, Span};
 
-/// How the request reached us.
+/// Which transport a request came over, as a label for log lines and reports (`mcp::Transport`
+/// is the transport itself, with what each one carries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Transport {
+pub(crate) enum TransportKind {
     Http,
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // the stdio binary's
     Stdio,
 }
 
-impl Transport {
+impl TransportKind {
     fn app(self) -> &'static str {
         match self {
-            Transport::Http => "http",
-            Transport::Stdio => "stdio",
+            TransportKind::Http => "http",
+            TransportKind::Stdio => "stdio",
         }
     }
 
     fn network(self) -> &'static str {
         match self {
-            Transport::Http => "tcp",
-            Transport::Stdio => "pipe",
+            TransportKind::Http => "tcp",
+            TransportKind::Stdio => "pipe",
         }
     }
 }
@@ -87,7 +88,7 @@ pub(crate) struct Telemetry {
     settings: TelemetrySettings,
     /// Where reports and metrics go (the Worker's services; none over stdio).
     services: Rc<dyn Services>,
-    transport: Transport,
+    transport: TransportKind,
     started_ms: u64,
     trace_id: String,
     state: RefCell<State>,
@@ -96,7 +97,7 @@ pub(crate) struct Telemetry {
 impl Telemetry {
     pub(crate) fn new(
         settings: TelemetrySettings,
-        transport: Transport,
+        transport: TransportKind,
         platform: &dyn Platform,
         services: Rc<dyn Services>,
         user_agent: Option<&str>,
@@ -119,7 +120,7 @@ impl Telemetry {
     pub(crate) fn disabled(platform: &dyn Platform) -> Self {
         Self::new(
             TelemetrySettings::default(),
-            Transport::Http,
+            TransportKind::Http,
             platform,
             Rc::new(NoServices),
             None,
@@ -346,7 +347,7 @@ mod tests {
         };
         let t = Telemetry::new(
             settings,
-            Transport::Http,
+            TransportKind::Http,
             platform.as_ref(),
             platform.clone(),
             Some("claude-code/2.1.0"),
