@@ -51,6 +51,9 @@ pub(crate) mod tools;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
+#[cfg(test)]
+mod property_tests;
+
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 

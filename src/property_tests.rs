@@ -1,0 +1,210 @@
+//! Property tests: the parsers and guards that face attacker-controlled input, fed generated input
+//! until a counterexample appears (proptest, on stable Rust).
+//!
+//! Example tests show that the cases someone thought of work; these look for the cases nobody
+//! thought of. Each property states what must hold for *every* input: no panic, a well-formed
+//! refusal, or a round trip. They run with `cargo test`; a failure prints the smallest input that
+//! breaks the property, which then belongs in an example test beside the code.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use crate::mcp::jsonrpc::{classify, ErrorCode, Incoming};
+use crate::oauth::crypto::derive_key;
+use crate::oauth::records::{RedirectUri, UnixMillis};
+use crate::oauth::redirect::{redirect_allowed, validate_redirect_uri};
+use crate::oauth::signed::{sign, verify};
+use crate::render::untrusted::{defuse, Untrusted};
+use crate::sentry::ids;
+use crate::sentry::path::ApiPath;
+use crate::sentry::web_url::{self, SentryResource};
+
+/// Any JSON value, nested a few levels deep.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("jsonrpc".to_string()),
+                    Just("id".to_string()),
+                    Just("method".to_string()),
+                    Just("params".to_string()),
+                    Just("result".to_string()),
+                    "[a-z]{1,6}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Text that mixes ordinary characters with the ones attackers use: marker look-alikes, angle
+/// brackets, control, zero-width and bidirectional characters.
+fn hostile_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-zA-Z0-9 ]{0,8}",
+        Just("untrusted-data".to_string()),
+        Just("UNTRUSTED-DATA".to_string()),
+        Just("<untrusted-data-".to_string()),
+        Just("</untrusted-data-".to_string()),
+        Just(">".to_string()),
+        Just("\n".to_string()),
+        Just("\r".to_string()),
+        Just("\u{200B}".to_string()),
+        Just("\u{202E}".to_string()),
+        Just("\u{2066}".to_string()),
+        Just("\u{FEFF}".to_string()),
+        Just("\u{0007}".to_string()),
+        any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// JSON-RPC classification never panics; a refusal carries a standard code, and an `id` it
+    /// echoes is one the client could have sent (a string or an integer).
+    #[test]
+    fn jsonrpc_classification_is_total(message in json_value()) {
+        match classify(&message) {
+            Ok(Incoming::Request { method, .. }) => prop_assert!(message["method"] == json!(method)),
+            Ok(_) => {}
+            Err((id, error)) => {
+                prop_assert!(id.is_null() || id.is_string() || id.is_i64() || id.is_u64());
+                prop_assert!(
+                    [ErrorCode::INVALID_REQUEST, ErrorCode::INVALID_PARAMS].contains(&error.code),
+                    "unexpected code {:?}", error.code
+                );
+            }
+        }
+    }
+
+    /// Arbitrary bytes never panic the parser path either.
+    #[test]
+    fn jsonrpc_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        if let Ok(message) = serde_json::from_slice::<Value>(&bytes) {
+            let _ = classify(&message);
+        }
+    }
+
+    /// A redirect URI that validation accepts is never a dangerous scheme, carries no fragment,
+    /// and plain http is allowed only to a loopback host.
+    #[test]
+    fn accepted_redirect_uris_are_safe(raw in prop_oneof![
+        ".{0,40}",
+        "(https|http|javascript|data|file|vbscript|cursor|com\\.example\\.app)://[a-z0-9.\\[\\]:]{0,20}(/[a-z#?]{0,10})?",
+    ]) {
+        if let Ok(url) = validate_redirect_uri(&raw) {
+            let scheme = url.scheme();
+            prop_assert!(!["javascript", "data", "file", "vbscript", "blob", "about"].contains(&scheme), "{raw}");
+            prop_assert!(url.fragment().is_none(), "{raw}");
+            if scheme == "http" {
+                let host = url.host_str().unwrap_or("");
+                prop_assert!(["localhost", "127.0.0.1", "[::1]"].contains(&host), "{raw}");
+            }
+        }
+    }
+
+    /// A registered https redirect URI matches itself, and nothing on another host.
+    #[test]
+    fn redirects_match_only_what_was_registered(host in "[a-z]{1,10}", other in "[a-z]{1,10}", path in "(/[a-z]{0,6}){0,3}") {
+        let registered = format!("https://{host}.example{path}");
+        let list = [RedirectUri(registered.clone())];
+        prop_assert!(redirect_allowed(&list, &registered));
+        if other != host {
+            let elsewhere = format!("https://{other}.example{path}");
+            prop_assert!(!redirect_allowed(&list, &elsewhere));
+        }
+        let with_fragment = format!("{registered}#frag");
+        prop_assert!(!redirect_allowed(&list, &with_fragment));
+    }
+
+    /// Sentry link parsing never panics, and whatever it reads as an organization is a valid slug.
+    #[test]
+    fn sentry_links_yield_valid_slugs(raw in prop_oneof![
+        ".{0,60}",
+        "https://[a-z-]{1,12}\\.sentry\\.io/(issues|performance/trace)/[A-Za-z0-9-]{1,12}/?(events/[0-9a-f]{0,32})?",
+        "https://sentry\\.io/organizations/[a-z0-9%./-]{1,16}/issues/[0-9]{1,8}/",
+    ]) {
+        if let Ok(resource) = web_url::parse(&raw) {
+            let org = match &resource {
+                SentryResource::Issue { org, .. } => Some(org),
+                _ => None,
+            };
+            if let Some(org) = org {
+                prop_assert!(ids::slug("organization", org).is_ok(), "{raw} → {org}");
+            }
+        }
+    }
+
+    /// Every path segment is encoded so it stays one segment: the path has exactly one `/` per
+    /// segment, nothing that ends the path (`?`, `#`) and no dot-segment, and each segment
+    /// decodes back to what was given.
+    #[test]
+    fn path_segments_stay_segments(segments in prop::collection::vec(".{0,12}", 1..5)) {
+        let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        if let Ok(path) = ApiPath::of(&refs) {
+            let text = path.as_str();
+            prop_assert!(!text.contains('?') && !text.contains('#'), "{text}");
+            prop_assert!(text.starts_with("/api/0/") && text.ends_with('/'), "{}", text);
+            let parts: Vec<&str> = text["/api/0/".len()..text.len() - 1].split('/').collect();
+            prop_assert_eq!(parts.len(), segments.len(), "{}", text);
+            for (part, given) in parts.iter().zip(&segments) {
+                prop_assert!(*part != "." && *part != "..", "{}", text);
+                let decoded = percent_encoding::percent_decode_str(part).decode_utf8_lossy();
+                prop_assert_eq!(decoded.as_ref(), given.as_str());
+            }
+        }
+    }
+
+    /// A signed envelope verifies only with its key and purpose, before it expires, unaltered;
+    /// arbitrary text never verifies and never panics.
+    #[test]
+    fn signed_envelopes_resist_tampering(data in ".{0,24}", flip in any::<prop::sample::Index>(), junk in ".{0,80}") {
+        let key = derive_key(b"unit-test-secret-0123456789abcdef", "props");
+        let now = UnixMillis(1_700_000_000_000);
+        let token = sign(&key, "state", &data, UnixMillis(now.0 + 60_000));
+        prop_assert_eq!(verify::<String>(&key, "state", &token, now).ok(), Some(data));
+        prop_assert!(verify::<String>(&key, "other", &token, now).is_err());
+        prop_assert!(verify::<String>(&key, "state", &token, UnixMillis(now.0 + 60_001)).is_err());
+        let mut bytes = token.clone().into_bytes();
+        let i = flip.index(bytes.len());
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        if let Ok(altered) = String::from_utf8(bytes) {
+            if altered != token {
+                prop_assert!(verify::<String>(&key, "state", &altered, now).is_err());
+            }
+        }
+        prop_assert!(verify::<String>(&key, "state", &junk, now).is_err());
+    }
+
+    /// Whatever the application writes, a fenced block has exactly one opening and one closing
+    /// marker, both ours; the content carries no marker name and none of the characters that hide
+    /// text from a reader.
+    #[test]
+    fn fenced_text_cannot_forge_the_boundary(text in hostile_text(), nonce in "[0-9a-f]{16}") {
+        let u = Untrusted::with_nonce(nonce.clone());
+        for out in [u.block(&text), u.inline(&text, 10_000)] {
+            let open = format!("<untrusted-data-{nonce}>");
+            let close = format!("</untrusted-data-{nonce}>");
+            prop_assert_eq!(out.matches(&open).count(), 1);
+            prop_assert_eq!(out.matches(&close).count(), 1);
+            let inner = &out[out.find(&open).unwrap() + open.len()..out.find(&close).unwrap()];
+            prop_assert!(!inner.to_ascii_lowercase().contains("untrusted-data"), "{inner:?}");
+            prop_assert!(!inner.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{inner:?}");
+            prop_assert!(!inner.contains(['\u{200B}', '\u{202E}', '\u{2066}', '\u{FEFF}']), "{inner:?}");
+        }
+        prop_assert_eq!(defuse(&defuse(&text)), defuse(&text));
+    }
+}
