@@ -11,43 +11,16 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/server.mjs";
 import { OAUTH_APP } from "../emulator/handlers/oauth.mjs";
 import { VALID_TOKEN } from "./helpers.mjs";
+import { root, startWorker as startWorkerIn } from "./worker.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-mcp-e2e-"));
 const children = [];
 const results = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(url, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await r.arrayBuffer();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  throw new Error(`${url} did not answer within ${ms} ms`);
-}
 
 /** Run a command to completion (bounded), streaming its output; resolves to its exit code. */
 function run(label, cmd, args, { env = {}, timeoutMs = 600_000 } = {}) {
@@ -95,9 +68,6 @@ const COOKIE_SECRET = "e2e-cookie-secret-not-for-production-6f1d9a27c3b84e05";
 
 /** Start the built worker in workerd with these vars; `limits` sets the rate limiters' limits. */
 async function startWorker(name, extraVars, limits) {
-  const port = await freePort();
-  const logFile = path.join(work, `${name}.log`);
-  const log = fs.openSync(logFile, "w");
   const vars = {
     SENTRY_URL: emulator.url,
     SENTRY_ALLOW_INSECURE_HTTP: "true",
@@ -111,30 +81,9 @@ async function startWorker(name, extraVars, limits) {
     OAUTH_REGISTRATIONS_PER_HOUR: "10000",
     ...extraVars,
   };
-  // A config without [build] (the worker was built before this runner started), pointing at
-  // build/, with this instance's rate limits.
-  const config = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8")
-    .replace(/\[build\][^\[]*/s, "")
-    .replace(/^main = .*$/m, `main = "${path.join(root, "build/index.js")}"`)
-    .replace(/(name = "MCP_IP_RATE_LIMITER"[^\n]*\n[^\n]*\nsimple = \{ limit = )\d+/, `$1${limits.ip}`)
-    .replace(/(name = "MCP_USER_RATE_LIMITER"[^\n]*\n[^\n]*\nsimple = \{ limit = )\d+/, `$1${limits.user}`);
-  const configPath = path.join(work, `${name}.wrangler.toml`);
-  fs.writeFileSync(configPath, config);
-  const args = ["wrangler", "dev", "-c", configPath, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(work, `${name}-state`),
-    "--show-interactive-dev-session=false", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
-  const child = spawn("npx", args, {
-    cwd: root, detached: true, stdio: ["ignore", log, log],
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-  });
-  children.push(child);
-  const origin = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(`${origin}/`, 90_000);
-  } catch (e) {
-    console.error(fs.readFileSync(logFile, "utf8"));
-    throw e;
-  }
-  return { origin, port, logFile };
+  const worker = await startWorkerIn({ name, work, vars, limits });
+  children.push(worker.child);
+  return worker;
 }
 
 // The main instance reports its errors to the emulator's ingestion endpoint; its limits are out

@@ -71,7 +71,7 @@ function listen(server, port, host) {
   });
 }
 
-export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3"], slowMs = 5000 } = {}) {
+export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3"], slowMs = 5000, rateLimit = RATE_LIMIT } = {}) {
   for (const h of hosts) if (!/^127\.\d+\.\d+\.\d+$/.test(h)) throw new Error(`refusing to listen on non-loopback host ${h}`);
   const router = buildRouter();
   const now = Math.floor(Date.now() / 1000) * 1000; // fixture clock, fixed for the emulator's life
@@ -92,8 +92,8 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
     if (!w || w.sec !== sec) rate.set(k, (w = { sec, count: 0 }));
     w.count++;
     return {
-      "X-Sentry-Rate-Limit-Limit": String(RATE_LIMIT),
-      "X-Sentry-Rate-Limit-Remaining": String(Math.max(0, RATE_LIMIT - w.count)),
+      "X-Sentry-Rate-Limit-Limit": String(rateLimit),
+      "X-Sentry-Rate-Limit-Remaining": String(Math.max(0, rateLimit - w.count)),
       "X-Sentry-Rate-Limit-Reset": String(sec + 1),
       "X-Sentry-Rate-Limit-ConcurrentLimit": String(CONCURRENT_LIMIT),
       "X-Sentry-Rate-Limit-ConcurrentRemaining": String(Math.max(0, CONCURRENT_LIMIT - (inflight.get(token) ?? 0))),
