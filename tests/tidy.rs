@@ -313,7 +313,15 @@ fn markdown_tables_have_no_blank_line_inside() {
         let lines: Vec<&str> = text.lines().collect();
         for i in 1..lines.len().saturating_sub(1) {
             let is_row = |l: &str| l.trim_start().starts_with('|');
-            if lines[i].trim().is_empty() && is_row(lines[i - 1]) && is_row(lines[i + 1]) {
+            // A second table may follow a blank line: then its second line is a separator row.
+            let starts_table = lines.get(i + 2).is_some_and(|l| {
+                l.trim_start().starts_with('|') && l.chars().all(|c| "|-: ".contains(c))
+            });
+            if lines[i].trim().is_empty()
+                && is_row(lines[i - 1])
+                && is_row(lines[i + 1])
+                && !starts_table
+            {
                 problems.push(format!("{}:{}", relative(&file), i + 1));
             }
         }
