@@ -12,7 +12,10 @@ use std::cell::RefCell;
 use std::hash::Hash;
 use std::num::NonZeroUsize;
 
+use std::rc::Rc;
+
 use lru::LruCache;
+use serde_json::Value;
 use url::Url;
 
 use crate::platform::services::Limiter;
@@ -34,6 +37,11 @@ pub(crate) struct EndpointKey {
     pub host: String,
     pub path: String,
 }
+
+/// What a `tools/list` answer depends on: the protocol version, the granted skills and the URL
+/// constraints, written out by the protocol layer (`mcp::tool_list`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ToolListKey(pub String);
 
 /// The SHA-256 hex of an authorization code that was redeemed here.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,6 +92,8 @@ pub(crate) struct Caches {
     pub redeemed_codes: Bounded<RedeemedCode, ()>,
     /// Limiters whose absence was already logged (once per isolate is enough).
     pub absent_limiters_logged: Bounded<LimiterName, ()>,
+    /// `tools/list` entries, built once per distinct answer (`mcp::tool_list::cached_entries`).
+    pub tool_lists: Bounded<ToolListKey, Rc<Vec<Value>>>,
 }
 
 /// A rate limiter, as a cache key.
@@ -97,6 +107,7 @@ impl Caches {
             exhausted_until: Bounded::new(2_000),
             redeemed_codes: Bounded::new(1_000),
             absent_limiters_logged: Bounded::new(8),
+            tool_lists: Bounded::new(64),
         }
     }
 

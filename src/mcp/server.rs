@@ -628,7 +628,8 @@ fn list_tools(
     params: &Map<String, Value>,
 ) -> Result<Value, RpcError> {
     no_cursor(params)?;
-    Ok(json!({"tools": super::tool_list::entries(ctx.session, version)}))
+    let entries = super::tool_list::cached_entries(ctx.caches, ctx.session, version);
+    Ok(json!({ "tools": entries.as_ref() }))
 }
 
 async fn call_tool(

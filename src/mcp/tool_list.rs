@@ -3,9 +3,36 @@
 
 use serde_json::{json, Value};
 
+use std::rc::Rc;
+
 use super::version::ProtocolVersion;
+use crate::caches::{Caches, ToolListKey};
 use crate::session::Session;
 use crate::tools::{self, Tool};
+
+/// The entries the session sees, built once per isolate or process for each distinct answer
+/// (protocol version, skills, constraints): the catalogue is static, so the answer is too.
+pub(crate) fn cached_entries(
+    caches: &Caches,
+    session: &Session,
+    version: ProtocolVersion,
+) -> Rc<Vec<Value>> {
+    let skills: Vec<&str> = session.skills.iter().map(|s| s.id()).collect();
+    let c = &session.constraints;
+    let key = ToolListKey(format!(
+        "{}|{}|{}|{}",
+        version.as_str(),
+        skills.join(","),
+        c.organization.as_deref().unwrap_or(""),
+        c.project.as_deref().unwrap_or("")
+    ));
+    if let Some(entries) = caches.tool_lists.get(&key) {
+        return entries;
+    }
+    let entries = Rc::new(entries(session, version));
+    caches.tool_lists.put(key, entries.clone());
+    entries
+}
 
 /// The `tools/list` entries the session sees, in catalogue order.
 pub(crate) fn entries(session: &Session, version: ProtocolVersion) -> Vec<Value> {
@@ -75,5 +102,31 @@ mod tests {
         };
         let list = json!(entries(&s, ProtocolVersion::V2025_11_25)).to_string();
         assert!(list.contains("organizationSlug") && !list.contains("x-scope"));
+    }
+
+    #[test]
+    fn each_distinct_answer_is_built_once() {
+        let caches = Caches::new();
+        let all = Session {
+            upstream_token: "t".into(),
+            access: AccessMethod::SentryBearer,
+            skills: SkillSet::all(),
+            constraints: Constraints::default(),
+        };
+        let narrowed = Session {
+            skills: SkillSet::none().with(crate::session::Skill::Inspect),
+            constraints: Constraints::new(Some("acme"), Some("web")).unwrap(),
+            upstream_token: "t".into(),
+            access: AccessMethod::SentryBearer,
+        };
+        let v = ProtocolVersion::V2025_11_25;
+        let first = cached_entries(&caches, &all, v);
+        assert!(Rc::ptr_eq(&first, &cached_entries(&caches, &all, v)), "served from the cache");
+        assert_eq!(*first, entries(&all, v), "the same answer as building it");
+        let other = cached_entries(&caches, &narrowed, v);
+        assert_eq!(*other, entries(&narrowed, v));
+        assert!(other.len() < first.len());
+        let older = cached_entries(&caches, &all, ProtocolVersion::V2024_11_05);
+        assert_eq!(*older, entries(&all, ProtocolVersion::V2024_11_05));
     }
 }
