@@ -35,7 +35,7 @@ tool! {
             idempotent: false,
             open_world: true,
         },
-        hidden_when: HiddenWhen::Never,
+        hidden_when: HiddenWhen::ProjectConstrained,
         args: Args,
     }
 }

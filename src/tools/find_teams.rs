@@ -30,7 +30,7 @@ tool! {
         title: "Find teams",
         skills: &[Skill::Inspect, Skill::Triage, Skill::ProjectManagement],
         annotations: Annotations::READ,
-        hidden_when: HiddenWhen::Never,
+        hidden_when: HiddenWhen::ProjectConstrained,
         args: Args,
         output_schema: output_schema,
     }

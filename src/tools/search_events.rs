@@ -109,15 +109,11 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     };
     let period = args.period.unwrap_or_else(|| "14d".into());
     let limit = args.limit.unwrap_or(10);
-    let mut search = args.query.unwrap_or_default();
+    let search = args.query.unwrap_or_default();
     let mut query: Vec<(&str, String)> = vec![("dataset", dataset.to_string())];
     query.extend(fields.iter().map(|f| ("field", f.clone())));
     if let Some(project) = ctx.project(args.project_slug.as_deref())? {
-        if project.chars().all(|c| c.is_ascii_digit()) {
-            query.push(("project", project));
-        } else {
-            search = format!("project:{project} {search}").trim().to_string();
-        }
+        query.push(("project", ctx.project_id(&org, &project).await?));
     }
     if !search.is_empty() {
         query.push(("query", search.clone()));

@@ -79,7 +79,7 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         ("limit", limit.to_string()),
     ];
     if let Some(project) = ctx.project(args.project_slug_or_id.as_deref())? {
-        query.push(("project", project_id(ctx, &org, &project).await?));
+        query.push(("project", ctx.project_id(&org, &project).await?));
     }
     if let Some(c) = args.cursor {
         query.push(("cursor", c));
@@ -153,20 +153,4 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     );
     Ok(ToolOutput::markdown(u.finish(out))
         .with_structured(structured, &["/issues/*/title", "/issues/*/culprit"]))
-}
-
-/// Sentry filters issues by numeric project id; resolve a slug with one call.
-async fn project_id(ctx: &ToolContext<'_>, org: &str, project: &str) -> Result<String, ToolError> {
-    if project.chars().all(|c| c.is_ascii_digit()) {
-        return Ok(project.to_string());
-    }
-    let body = ctx
-        .sentry
-        .get(Host::Org(org), &path(&["projects", org, project])?, &[])
-        .await
-        .map_err(|e| e.about(format!("project '{project}' in organization '{org}'")))?
-        .body;
-    body.get("id")
-        .map(crate::render::plain)
-        .ok_or_else(|| ToolError::invalid(format!("Sentry returned no id for project '{project}'")))
 }

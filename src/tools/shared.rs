@@ -117,6 +117,24 @@ impl ToolContext<'_> {
         Ok(slug.map(ids::project_slug_or_id).transpose()?)
     }
 
+    /// Sentry's numeric id of `project` (a slug or an id; a slug costs one call). Project scope
+    /// goes to Sentry as this `project` parameter, never as `project:` text in a search query,
+    /// which the rest of the query could widen (`... OR project:other`).
+    pub(crate) async fn project_id(&self, org: &str, project: &str) -> Result<String, ToolError> {
+        if project.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(project.to_string());
+        }
+        let body = self
+            .sentry
+            .get(Host::Org(org), &path(&["projects", org, project])?, &[])
+            .await
+            .map_err(|e| e.about(format!("project '{project}' in organization '{org}'")))?
+            .body;
+        body.get("id").map(plain).ok_or_else(|| {
+            ToolError::invalid(format!("Sentry returned no id for project '{project}'"))
+        })
+    }
+
     /// The org, issue id and (from a URL) event id a call refers to: `issueUrl`, or
     /// `organizationSlug` + `issueId`.
     pub(crate) fn issue_ref(&self, args: &impl IssueArgs) -> Result<IssueRef, ToolError> {

@@ -216,7 +216,19 @@ test("constraints cannot be escaped through URLs, ids or injected arguments", as
   const scoped = await connect({ path: "/mcp/acme/api-server" });
   try {
     const names = (await scoped.listTools()).tools.map((t) => t.name);
-    assert.ok(!names.includes("create_project") && !names.includes("find_projects"));
+    for (const hidden of ["create_project", "find_projects", "create_team", "find_teams"]) {
+      assert.ok(!names.includes(hidden), `${hidden} is hidden under a project constraint`);
+    }
+    // Project scope travels as Sentry's project parameter, never as query text a query can widen.
+    await resetUpstream();
+    const events = await call(scoped, "search_events", { query: "level:error OR project:web-frontend", fields: ["title", "project"] });
+    assert.equal(events.isError, false, events.text);
+    const sent = (await upstreamRequests()).filter((r) => r.path.endsWith("/events/"));
+    assert.equal(sent.length, 1);
+    assert.deepEqual(sent[0].query.project, ["12"], "the id of api-server, the constrained project");
+    assert.equal(sent[0].query.query?.[0], "level:error OR project:web-frontend", "the query is sent as written");
+    const rows = events.result.structuredContent?.rows ?? [];
+    assert.ok(rows.length > 0 && rows.every((r) => r.project === "api-server"), JSON.stringify(rows));
     const tag = await call(scoped, "get_issue_tag_values", { issueId: "WEB-FRONTEND-7K", tagKey: "browser" });
     assert.match(tag.text, /limited to project 'api-server'/);
     const url = await call(scoped, "search_issue_events", { issueUrl: "https://globex.sentry.io/issues/6001/" });
