@@ -40,6 +40,24 @@ pub(crate) enum CredentialError {
     /// More than one credential was sent.
     #[error("more than one credential was sent")]
     Conflict,
+    /// One of this server's own tokens was sent as a Sentry token; it is never forwarded.
+    #[error("an access token of this server was sent as a Sentry token")]
+    OwnTokenAsSentryBearer,
+}
+
+/// The prefix of every token this server issues (`oauth::records`): never a Sentry token, so never
+/// forwarded to Sentry, where it would reach a third party.
+const OWN_TOKEN_PREFIX: &str = "smcp_";
+
+/// A `Sentry-Bearer` value, checked.
+fn sentry_bearer(token: &str) -> Result<Credentials, CredentialError> {
+    if !valid_token(token) {
+        return Err(CredentialError::MalformedSentryBearer);
+    }
+    if token.starts_with(OWN_TOKEN_PREFIX) {
+        return Err(CredentialError::OwnTokenAsSentryBearer);
+    }
+    Ok(Credentials::SentryBearer(token.to_string()))
 }
 
 /// Tokens are one run of visible ASCII.
@@ -56,22 +74,13 @@ pub(super) fn parse(headers: &Headers) -> Result<Credentials, CredentialError> {
         return Err(CredentialError::Conflict);
     }
     if let Some(value) = dedicated.first() {
-        let token = value.strip_prefix("Sentry-Bearer ").unwrap_or(value).trim();
-        return if valid_token(token) {
-            Ok(Credentials::SentryBearer(token.to_string()))
-        } else {
-            Err(CredentialError::MalformedSentryBearer)
-        };
+        return sentry_bearer(value.strip_prefix("Sentry-Bearer ").unwrap_or(value).trim());
     }
     let Some(value) = authorization.first() else { return Err(CredentialError::Missing) };
     let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     let token = rest.trim();
     if scheme.eq_ignore_ascii_case("sentry-bearer") {
-        return if valid_token(token) {
-            Ok(Credentials::SentryBearer(token.to_string()))
-        } else {
-            Err(CredentialError::MalformedSentryBearer)
-        };
+        return sentry_bearer(token);
     }
     if scheme.eq_ignore_ascii_case("bearer") && valid_token(token) {
         return Ok(Credentials::OAuthBearer(token.to_string()));
@@ -100,6 +109,20 @@ mod tests {
         assert_eq!(
             parse(&h(&[("Sentry-Bearer", "sntryu_abc")])),
             Ok(Credentials::SentryBearer("sntryu_abc".into()))
+        );
+    }
+
+    #[test]
+    fn our_own_tokens_are_never_taken_for_sentry_tokens() {
+        for headers in [
+            h(&[("Authorization", "Sentry-Bearer smcp_at_grant_0123")]),
+            h(&[("Sentry-Bearer", "smcp_rt_grant_0123")]),
+        ] {
+            assert_eq!(parse(&headers), Err(CredentialError::OwnTokenAsSentryBearer));
+        }
+        assert_eq!(
+            parse(&h(&[("Authorization", "Bearer smcp_at_grant_0123")])),
+            Ok(Credentials::OAuthBearer("smcp_at_grant_0123".into()))
         );
     }
 

@@ -90,6 +90,9 @@ async fn handle_post(
         Err(CredentialError::MalformedSentryBearer) => {
             return sentry_bearer_rejected(req, "Missing or invalid Sentry-Bearer token: send 'Authorization: Sentry-Bearer <token>' with one Sentry auth token")
         }
+        Err(CredentialError::OwnTokenAsSentryBearer) => {
+            return sentry_bearer_rejected(req, "This is an access token issued by this server, not a Sentry token; send it as 'Authorization: Bearer <token>'")
+        }
         Err(CredentialError::Conflict) => {
             return oauth_error(400, OAuthErrorCode::InvalidRequest, "Send exactly one credential: either Authorization or Sentry-Bearer, not both.")
         }

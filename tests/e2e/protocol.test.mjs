@@ -2,7 +2,7 @@
 // shared reference mcp-protocol.md section 9 in brackets).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ALL_TOOLS, ORIGIN, auth, modern, post, rpc } from "./helpers.mjs";
+import { ALL_TOOLS, ORIGIN, auth, modern, post, resetUpstream, rpc, upstreamRequests } from "./helpers.mjs";
 
 const init = (version = "2025-11-25") => rpc("initialize", { protocolVersion: version, capabilities: {}, clientInfo: { name: "raw", version: "1" } });
 const legacy = (v = "2025-11-25") => ({ ...auth(), "mcp-protocol-version": v });
@@ -188,6 +188,18 @@ test("Sentry-Bearer: malformed is 401 without fallback, conflicts are 400 [96]",
   assert.match(oauth.headers.get("www-authenticate"), /error="invalid_token".*resource_metadata=/);
   const dedicated = await post("/mcp", init(), { "sentry-bearer": "sntryu_e2e_valid_token_0123456789abcdef" });
   assert.equal(dedicated.status, 200);
+});
+
+test("one of our own tokens sent as a Sentry token is refused and never forwarded to Sentry [security]", async () => {
+  await resetUpstream();
+  const call = rpc("tools/call", { name: "whoami", arguments: {} });
+  for (const headers of [{ authorization: "Sentry-Bearer smcp_at_0123456789abcdef_feed" }, { "sentry-bearer": "smcp_rt_0123456789abcdef_feed" }]) {
+    const r = await post("/mcp", call, { ...headers, "mcp-protocol-version": "2025-11-25" });
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get("www-authenticate"), /error="invalid_token"/);
+    assert.match(r.text, /issued by this server, not a Sentry token/);
+  }
+  assert.deepEqual(await upstreamRequests(), [], "nothing reached Sentry");
 });
 
 test("skills narrow the tools; unknown skills are 400; a missing skill is named [skills]", async () => {
