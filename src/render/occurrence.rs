@@ -1,0 +1,213 @@
+//! The evidence of issues that are not plain errors: performance problems, regressions, user
+//! feedback, cron and uptime monitors, metric alerts, replay clicks.
+//!
+//! Sentry attaches an `occurrence` to such events: a subtitle, `evidenceDisplay` (the name/value
+//! pairs its UI shows) and `evidenceData` (the detector's raw facts: span ids, the breakpoint and
+//! before/after values of a regression, the monitor's config…). Performance events also carry a
+//! `spans` entry, from which the offending, parent and cause spans are picked by id. Span
+//! descriptions, transaction names, selectors and feedback text are written by the application,
+//! so the callers put this text inside the untrusted boundary.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::{is_blank, iso_from_epoch, plain, readable, str_at, truncate};
+
+const VALUE_CHARS: usize = 600;
+const MAX_DATA_FIELDS: usize = 25;
+const MAX_SPAN_LINES: usize = 12;
+
+/// `evidenceData` keys that only link to other data (shown through the spans instead) or repeat
+/// what `evidenceDisplay` already says.
+const SKIPPED_DATA: &[&str] = &[
+    "offenderSpanIds",
+    "parentSpanIds",
+    "causeSpanIds",
+    "repeatingSpans",
+    "fingerprint",
+    "op",
+    "project_id",
+    "data_start",
+    "data_end",
+    "absolute_percentage_change",
+    "unweighted_t_value",
+    "unweighted_p_value",
+];
+
+/// The evidence of the event's occurrence as plain lines, leaving out values already in `shown`
+/// (the text rendered so far). Empty when the event has no occurrence.
+pub fn evidence_text(event: &Value, shown: &str) -> String {
+    let Some(occ) = event.get("occurrence").filter(|o| o.is_object()) else {
+        return String::new();
+    };
+    let mut text = String::new();
+    let fresh = |v: &str, text: &str| !v.is_empty() && !shown.contains(v) && !text.contains(v);
+    if let Some(sub) = str_at(occ, "/subtitle") {
+        if fresh(sub, &text) {
+            let _ = writeln!(text, "{}", truncate(sub, VALUE_CHARS));
+        }
+    }
+    for item in occ.get("evidenceDisplay").and_then(Value::as_array).into_iter().flatten() {
+        let name = str_at(item, "/name").unwrap_or("Evidence");
+        let value = item.get("value").map(plain).unwrap_or_default();
+        if value.is_empty() {
+            continue;
+        }
+        let value = truncate(&value, VALUE_CHARS * 3);
+        if value.contains('\n') {
+            let _ = writeln!(text, "- {}:\n{value}", truncate(name, 80));
+        } else {
+            let _ = writeln!(text, "- {}: {value}", truncate(name, 80));
+        }
+    }
+    let spans = occ.get("evidenceData").map(|d| spans_text(event, d)).unwrap_or_default();
+    let fresh = |v: &str, text: &str| fresh(v, text) && !spans.contains(v);
+    let data = occ.get("evidenceData").and_then(Value::as_object);
+    let mut extras = Vec::new();
+    for (key, value) in data.into_iter().flatten() {
+        if SKIPPED_DATA.contains(&key.as_str()) || is_blank(value) {
+            continue;
+        }
+        let shown_value = match (key.as_str(), value) {
+            ("breakpoint", Value::Number(n)) => {
+                n.as_i64().map(|s| format!("{} ({s})", iso_from_epoch(s))).unwrap_or_default()
+            }
+            ("numRepeatingSpans", v) => format!("repeated {} times", plain(v)),
+            ("repeatingSpansCompact", Value::Array(items))
+                if items.iter().all(|i| spans.contains(&plain(i))) =>
+            {
+                continue
+            }
+            (_, Value::Number(n)) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or_default();
+                let rounded = format!("{f:.4}");
+                rounded.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
+            (_, v @ (Value::Object(_) | Value::Array(_))) => readable(v, VALUE_CHARS),
+            (_, v) => plain(v),
+        };
+        if shown_value.is_empty() || !fresh(&shown_value, &text) {
+            continue;
+        }
+        extras.push(format!("{key}={shown_value}"));
+        if extras.len() >= MAX_DATA_FIELDS {
+            break;
+        }
+    }
+    if !extras.is_empty() {
+        let _ = writeln!(text, "- Evidence data: {}", extras.join("; "));
+    }
+    text.push_str(&spans);
+    text
+}
+
+/// The offending, parent and cause spans of a performance occurrence, looked up in the event's
+/// `spans` entry (identical offenders grouped, with how often they repeat).
+fn spans_text(event: &Value, data: &Value) -> String {
+    let spans: Vec<&Value> = event
+        .get("entries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| str_at(e, "/type") == Some("spans"))
+        .filter_map(|e| e.get("data").and_then(Value::as_array))
+        .flatten()
+        .collect();
+    if spans.is_empty() {
+        return String::new();
+    }
+    let ids = |key: &str| -> Vec<String> {
+        data.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(plain).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    };
+    let mut text = String::new();
+    for (label, key) in [
+        ("Parent span", "parentSpanIds"),
+        ("Cause span", "causeSpanIds"),
+        ("Offending span", "offenderSpanIds"),
+    ] {
+        let wanted = ids(key);
+        let found: Vec<&Value> = wanted
+            .iter()
+            .filter_map(|id| spans.iter().find(|s| str_at(s, "/span_id") == Some(id.as_str())))
+            .copied()
+            .collect();
+        if found.is_empty() {
+            continue;
+        }
+        // Group identical operations and descriptions, keeping their order.
+        let mut groups: Vec<(String, Vec<f64>)> = Vec::new();
+        for span in &found {
+            let line = format!("{} · {}", span_op(span), span_label(span));
+            match groups.iter_mut().find(|(l, _)| *l == line) {
+                Some((_, durations)) => durations.push(span_ms(span)),
+                None => groups.push((line, vec![span_ms(span)])),
+            }
+        }
+        let plural = if found.len() > 1 { "s" } else { "" };
+        let _ = writeln!(text, "{label}{plural} ({}):", found.len());
+        for (line, durations) in groups.iter().take(MAX_SPAN_LINES) {
+            let total: f64 = durations.iter().sum();
+            let timing = if durations.len() > 1 {
+                format!("{}× · {total:.0} ms total", durations.len())
+            } else {
+                format!("{total:.0} ms")
+            };
+            let _ = writeln!(text, "  {timing} · {}", truncate(line, VALUE_CHARS));
+        }
+        if groups.len() > MAX_SPAN_LINES {
+            let _ = writeln!(text, "  … {} more distinct spans", groups.len() - MAX_SPAN_LINES);
+        }
+    }
+    text
+}
+
+fn span_op(span: &Value) -> &str {
+    str_at(span, "/op").unwrap_or("span")
+}
+
+/// A span's label: its description, or its name (newer trace format), or its operation.
+pub fn span_label(span: &Value) -> String {
+    str_at(span, "/description")
+        .or(str_at(span, "/name"))
+        .or(str_at(span, "/transaction"))
+        .or(str_at(span, "/op"))
+        .unwrap_or("(unnamed span)")
+        .replace('\n', " ⏎ ")
+}
+
+fn span_ms(span: &Value) -> f64 {
+    match (
+        span.get("start_timestamp").and_then(Value::as_f64),
+        span.get("timestamp").and_then(Value::as_f64),
+    ) {
+        (Some(s), Some(e)) if e >= s => (e - s) * 1000.0,
+        _ => span.get("exclusive_time").and_then(Value::as_f64).unwrap_or(0.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn n_plus_one_groups_repeated_spans() {
+        let spans: Vec<Value> = (0..3)
+            .map(|i| json!({"span_id": format!("o{i}"), "op": "db", "description": "SELECT 1", "start_timestamp": 1.0, "timestamp": 1.005}))
+            .chain([json!({"span_id": "p", "op": "function", "description": "Serializer.to_repr", "start_timestamp": 1.0, "timestamp": 1.1})])
+            .collect();
+        let event = json!({"entries": [{"type": "spans", "data": spans}], "occurrence": {
+            "subtitle": "SELECT 1", "evidenceDisplay": [{"name": "Offending Spans", "value": "SELECT 1\nSELECT 2"}],
+            "evidenceData": {"offenderSpanIds": ["o0", "o1", "o2"], "parentSpanIds": ["p"], "numRepeatingSpans": "3", "nested": {"a": null, "b": 2}}}});
+        let text = evidence_text(&event, "");
+        assert!(text.contains("- Offending Spans:\nSELECT 1\nSELECT 2"), "{text}");
+        assert!(text.contains("Parent span (1):\n  100 ms · function · Serializer.to_repr"), "{text}");
+        assert!(text.contains("3× · 15 ms total · db · SELECT 1"), "{text}");
+        assert!(text.contains("nested=b=2; numRepeatingSpans=repeated 3 times"), "{text}");
+        assert!(!text.contains("null"));
+    }
+}
