@@ -27,9 +27,9 @@ impl Default for EventOptions {
 }
 
 /// Frames that get source context lines and variables (the innermost in-app ones).
-const FRAMES_WITH_CONTEXT: usize = 5;
-const FRAMES_WITH_VARS: usize = 3;
-const CONTEXT_RADIUS: i64 = 3;
+const FRAMES_WITH_CONTEXT: usize = 3;
+const FRAMES_WITH_VARS: usize = 2;
+const CONTEXT_RADIUS: i64 = 2;
 const MAX_VARS: usize = 12;
 const MAX_TAGS: usize = 40;
 const VALUE_CHARS: usize = 300;
@@ -107,10 +107,10 @@ fn issue_facts(issue: &Value, org: &str, out: &mut String) {
         stats.push(format!("**Users affected**: {c}"));
     }
     if let Some(v) = str_at(issue, "/firstSeen") {
-        stats.push(format!("**First seen**: {v}"));
+        stats.push(format!("**First seen**: {}", short_time(v)));
     }
     if let Some(v) = str_at(issue, "/lastSeen") {
-        stats.push(format!("**Last seen**: {v}"));
+        stats.push(format!("**Last seen**: {}", short_time(v)));
     }
     if issue.get("isUnhandled").and_then(Value::as_bool) == Some(true) {
         stats.push("**Unhandled**: yes".into());
@@ -166,7 +166,17 @@ fn issue_app_text(issue: &Value) -> String {
     if let Some(meta) = issue.get("metadata").and_then(Value::as_object) {
         let mut parts = Vec::new();
         for (k, v) in meta {
-            if matches!(k.as_str(), "initial_priority" | "sdk" | "title" | "in_app_frame_mix") {
+            // Sentry's own bookkeeping, not facts about the problem.
+            if matches!(
+                k.as_str(),
+                "initial_priority"
+                    | "sdk"
+                    | "title"
+                    | "in_app_frame_mix"
+                    | "display_title_with_tree_label"
+                    | "severity"
+                    | "severity_reason"
+            ) {
                 continue;
             }
             let text = plain(v);
@@ -203,7 +213,7 @@ fn event_facts(event: &Value, label: &str, out: &mut String) {
     let _ = writeln!(out, "\n## Event {id} ({label})\n");
     let mut facts = Vec::new();
     if let Some(v) = str_at(event, "/dateCreated") {
-        facts.push(format!("**Occurred**: {v}"));
+        facts.push(format!("**Occurred**: {}", short_time(v)));
     }
     if let Some(v) = str_at(event, "/type") {
         facts.push(format!("**Event type**: {}", super::token_or_unknown(v)));
@@ -291,7 +301,12 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
     if let Some(ctx) = event.get("contexts").and_then(Value::as_object).filter(|c| !c.is_empty()) {
         let mut text = String::new();
         for (name, value) in ctx.iter().take(20) {
-            let skip: &[&str] = if name == "trace" { TRACE_CONTEXT_SHOWN } else { &["type"] };
+            let skip: &[&str] = match name.as_str() {
+                "trace" => TRACE_CONTEXT_SHOWN,
+                // The build string repeats the version with compiler details.
+                "runtime" => &["type", "build"],
+                _ => &["type"],
+            };
             let line = inline_object(value, skip);
             if !line.is_empty() {
                 let _ = writeln!(text, "- {name}: {line}");
@@ -344,6 +359,11 @@ const KNOWN_ENTRIES: &[&str] = &[
 /// Trace-context fields already shown (the trace line) or only internal.
 const TRACE_CONTEXT_SHOWN: &[&str] =
     &["type", "trace_id", "span_id", "parent_span_id", "client_sample_rate", "origin", "sampled"];
+
+/// A Sentry timestamp without a zero fraction (`…:43.000Z` → `…:43Z`).
+fn short_time(v: &str) -> String {
+    v.strip_suffix(".000Z").map(|t| format!("{t}Z")).unwrap_or_else(|| v.to_string())
+}
 
 /// A value on one line, bounded (inside a block; newlines shown as `⏎`).
 fn one_line(s: &str, max: usize) -> String {
@@ -441,14 +461,19 @@ fn threads_text(data: &Value, opts: &EventOptions, with_exception: bool) -> Stri
 }
 
 fn debug_images_text(data: &Value, shown: &str) -> String {
+    let in_app: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.ends_with("[in-app]"))
+        .filter_map(|l| l.rsplit_once("] ").and_then(|(a, _)| a.rsplit_once(" [")).map(|(_, img)| img))
+        .collect();
     let images: Vec<&Value> = data.get("images").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
     let mut text = String::new();
     let mut listed = 0;
     for img in &images {
         let file = str_at(img, "/code_file").unwrap_or("");
         let base = file.rsplit('/').next().unwrap_or(file);
-        // Only images the shown frames use (by file name), to stay short.
-        if base.is_empty() || !shown.contains(&format!("[{base}]")) {
+        // Only images of the application's own frames (by file name), to stay short.
+        if base.is_empty() || !shown.contains(&format!("[{base}]")) || !in_app.contains(&base) {
             continue;
         }
         listed += 1;
@@ -752,11 +777,12 @@ fn inline_object(v: &Value, skip: &[&str]) -> String {
     }
 }
 
-/// A JSON value on one line, strings unquoted, nested values as `key=value` text.
+/// A JSON value on one line, strings unquoted, nested values as `[…]` and `{key=value}` text.
 fn compact(v: &Value) -> String {
     match v {
         Value::String(s) => s.replace('\n', " ⏎ "),
-        Value::Array(_) | Value::Object(_) => readable(v, VALUE_CHARS),
+        Value::Array(_) => format!("[{}]", readable(v, VALUE_CHARS)),
+        Value::Object(_) => format!("{{{}}}", readable(v, VALUE_CHARS)),
         Value::Null => String::new(),
         other => other.to_string(),
     }

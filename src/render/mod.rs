@@ -94,13 +94,16 @@ fn write_readable(v: &Value, prefix: &str, out: &mut String, max: usize) {
             }
         }
         Value::Array(items) => {
+            // Inside a list a null keeps its place (it is data), shown as `none`.
             let mut first = true;
-            for item in items.iter().filter(|i| !is_blank(i)) {
+            for item in items.iter().filter(|i| i.is_null() || !is_blank(i)) {
                 if !first {
                     out.push_str(", ");
                 }
                 first = false;
-                if item.is_object() {
+                if item.is_null() {
+                    out.push_str("none");
+                } else if item.is_object() {
                     let mut inner = String::new();
                     write_readable(item, "", &mut inner, max);
                     out.push('[');
@@ -135,7 +138,7 @@ pub fn is_blank(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.iter().all(is_blank),
+        Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.values().all(is_blank),
         _ => false,
     }
@@ -202,8 +205,8 @@ mod tests {
 
     #[test]
     fn nested_values_read_as_text() {
-        let v = serde_json::json!({"geo": {"city": "Austin", "region": null}, "ids": [1, 2], "rows": [{"a": 1}, {"b": "x"}], "none": null, "empty": []});
-        assert_eq!(readable(&v, 200), "geo.city=Austin, ids=1, 2, rows=[a=1], [b=x]");
+        let v = serde_json::json!({"geo": {"city": "Austin", "region": null}, "ids": [1, null], "rows": [{"a": 1}, {"b": "x"}], "none": null, "empty": []});
+        assert_eq!(readable(&v, 200), "geo.city=Austin, ids=1, none, rows=[a=1], [b=x]");
         assert_eq!(plain(&Value::Null), "");
         assert_eq!(iso_from_epoch(1_795_992_485), "2026-11-29T22:48:05Z");
         assert_eq!(id_at(&serde_json::json!({"id": 7}), "/id").as_deref(), Some("7"));

@@ -61,7 +61,10 @@ pub fn evidence_text(event: &Value, shown: &str) -> String {
             let _ = writeln!(text, "- {}: {value}", truncate(name, 80));
         }
     }
-    let spans = occ.get("evidenceData").map(|d| spans_text(event, d)).unwrap_or_default();
+    let spans = occ
+        .get("evidenceData")
+        .map(|d| spans_text(event, d, &format!("{shown}{text}")))
+        .unwrap_or_default();
     let fresh = |v: &str, text: &str| fresh(v, text) && !spans.contains(v);
     let data = occ.get("evidenceData").and_then(Value::as_object);
     let mut extras = Vec::new();
@@ -104,7 +107,9 @@ pub fn evidence_text(event: &Value, shown: &str) -> String {
 
 /// The offending, parent and cause spans of a performance occurrence, looked up in the event's
 /// `spans` entry (identical offenders grouped, with how often they repeat).
-fn spans_text(event: &Value, data: &Value) -> String {
+///
+/// A description already quoted in `already` (the evidence above) is shortened to its start.
+fn spans_text(event: &Value, data: &Value, already: &str) -> String {
     let spans: Vec<&Value> = event
         .get("entries")
         .and_then(Value::as_array)
@@ -141,7 +146,11 @@ fn spans_text(event: &Value, data: &Value) -> String {
         // Group identical operations and descriptions, keeping their order.
         let mut groups: Vec<(String, Vec<f64>)> = Vec::new();
         for span in &found {
-            let line = format!("{} · {}", span_op(span), span_label(span));
+            let mut label = span_label(span);
+            if label.chars().count() > 60 && already.contains(&label) {
+                label = format!("{}… (quoted above)", label.chars().take(40).collect::<String>());
+            }
+            let line = format!("{} · {label}", span_op(span));
             match groups.iter_mut().find(|(l, _)| *l == line) {
                 Some((_, durations)) => durations.push(span_ms(span)),
                 None => groups.push((line, vec![span_ms(span)])),
