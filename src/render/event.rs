@@ -104,16 +104,16 @@ fn issue_facts(issue: &Value, org: &str, out: &mut String) {
         stats.push(format!("**Events**: {c}"));
     }
     if let Some(c) = num_at(issue, "/userCount") {
-        stats.push(format!("**Users affected**: {c}"));
+        stats.push(format!("users affected {c}"));
     }
     if let Some(v) = str_at(issue, "/firstSeen") {
-        stats.push(format!("**First seen**: {}", short_time(v)));
+        stats.push(format!("first seen {}", short_time(v)));
     }
     if let Some(v) = str_at(issue, "/lastSeen") {
-        stats.push(format!("**Last seen**: {}", short_time(v)));
+        stats.push(format!("last seen {}", short_time(v)));
     }
     if issue.get("isUnhandled").and_then(Value::as_bool) == Some(true) {
-        stats.push("**Unhandled**: yes".into());
+        stats.push("unhandled".into());
     }
     if !stats.is_empty() {
         let _ = writeln!(out, "{}", stats.join(" · "));
@@ -192,6 +192,75 @@ fn issue_app_text(issue: &Value) -> String {
     app
 }
 
+/// One issue of a list (`search_issues`): Sentry's facts in plain text, and the title, culprit and
+/// what the issue's kind adds (a regression's change, a monitor's failure, a feedback message)
+/// in one inline boundary.
+pub fn issue_list_entry(issue: &Value, index: usize, u: &Untrusted) -> String {
+    let mut out = String::new();
+    let short =
+        str_at(issue, "/shortId").map(str::to_string).or(id_at(issue, "/id")).unwrap_or_default();
+    let mut head = vec![format!("{index}. {short}")];
+    if let Some(s) = str_at(issue, "/status") {
+        head.push(match str_at(issue, "/substatus") {
+            Some(sub) => format!("{s} ({sub})"),
+            None => s.to_string(),
+        });
+    }
+    if let Some(l) = str_at(issue, "/level") {
+        head.push(l.to_string());
+    }
+    match (str_at(issue, "/issueCategory"), str_at(issue, "/issueType")) {
+        (_, Some(t)) if t != "error" => head.push(t.to_string()),
+        (Some(c), _) if c != "error" => head.push(c.to_string()),
+        _ => {}
+    }
+    let _ = writeln!(out, "\n## {}", head.join(" · "));
+    let mut app = Vec::new();
+    let title = str_at(issue, "/title").unwrap_or("");
+    if !title.is_empty() {
+        app.push(title.to_string());
+    }
+    if let Some(c) = str_at(issue, "/culprit").filter(|c| *c != title) {
+        app.push(format!("culprit: {c}"));
+    }
+    if let Some(v) = str_at(issue, "/metadata/value").filter(|v| !title.contains(*v)) {
+        app.push(v.to_string());
+    }
+    if !app.is_empty() {
+        let _ = writeln!(out, "{}", u.inline(&app.join(" — "), 400));
+    }
+    let mut facts = Vec::new();
+    if let Some(n) = num_at(issue, "/count") {
+        facts.push(format!("**Events**: {n}"));
+    }
+    if let Some(n) = num_at(issue, "/userCount") {
+        facts.push(format!("**Users**: {n}"));
+    }
+    if let Some(v) = str_at(issue, "/lastSeen") {
+        facts.push(format!("**Last seen**: {}", short_time(v)));
+    }
+    if let Some(v) = str_at(issue, "/firstSeen") {
+        facts.push(format!("**First seen**: {}", short_time(v)));
+    }
+    if let Some(p) = str_at(issue, "/project/slug") {
+        facts.push(format!("**Project**: {p}"));
+    }
+    match issue.get("assignedTo") {
+        Some(a) if a.is_object() => {
+            if let Some(n) = str_at(a, "/name").or(str_at(a, "/email")) {
+                facts.push(format!("**Assigned**: {n}"));
+            }
+        }
+        Some(Value::Null) => facts.push("unassigned".into()),
+        _ => {}
+    }
+    let _ = writeln!(out, "{}", facts.join(" · "));
+    if let Some(link) = str_at(issue, "/permalink") {
+        let _ = writeln!(out, "{link}");
+    }
+    out
+}
+
 /// One event: its identity line, then every payload section inside one boundary.
 pub fn event_details(
     event: &Value,
@@ -210,20 +279,17 @@ pub fn event_details(
 
 fn event_facts(event: &Value, label: &str, out: &mut String) {
     let id = id_at(event, "/eventID").or(id_at(event, "/id")).unwrap_or_default();
-    let _ = writeln!(out, "\n## Event {id} ({label})\n");
-    let mut facts = Vec::new();
+    let mut line = format!("\n## Event {id} ({label})");
     if let Some(v) = str_at(event, "/dateCreated") {
-        facts.push(format!("**Occurred**: {}", short_time(v)));
+        let _ = write!(line, " · {}", short_time(v));
     }
     if let Some(v) = str_at(event, "/type") {
-        facts.push(format!("**Event type**: {}", super::token_or_unknown(v)));
+        let _ = write!(line, " · type {}", super::token_or_unknown(v));
     }
     if let Some(v) = str_at(event, "/platform") {
-        facts.push(format!("**Platform**: {}", super::token_or_unknown(v)));
+        let _ = write!(line, " · platform {}", super::token_or_unknown(v));
     }
-    if !facts.is_empty() {
-        let _ = writeln!(out, "{}", facts.join(" · "));
-    }
+    let _ = writeln!(out, "{line}");
 }
 
 /// The application data of an event (for one block) and the note on breadcrumbs left out;
@@ -288,7 +354,11 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
             continue;
         }
         if let Some(data) = e.get("data").filter(|d| !super::is_blank(d)) {
-            sub(&mut body, &format!("Entry '{}'", super::token_or_unknown(kind)), &key_values(data, 20));
+            sub(
+                &mut body,
+                &format!("Entry '{}'", super::token_or_unknown(kind)),
+                &key_values(data, 20),
+            );
         }
     }
     if let Some(data) = entry("request") {
@@ -352,13 +422,31 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
 
 /// Entry types rendered by name above; any other is shown generically.
 const KNOWN_ENTRIES: &[&str] = &[
-    "exception", "threads", "stacktrace", "debugmeta", "message", "csp", "hpkp", "expectct",
-    "expectstaple", "request", "breadcrumbs", "spans",
+    "exception",
+    "threads",
+    "stacktrace",
+    "debugmeta",
+    "message",
+    "csp",
+    "hpkp",
+    "expectct",
+    "expectstaple",
+    "request",
+    "breadcrumbs",
+    "spans",
 ];
 
 /// Trace-context fields already shown (the trace line) or only internal.
-const TRACE_CONTEXT_SHOWN: &[&str] =
-    &["type", "trace_id", "span_id", "parent_span_id", "client_sample_rate", "origin", "sampled"];
+const TRACE_CONTEXT_SHOWN: &[&str] = &[
+    "type",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "client_sample_rate",
+    "origin",
+    "sampled",
+    "status",
+];
 
 /// A Sentry timestamp without a zero fraction (`…:43.000Z` → `…:43Z`).
 fn short_time(v: &str) -> String {
@@ -403,7 +491,7 @@ fn exception_text(data: &Value, opts: &EventOptions) -> String {
         }
         let _ = writeln!(text, "{ty}: {}", truncate(value, 2_000));
         if let Some(m) = exc.get("mechanism").filter(|m| m.is_object()) {
-            let kind = str_at(m, "/type").unwrap_or("?");
+            let kind = str_at(m, "/type").unwrap_or("unknown");
             let handled = match m.get("handled").and_then(Value::as_bool) {
                 Some(true) => "yes",
                 Some(false) => "no",
@@ -426,7 +514,11 @@ fn threads_text(data: &Value, opts: &EventOptions, with_exception: bool) -> Stri
         .unwrap_or_default();
     let flag = |t: &Value, k: &str| t.get(k).and_then(Value::as_bool) == Some(true);
     let describe = |t: &Value| {
-        let mut d = format!("{} {}", t.get("id").map(plain).unwrap_or_default(), str_at(t, "/name").unwrap_or("(unnamed)"));
+        let mut d = format!(
+            "{} {}",
+            t.get("id").map(plain).unwrap_or_default(),
+            str_at(t, "/name").unwrap_or("(unnamed)")
+        );
         for (k, label) in [("crashed", "crashed"), ("current", "current")] {
             if flag(t, k) {
                 let _ = write!(d, " [{label}]");
@@ -447,7 +539,12 @@ fn threads_text(data: &Value, opts: &EventOptions, with_exception: bool) -> Stri
         .or(threads.first());
     let Some(thread) = chosen else { return String::new() };
     let mut text = format!("{} thread(s); showing {}\n", threads.len(), describe(thread));
-    let others: Vec<String> = threads.iter().filter(|t| !std::ptr::eq(**t, *thread)).take(12).map(|t| describe(t)).collect();
+    let others: Vec<String> = threads
+        .iter()
+        .filter(|t| !std::ptr::eq(**t, *thread))
+        .take(12)
+        .map(|t| describe(t))
+        .collect();
     if !others.is_empty() {
         let _ = writeln!(text, "other threads: {}", others.join("; "));
     }
@@ -464,9 +561,15 @@ fn debug_images_text(data: &Value, shown: &str) -> String {
     let in_app: Vec<&str> = shown
         .lines()
         .filter(|l| l.ends_with("[in-app]"))
-        .filter_map(|l| l.rsplit_once("] ").and_then(|(a, _)| a.rsplit_once(" [")).map(|(_, img)| img))
+        .filter_map(|l| {
+            l.rsplit_once("] ").and_then(|(a, _)| a.rsplit_once(" [")).map(|(_, img)| img)
+        })
         .collect();
-    let images: Vec<&Value> = data.get("images").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let images: Vec<&Value> = data
+        .get("images")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
     let mut text = String::new();
     let mut listed = 0;
     for img in &images {
@@ -577,7 +680,8 @@ fn frame_location(frame: &Value) -> String {
         .or(str_at(frame, "/symbol"))
         .unwrap_or("<unknown>");
     let package = str_at(frame, "/package").map(|p| p.rsplit('/').next().unwrap_or(p));
-    let file = str_at(frame, "/filename").or(str_at(frame, "/absPath")).or(str_at(frame, "/module"));
+    let file =
+        str_at(frame, "/filename").or(str_at(frame, "/absPath")).or(str_at(frame, "/module"));
     let mut loc = truncate(function, 200);
     if let Some(file) = file {
         let _ = write!(loc, " ({}", truncate(file, 200));
@@ -766,9 +870,7 @@ fn inline_object(v: &Value, skip: &[&str]) -> String {
             .filter(|(k, val)| !skip.contains(&k.as_str()) && !super::is_blank(val))
             .take(20)
             .map(|(k, val)| match val {
-                Value::Object(_) => {
-                    readable(&serde_json::json!({ k.as_str(): val }), VALUE_CHARS)
-                }
+                Value::Object(_) => readable(&serde_json::json!({ k.as_str(): val }), VALUE_CHARS),
                 _ => format!("{k}={}", truncate(&compact(val), 200)),
             })
             .collect::<Vec<_>>()
@@ -818,7 +920,11 @@ mod tests {
     #[test]
     fn frame_cap_is_announced() {
         let st = json!({"frames": frames(90)});
-        let text = stacktrace_text(&st, &EventOptions { max_frames: 5, breadcrumbs: None }, &mut Vec::new());
+        let text = stacktrace_text(
+            &st,
+            &EventOptions { max_frames: 5, breadcrumbs: None },
+            &mut Vec::new(),
+        );
         assert!(text.contains("more frames not shown (raise maxFrames"), "{text}");
     }
 

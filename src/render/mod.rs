@@ -7,6 +7,7 @@
 
 pub mod event;
 pub mod occurrence;
+pub mod seer;
 pub mod trace;
 pub mod untrusted;
 

@@ -214,7 +214,10 @@ mod tests {
             "evidenceData": {"offenderSpanIds": ["o0", "o1", "o2"], "parentSpanIds": ["p"], "numRepeatingSpans": "3", "nested": {"a": null, "b": 2}}}});
         let text = evidence_text(&event, "");
         assert!(text.contains("- Offending Spans:\nSELECT 1\nSELECT 2"), "{text}");
-        assert!(text.contains("Parent span (1):\n  100 ms · function · Serializer.to_repr"), "{text}");
+        assert!(
+            text.contains("Parent span (1):\n  100 ms · function · Serializer.to_repr"),
+            "{text}"
+        );
         assert!(text.contains("3× · 15 ms total · db · SELECT 1"), "{text}");
         assert!(text.contains("nested=b=2; numRepeatingSpans=repeated 3 times"), "{text}");
         assert!(!text.contains("null"));

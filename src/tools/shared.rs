@@ -250,10 +250,9 @@ impl ToolContext<'_> {
             }
             Err(e) => return Err(e.into()),
         }
-        out.push_str(&format!(
-            "\nNext: search_issue_events for more events of {}; eventId ('oldest', 'recommended' or an id) for another one.\n",
-            issue.get("shortId").and_then(Value::as_str).unwrap_or(issue_id)
-        ));
+        out.push_str(
+            "\nNext: search_issue_events for more events; eventId ('oldest', 'recommended' or an id) for another.\n",
+        );
         Ok(out)
     }
 

@@ -84,7 +84,7 @@ test("get_issue_details by short id: header facts, exception chain, in-app frame
   assert.match(r.text, /breadcrumbs not shown; call again with includeBreadcrumbs/);
   const nonce = nonceOf(r.text);
   assert.ok(nonce, "event data is inside a boundary");
-  assert.ok(r.text.startsWith("> Text inside"), "the explanation stands first, outside the boundary");
+  assert.ok(r.text.startsWith("> Text between"), "the explanation stands first, outside the boundary");
 });
 
 test("get_issue_details by URL with event id, breadcrumbs and frame cap", async () => {
