@@ -180,7 +180,7 @@ fn issue_app_text(issue: &Value) -> String {
                 continue;
             }
             let text = plain(v);
-            if text.is_empty() || app.contains(&text) {
+            if text.is_empty() || app.contains(&text) || parts.iter().any(|p: &String| p.contains(&text)) {
                 continue;
             }
             parts.push(format!("{k}={}", one_line(&text, VALUE_CHARS)));
@@ -731,7 +731,8 @@ fn frame_vars(frame: &Value) -> String {
     };
     let mut text = String::from("      locals:\n");
     for (k, v) in vars.iter().take(MAX_VARS) {
-        let _ = writeln!(text, "        {} = {}", truncate(k, 60), truncate(&compact(v), 200));
+        let shown = if v.is_null() { "none".to_string() } else { compact(v) };
+        let _ = writeln!(text, "        {} = {}", truncate(k, 60), truncate(&shown, 200));
     }
     if vars.len() > MAX_VARS {
         let _ = writeln!(text, "        … {} more variables", vars.len() - MAX_VARS);

@@ -89,6 +89,10 @@ fn write_readable(v: &Value, prefix: &str, out: &mut String, max: usize) {
                         out.push('=');
                         let mut inner = String::new();
                         write_readable(val, "", &mut inner, max);
+                        // A list inside an object is bracketed, so its commas are not the pairs'.
+                        if val.is_array() {
+                            inner = format!("[{inner}]");
+                        }
                         out.push_str(&inner);
                     }
                 }
@@ -207,7 +211,7 @@ mod tests {
     #[test]
     fn nested_values_read_as_text() {
         let v = serde_json::json!({"geo": {"city": "Austin", "region": null}, "ids": [1, null], "rows": [{"a": 1}, {"b": "x"}], "none": null, "empty": []});
-        assert_eq!(readable(&v, 200), "geo.city=Austin, ids=1, none, rows=[a=1], [b=x]");
+        assert_eq!(readable(&v, 200), "geo.city=Austin, ids=[1, none], rows=[[a=1], [b=x]]");
         assert_eq!(plain(&Value::Null), "");
         assert_eq!(iso_from_epoch(1_795_992_485), "2026-11-29T22:48:05Z");
         assert_eq!(id_at(&serde_json::json!({"id": 7}), "/id").as_deref(), Some("7"));
