@@ -23,7 +23,14 @@ fn render(name: &str, fixture: &Value) -> String {
         trace_markdown(id, "initech", &Value::Null, trace, &opts, &u)
     } else if let Some(state) = fixture.get("state") {
         let short = fixture["shortId"].as_str().unwrap_or_default();
-        let run = SeerRun { org: "initech", short_id: short, state, started: false, started_run_id: None, waited: 0 };
+        let run = SeerRun {
+            org: "initech",
+            short_id: short,
+            state,
+            started: false,
+            started_run_id: None,
+            waited: 0,
+        };
         seer_markdown(&run, &u)
     } else {
         let issue = &fixture["issue"];

@@ -38,7 +38,7 @@ const VALUE_CHARS: usize = 300;
 /// application wrote (title, culprit, releases, metadata) in one boundary.
 pub fn issue_header(issue: &Value, org: &str, u: &Untrusted, out: &mut String) {
     issue_facts(issue, org, out);
-    let app = issue_app_text(issue);
+    let app = issue_app_text(issue, "");
     if !app.is_empty() {
         out.push_str(&u.block(&app));
     }
@@ -55,13 +55,15 @@ pub fn issue_and_event(
     out: &mut String,
 ) {
     issue_facts(issue, org, out);
-    let mut app = issue_app_text(issue);
+    // The event is rendered first so that the issue's metadata can skip what it repeats.
+    let draft = issue_app_text(issue, "");
+    let mut app = draft.clone();
     let mut note = String::new();
     if let Some((event, label)) = event {
         event_facts(event, label, out);
-        let seen = format!("{out}{app}");
+        let seen = format!("{out}{draft}");
         let (body, crumbs) = event_body(event, opts, &seen);
-        app.push_str(&body);
+        app = format!("{}{body}", issue_app_text(issue, &body));
         note = crumbs;
     }
     if !app.trim().is_empty() {
@@ -104,13 +106,13 @@ fn issue_facts(issue: &Value, org: &str, out: &mut String) {
         stats.push(format!("**Events**: {c}"));
     }
     if let Some(c) = num_at(issue, "/userCount") {
-        stats.push(format!("users affected {c}"));
+        stats.push(format!("users {c}"));
     }
-    if let Some(v) = str_at(issue, "/firstSeen") {
-        stats.push(format!("first seen {}", short_time(v)));
-    }
-    if let Some(v) = str_at(issue, "/lastSeen") {
-        stats.push(format!("last seen {}", short_time(v)));
+    match (str_at(issue, "/firstSeen"), str_at(issue, "/lastSeen")) {
+        (Some(f), Some(l)) => stats.push(format!("seen {} → {}", short_time(f), short_time(l))),
+        (Some(f), None) => stats.push(format!("first seen {}", short_time(f))),
+        (None, Some(l)) => stats.push(format!("last seen {}", short_time(l))),
+        (None, None) => {}
     }
     if issue.get("isUnhandled").and_then(Value::as_bool) == Some(true) {
         stats.push("unhandled".into());
@@ -141,7 +143,9 @@ fn issue_facts(issue: &Value, org: &str, out: &mut String) {
     }
 }
 
-fn issue_app_text(issue: &Value) -> String {
+/// Title, culprit, releases and metadata; metadata values already in `later` (the event's text,
+/// shown after) are left out.
+fn issue_app_text(issue: &Value, later: &str) -> String {
     let mut app = String::new();
     let title = str_at(issue, "/title").unwrap_or("");
     if !title.is_empty() {
@@ -180,7 +184,11 @@ fn issue_app_text(issue: &Value) -> String {
                 continue;
             }
             let text = plain(v);
-            if text.is_empty() || app.contains(&text) || parts.iter().any(|p: &String| p.contains(&text)) {
+            if text.is_empty()
+                || app.contains(&text)
+                || later.contains(&text)
+                || parts.iter().any(|p: &String| p.contains(&text))
+            {
                 continue;
             }
             parts.push(format!("{k}={}", one_line(&text, VALUE_CHARS)));
@@ -307,7 +315,14 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
     // Everything below is application data, rendered into one block.
     let mut body = String::new();
     if let Some(t) = str_at(event, "/contexts/trace/trace_id") {
-        let _ = writeln!(body, "Trace: {}", one_line(t, 64));
+        match str_at(event, "/contexts/trace/op") {
+            Some(op) => {
+                let _ = writeln!(body, "Trace: {} (op {})", one_line(t, 64), one_line(op, 64));
+            }
+            None => {
+                let _ = writeln!(body, "Trace: {}", one_line(t, 64));
+            }
+        }
     }
     let evidence = super::occurrence::evidence_text(event, shown);
     sub(&mut body, "Evidence", &evidence);
@@ -377,7 +392,13 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
                 "runtime" => &["type", "build"],
                 _ => &["type"],
             };
-            let line = inline_object(value, skip);
+            // `name=Chrome, version=131` reads as `Chrome 131`.
+            let mut line = inline_object(value, skip);
+            if let (Some(n), Some(v)) = (str_at(value, "/name"), value.get("version").map(plain)) {
+                let rest = inline_object(value, &[skip, &["name", "version"]].concat());
+                let head = format!("{n} {v}");
+                line = if rest.is_empty() { head } else { format!("{head}, {rest}") };
+            }
             if !line.is_empty() {
                 let _ = writeln!(text, "- {name}: {line}");
             }
@@ -413,7 +434,10 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
                 .map(Vec::len)
                 .filter(|n| *n > 0)
             {
-                let _ = writeln!(crumbs_note, "\n_{n} breadcrumbs not shown; call again with includeBreadcrumbs: true to see them._");
+                let _ = writeln!(
+                    crumbs_note,
+                    "\n_{n} breadcrumbs not shown; call again with includeBreadcrumbs: true._"
+                );
             }
         }
     }
@@ -446,6 +470,7 @@ const TRACE_CONTEXT_SHOWN: &[&str] = &[
     "origin",
     "sampled",
     "status",
+    "op",
 ];
 
 /// A Sentry timestamp without a zero fraction (`…:43.000Z` → `…:43Z`).
@@ -608,7 +633,7 @@ fn stacktrace_text(st: &Value, opts: &EventOptions, shown: &mut Vec<String>) -> 
         return String::new();
     }
     let any_in_app = frames.iter().any(|f| is_in_app(f));
-    let mut text = String::from("Stack trace (most recent call first):\n");
+    let mut text = String::from("Frames (most recent call first):\n");
     let mut count = 0usize;
     let mut with_context = 0usize;
     let mut collapsed: Vec<String> = Vec::new();

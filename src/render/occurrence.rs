@@ -73,12 +73,10 @@ pub fn evidence_text(event: &Value, shown: &str) -> String {
             continue;
         }
         let shown_value = match (key.as_str(), value) {
-            ("breakpoint", Value::Number(n)) => {
-                n.as_i64().map(|s| format!("{} ({s})", iso_from_epoch(s))).unwrap_or_default()
-            }
+            ("breakpoint", Value::Number(n)) => n.as_i64().map(iso_from_epoch).unwrap_or_default(),
             ("numRepeatingSpans", v) => format!("repeated {} times", plain(v)),
             ("repeatingSpansCompact", Value::Array(items))
-                if items.iter().all(|i| spans.contains(&plain(i))) =>
+                if items.iter().all(|i| !fresh(&plain(i), &text)) =>
             {
                 continue
             }

@@ -251,7 +251,7 @@ impl ToolContext<'_> {
             Err(e) => return Err(e.into()),
         }
         out.push_str(
-            "\nNext: search_issue_events for more events; eventId ('oldest', 'recommended' or an id) for another.\n",
+            "\nNext: search_issue_events for more events; eventId ('oldest', 'recommended', an id) for another.\n",
         );
         Ok(out)
     }
