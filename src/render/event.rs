@@ -139,7 +139,7 @@ fn issue_facts(issue: &Value, org: &str, out: &mut String) {
         _ => {}
     }
     if let Some(link) = str_at(issue, "/permalink") {
-        let _ = writeln!(out, "**View in Sentry**: {link}");
+        let _ = writeln!(out, "**Link**: {link}");
     }
 }
 
@@ -390,6 +390,9 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
                 "trace" => TRACE_CONTEXT_SHOWN,
                 // The build string repeats the version with compiler details.
                 "runtime" => &["type", "build"],
+                "device" => DEVICE_CONTEXT_NOISE,
+                "os" => &["type", "build"],
+                "app" => &["type", "permissions"],
                 _ => &["type"],
             };
             // `name=Chrome, version=131` reads as `Chrome 131`.
@@ -460,6 +463,20 @@ const KNOWN_ENTRIES: &[&str] = &[
     "spans",
 ];
 
+/// Device-context fields that rarely explain a problem (model ids, display, packaging).
+const DEVICE_CONTEXT_NOISE: &[&str] = &[
+    "type",
+    "model_id",
+    "archs",
+    "screen_density",
+    "screen_resolution",
+    "orientation",
+    "brand",
+    "family",
+    "charging",
+    "simulator",
+];
+
 /// Trace-context fields already shown (the trace line) or only internal.
 const TRACE_CONTEXT_SHOWN: &[&str] = &[
     "type",
@@ -473,9 +490,14 @@ const TRACE_CONTEXT_SHOWN: &[&str] = &[
     "op",
 ];
 
-/// A Sentry timestamp without a zero fraction (`…:43.000Z` → `…:43Z`).
+/// A Sentry timestamp to the second (`…:43.968Z` → `…:43Z`).
 fn short_time(v: &str) -> String {
-    v.strip_suffix(".000Z").map(|t| format!("{t}Z")).unwrap_or_else(|| v.to_string())
+    match (v.find('.'), v.ends_with('Z')) {
+        (Some(dot), true) if v[dot + 1..v.len() - 1].chars().all(|c| c.is_ascii_digit()) => {
+            format!("{}Z", &v[..dot])
+        }
+        _ => v.to_string(),
+    }
 }
 
 /// A value on one line, bounded (inside a block; newlines shown as `⏎`).
@@ -633,7 +655,7 @@ fn stacktrace_text(st: &Value, opts: &EventOptions, shown: &mut Vec<String>) -> 
         return String::new();
     }
     let any_in_app = frames.iter().any(|f| is_in_app(f));
-    let mut text = String::from("Frames (most recent call first):\n");
+    let mut text = String::from("Frames (newest first):\n");
     let mut count = 0usize;
     let mut with_context = 0usize;
     let mut collapsed: Vec<String> = Vec::new();
@@ -647,7 +669,7 @@ fn stacktrace_text(st: &Value, opts: &EventOptions, shown: &mut Vec<String>) -> 
         }
         let visible = !any_in_app || is_in_app(frame);
         if !visible {
-            collapsed.push(location);
+            collapsed.push(frame_function(frame));
             continue;
         }
         flush_collapsed(&mut text, &mut collapsed);
@@ -661,7 +683,9 @@ fn stacktrace_text(st: &Value, opts: &EventOptions, shown: &mut Vec<String>) -> 
         shown.push(location);
         if with_context < FRAMES_WITH_CONTEXT {
             with_context += 1;
-            text.push_str(&context_lines(frame));
+            // The innermost frame gets more source around it than its callers.
+            let radius = if with_context == 1 { CONTEXT_RADIUS } else { 1 };
+            text.push_str(&context_lines(frame, radius));
             if with_context <= FRAMES_WITH_VARS {
                 text.push_str(&frame_vars(frame));
             }
@@ -689,14 +713,24 @@ fn flush_collapsed(text: &mut String, collapsed: &mut Vec<String>) {
         text,
         "  … {} library frame(s): {}{}",
         collapsed.len(),
-        sample.join("; "),
-        if collapsed.len() > 2 { "; …" } else { "" }
+        sample.join(", "),
+        if collapsed.len() > 2 { ", …" } else { "" }
     );
     collapsed.clear();
 }
 
 fn is_in_app(frame: &Value) -> bool {
     frame.get("inApp").and_then(Value::as_bool) == Some(true)
+}
+
+/// A frame's function (or symbol), for collapsed library frames.
+fn frame_function(frame: &Value) -> String {
+    let f = str_at(frame, "/function")
+        .or(str_at(frame, "/rawFunction"))
+        .or(str_at(frame, "/symbol"))
+        .or(str_at(frame, "/module"))
+        .unwrap_or("<unknown>");
+    truncate(f, 120)
 }
 
 fn frame_location(frame: &Value) -> String {
@@ -729,7 +763,7 @@ fn frame_location(frame: &Value) -> String {
     loc
 }
 
-fn context_lines(frame: &Value) -> String {
+fn context_lines(frame: &Value, radius: i64) -> String {
     let Some(lines) = frame.get("context").and_then(Value::as_array) else { return String::new() };
     let line_no = frame.get("lineNo").and_then(Value::as_i64);
     let mut text = String::new();
@@ -740,7 +774,7 @@ fn context_lines(frame: &Value) -> String {
             continue;
         };
         if let Some(l) = line_no {
-            if (n - l).abs() > CONTEXT_RADIUS {
+            if (n - l).abs() > radius {
                 continue;
             }
         }

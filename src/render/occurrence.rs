@@ -68,13 +68,22 @@ pub fn evidence_text(event: &Value, shown: &str) -> String {
     let fresh = |v: &str, text: &str| fresh(v, text) && !spans.contains(v);
     let data = occ.get("evidenceData").and_then(Value::as_object);
     let mut extras = Vec::new();
+    let mut repeated = None;
     for (key, value) in data.into_iter().flatten() {
         if SKIPPED_DATA.contains(&key.as_str()) || is_blank(value) {
             continue;
         }
         let shown_value = match (key.as_str(), value) {
-            ("breakpoint", Value::Number(n)) => n.as_i64().map(iso_from_epoch).unwrap_or_default(),
-            ("numRepeatingSpans", v) => format!("repeated {} times", plain(v)),
+            ("numRepeatingSpans", v) => {
+                let n = plain(v);
+                if n != "1" {
+                    repeated = Some(n);
+                }
+                continue;
+            }
+            ("breakpoint" | "timestamp", Value::Number(n)) if n.is_i64() => {
+                n.as_i64().map(iso_from_epoch).unwrap_or_default()
+            }
             ("repeatingSpansCompact", Value::Array(items))
                 if items.iter().all(|i| !fresh(&plain(i), &text)) =>
             {
@@ -85,7 +94,8 @@ pub fn evidence_text(event: &Value, shown: &str) -> String {
                 let rounded = format!("{f:.4}");
                 rounded.trim_end_matches('0').trim_end_matches('.').to_string()
             }
-            (_, v @ (Value::Object(_) | Value::Array(_))) => readable(v, VALUE_CHARS),
+            (_, v @ Value::Object(_)) => format!("{{{}}}", readable(v, VALUE_CHARS)),
+            (_, v @ Value::Array(_)) => format!("[{}]", readable(v, VALUE_CHARS)),
             (_, v) => plain(v),
         };
         if shown_value.is_empty() || !fresh(&shown_value, &text) {
@@ -95,6 +105,9 @@ pub fn evidence_text(event: &Value, shown: &str) -> String {
         if extras.len() >= MAX_DATA_FIELDS {
             break;
         }
+    }
+    if let Some(n) = repeated {
+        let _ = writeln!(text, "- Repeated {n} times");
     }
     if !extras.is_empty() {
         let _ = writeln!(text, "- Evidence data: {}", extras.join("; "));
@@ -217,7 +230,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("3× · 15 ms total · db · SELECT 1"), "{text}");
-        assert!(text.contains("nested=b=2; numRepeatingSpans=repeated 3 times"), "{text}");
+        assert!(text.contains("- Repeated 3 times\n- Evidence data: nested={b=2}"), "{text}");
         assert!(!text.contains("null"));
     }
 }

@@ -251,7 +251,7 @@ impl ToolContext<'_> {
             Err(e) => return Err(e.into()),
         }
         out.push_str(
-            "\nNext: search_issue_events for more events; eventId ('oldest', 'recommended', an id) for another.\n",
+            "\nMore events: search_issue_events, or eventId here ('oldest', 'recommended', an id).\n",
         );
         Ok(out)
     }
