@@ -978,6 +978,17 @@ mod tests {
     }
 
     #[test]
+    fn chained_exceptions_show_shared_frames_once() {
+        let shared = frames(6);
+        let data = json!({"values": [
+            {"type": "KeyError", "value": "root", "stacktrace": {"frames": shared.clone()}},
+            {"type": "ValueError", "value": "outer", "stacktrace": {"frames": shared}}]});
+        let text = exception_text(&data, &EventOptions::default());
+        assert_eq!(text.matches("f3 (file3.py:13)").count(), 1, "{text}");
+        assert!(text.contains("frame(s) shown above for the other exception"), "{text}");
+    }
+
+    #[test]
     fn frame_cap_is_announced() {
         let st = json!({"frames": frames(90)});
         let text = stacktrace_text(
