@@ -125,7 +125,22 @@ for (const r of rows) {
 }
 const both = rows.filter((r) => r.official != null);
 console.log(`| **total** (${both.length} issues both answered) | | ${sum(both.map((r) => r.ours))} | ${sum(both.map((r) => r.official))} | ${(sum(both.map((r) => r.ours)) / sum(both.map((r) => r.official))).toFixed(2)} | ${sum(rows.map((r) => r.missing.length))} / ${sum(both.map((r) => r.officialMissing.length))} |`);
-for (const r of rows.filter((r) => r.officialError)) console.log(`\nOfficial error on ${r.shortId}: ${r.officialError}`);
+for (const r of rows.filter((r) => r.officialError)) console.log(`\nOfficial error on ${r.shortId}: ${r.officialError.split("\n").filter(Boolean).slice(0, 3).join(" ")}`);
+
+// The same, by category (the README's table).
+const groups = new Map();
+for (const r of rows) {
+  const g = r.kind.split("/")[0];
+  groups.set(g, [...(groups.get(g) ?? []), r]);
+}
+console.log("\n| Category | Issues | Facts | sentry-mcp | official | ratio | facts missing (ours / official) |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+for (const [g, rs] of groups) {
+  const b = rs.filter((r) => r.official != null);
+  const facts = sum(rs.map((r) => CASES.find((c) => c.shortId === r.shortId && c.kind === r.kind).facts.length));
+  const note = b.length < rs.length ? ` (${rs.length - b.length} without an official answer, not summed)` : "";
+  console.log(`| ${g} | ${rs.length} | ${facts} | ${sum(b.map((r) => r.ours))} | ${sum(b.map((r) => r.official))} | ${(sum(b.map((r) => r.ours)) / sum(b.map((r) => r.official))).toFixed(2)} | ${sum(rs.map((r) => r.missing.length))} / ${sum(b.map((r) => r.officialMissing.length))}${note} |`);
+}
 
 const out = path.join(root, "bench/results");
 fs.mkdirSync(out, { recursive: true });
