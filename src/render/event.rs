@@ -175,7 +175,6 @@ fn issue_app_text(issue: &Value, later: &str) -> String {
                 k.as_str(),
                 "initial_priority"
                     | "sdk"
-                    | "title"
                     | "in_app_frame_mix"
                     | "display_title_with_tree_label"
                     | "severity"
