@@ -384,7 +384,17 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
     }
     if let Some(ctx) = event.get("contexts").and_then(Value::as_object).filter(|c| !c.is_empty()) {
         let mut text = String::new();
+        let seen = format!("{shown}{body}");
         for (name, value) in ctx.iter().take(20) {
+            // A context whose every value is already shown (a replay id, a monitor's slug) adds
+            // nothing.
+            let mut leaves = Vec::new();
+            leaf_strings(value, &mut leaves);
+            if !leaves.is_empty()
+                && leaves.iter().all(|l| l.len() >= 4 && seen.contains(l.as_str()))
+            {
+                continue;
+            }
             let skip: &[&str] = match name.as_str() {
                 "trace" => TRACE_CONTEXT_SHOWN,
                 // The build string repeats the version with compiler details.
@@ -488,6 +498,22 @@ const TRACE_CONTEXT_SHOWN: &[&str] = &[
     "status",
     "op",
 ];
+
+/// The non-trivial values inside a context (`type` excepted), for the "already shown" check.
+fn leaf_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map {
+                if k != "type" {
+                    leaf_strings(val, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| leaf_strings(i, out)),
+        Value::Null => {}
+        other => out.push(plain(other)),
+    }
+}
 
 /// A Sentry timestamp to the second (`…:43.968Z` → `…:43Z`).
 fn short_time(v: &str) -> String {
