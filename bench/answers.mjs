@@ -93,10 +93,15 @@ if (process.env.SKIP_OFFICIAL !== "1") {
   official = await open(officialNode(), [officialEntry(), `--access-token=${TOKEN}`, `--host=127.0.0.1:${emulator.port}`, "--insecure-http"]);
 }
 
+// EXTRA_ISSUES="acme:API-SERVER-2A,acme:WEB-FRONTEND-7K" adds other emulator issues (no facts checked).
+const extra = (process.env.EXTRA_ISSUES ?? "").split(",").filter(Boolean).map((s) => {
+  const [org, shortId] = s.split(":");
+  return { kind: `extra/${org}`, org, shortId, issueId: `${org}:${shortId}`, facts: [] };
+});
 const seen = new Set();
 const rows = [];
 try {
-  for (const c of CASES) {
+  for (const c of [...CASES, ...extra]) {
     if (c.kind.startsWith("seer/") || c.kind.startsWith("discover/") || c.kind.startsWith("trace/") || seen.has(c.issueId)) continue;
     seen.add(c.issueId);
     const args = { organizationSlug: c.org, issueId: c.shortId };
@@ -137,7 +142,7 @@ console.log("\n| Category | Issues | Facts | sentry-mcp | official | ratio | fac
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
 for (const [g, rs] of groups) {
   const b = rs.filter((r) => r.official != null);
-  const facts = sum(rs.map((r) => CASES.find((c) => c.shortId === r.shortId && c.kind === r.kind).facts.length));
+  const facts = sum(rs.map((r) => CASES.find((c) => c.shortId === r.shortId && c.kind === r.kind)?.facts.length ?? 0));
   const note = b.length < rs.length ? ` (${rs.length - b.length} without an official answer, not summed)` : "";
   console.log(`| ${g} | ${rs.length} | ${facts} | ${sum(b.map((r) => r.ours))} | ${sum(b.map((r) => r.official))} | ${(sum(b.map((r) => r.ours)) / sum(b.map((r) => r.official))).toFixed(2)} | ${sum(rs.map((r) => r.missing.length))} / ${sum(b.map((r) => r.officialMissing.length))}${note} |`);
 }
