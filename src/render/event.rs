@@ -325,6 +325,9 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
     }
     let evidence = super::occurrence::evidence_text(event, shown);
     sub(&mut body, "Evidence", &evidence);
+    if evidence.is_empty() {
+        sub(&mut body, "Spans", &super::occurrence::slowest_spans_text(event, 8));
+    }
     if let Some(data) = entry("exception") {
         sub(&mut body, "Exception", &exception_text(data, opts));
     }

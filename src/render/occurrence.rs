@@ -185,6 +185,35 @@ fn spans_text(event: &Value, data: &Value, already: &str) -> String {
     text
 }
 
+/// A transaction without an occurrence: how many spans it has and the slowest few.
+pub fn slowest_spans_text(event: &Value, max: usize) -> String {
+    let spans: Vec<&Value> = event
+        .get("entries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| str_at(e, "/type") == Some("spans"))
+        .filter_map(|e| e.get("data").and_then(Value::as_array))
+        .flatten()
+        .collect();
+    if spans.is_empty() {
+        return String::new();
+    }
+    let mut sorted = spans.clone();
+    sorted.sort_by(|a, b| span_ms(b).total_cmp(&span_ms(a)));
+    let mut text = format!("{} spans; the slowest:\n", spans.len());
+    for span in sorted.iter().take(max) {
+        let _ = writeln!(
+            text,
+            "  {:.0} ms · {} · {}",
+            span_ms(span),
+            span_op(span),
+            truncate(&span_label(span), VALUE_CHARS)
+        );
+    }
+    text
+}
+
 fn span_op(span: &Value) -> &str {
     str_at(span, "/op").unwrap_or("span")
 }
@@ -213,6 +242,18 @@ fn span_ms(span: &Value) -> f64 {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_plain_transaction_lists_its_slowest_spans() {
+        let event = json!({"entries": [{"type": "spans", "data": [
+            {"op": "db", "name": "SELECT 1", "description": null, "start_timestamp": 1.0, "timestamp": 1.2},
+            {"op": "http.client", "description": "GET /x", "start_timestamp": 1.0, "timestamp": 1.5}]}]});
+        let text = slowest_spans_text(&event, 5);
+        assert_eq!(
+            text,
+            "2 spans; the slowest:\n  500 ms · http.client · GET /x\n  200 ms · db · SELECT 1\n"
+        );
+    }
 
     #[test]
     fn n_plus_one_groups_repeated_spans() {
