@@ -133,3 +133,13 @@ for (const c of CASES.filter((c) => c.kind.startsWith("seer/"))) {
     assertClean(r.text, c.facts, c.kind);
   });
 }
+
+test("analyze_issue_with_seer: a run started by the call is named by the start answer's run id", async () => {
+  await resetUpstream();
+  await sleep(1100);
+  const r = await call(client, "analyze_issue_with_seer", { organizationSlug: "initech", issueId: "GATEWAY-4", waitSeconds: 0 });
+  assert.equal(r.isError, false, r.text);
+  assert.match(r.text, /\*\*Run\*\*: \d+ · \*\*Status\*\*: \w+ · started by this call/);
+  assert.match(r.text, /check on run \d+/);
+  assertClean(r.text, [], "seer start");
+});
