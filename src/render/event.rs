@@ -403,7 +403,7 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
                 // The build string repeats the version with compiler details.
                 "runtime" => &["type", "build"],
                 "device" => DEVICE_CONTEXT_NOISE,
-                "os" => &["type", "build"],
+                "os" => &["type", "build", "kernel_version"],
                 "app" => &["type", "permissions"],
                 _ => &["type"],
             };

@@ -33,6 +33,9 @@ const SKIPPED_DATA: &[&str] = &[
     "absolute_percentage_change",
     "unweighted_t_value",
     "unweighted_p_value",
+    "examples",
+    "data_packet_source_id",
+    "uptime_subscription_id",
 ];
 
 /// The evidence of the event's occurrence as plain lines, leaving out values already in `shown`
@@ -52,6 +55,10 @@ pub fn evidence_text(event: &Value, shown: &str) -> String {
         let name = str_at(item, "/name").unwrap_or("Evidence");
         let value = item.get("value").map(plain).unwrap_or_default();
         if value.is_empty() {
+            continue;
+        }
+        // A one-line value already shown (the transaction as the culprit) is not repeated.
+        if !value.contains('\n') && value.chars().count() >= 8 && shown.contains(&value) {
             continue;
         }
         let value = truncate(&value, VALUE_CHARS * 3);
@@ -158,8 +165,8 @@ fn spans_text(event: &Value, data: &Value, already: &str) -> String {
         let mut groups: Vec<(String, Vec<f64>)> = Vec::new();
         for span in &found {
             let mut label = span_label(span);
-            if label.chars().count() > 60 && already.contains(&label) {
-                label = format!("{}… (quoted above)", label.chars().take(40).collect::<String>());
+            if label.chars().count() > 40 && already.contains(&label) {
+                label = format!("{}… (quoted above)", label.chars().take(30).collect::<String>());
             }
             let line = format!("{} · {label}", span_op(span));
             match groups.iter_mut().find(|(l, _)| *l == line) {
