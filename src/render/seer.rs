@@ -24,19 +24,8 @@ pub struct SeerRun<'a> {
     pub waited: u64,
 }
 
-/// Runs in these states will not change without the user.
-pub fn is_final(status: &str) -> bool {
-    matches!(
-        status.to_ascii_lowercase().as_str(),
-        "completed"
-            | "error"
-            | "failed"
-            | "cancelled"
-            | "awaiting_user_input"
-            | "need_more_information"
-    )
-}
-
+/// The Markdown answer for one Seer run: run id and status, Seer's root cause and fix inside the
+/// boundary, and what to do next (a finished run without a solution says so).
 pub fn seer_markdown(run: &SeerRun<'_>, u: &Untrusted) -> String {
     let state = run.state.get("autofix").unwrap_or(&Value::Null);
     let status = str_at(state, "/status").unwrap_or("processing").to_ascii_lowercase();
