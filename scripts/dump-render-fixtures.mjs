@@ -1,6 +1,6 @@
 // Writes tests/fixtures/render/*.json: what the Sentry emulator answers for a representative issue
 // (and its latest event) of every category, both trace formats and both Seer state shapes, trimmed
-// to the fields the renderers read. The snapshot tests (tests/render_snapshots.rs) render them.
+// to the fields the renderers read. The snapshot tests (src/render/snapshot_tests.rs) render them.
 // Run again after changing the emulator's initech fixtures: node scripts/dump-render-fixtures.mjs
 import fs from "node:fs";
 import path from "node:path";

@@ -15,9 +15,9 @@ use super::{id_at, num_at, plain, readable, str_at, truncate, Untrusted};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventOptions {
     /// Frames shown per stack trace (in-app frames are chosen first).
-    pub max_frames: usize,
+    pub(crate) max_frames: usize,
     /// Whether to render breadcrumbs, and how many of the most recent.
-    pub breadcrumbs: Option<usize>,
+    pub(crate) breadcrumbs: Option<usize>,
 }
 
 impl Default for EventOptions {
@@ -34,19 +34,9 @@ const MAX_VARS: usize = 12;
 const MAX_TAGS: usize = 40;
 const VALUE_CHARS: usize = 300;
 
-/// The facts about an issue, as a header block: Sentry's own facts in plain text, then what the
-/// application wrote (title, culprit, releases, metadata) in one boundary.
-pub fn issue_header(issue: &Value, org: &str, u: &Untrusted, out: &mut String) {
-    issue_facts(issue, org, out);
-    let app = issue_app_text(issue, "");
-    if !app.is_empty() {
-        out.push_str(&u.block(&app));
-    }
-}
-
 /// An issue and one of its events (`None`: no stored event) with a single boundary around all
 /// the application data of both: the compact form `get_issue_details` answers with.
-pub fn issue_and_event(
+pub(crate) fn issue_and_event(
     issue: &Value,
     org: &str,
     event: Option<(&Value, &str)>,
@@ -202,7 +192,7 @@ fn issue_app_text(issue: &Value, later: &str) -> String {
 /// One issue of a list (`search_issues`): Sentry's facts in plain text, and the title, culprit and
 /// what the issue's kind adds (a regression's change, a monitor's failure, a feedback message)
 /// in one inline boundary.
-pub fn issue_list_entry(issue: &Value, index: usize, u: &Untrusted) -> String {
+pub(crate) fn issue_list_entry(issue: &Value, index: usize, u: &Untrusted) -> String {
     let mut out = String::new();
     let short =
         str_at(issue, "/shortId").map(str::to_string).or(id_at(issue, "/id")).unwrap_or_default();
@@ -269,7 +259,7 @@ pub fn issue_list_entry(issue: &Value, index: usize, u: &Untrusted) -> String {
 }
 
 /// One event: its identity line, then every payload section inside one boundary.
-pub fn event_details(
+pub(crate) fn event_details(
     event: &Value,
     label: &str,
     opts: &EventOptions,
@@ -1009,7 +999,7 @@ mod tests {
     fn chained_exceptions_show_shared_frames_once() {
         let shared = frames(6);
         let data = json!({"values": [
-            {"type": "KeyError", "value": "root", "stacktrace": {"frames": shared.clone()}},
+            {"type": "KeyError", "value": "root", "stacktrace": {"frames": shared}},
             {"type": "ValueError", "value": "outer", "stacktrace": {"frames": shared}}]});
         let text = exception_text(&data, &EventOptions::default());
         assert_eq!(text.matches("f3 (file3.py:13)").count(), 1, "{text}");

@@ -5,11 +5,13 @@
 //! wrote. The larger renderers (issues and events, traces) live in their own files so several
 //! tools can share them.
 
-pub mod event;
-pub mod occurrence;
-pub mod seer;
-pub mod trace;
-pub mod untrusted;
+pub(crate) mod event;
+pub(crate) mod occurrence;
+pub(crate) mod seer;
+#[cfg(test)]
+mod snapshot_tests;
+pub(crate) mod trace;
+pub(crate) mod untrusted;
 
 pub(crate) use untrusted::Untrusted;
 
@@ -46,7 +48,7 @@ pub(crate) fn token_or_unknown(s: &str) -> &str {
 
 /// A JSON value as short display text: strings unquoted, `null` as nothing, arrays as
 /// comma-separated items, objects as `key=value` pairs (never a JSON blob).
-pub fn plain(v: &Value) -> String {
+pub(crate) fn plain(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -58,7 +60,7 @@ pub fn plain(v: &Value) -> String {
 /// Nested JSON as readable text, bounded to about `max` characters: objects as `key=value`
 /// pairs (nested keys dotted), arrays as comma-separated items (objects in `[…]`), nulls and
 /// empty values left out.
-pub fn readable(v: &Value, max: usize) -> String {
+pub(crate) fn readable(v: &Value, max: usize) -> String {
     let mut out = String::new();
     write_readable(v, "", &mut out, max);
     truncate(&out, max)
@@ -139,7 +141,7 @@ fn write_readable(v: &Value, prefix: &str, out: &mut String, max: usize) {
 }
 
 /// Whether a value carries nothing worth showing (`null`, `""`, `[]`, `{}`).
-pub fn is_blank(v: &Value) -> bool {
+pub(crate) fn is_blank(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::String(s) => s.is_empty(),
@@ -150,7 +152,7 @@ pub fn is_blank(v: &Value) -> bool {
 }
 
 /// An id that Sentry sends as a string or a number.
-pub fn id_at(v: &Value, pointer: &str) -> Option<String> {
+pub(crate) fn id_at(v: &Value, pointer: &str) -> Option<String> {
     match v.pointer(pointer)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -159,7 +161,7 @@ pub fn id_at(v: &Value, pointer: &str) -> Option<String> {
 }
 
 /// Seconds since the epoch as an ISO-8601 UTC time (`2026-11-29T22:48:05Z`).
-pub fn iso_from_epoch(secs: i64) -> String {
+pub(crate) fn iso_from_epoch(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Howard Hinnant's civil-from-days.

@@ -40,7 +40,7 @@ const SKIPPED_DATA: &[&str] = &[
 
 /// The evidence of the event's occurrence as plain lines, leaving out values already in `shown`
 /// (the text rendered so far). Empty when the event has no occurrence.
-pub fn evidence_text(event: &Value, shown: &str) -> String {
+pub(crate) fn evidence_text(event: &Value, shown: &str) -> String {
     let Some(occ) = event.get("occurrence").filter(|o| o.is_object()) else {
         return String::new();
     };
@@ -193,7 +193,7 @@ fn spans_text(event: &Value, data: &Value, already: &str) -> String {
 }
 
 /// A transaction without an occurrence: how many spans it has and the slowest few.
-pub fn slowest_spans_text(event: &Value, max: usize) -> String {
+pub(crate) fn slowest_spans_text(event: &Value, max: usize) -> String {
     let spans: Vec<&Value> = event
         .get("entries")
         .and_then(Value::as_array)
@@ -226,7 +226,7 @@ fn span_op(span: &Value) -> &str {
 }
 
 /// A span's label: its description, or its name (newer trace format), or its operation.
-pub fn span_label(span: &Value) -> String {
+pub(crate) fn span_label(span: &Value) -> String {
     str_at(span, "/description")
         .or(str_at(span, "/name"))
         .or(str_at(span, "/transaction"))

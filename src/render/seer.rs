@@ -11,22 +11,22 @@ use serde_json::Value;
 use super::{plain, str_at, truncate, Untrusted};
 
 /// What one call knows about a run.
-pub struct SeerRun<'a> {
-    pub org: &'a str,
-    pub short_id: &'a str,
+pub(crate) struct SeerRun<'a> {
+    pub(crate) org: &'a str,
+    pub(crate) short_id: &'a str,
     /// The `{"autofix": …}` state (its `autofix` may be `null` or a bare status).
-    pub state: &'a Value,
+    pub(crate) state: &'a Value,
     /// Whether this call started the run.
-    pub started: bool,
+    pub(crate) started: bool,
     /// The run id from the start answer, used when the state does not carry one yet.
-    pub started_run_id: Option<String>,
+    pub(crate) started_run_id: Option<String>,
     /// Seconds this call waited.
-    pub waited: u64,
+    pub(crate) waited: u64,
 }
 
 /// The Markdown answer for one Seer run: run id and status, Seer's root cause and fix inside the
 /// boundary, and what to do next (a finished run without a solution says so).
-pub fn seer_markdown(run: &SeerRun<'_>, u: &Untrusted) -> String {
+pub(crate) fn seer_markdown(run: &SeerRun<'_>, u: &Untrusted) -> String {
     let state = run.state.get("autofix").unwrap_or(&Value::Null);
     let status = str_at(state, "/status").unwrap_or("processing").to_ascii_lowercase();
     let run_id = state

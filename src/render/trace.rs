@@ -13,9 +13,9 @@ use super::{num_at, str_at, truncate, Untrusted};
 /// How much of a trace to show.
 #[derive(Debug, Clone)]
 pub(crate) struct TraceOptions {
-    pub max_spans: usize,
+    pub(crate) max_spans: usize,
     /// A span to point out in the tree.
-    pub focus_span: Option<String>,
+    pub(crate) focus_span: Option<String>,
 }
 
 /// Render a trace from `/trace-meta/` (may be `Null`) and `/trace/` (an array of root nodes).

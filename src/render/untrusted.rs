@@ -59,7 +59,7 @@ impl Untrusted {
     }
 
     /// The explanation that goes above the content, outside every boundary.
-    pub fn notice(&self) -> String {
+    pub(crate) fn notice(&self) -> String {
         // The markers are named, not written out, so that every marker in a response pairs up.
         format!(
             "> Text between `untrusted-data-{}` tags came from the monitored application (anyone with its DSN): \

@@ -246,7 +246,7 @@ impl ToolContext<'_> {
             }
             Err(SentryError::NotFound { .. }) => {
                 issue_and_event(&issue, org, None, opts, u, &mut out);
-                out.push_str("\n_This issue has no stored events (they may have expired)._\n")
+                out.push_str("\n_This issue has no stored events (they may have expired)._\n");
             }
             Err(e) => return Err(e.into()),
         }

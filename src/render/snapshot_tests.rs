@@ -2,7 +2,7 @@
 //! Sentry emulator answers for one issue of each category with its latest event, both trace
 //! formats, both Seer state shapes; written by `scripts/dump-render-fixtures.mjs`) is rendered and
 //! compared with `tests/snapshots/render/<name>.md`, so a reviewer sees every change of output in
-//! the diff. `UPDATE_EXPECT=1 cargo test --test render_snapshots` rewrites the snapshots.
+//! the diff. `UPDATE_EXPECT=1 cargo test --lib render::snapshot_tests` rewrites the snapshots.
 
 use std::fs;
 use std::path::Path;
@@ -10,10 +10,10 @@ use std::path::Path;
 use expect_test::expect_file;
 use serde_json::Value;
 
-use sentry_mcp::render::event::{issue_and_event, issue_list_entry, EventOptions};
-use sentry_mcp::render::seer::{seer_markdown, SeerRun};
-use sentry_mcp::render::trace::{trace_markdown, TraceOptions};
-use sentry_mcp::render::Untrusted;
+use super::event::{issue_and_event, issue_list_entry, EventOptions};
+use super::seer::{seer_markdown, SeerRun};
+use super::trace::{trace_markdown, TraceOptions};
+use super::Untrusted;
 
 fn render(name: &str, fixture: &Value) -> String {
     let u = Untrusted::with_nonce("5eed5eed5eed5eed".into());
@@ -60,6 +60,6 @@ fn every_fixture_renders_as_its_snapshot() {
         let text = fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
         let fixture: Value = serde_json::from_str(&text).unwrap();
         let md = render(&name, &fixture);
-        expect_file![format!("snapshots/render/{name}.md")].assert_eq(&md);
+        expect_file![format!("../../tests/snapshots/render/{name}.md")].assert_eq(&md);
     }
 }
