@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Both install what they need first and are no-ops when done.
-.PHONY: dev test build bench bench-stdio bench-worker
+.PHONY: dev test build bench bench-stdio bench-worker bench-answers
 
 dev:   ## run the worker locally on http://127.0.0.1:8787/mcp
 	@scripts/dev.sh
@@ -20,3 +20,7 @@ bench-stdio: ## compare the stdio binary with the official npm package: start-up
 bench-worker: ## the worker in workerd: per-request cost against its upstream calls, throughput
 	@scripts/setup.sh && PATH="$$HOME/.cargo/bin:$$PWD/node_modules/.bin:$$PATH" npm run build >/dev/null \
 		&& PATH="$$PWD/node_modules/.bin:$$PATH" node bench/worker.mjs
+
+bench-answers: ## compare get_issue_details answer sizes (cl100k tokens) with the official npm package on every emulator category
+	@scripts/setup.sh && PATH="$$HOME/.cargo/bin:$$PWD/node_modules/.bin:$$PATH" cargo build --release --quiet --bin sentry-mcp \
+		&& PATH="$$PWD/node_modules/.bin:$$PATH" node bench/answers.mjs

@@ -13,9 +13,9 @@ use super::{num_at, str_at, truncate, Untrusted};
 /// How much of a trace to show.
 #[derive(Debug, Clone)]
 pub(crate) struct TraceOptions {
-    pub max_spans: usize,
+    pub(crate) max_spans: usize,
     /// A span to point out in the tree.
-    pub focus_span: Option<String>,
+    pub(crate) focus_span: Option<String>,
 }
 
 /// Render a trace from `/trace-meta/` (may be `Null`) and `/trace/` (an array of root nodes).
@@ -39,10 +39,7 @@ pub(crate) fn trace_markdown(
         .iter()
         .map(|(_, n)| n.get("errors").and_then(Value::as_array).map_or(0, Vec::len))
         .sum();
-    let occurrences: usize = spans
-        .iter()
-        .map(|(_, n)| n.get("occurrences").and_then(Value::as_array).map_or(0, Vec::len))
-        .sum();
+    let occurrences: usize = spans.iter().map(|(_, n)| performance_issues(n).len()).sum();
 
     let mut facts = vec![format!(
         "**Spans**: {}",
@@ -81,7 +78,7 @@ pub(crate) fn trace_markdown(
 
     let mut by_op: BTreeMap<String, (usize, f64)> = BTreeMap::new();
     for (_, n) in &spans {
-        let e = by_op.entry(str_at(n, "/op").unwrap_or("(none)").to_string()).or_default();
+        let e = by_op.entry(span_op(n).to_string()).or_default();
         e.0 += 1;
         e.1 += duration_ms(n);
     }
@@ -110,48 +107,54 @@ pub(crate) fn trace_markdown(
         shown += 1;
         let indent = "  ".repeat((*depth).min(12));
         if is_span(node) {
-            let span_id = str_at(node, "/span_id").unwrap_or("?");
+            let span_id = span_id(node).unwrap_or("unknown");
             let focus = if opts.focus_span.as_deref() == Some(span_id) {
                 "  ← selected span"
             } else {
                 ""
             };
-            let desc = str_at(node, "/description").or(str_at(node, "/transaction")).unwrap_or("");
+            let mut label = span_label(node);
+            // The older format names the node's transaction apart from its description.
+            if let Some(t) = str_at(node, "/transaction").filter(|t| !label.contains(*t)) {
+                if node.get("transaction.op").is_some() || is_transaction(node) {
+                    label = format!("{label} (transaction {t})");
+                }
+            }
+            let kind = if is_transaction(node) { " · transaction" } else { "" };
             let _ = writeln!(
                 tree,
-                "{indent}- [{} · {:.1} ms · span {span_id}{}] {}{focus}",
-                str_at(node, "/op").unwrap_or("?"),
+                "{indent}- [{} · {:.1} ms · span {span_id}{}{kind}] {}{focus}",
+                span_op(node),
                 duration_ms(node),
                 str_at(node, "/project_slug").map(|p| format!(" · {p}")).unwrap_or_default(),
-                truncate(&desc.replace('\n', " "), 160)
+                truncate(&label.replace('\n', " "), 160)
             );
             for err in node.get("errors").and_then(Value::as_array).into_iter().flatten().take(3) {
                 let _ = writeln!(
                     tree,
                     "{indent}  ! error: {} (issue {})",
-                    truncate(str_at(err, "/title").unwrap_or("?"), 160),
-                    err.get("issue_id").map(super::plain).unwrap_or_default()
+                    truncate(str_at(err, "/title").unwrap_or("untitled"), 160),
+                    issue_ref(err)
                 );
             }
-            for occ in
-                node.get("occurrences").and_then(Value::as_array).into_iter().flatten().take(3)
-            {
+            for occ in performance_issues(node).into_iter().take(3) {
                 let _ = writeln!(
                     tree,
-                    "{indent}  ! performance issue: {}",
+                    "{indent}  ! performance issue: {} (issue {})",
                     truncate(
-                        str_at(occ, "/title").or(str_at(occ, "/issueTitle")).unwrap_or("?"),
+                        str_at(occ, "/title").or(str_at(occ, "/issueTitle")).unwrap_or("untitled"),
                         160
-                    )
+                    ),
+                    issue_ref(occ)
                 );
             }
         } else {
             let _ = writeln!(
                 tree,
                 "{indent}- [error · issue {} · {}] {}",
-                node.get("issue_id").map(super::plain).unwrap_or_default(),
-                str_at(node, "/project_slug").unwrap_or("?"),
-                truncate(str_at(node, "/title").unwrap_or("?"), 160)
+                issue_ref(node),
+                str_at(node, "/project_slug").unwrap_or("unknown project"),
+                truncate(str_at(node, "/title").unwrap_or("untitled"), 160)
             );
         }
     }
@@ -171,12 +174,63 @@ pub(crate) fn trace_markdown(
     out
 }
 
+/// Span nodes in both formats: the older one (`span_id`, `transaction.op`) and the newer one
+/// (`event_type: "span"`, the span id in `event_id`); error nodes are the rest.
 fn is_span(n: &Value) -> bool {
-    n.get("span_id").is_some() || n.get("op").is_some()
+    match str_at(n, "/event_type") {
+        Some("span") => true,
+        Some(_) => false,
+        None => {
+            n.get("span_id").is_some() || n.get("op").is_some() || n.get("transaction.op").is_some()
+        }
+    }
+}
+
+fn is_transaction(n: &Value) -> bool {
+    n.get("is_transaction").and_then(Value::as_bool) == Some(true)
+        || n.get("transaction.op").is_some()
+}
+
+fn span_id(n: &Value) -> Option<&str> {
+    str_at(n, "/span_id").or_else(|| {
+        (str_at(n, "/event_type") == Some("span")).then(|| str_at(n, "/event_id")).flatten()
+    })
+}
+
+fn span_op(n: &Value) -> &str {
+    str_at(n, "/op")
+        .or_else(|| n.get("transaction.op").and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .unwrap_or("(no op)")
+}
+
+/// The label of a span: description, else name (newer format), else transaction, else op.
+fn span_label(n: &Value) -> String {
+    super::occurrence::span_label(n)
+}
+
+/// Performance issues on a node: `occurrences` (newer format) or `performance_issues` (older).
+fn performance_issues(n: &Value) -> Vec<&Value> {
+    ["occurrences", "performance_issues"]
+        .iter()
+        .filter_map(|k| n.get(*k).and_then(Value::as_array))
+        .flatten()
+        .collect()
+}
+
+/// An issue as its short id and numeric id when both are known.
+fn issue_ref(n: &Value) -> String {
+    let short = str_at(n, "/issue_short_id").or(str_at(n, "/issue"));
+    let id = n.get("issue_id").map(super::plain).filter(|s| !s.is_empty());
+    match (short, id) {
+        (Some(s), Some(i)) => format!("{s}, id {i}"),
+        (Some(s), None) => s.to_string(),
+        (None, Some(i)) => i,
+        (None, None) => "unknown".into(),
+    }
 }
 
 fn duration_ms(n: &Value) -> f64 {
-    if let Some(d) = n.get("duration").and_then(Value::as_f64) {
+    if let Some(d) = n.get("duration").or(n.get("transaction.duration")).and_then(Value::as_f64) {
         return d;
     }
     match (
@@ -223,7 +277,7 @@ mod tests {
         assert!(md.contains("**Spans**: 31"), "{md}");
         assert!(md.contains("… 21 more spans/errors not shown"));
         assert!(md.contains("← selected span"));
-        assert!(md.contains("! error: Boom (issue 7)"));
+        assert!(md.contains("! error: Boom (issue 7)"), "{md}");
         assert_eq!(md.matches("</untrusted-data-t>").count(), 2);
     }
 

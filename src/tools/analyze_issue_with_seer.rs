@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::args;
 use super::shared::{issue_args, path};
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
+use crate::render::seer::{seer_markdown, SeerRun};
 use crate::render::{plain, str_at};
 use crate::sentry::{Host, SentryError};
 
@@ -75,15 +76,19 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
 
     let mut state = ctx.sentry.get(Host::Org(org), &autofix, &[]).await.map_err(seer_error)?.body;
     let mut started = false;
+    let mut started_run_id = None;
     if state.get("autofix").is_none_or(Value::is_null) {
         let mut body = json!({});
         if let Some(i) = &instruction {
             body["instruction"] = json!(i);
         }
-        ctx.sentry
+        let answer = ctx
+            .sentry
             .send("POST", Host::Org(org), &autofix, &[], Some(&body))
             .await
             .map_err(seer_error)?;
+        // The start answer names the run; the state may not until Seer picks it up.
+        started_run_id = answer.body.get("run_id").map(plain).filter(|s| !s.is_empty());
         started = true;
         state = json!({"autofix": {"status": "processing"}});
     }
@@ -109,81 +114,7 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         ctx.platform.sleep(POLL_INTERVAL).await;
         state = ctx.sentry.get(Host::Org(org), &autofix, &[]).await.map_err(seer_error)?.body;
     }
-    Ok(ToolOutput::markdown(ctx.untrusted.finish(render(org, short, &state, started, wait, ctx))))
-}
-
-fn render(
-    org: &str,
-    short: &str,
-    state: &Value,
-    started: bool,
-    wait: u64,
-    ctx: &ToolContext<'_>,
-) -> String {
-    let run = state.get("autofix").unwrap_or(&Value::Null);
-    let status = str_at(run, "/status").unwrap_or("processing").to_ascii_lowercase();
-    let run_id = run.get("run_id").map(plain).unwrap_or_else(|| "?".into());
-    let mut out = format!(
-        "# Seer analysis of {short} in **{org}**\n\n**Run**: {run_id} · **Status**: {status}"
-    );
-    out.push_str(if started { " · started by this call\n" } else { " · existing run\n" });
-    let artifact = |key: &str| -> Option<Value> {
-        run.get("blocks")?.as_array()?.iter().rev().find_map(|b| {
-            b.get("artifacts")?
-                .as_array()?
-                .iter()
-                .find(|a| str_at(a, "/key") == Some(key))
-                .and_then(|a| a.get("data").cloned())
-        })
-    };
-    let mut body = String::new();
-    if let Some(rc) = artifact("root_cause") {
-        body.push_str("## Root cause\n");
-        if let Some(d) = str_at(&rc, "/one_line_description") {
-            body.push_str(&format!("{d}\n"));
-        }
-        for (i, why) in
-            rc.get("five_whys").and_then(Value::as_array).into_iter().flatten().enumerate()
-        {
-            body.push_str(&format!("{}. {}\n", i + 1, plain(why)));
-        }
-        if let Some(steps) =
-            rc.get("reproduction_steps").and_then(Value::as_array).filter(|s| !s.is_empty())
-        {
-            body.push_str("Reproduction:\n");
-            for s in steps {
-                body.push_str(&format!("- {}\n", plain(s)));
-            }
-        }
-    }
-    if let Some(sol) = artifact("solution") {
-        body.push_str("\n## Proposed fix\n");
-        if let Some(d) = str_at(&sol, "/one_line_summary") {
-            body.push_str(&format!("{d}\n"));
-        }
-        for (i, step) in
-            sol.get("steps").and_then(Value::as_array).into_iter().flatten().enumerate()
-        {
-            body.push_str(&format!(
-                "{}. {}: {}\n",
-                i + 1,
-                str_at(step, "/title").unwrap_or(""),
-                str_at(step, "/description").unwrap_or("")
-            ));
-        }
-    }
-    if !body.is_empty() {
-        // Seer's text is generated from event data an attacker may control.
-        out.push('\n');
-        out.push_str(&ctx.untrusted.block(&body));
-    }
-    match status.as_str() {
-        "completed" => out.push_str("\nNext: check the proposed fix against the code before changing anything.\n"),
-        "error" | "failed" | "cancelled" => out.push_str("\nThe run did not finish. Start a new one from the issue page in Sentry, or investigate with get_issue_details.\n"),
-        "awaiting_user_input" => out.push_str("\nSeer is waiting for input in Sentry's UI; open the issue in Sentry to continue.\n"),
-        _ => out.push_str(&format!(
-            "\nSeer is still running after {wait}s (it usually needs a few minutes). Call analyze_issue_with_seer again for {short} to check on this same run; it will not start a new one.\n"
-        )),
-    }
-    out
+    let run =
+        SeerRun { org, short_id: short, state: &state, started, started_run_id, waited: wait };
+    Ok(ToolOutput::markdown(ctx.untrusted.finish(seer_markdown(&run, &ctx.untrusted))))
 }

@@ -100,46 +100,13 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     let mut items = Vec::new();
     for (i, issue) in issues.iter().enumerate() {
         items.push(json!({
-            "shortId": str_at(issue, "/shortId"), "id": str_at(issue, "/id"), "title": str_at(issue, "/title"),
+            "shortId": str_at(issue, "/shortId"), "id": crate::render::id_at(issue, "/id"), "title": str_at(issue, "/title"),
             "culprit": str_at(issue, "/culprit"), "status": str_at(issue, "/status"), "level": str_at(issue, "/level"),
             "count": num_at(issue, "/count"), "userCount": num_at(issue, "/userCount"), "firstSeen": str_at(issue, "/firstSeen"),
             "lastSeen": str_at(issue, "/lastSeen"), "project": str_at(issue, "/project/slug"), "assignedTo": str_at(issue, "/assignedTo/name"),
             "permalink": str_at(issue, "/permalink"),
         }));
-        let short = str_at(issue, "/shortId").or(str_at(issue, "/id")).unwrap_or("?");
-        let status = str_at(issue, "/status").unwrap_or("?");
-        let level = str_at(issue, "/level").unwrap_or("?");
-        out.push_str(&format!("\n## {}. {short} · {status} · {level}\n", i + 1));
-        if let Some(title) = str_at(issue, "/title") {
-            out.push_str(&format!("{}\n", u.inline(title, 200)));
-        }
-        if let Some(culprit) = str_at(issue, "/culprit") {
-            out.push_str(&format!("**Culprit**: {}\n", u.inline(culprit, 150)));
-        }
-        let mut facts = Vec::new();
-        if let Some(n) = num_at(issue, "/count") {
-            facts.push(format!("**Events**: {n}"));
-        }
-        if let Some(n) = num_at(issue, "/userCount") {
-            facts.push(format!("**Users**: {n}"));
-        }
-        if let Some(v) = str_at(issue, "/lastSeen") {
-            facts.push(format!("**Last seen**: {v}"));
-        }
-        if let Some(v) = str_at(issue, "/firstSeen") {
-            facts.push(format!("**First seen**: {v}"));
-        }
-        if let Some(p) = str_at(issue, "/project/slug") {
-            facts.push(format!("**Project**: {p}"));
-        }
-        if let Some(a) = str_at(issue, "/assignedTo/name") {
-            facts.push(format!("**Assigned**: {a}"));
-        }
-        out.push_str(&facts.join(" · "));
-        out.push('\n');
-        if let Some(link) = str_at(issue, "/permalink") {
-            out.push_str(&format!("{link}\n"));
-        }
+        out.push_str(&crate::render::event::issue_list_entry(issue, i + 1, u));
     }
     out.push_str(&listing::footer(page.next_cursor.as_deref(), issues.len(), "issues"));
     if !issues.is_empty() {

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{ToolContext, ToolError};
-use crate::render::event::{event_details, issue_header, EventOptions};
+use crate::render::event::{issue_and_event, EventOptions};
 use crate::render::trace::{trace_markdown, TraceOptions};
 use crate::render::{plain, str_at};
 use crate::sentry::web_url::{self, SentryResource};
@@ -253,9 +253,9 @@ impl ToolContext<'_> {
             )
             .await;
         let mut out = String::new();
-        issue_header(&issue, org, &self.untrusted, &mut out);
+        let u = &self.untrusted;
         match event {
-            Ok(resp) => event_details(&resp.body, which, opts, &self.untrusted, &mut out),
+            Ok(resp) => issue_and_event(&issue, org, Some((&resp.body, which)), opts, u, &mut out),
             Err(SentryError::NotFound { .. }) if event_id.is_some() => {
                 return Err(SentryError::NotFound {
                     subject: Some(format!("event '{which}' of issue '{issue_id}'")),
@@ -263,14 +263,14 @@ impl ToolContext<'_> {
                 .into())
             }
             Err(SentryError::NotFound { .. }) => {
+                issue_and_event(&issue, org, None, opts, u, &mut out);
                 out.push_str("\n_This issue has no stored events (they may have expired)._\n");
             }
             Err(e) => return Err(e.into()),
         }
-        out.push_str(&format!(
-            "\n## Next steps\n- Events of this issue: search_events with query `issue:{}`.\n- Another event: call again with eventId (an id, 'oldest' or 'recommended').\n",
-            issue.get("shortId").and_then(Value::as_str).unwrap_or(issue_id)
-        ));
+        out.push_str(
+            "\nMore events: search_issue_events, or eventId here ('oldest', 'recommended', an id).\n",
+        );
         Ok(out)
     }
 
