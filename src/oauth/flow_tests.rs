@@ -481,6 +481,19 @@ fn sentry_rejecting_the_token_revokes_the_grant() {
 }
 
 #[test]
+fn an_organization_condition_from_sentry_keeps_the_grant() {
+    let env = Env::new();
+    let (_client, access, _refresh) = env.connect();
+    let sso = json!({"detail": {"code": "sso-required", "message": "Must login via SSO"}});
+    env.platform.inner.answer_json(401, sso);
+    let r = env.mcp("/mcp", &access);
+    assert_eq!(r.status, 200, "a tool error, not a revocation");
+    assert!(r.body_text().contains("sso-required") && r.body_text().contains("\"isError\":true"));
+    whoami_answer(&env);
+    assert_eq!(env.mcp("/mcp", &access).status, 200, "the grant still works");
+}
+
+#[test]
 fn an_expiring_sentry_token_is_refreshed_at_the_token_endpoint() {
     let env = Env::new();
     // Sentry's token has 30 minutes left: our access token may not outlive it.

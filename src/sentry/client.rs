@@ -17,8 +17,9 @@ use crate::redact::scrub;
 use crate::telemetry::Telemetry;
 
 /// What one request learned about Sentry's answers that a layer above acts on once the request
-/// is done: today, whether Sentry rejected the token (401), after which the OAuth path revokes
-/// the grant. Created per request; the client only ever sets it.
+/// is done: today, whether Sentry rejected the token itself (401 without an organization
+/// condition such as `sso-required`), after which the OAuth path revokes the grant. Created per
+/// request; the client only ever sets it.
 #[derive(Debug, Default)]
 pub(crate) struct UpstreamSignals {
     token_rejected: Cell<bool>,
@@ -262,11 +263,6 @@ impl<'a> SentryClient<'a> {
             }
             FetchError::Network(_) => SentryError::Network { host: host.clone() },
         })?;
-        if response.status == 401 {
-            if let Some(signals) = self.signals {
-                signals.token_rejected.set(true);
-            }
-        }
         let exhausted = response.status == 429
             || response.headers.get("x-sentry-rate-limit-remaining").map(str::trim) == Some("0");
         if let (true, Some(wait)) = (exhausted, self.retry_after(&response.headers)) {
@@ -308,7 +304,18 @@ impl<'a> SentryClient<'a> {
             400 | 422 if parsed.is_some() => {
                 SentryError::BadRequest { status, detail: or_default(detail, "no details given") }
             }
-            401 => SentryError::Unauthorized,
+            401 => match parsed.as_ref().and_then(access_condition) {
+                Some((code, message)) => SentryError::AccessCondition {
+                    code,
+                    message: or_default(scrub(&message, Some(self.token)), "no details given"),
+                },
+                None => {
+                    if let Some(signals) = self.signals {
+                        signals.token_rejected.set(true);
+                    }
+                    SentryError::Unauthorized
+                }
+            },
             403 => SentryError::Forbidden { detail: or_default(detail, "permission denied") },
             404 => SentryError::NotFound { subject: None },
             429 => {
@@ -372,6 +379,22 @@ fn or_default(s: String, default: &str) -> String {
     } else {
         s
     }
+}
+
+/// A 401 that names a condition of one organization (`{"detail": {"code": "sso-required",
+/// "message": ...}}`) rather than a rejected token: the code (a plain token) and the message.
+fn access_condition(body: &Value) -> Option<(String, String)> {
+    let detail = body.get("detail")?;
+    let code = detail.get("code")?.as_str()?;
+    let plain = !code.is_empty()
+        && code.len() <= 40
+        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !plain {
+        return None;
+    }
+    let message = detail.get("message").and_then(Value::as_str).unwrap_or("");
+    let message: String = message.chars().filter(|c| !c.is_control()).take(200).collect();
+    Some((code.to_string(), message))
 }
 
 #[cfg(test)]
@@ -454,6 +477,35 @@ mod tests {
         let second = block_on(client.get(Host::Control, &path, &[])).unwrap_err();
         assert_eq!(second, SentryError::RateLimited { retry_after_secs: Some(30) });
         assert_eq!(platform.requests.borrow().len(), 1, "Sentry was not asked again");
+    }
+
+    #[test]
+    fn only_a_rejected_token_signals_rejection_not_an_organization_condition() {
+        let config = saas();
+        let platform = FakePlatform::default();
+        let caches = Caches::new();
+        let sso = json!({"detail": {"code": "sso-required", "message": "Must login via SSO",
+            "extra": {"loginUrl": "https://sentry.io/auth/login/acme/"}}});
+        platform.answer_json(401, sso);
+        platform.answer_json(401, json!({"detail": "Invalid token"}));
+        let path = ApiPath::of(&["organizations"]).unwrap();
+
+        let signals = UpstreamSignals::default();
+        let client = SentryClient::new(&config, "t", &platform, &caches).with_signals(&signals);
+        let condition = block_on(client.get(Host::Control, &path, &[])).unwrap_err();
+        assert_eq!(
+            condition,
+            SentryError::AccessCondition {
+                code: "sso-required".into(),
+                message: "Must login via SSO".into()
+            }
+        );
+        assert!(condition.to_string().contains("The token itself is valid"));
+        assert!(!signals.token_rejected(), "an organization condition keeps the grant");
+
+        let rejected = block_on(client.get(Host::Control, &path, &[])).unwrap_err();
+        assert_eq!(rejected, SentryError::Unauthorized);
+        assert!(signals.token_rejected());
     }
 
     #[test]

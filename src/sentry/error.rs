@@ -13,6 +13,10 @@ pub(crate) enum SentryError {
     BadRequest { status: u16, detail: String },
     /// 401: the token is missing, expired or revoked.
     Unauthorized,
+    /// 401 with a condition of one organization (`sso-required`, `member-disabled-over-limit`,
+    /// `2fa-required`...): the token is valid, the user must act in Sentry. `code` is a plain
+    /// token and `message` is Sentry's text, scrubbed and shortened.
+    AccessCondition { code: String, message: String },
     /// 403: the token is valid but may not do this.
     Forbidden { detail: String },
     /// 404: `subject` names what was looked for, when the caller said.
@@ -51,6 +55,7 @@ impl SentryError {
         match self {
             SentryError::BadRequest { .. } => "upstream_bad_request",
             SentryError::Unauthorized => "upstream_unauthorized",
+            SentryError::AccessCondition { .. } => "upstream_access_condition",
             SentryError::Forbidden { .. } => "upstream_forbidden",
             SentryError::NotFound { .. } => "upstream_not_found",
             SentryError::RateLimited { .. } => "upstream_rate_limited",
@@ -75,6 +80,10 @@ impl fmt::Display for SentryError {
             SentryError::Unauthorized => write!(
                 f,
                 "Sentry rejected the access token (HTTP 401): it is missing, expired or revoked. Ask the user to create a new Sentry user auth token (Settings > Personal Tokens) or to reconnect."
+            ),
+            SentryError::AccessCondition { code, message } => write!(
+                f,
+                "Sentry refused access to this organization (HTTP 401, {code}): {message}. The token itself is valid; the user must resolve this in Sentry (sso-required: sign in to the organization with SSO in the browser; member-disabled: ask an owner to re-enable the membership; 2fa-required: set up two-factor authentication), then retry."
             ),
             SentryError::Forbidden { detail } => write!(
                 f,

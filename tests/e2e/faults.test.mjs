@@ -15,6 +15,7 @@ const cases = [
   ["fault-html", /answered HTTP 200 with text\/html instead of API JSON/],
   ["fault-badjson", /malformed JSON instead of API JSON/],
   ["fault-403", /may not do this \(HTTP 403\): You do not have permission/],
+  ["fault-sso", /refused access to this organization \(HTTP 401, sso-required\): Must login via SSO\. The token itself is valid/],
   ["fault-slow", /did not answer within 2 seconds/],
   ["fault-refused", /Could not connect to Sentry at 127\.0\.0\.2:1/],
 ];

@@ -135,6 +135,9 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
         return (await delay(slowMs, res)) ? null : "aborted"; // null = continue normally
       case "403":
         throw new HttpError(403, { detail: NO_PERMISSION });
+      case "sso":
+        // A condition of the organization, not of the token: the token stays valid elsewhere.
+        throw new HttpError(401, { detail: { code: "sso-required", message: "Must login via SSO", extra: { loginUrl: `http://${ctx.host}/auth/login/fault-sso/` } } });
       case "echo-token":
         // Deliberately echoes the credential: the server under test must scrub it from errors.
         throw new HttpError(400, { detail: `Invalid query: ${ctx.req.headers.authorization ?? ""}` });
