@@ -100,7 +100,7 @@ async fn handle_post(
     telemetry.set_access_method(AccessMethod::SentryBearer.id());
     let caller = fingerprint("token", &token);
     telemetry.set_caller(caller.clone());
-    if let Some(limited) = app.rate_limit(Limiter::PerCaller, &caller).await {
+    if let Some(limited) = caller_limit(app, req, &caller).await {
         return limited;
     }
     let skills = match skills_from_query(req) {
@@ -249,7 +249,7 @@ async fn oauth_request(
     telemetry.set_access_method(AccessMethod::OAuth.id());
     let caller = fingerprint("grant", &authorized.grant_id);
     telemetry.set_caller(caller.clone());
-    if let Some(limited) = app.rate_limit(Limiter::PerCaller, &caller).await {
+    if let Some(limited) = caller_limit(app, req, &caller).await {
         return limited;
     }
     if let Some(resp) = content_checks(req) {
@@ -278,6 +278,32 @@ async fn oauth_request(
         );
     }
     response
+}
+
+/// The per-caller rate limit: one unit for the request, and one more for every further
+/// `tools/call` of a batch, so a batch costs what its calls would cost one by one.
+async fn caller_limit(app: &App, req: &HttpRequest, caller: &str) -> Option<HttpResponse> {
+    for _ in 0..1 + extra_tool_calls(&req.body) {
+        if let Some(limited) = app.rate_limit(Limiter::PerCaller, caller).await {
+            return Some(limited);
+        }
+    }
+    None
+}
+
+/// How many `tools/call` messages a batch body holds beyond the first (0 for a single message;
+/// the protocol layer refuses batches larger than `mcp::MAX_BATCH_MESSAGES`).
+fn extra_tool_calls(body: &[u8]) -> usize {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
+        return 0;
+    }
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_slice(body) else { return 0 };
+    let calls = items
+        .iter()
+        .take(mcp::MAX_BATCH_MESSAGES)
+        .filter(|m| m.get("method").and_then(serde_json::Value::as_str) == Some("tools/call"))
+        .count();
+    calls.saturating_sub(1)
 }
 
 /// `?skills=a,b` replaces the default set (all skills); `?disable-skills=x` removes from it.
@@ -390,4 +416,19 @@ fn sentry_bearer_rejected(_req: &HttpRequest, description: &str) -> HttpResponse
             error.code
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_counts_its_tool_calls() {
+        let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
+        let ping = r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#;
+        assert_eq!(extra_tool_calls(call.as_bytes()), 0);
+        assert_eq!(extra_tool_calls(format!(" [{call},{call},{ping},{call}]").as_bytes()), 2);
+        assert_eq!(extra_tool_calls(format!("[{ping}]").as_bytes()), 0);
+        assert_eq!(extra_tool_calls(b"[not json"), 0);
+    }
 }

@@ -15,5 +15,5 @@ pub(crate) mod version;
 #[allow(unused_imports)]
 pub(crate) use server::{
     dispatch, handle, http_error, http_status, parse_error, Answer, McpContext, Refusal, Stage,
-    StdioConnection, Transport,
+    StdioConnection, Transport, MAX_BATCH_MESSAGES,
 };

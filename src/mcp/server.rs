@@ -242,6 +242,10 @@ enum Reply {
     Error { id: Value, error: RpcError, stage: Stage },
 }
 
+/// The most messages one JSON-RPC batch may hold (each `tools/call` in it also counts against the
+/// caller's rate limit, see `http::mcp_endpoint`).
+pub(crate) const MAX_BATCH_MESSAGES: usize = 20;
+
 /// JSON-RPC batches: only for 2025-03-26, the one revision that had them.
 async fn handle_batch(
     ctx: &McpContext<'_>,
@@ -252,6 +256,12 @@ async fn handle_batch(
         Ok(v) => v,
         Err(error) => return Answer::Error { id: Value::Null, error, stage: Stage::Message },
     };
+    if items.len() > MAX_BATCH_MESSAGES {
+        let error = RpcError::invalid_request(format!(
+            "Invalid Request: a batch may hold at most {MAX_BATCH_MESSAGES} messages; send the rest in another request"
+        ));
+        return Answer::Error { id: Value::Null, error, stage: Stage::Message };
+    }
     if !version.allows_batch() || items.is_empty() {
         let error = RpcError::invalid_request(
             format!("Invalid Request: JSON-RPC batches are not supported in protocol version {version}; send one message per {}", transport.unit()),

@@ -144,3 +144,21 @@ test("/health: version and configured features, no secrets, no auth", async () =
   assert.equal(JSON.stringify(body).includes("e2epublickey"), false);
   assert.equal(JSON.stringify(body).includes(process.env.COOKIE_SECRET), false);
 });
+
+test("a batch costs what its tool calls would cost one by one, and holds at most 20 messages", async () => {
+  const batch = (n, method = "tools/call") => Array.from({ length: n }, (_, i) => ({ jsonrpc: "2.0", id: i + 1, method, params: method === "tools/call" ? { name: "whoami", arguments: {} } : {} }));
+  const send = (origin, token, body) => fetch(`${origin}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Sentry-Bearer ${token}`, "mcp-protocol-version": "2025-03-26" },
+    body: JSON.stringify(body),
+  });
+  // The limited instance allows 5 calls a minute per caller: one batch of 6 tool calls is refused.
+  const refused = await send(LIMITED, `sntryu_batch_${Date.now()}`, batch(6));
+  assert.equal(refused.status, 429, await refused.text());
+  const small = await send(LIMITED, `sntryu_batch_small_${Date.now()}`, batch(2, "ping"));
+  assert.equal(small.status, 200, "pings are not tool calls");
+  await small.arrayBuffer();
+  const tooLong = await send(process.env.MCP_ORIGIN, "sntryu_e2e_valid_token_0123456789abcdef", batch(21, "ping"));
+  assert.equal(tooLong.status, 400);
+  assert.match((await tooLong.json()).error.message, /at most 20 messages/);
+});
