@@ -48,11 +48,12 @@ impl Platform for WorkerPlatform {
     }
 
     fn fill_random(&self, buf: &mut [u8]) {
-        // crypto.getRandomValues; it only fails for impossible buffer sizes.
-        if getrandom::getrandom(buf).is_err() {
-            for (i, b) in buf.iter_mut().enumerate() {
-                *b = (js_sys::Math::random() * 256.0) as u8 ^ i as u8;
-            }
+        // crypto.getRandomValues (getrandom splits large buffers into the sizes it accepts), so it
+        // can only fail if the runtime has no Web Crypto at all. Then there is nothing safe to
+        // hand out: tokens, secrets and nonces must never come from a predictable source, so the
+        // request fails here (the one deliberate panic of the worker) instead of going on.
+        if let Err(e) = getrandom::getrandom(buf) {
+            panic!("secure randomness is unavailable ({e}); refusing to continue without it");
         }
     }
 

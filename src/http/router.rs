@@ -129,15 +129,17 @@ async fn route(
     }
 }
 
-/// A configuration mistake: logged for the operator and explained to the caller.
+/// A configuration mistake: explained in the operator's logs; the caller only learns the server cannot serve.
 fn config_error(app: &App, e: &ConfigError) -> HttpResponse {
     app.platform.log(
         LogLevel::Error,
         &json!({"event": "config_error", "message": e.to_string()}).to_string(),
     );
-    let err = crate::mcp::jsonrpc::RpcError::internal_error(format!(
-        "The server is misconfigured, so no request can be served: {e}"
-    ));
+    // The details (which variable, which value) are for the operator's logs, not for whoever
+    // happens to call: the caller learns only that the server cannot serve.
+    let err = crate::mcp::jsonrpc::RpcError::internal_error(
+        "The server is misconfigured, so no request can be served; its operator can find the reason in the server's logs",
+    );
     crate::mcp::http_error(&err, crate::mcp::Stage::Refused(crate::mcp::Refusal::Misconfigured))
 }
 
@@ -202,8 +204,16 @@ mod tests {
         let resp =
             block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
         assert_eq!(resp.status, 500);
-        assert!(resp.body_text().contains("SENTRY_ALLOW_INSECURE_HTTP"), "{}", resp.body_text());
-        assert!(platform.logs.borrow().iter().any(|l| l.contains("config_error")));
+        assert!(resp.body_text().contains("misconfigured"), "{}", resp.body_text());
+        assert!(
+            !resp.body_text().contains("SENTRY_ALLOW_INSECURE_HTTP"),
+            "details stay in the logs"
+        );
+        assert!(platform
+            .logs
+            .borrow()
+            .iter()
+            .any(|l| l.contains("config_error") && l.contains("SENTRY_ALLOW_INSECURE_HTTP")));
         assert!(platform.logs.borrow().iter().all(|l| !l.contains("sntryu_x")));
     }
 
