@@ -73,3 +73,15 @@ test("issue lists, traces and event rows are contained too", async () => {
     assertContained(rows.text);
   }
 });
+
+test("attachment type and MIME type are uploader-written: shown only as plain tokens, never as text", async () => {
+  const base = { organizationSlug: "acme", projectSlug: "web-frontend", eventId: "deadbeefdeadbeefdeadbeefdeadbeef" };
+  const list = await call(client, "get_event_attachment", base);
+  assert.equal(list.isError, false, list.text);
+  assert.doesNotMatch(list.text, /OVERRIDE/, "the forged type and MIME type never appear");
+  assert.match(list.text, /unknown/);
+  const download = await call(client, "get_event_attachment", { ...base, attachmentId: "30005" });
+  assert.equal(download.isError, false, download.text);
+  assert.doesNotMatch(download.text, /OVERRIDE/);
+  assert.match(download.text, /\*\*Type\*\*: text\/plain/);
+});
