@@ -303,6 +303,7 @@ pub(crate) async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
 
     let nonce = crate::platform::random_hex(ctx.platform, 16);
     ctx.store.put(&records::state_key(&nonce), "1", STATE_TTL_SECS).await?;
+    let flow_cookie = cookies::set(cookies::FLOW, &nonce, STATE_TTL_SECS);
     let state = UpstreamState { req: r, skills, read_only, nonce, iat: ctx.now() };
     let signed_state = signed::sign(
         &ctx.key(STATE_PURPOSE),
@@ -319,6 +320,7 @@ pub(crate) async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         cookies::remember(ctx, &req.headers, &client.client_id, skills, read_only),
     );
     response.headers.add("set-cookie", cookies::set(cookies::CSRF, "", 0));
+    response.headers.add("set-cookie", flow_cookie);
     ctx.log(
         crate::platform::LogLevel::Info,
         "oauth_consent_granted",

@@ -1,7 +1,9 @@
 //! `GET /oauth/callback`: Sentry sends the browser back here.
 //!
 //! Checks, in order: the `state` signature and expiry; that this browser approved the client
-//! (approval cookie); that the state's nonce is still unused (then it is consumed); Sentry's
+//! (approval cookie); that the state's nonce is still unused; that this browser started this very
+//! flow (flow cookie holding the state's nonce, so a `state` minted in another browser cannot
+//! complete here, even for an approved client); then the nonce is consumed; Sentry's
 //! `error`; the client and redirect URI once more. Then Sentry's code is exchanged, the grant is
 //! created and the browser goes to the client with our code, its `state` and `iss`.
 
@@ -54,6 +56,16 @@ pub(crate) async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
             400,
             "Already used",
             "This sign-in response was already used.",
+        ));
+    }
+    let own_flow = cookies::read(&req.headers, cookies::FLOW)
+        .is_some_and(|nonce| super::crypto::ct_eq(nonce, &st.nonce));
+    if !own_flow {
+        ctx.log(LogLevel::Warn, "oauth_callback_foreign_flow", json!({}));
+        return Ok(page::error_page(
+            403,
+            "Sign-in not started here",
+            "This sign-in was not started in this browser (or it took too long), so it was not completed. Start the connection again from your MCP client.",
         ));
     }
     ctx.store.delete(&nonce_key).await?;
@@ -113,5 +125,6 @@ pub(crate) async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         "oauth_authorized",
         json!({"skills": st.skills, "read_only": st.read_only}),
     );
-    Ok(found(&redirect::with_query(&st.req.redirect_uri, &params)))
+    Ok(found(&redirect::with_query(&st.req.redirect_uri, &params))
+        .with_header("set-cookie", cookies::set(cookies::FLOW, "", 0)))
 }

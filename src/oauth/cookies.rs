@@ -15,6 +15,9 @@ use crate::session::SkillSet;
 pub(crate) const APPROVED: &str = "__Host-smcp-approved";
 pub(crate) const PREFERENCES: &str = "__Host-smcp-skills";
 pub(crate) const CSRF: &str = "__Host-smcp-csrf";
+/// The nonce of the sign-in this browser approved: the callback accepts only its own flow's
+/// `state`, so a `state` minted in another browser cannot complete here.
+pub(crate) const FLOW: &str = "__Host-smcp-flow";
 pub(crate) const MAX_AGE_SECS: u64 = 30 * 24 * 3_600;
 const MAX_CLIENTS: usize = 20;
 

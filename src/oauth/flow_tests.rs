@@ -404,6 +404,17 @@ fn upstream_state_is_signed_single_use_and_expires() {
     let (state, cookies) = approve(&env);
     env.platform.advance_secs(STATE_TTL_SECS + 1);
     assert!(callback(&env, &state, &cookies).body_text().contains("took too long"));
+
+    // A state minted in another browser for the same, already approved, client does not
+    // complete here: the flow cookie binds each state to the browser that consented.
+    let (attackers_state, _attackers_cookies) = approve(&env);
+    let (_victims_state, victims_cookies) = approve(&env);
+    let foreign = callback(&env, &attackers_state, &victims_cookies);
+    assert_eq!(foreign.status, 403, "{}", foreign.body_text());
+    assert!(foreign.body_text().contains("not started in this browser"));
+    let approval_only: String =
+        victims_cookies.split("; ").filter(|c| c.starts_with("__Host-smcp-approved=")).collect();
+    assert_eq!(callback(&env, &attackers_state, &approval_only).status, 403);
 }
 
 #[test]

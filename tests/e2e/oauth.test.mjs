@@ -285,6 +285,19 @@ test("a replayed state is refused", async () => {
   assert.match(again.text, /already used/);
 });
 
+test("a state minted in another browser does not complete, even for a client this browser approved", async () => {
+  const { jar, callbackUrl } = await untilCallback();
+  // This browser approved the client (its approval cookie), but the flow was started elsewhere.
+  const approvedOnly = new Jar();
+  approvedOnly.cookies.set("__Host-smcp-approved", jar.cookies.get("__Host-smcp-approved"));
+  const foreign = await get(callbackUrl, approvedOnly);
+  assert.equal(foreign.status, 403);
+  assert.match(foreign.text, /not started in this browser/);
+  // The browser that started it still completes (the refusal consumed nothing).
+  const own = await get(callbackUrl, jar);
+  assert.equal(own.status, 302, own.text);
+});
+
 test("the callback needs this browser's approval cookie, untampered", async () => {
   const { jar, callbackUrl } = await untilCallback();
   const missing = await get(callbackUrl, new Jar());
