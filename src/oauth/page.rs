@@ -7,15 +7,16 @@ use maud::{html, Markup, PreEscaped};
 use crate::platform::http::HttpResponse;
 use crate::session::{Skill, SkillSet};
 
-/// A client-supplied string without control characters (maud escapes the markup; control
-/// characters are dropped, as the page always did, so they cannot garble the text shown).
+/// A client-supplied string as a person should read it: maud escapes the markup; control,
+/// bidirectional, invisible-format and tag characters are dropped, so a name cannot reorder or
+/// hide what the page says (`Claude\u{202E}...` cannot pose as another application).
 fn visible(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).collect()
+    s.chars().filter(|c| !crate::render::untrusted::hidden(*c)).collect()
 }
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;background:#f6f5f9;color:#2b2233;margin:0}\
 main{max-width:34rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 2px 12px #0002}\
-h1{font-size:1.4rem;margin-top:0}.scope{background:#fdf3d8;border-radius:8px;padding:.6rem .9rem}\
+h1{font-size:1.4rem;margin-top:0}.scope{background:#fdf3d8;border-radius:8px;padding:.6rem .9rem}.unverified{font-size:.9rem;color:#6a5a7a}\
 fieldset{border:1px solid #ddd;border-radius:8px;margin:1rem 0}label{display:block;margin:.4rem 0}\
 small{color:#6b5f75}.uri{word-break:break-all;font-family:monospace;font-size:.85rem}\
 .actions{display:flex;gap:1rem;margin-top:1.5rem}button{font-size:1rem;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #6c5fc7;cursor:pointer}\
@@ -99,6 +100,10 @@ pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
             small { "(client id " span.uri { (visible(c.client_id)) } ")" }
             " is asking to use Sentry on your behalf."
         }
+        p.unverified {
+            "This application registered itself with this server, so its name is not verified. "
+            "Continue only if you just started this connection from your MCP client."
+        }
         @match c.scope {
             (Some(org), Some(project)) => {
                 p.scope {
@@ -159,6 +164,27 @@ mod tests {
             text.starts_with("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         );
         assert!(text.ends_with("</main></body></html>\n"));
+    }
+
+    #[test]
+    fn client_names_cannot_reorder_or_hide_text_and_are_marked_unverified() {
+        let r = consent_page(&Consent {
+            client_name: Some("Claude\u{202E}edualC\u{2066}\u{200B}\u{E0041}\u{00AD}"),
+            client_id: "abc\u{202E}",
+            redirect_uri: "https://claude.ai/api/mcp/auth_callback",
+            redirect_host: "claude.ai",
+            scope: (None, None),
+            checked: SkillSet::all(),
+            read_only: false,
+            form_state: "s.t",
+            form_action: "'self'",
+        });
+        let text = r.body_text();
+        assert!(text.contains("Connect ClaudeedualC to Sentry"), "{text}");
+        for hidden in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{E0041}', '\u{00AD}'] {
+            assert!(!text.contains(hidden), "{hidden:?} reached the page");
+        }
+        assert!(text.contains("its name is not verified"));
     }
 
     #[test]

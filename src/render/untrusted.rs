@@ -102,8 +102,9 @@ pub(crate) fn defuse(text: &str) -> String {
     chars.into_iter().collect()
 }
 
-/// Characters that hide or reorder text for a reader, or carry invisible payloads.
-fn hidden(c: char) -> bool {
+/// Characters that hide or reorder text for a reader, or carry invisible payloads (also dropped
+/// from client-supplied names on the consent page).
+pub(crate) fn hidden(c: char) -> bool {
     let cp = c as u32;
     (c.is_control() && c != '\n' && c != '\t')
         || (0x200B..=0x200F).contains(&cp) // zero-width, direction marks
