@@ -123,12 +123,9 @@ pub(crate) fn evidence_text(event: &Value, shown: &str) -> String {
     text
 }
 
-/// The offending, parent and cause spans of a performance occurrence, looked up in the event's
-/// `spans` entry (identical offenders grouped, with how often they repeat).
-///
-/// A description already quoted in `already` (the evidence above) is shortened to its start.
-fn spans_text(event: &Value, data: &Value, already: &str) -> String {
-    let spans: Vec<&Value> = event
+/// Every span of the event's `spans` entry (none when it has no such entry).
+fn event_spans(event: &Value) -> Vec<&Value> {
+    event
         .get("entries")
         .and_then(Value::as_array)
         .into_iter()
@@ -136,7 +133,15 @@ fn spans_text(event: &Value, data: &Value, already: &str) -> String {
         .filter(|e| str_at(e, "/type") == Some("spans"))
         .filter_map(|e| e.get("data").and_then(Value::as_array))
         .flatten()
-        .collect();
+        .collect()
+}
+
+/// The offending, parent and cause spans of a performance occurrence, looked up in the event's
+/// `spans` entry (identical offenders grouped, with how often they repeat).
+///
+/// A description already quoted in `already` (the evidence above) is shortened to its start.
+fn spans_text(event: &Value, data: &Value, already: &str) -> String {
+    let spans = event_spans(event);
     if spans.is_empty() {
         return String::new();
     }
@@ -194,15 +199,7 @@ fn spans_text(event: &Value, data: &Value, already: &str) -> String {
 
 /// A transaction without an occurrence: how many spans it has and the slowest few.
 pub(crate) fn slowest_spans_text(event: &Value, max: usize) -> String {
-    let spans: Vec<&Value> = event
-        .get("entries")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|e| str_at(e, "/type") == Some("spans"))
-        .filter_map(|e| e.get("data").and_then(Value::as_array))
-        .flatten()
-        .collect();
+    let spans = event_spans(event);
     if spans.is_empty() {
         return String::new();
     }

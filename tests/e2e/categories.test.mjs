@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { CASES } from "../emulator/fixtures/categories.mjs";
-import { call, connect, nonceOf, resetUpstream } from "./helpers.mjs";
+import { boundarySegments, call, connect, resetUpstream } from "./helpers.mjs";
 
 let client;
 before(async () => { client = await connect(); });
@@ -19,24 +19,8 @@ after(async () => client?.close());
 
 /** The text inside and outside the response's boundaries (markers must pair up). */
 function split(text) {
-  const nonce = nonceOf(text);
-  if (!nonce) return { inside: "", outside: text };
-  const open = `<untrusted-data-${nonce}>`;
-  const close = `</untrusted-data-${nonce}>`;
-  const inside = [];
-  const outside = [];
-  let rest = text;
-  for (;;) {
-    const o = rest.indexOf(open);
-    if (o < 0) { outside.push(rest); break; }
-    outside.push(rest.slice(0, o));
-    const after = rest.slice(o + open.length);
-    const c = after.indexOf(close);
-    assert.ok(c >= 0, "every boundary is closed");
-    inside.push(after.slice(0, c));
-    rest = after.slice(c + close.length);
-  }
-  return { inside: inside.join("\n"), outside: outside.join("") };
+  const { inside, outside } = boundarySegments(text);
+  return { inside: inside.join("\n"), outside };
 }
 
 /** Words that betray a rendering bug, searched after the expected facts are taken out (a fact

@@ -116,3 +116,33 @@ export async function resetUpstream() {
 export function nonceOf(text) {
   return text.match(/<untrusted-data-([0-9a-f]{16})>/)?.[1] ?? null;
 }
+
+/**
+ * Split a tool result into the text inside and outside its untrusted-data boundaries, checking
+ * the markers pair up: every boundary closed, none nested, no stray closing marker outside.
+ * Returns `{ nonce, inside: [bodies], outside }` (no boundary: nonce null, everything outside).
+ */
+export function boundarySegments(text) {
+  const nonce = nonceOf(text);
+  if (!nonce) return { nonce: null, inside: [], outside: text };
+  const open = `<untrusted-data-${nonce}>`;
+  const close = `</untrusted-data-${nonce}>`;
+  const outside = [];
+  const inside = [];
+  let rest = text;
+  for (;;) {
+    const o = rest.indexOf(open);
+    if (o < 0) { outside.push(rest); break; }
+    outside.push(rest.slice(0, o));
+    const after = rest.slice(o + open.length);
+    const c = after.indexOf(close);
+    if (c < 0) throw new Error("a boundary is not closed");
+    const body = after.slice(0, c);
+    if (body.includes(open)) throw new Error("boundaries nest");
+    inside.push(body);
+    rest = after.slice(c + close.length);
+  }
+  const out = outside.join("");
+  if (out.includes(close)) throw new Error("a stray closing marker stands outside the boundaries");
+  return { nonce, inside, outside: out };
+}

@@ -2,7 +2,7 @@
 // stays inside the response's nonce boundary, and no content can close it early.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { call, connect, nonceOf } from "./helpers.mjs";
+import { boundarySegments, call, connect, nonceOf } from "./helpers.mjs";
 
 let client;
 before(async () => { client = await connect(); });
@@ -10,31 +10,12 @@ after(async () => client?.close());
 
 const HOSTILE = [/ignore all previous instructions/i, /New instructions/, /<script>/i, /curl http:\/\/127\.0\.0\.1:9/];
 
-/** Split a result into the text outside and inside its boundaries, checking the markers pair up. */
+/** Inside and outside the boundaries; marker-like text inside must be defused. */
 function segments(text) {
-  const nonce = nonceOf(text);
+  const { nonce, inside, outside } = boundarySegments(text);
   assert.ok(nonce, "the response uses a boundary");
-  const open = `<untrusted-data-${nonce}>`;
-  const close = `</untrusted-data-${nonce}>`;
-  const outside = [];
-  const inside = [];
-  let rest = text;
-  for (;;) {
-    const o = rest.indexOf(open);
-    if (o < 0) { outside.push(rest); break; }
-    outside.push(rest.slice(0, o));
-    const after = rest.slice(o + open.length);
-    const c = after.indexOf(close);
-    assert.ok(c >= 0, "every boundary is closed");
-    const body = after.slice(0, c);
-    assert.equal(body.includes(open), false, "boundaries do not nest");
-    inside.push(body);
-    rest = after.slice(c + close.length);
-  }
-  const out = outside.join("");
-  assert.equal(out.includes(close), false, "no stray closing marker outside");
   for (const s of inside) assert.doesNotMatch(s.toLowerCase(), /untrusted-data/, "marker-like text inside is defused");
-  return { nonce, outside: out, inside: inside.join("\n") };
+  return { nonce, outside, inside: inside.join("\n") };
 }
 
 function assertContained(text) {
