@@ -650,7 +650,8 @@ async fn call_tool(
     let Some(name) = params.get("name").and_then(Value::as_str) else {
         return Err(RpcError::invalid_params("Invalid params: tools/call needs a string 'name'"));
     };
-    let tool = match tools::lookup(name, ctx.session) {
+    let alias = tools::aliases::find(name);
+    let tool = match tools::lookup(alias.map_or(name, |a| a.tool), ctx.session) {
         Ok(t) => t,
         Err(Unavailable::Unknown) => {
             return Err(RpcError::invalid_params(format!(
@@ -673,6 +674,10 @@ async fn call_tool(
         Some(_) => {
             return Err(RpcError::invalid_params("Invalid params: 'arguments' must be an object"))
         }
+    };
+    let args = match alias {
+        None => args,
+        Some(alias) => alias.apply(args).map_err(RpcError::invalid_params)?,
     };
     let started = ctx.platform.now_ms();
     let progress_token = params

@@ -9,6 +9,7 @@
 //! schema by role (`"x-scope": "organization"` or `"project"`); they are removed from the schema
 //! the session sees and from the arguments, and their values come from the constraint.
 
+pub(crate) mod aliases;
 pub(crate) mod args;
 pub(crate) mod listing;
 

@@ -134,6 +134,21 @@ test("search_events: samples, aggregates, logs and sort validation", async () =>
   assert.match(badSort.text, /'sort' must name one of the requested fields/);
 });
 
+test("official-server names are served as aliases, never listed, and refuse a conflicting preset", async () => {
+  const { tools } = await client.listTools();
+  assert.ok(!tools.some((t) => t.name === "search_logs"), "aliases stay out of tools/list");
+  const logs = await call(client, "search_logs", { organizationSlug: "acme", query: "trace:a3f1c2d4e5b64798a0b1c2d3e4f50617" });
+  assert.equal(logs.isError, false, logs.text);
+  assert.match(logs.text, /a3f1c2d4e5b64798a0b1c2d3e4f50617/);
+  const direct = await call(client, "search_events", { organizationSlug: "acme", dataset: "logs", query: "trace:a3f1c2d4e5b64798a0b1c2d3e4f50617" });
+  const unnonced = (t) => t.replaceAll(nonceOf(t) ?? "-", "NONCE");
+  assert.equal(unnonced(logs.text), unnonced(direct.text), "the alias answers exactly as the tool it names");
+  await assert.rejects(
+    client.callTool({ name: "search_logs", arguments: { organizationSlug: "acme", dataset: "spans" } }),
+    /alias of 'search_events' with dataset='logs'/,
+  );
+});
+
 test("get_sentry_resource: issue, event and trace links; unsupported pages say so", async () => {
   const issue = await call(client, "get_sentry_resource", { url: "https://acme.sentry.io/issues/4001/" });
   assert.equal(issue.isError, false, issue.text);

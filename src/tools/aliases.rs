@@ -1,0 +1,106 @@
+//! Names of the official Sentry MCP server that this catalogue serves under another name.
+//!
+//! The official server has one tool per operation (`search_logs`, `find_uptime_monitors`, ...)
+//! behind a gateway; we keep the direct `tools/list` within the tool-count budget of the
+//! strictest clients by grouping reads with a `dataset` or `kind` argument. So that prompts and
+//! scripts written for the official server keep working, `tools/call` also accepts its names:
+//! an alias names the tool that serves it and the arguments it fixes. Aliases are never listed
+//! (a host's approval prompt shows the tool that runs) and never hide a write behind a read: an
+//! alias maps to a tool with the same annotations an official tool of that name would have.
+
+use serde_json::{Map, Value};
+
+/// An official-server tool name served by one of ours with some arguments fixed.
+pub(crate) struct Alias {
+    /// The official server's name.
+    pub name: &'static str,
+    /// The tool of ours that serves it.
+    pub tool: &'static str,
+    /// Arguments the alias fixes, as (name, string value).
+    pub preset: &'static [(&'static str, &'static str)],
+}
+
+/// Every alias, by official name.
+pub(crate) static ALIASES: &[Alias] = &[
+    Alias { name: "search_errors", tool: "search_events", preset: &[("dataset", "errors")] },
+    Alias { name: "search_logs", tool: "search_events", preset: &[("dataset", "logs")] },
+    Alias { name: "search_traces", tool: "search_events", preset: &[("dataset", "spans")] },
+];
+
+/// The alias of that name, if any.
+pub(crate) fn find(name: &str) -> Option<&'static Alias> {
+    ALIASES.iter().find(|a| a.name == name)
+}
+
+impl Alias {
+    /// The caller's arguments with the alias's presets applied. A caller that sets a preset
+    /// argument to another value is told which tool to call instead.
+    pub(crate) fn apply(&self, mut args: Map<String, Value>) -> Result<Map<String, Value>, String> {
+        for (key, value) in self.preset {
+            match args.get(*key) {
+                Some(Value::String(given)) if given == value => {}
+                None | Some(Value::Null) => {}
+                Some(other) => {
+                    return Err(format!(
+                        "'{}' is an alias of '{}' with {key}='{value}', but {key} was {}; call '{}' directly for another {key}",
+                        self.name,
+                        self.tool,
+                        crate::render::truncate(&other.to_string(), 40),
+                        self.tool
+                    ))
+                }
+            }
+            args.insert((*key).to_string(), Value::String((*value).to_string()));
+        }
+        Ok(args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn aliases_name_real_tools_and_never_shadow_one() {
+        let names: Vec<&str> = super::super::catalogue().iter().map(|t| t.spec().name).collect();
+        for alias in ALIASES {
+            assert!(
+                names.contains(&alias.tool),
+                "{} maps to unknown tool {}",
+                alias.name,
+                alias.tool
+            );
+            assert!(!names.contains(&alias.name), "{} shadows a listed tool", alias.name);
+            let tool =
+                super::super::catalogue().iter().find(|t| t.spec().name == alias.tool).unwrap();
+            let props = tool.input_schema();
+            for (key, value) in alias.preset {
+                let allowed = props.pointer(&format!("/properties/{key}/enum"));
+                assert!(
+                    allowed.and_then(Value::as_array).is_some_and(|a| a.contains(&json!(value))),
+                    "{}: {key}={value} is not a value {} accepts",
+                    alias.name,
+                    alias.tool
+                );
+            }
+        }
+        let mut sorted: Vec<&str> = ALIASES.iter().map(|a| a.name).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ALIASES.len(), "duplicate alias");
+    }
+
+    #[test]
+    fn presets_fill_in_and_conflicts_are_refused() {
+        let logs = find("search_logs").unwrap();
+        let args = logs.apply(Map::new()).unwrap();
+        assert_eq!(args["dataset"], "logs");
+        let same = json!({"dataset": "logs", "query": "x"}).as_object().cloned().unwrap();
+        assert_eq!(logs.apply(same).unwrap()["query"], "x");
+        let other = json!({"dataset": "spans"}).as_object().cloned().unwrap();
+        let err = logs.apply(other).unwrap_err();
+        assert!(err.contains("call 'search_events' directly"), "{err}");
+        assert!(find("search_events").is_none());
+    }
+}
