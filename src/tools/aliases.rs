@@ -18,13 +18,30 @@ pub(crate) struct Alias {
     pub tool: &'static str,
     /// Arguments the alias fixes, as (name, string value).
     pub preset: &'static [(&'static str, &'static str)],
+    /// Arguments the official tool names differently, as (official name, our name).
+    pub rename: &'static [(&'static str, &'static str)],
 }
 
 /// Every alias, by official name.
 pub(crate) static ALIASES: &[Alias] = &[
-    Alias { name: "search_errors", tool: "search_events", preset: &[("dataset", "errors")] },
-    Alias { name: "search_logs", tool: "search_events", preset: &[("dataset", "logs")] },
-    Alias { name: "search_traces", tool: "search_events", preset: &[("dataset", "spans")] },
+    Alias {
+        name: "search_errors",
+        tool: "search_events",
+        preset: &[("dataset", "errors")],
+        rename: &[],
+    },
+    Alias {
+        name: "search_logs",
+        tool: "search_events",
+        preset: &[("dataset", "logs")],
+        rename: &[],
+    },
+    Alias {
+        name: "search_traces",
+        tool: "search_events",
+        preset: &[("dataset", "spans")],
+        rename: &[],
+    },
 ];
 
 /// The alias of that name, if any.
@@ -33,9 +50,20 @@ pub(crate) fn find(name: &str) -> Option<&'static Alias> {
 }
 
 impl Alias {
-    /// The caller's arguments with the alias's presets applied. A caller that sets a preset
+    /// The caller's arguments with official names renamed and the alias's presets applied. A caller that sets a preset
     /// argument to another value is told which tool to call instead.
     pub(crate) fn apply(&self, mut args: Map<String, Value>) -> Result<Map<String, Value>, String> {
+        for (official, ours) in self.rename {
+            if let Some(value) = args.remove(*official) {
+                if args.contains_key(*ours) {
+                    return Err(format!(
+                        "'{}' takes '{official}' or '{ours}', not both",
+                        self.name
+                    ));
+                }
+                args.insert((*ours).to_string(), value);
+            }
+        }
         for (key, value) in self.preset {
             match args.get(*key) {
                 Some(Value::String(given)) if given == value => {}
@@ -102,5 +130,16 @@ mod tests {
         let err = logs.apply(other).unwrap_err();
         assert!(err.contains("call 'search_events' directly"), "{err}");
         assert!(find("search_events").is_none());
+    }
+
+    #[test]
+    fn official_argument_names_are_renamed() {
+        let alias =
+            Alias { name: "get_x", tool: "t", preset: &[], rename: &[("xId", "resourceId")] };
+        let args = alias.apply(json!({"xId": "7"}).as_object().cloned().unwrap()).unwrap();
+        assert_eq!(args.get("resourceId"), Some(&json!("7")));
+        assert!(!args.contains_key("xId"));
+        let both = json!({"xId": "7", "resourceId": "8"}).as_object().cloned().unwrap();
+        assert!(alias.apply(both).unwrap_err().contains("not both"));
     }
 }
