@@ -2,6 +2,8 @@
 //! checks, and rate limits. The request and response values themselves live in
 //! [`crate::platform::http`], so lower layers can use them without depending on this module.
 
+#[cfg(test)]
+mod cost_tests;
 mod credentials;
 mod mcp_endpoint;
 pub(crate) mod rate_limit;
