@@ -101,7 +101,12 @@ pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
             " is asking to use Sentry on your behalf."
         }
         p.unverified {
-            "This application registered itself with this server, so its name is not verified. "
+            @if c.client_id.starts_with("https://") || c.client_id.starts_with("http://") {
+                "This application describes itself in a document at the client id above; only that "
+                "address is checked, so its name is not verified. "
+            } @else {
+                "This application registered itself with this server, so its name is not verified. "
+            }
             "Continue only if you just started this connection from your MCP client."
         }
         @match c.scope {
