@@ -195,18 +195,12 @@ pub(crate) async fn resolve(
             return Ok(Ok(cached));
         }
     }
-    let fetched = match fetch(ctx, &url).await {
-        Ok(f) => f,
-        Err(e) => {
-            ctx.log(
-                crate::platform::LogLevel::Warn,
-                "oauth_cimd_refused",
-                serde_json::json!({"reason": kind(&e)}),
-            );
-            return Ok(Err(e));
-        }
+    let fetched = async {
+        let fetched = fetch(ctx, &url).await?;
+        let record = validate(client_id, &fetched.body, now.0 / 1000, fetched.fresh_secs)?;
+        Ok((record, fetched.fresh_secs))
     };
-    let record = match validate(client_id, &fetched.body, now.0 / 1000, fetched.fresh_secs) {
+    let (record, fresh_secs) = match fetched.await {
         Ok(r) => r,
         Err(e) => {
             ctx.log(
@@ -217,7 +211,7 @@ pub(crate) async fn resolve(
             return Ok(Err(e));
         }
     };
-    put_json(ctx.store, &key, &record, fetched.fresh_secs).await?;
+    put_json(ctx.store, &key, &record, fresh_secs).await?;
     ctx.log(crate::platform::LogLevel::Info, "oauth_cimd_fetched", serde_json::json!({}));
     Ok(Ok(record))
 }
@@ -318,18 +312,7 @@ fn validate(
         return Err(invalid("it must name the client (client_name)".into()));
     }
     let m = client_metadata(&meta, &CIMD_AUTH_METHODS, "none").map_err(|e| invalid(e.why))?;
-    Ok(ClientRecord {
-        client_id: ClientId::from(client_id),
-        secret_hash: None,
-        redirect_uris: m.redirect_uris,
-        client_name: m.client_name,
-        client_uri: m.client_uri,
-        token_endpoint_auth_method: m.token_endpoint_auth_method,
-        grant_types: m.grant_types,
-        response_types: m.response_types,
-        issued_at: now_s,
-        expires_at: now_s + fresh_secs,
-    })
+    Ok(m.into_record(ClientId::from(client_id), None, now_s, now_s + fresh_secs))
 }
 
 fn supersede_key(client_id: &str, user_id: &str, redirect_uri: &RedirectUri) -> String {

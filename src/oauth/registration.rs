@@ -48,32 +48,19 @@ pub(crate) async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         ));
     };
 
-    let ClientMetadata {
-        redirect_uris,
-        client_name,
-        client_uri,
-        token_endpoint_auth_method: auth_method,
-        grant_types,
-        response_types,
-    } = client_metadata(&meta, &AUTH_METHODS, "client_secret_basic") // RFC 7591 §2 default
+    let metadata = client_metadata(&meta, &AUTH_METHODS, "client_secret_basic") // RFC 7591 §2 default
         .map_err(|e| invalid(e.code, &e.why))?;
 
     let now_s = ctx.now().0 / 1000;
     let client_id = records::new_id(ctx.platform);
-    let secret = (auth_method != "none")
+    let secret = (metadata.token_endpoint_auth_method != "none")
         .then(|| format!("smcp_cs_{}", crate::platform::random_hex(ctx.platform, 32)));
-    let record = ClientRecord {
-        client_id: ClientId(client_id.clone()),
-        secret_hash: secret.as_deref().map(SecretHash::of),
-        redirect_uris,
-        client_name,
-        client_uri,
-        token_endpoint_auth_method: auth_method,
-        grant_types,
-        response_types,
-        issued_at: now_s,
-        expires_at: now_s + CLIENT_TTL_SECS,
-    };
+    let record = metadata.into_record(
+        ClientId(client_id.clone()),
+        secret.as_deref().map(SecretHash::of),
+        now_s,
+        now_s + CLIENT_TTL_SECS,
+    );
     put_json(ctx.store, &records::client_key(&client_id), &record, CLIENT_TTL_SECS).await?;
     ctx.log(
         crate::platform::LogLevel::Info,
@@ -111,6 +98,30 @@ pub(crate) struct ClientMetadata {
     pub token_endpoint_auth_method: String,
     pub grant_types: Vec<String>,
     pub response_types: Vec<String>,
+}
+
+impl ClientMetadata {
+    /// The client record for `client_id`, valid from `issued_at` to `expires_at` (seconds).
+    pub(crate) fn into_record(
+        self,
+        client_id: ClientId,
+        secret_hash: Option<SecretHash>,
+        issued_at: u64,
+        expires_at: u64,
+    ) -> ClientRecord {
+        ClientRecord {
+            client_id,
+            secret_hash,
+            redirect_uris: self.redirect_uris,
+            client_name: self.client_name,
+            client_uri: self.client_uri,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            grant_types: self.grant_types,
+            response_types: self.response_types,
+            issued_at,
+            expires_at,
+        }
+    }
 }
 
 /// Why client metadata was refused: the OAuth error code and what to fix.
