@@ -8,6 +8,7 @@
 
 pub(crate) mod jsonrpc;
 pub(crate) mod server;
+mod span;
 pub(crate) mod tool_list;
 pub(crate) mod version;
 
