@@ -79,7 +79,7 @@ test("the builder's URL follows the choices and every client's snippet contains 
     assert.equal(JSON.parse(decodeURIComponent(vscode.slice("vscode:mcp/install?".length))).url, expected);
 
     await page.locator("#client-claude-code button.copy").click();
-    assert.match(await page.evaluate(() => navigator.clipboard.readText()), new RegExp(`^claude mcp add --transport http sentry ${expected.replace(/[?]/g, "\\?")}`));
+    assert.match(await page.evaluate(() => navigator.clipboard.readText()), new RegExp(`^claude mcp add --transport http sentry "${expected.replace(/[?]/g, "\\?")}"`));
 
     await page.fill("input[name=project]", "bad slug!");
     await page.locator(".problems").waitFor();

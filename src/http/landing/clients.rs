@@ -69,8 +69,13 @@ pub(crate) fn setups(c: &Connection) -> Vec<ClientSetup> {
     ]
 }
 
+/// The URL as one shell word: quoted, since `?` is a pattern character in shells.
+fn shell_url(c: &Connection) -> String {
+    format!("\"{}\"", c.endpoint())
+}
+
 fn claude_code(c: &Connection) -> ClientSetup {
-    let url = c.endpoint();
+    let url = shell_url(c);
     let blocks = match c.access {
         Access::OAuth => vec![
             code("In a terminal", format!("claude mcp add --transport http {NAME} {url}")),
@@ -169,7 +174,7 @@ fn codex(c: &Connection) -> ClientSetup {
         Access::OAuth => vec![
             code(
                 "In a terminal",
-                format!("codex mcp add {NAME} --url {url}\ncodex mcp login {NAME}"),
+                format!("codex mcp add {NAME} --url {}\ncodex mcp login {NAME}", shell_url(c)),
             ),
             code("Or add it to ~/.codex/config.toml", format!("[mcp_servers.{NAME}]\nurl = {}", toml_string(&url))),
         ],
@@ -232,7 +237,7 @@ fn inspector(c: &Connection) -> ClientSetup {
         "In a terminal",
         format!(
             "npx @modelcontextprotocol/inspector --transport http --server-url {}",
-            c.endpoint()
+            shell_url(c)
         ),
     )];
     blocks.push(text(match c.access {
