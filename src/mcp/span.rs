@@ -6,8 +6,9 @@
 //!
 //! Kept apart from `server` so dispatch stays about the protocol: `server` calls [`start`] before
 //! a message runs and [`finish`] with its outcome. What a span carries is chosen here and only
-//! here: names, ids, versions, counts and error codes; never arguments, result content, tokens or
-//! anything the monitored application wrote. A `traceparent` in the message's `params._meta`
+//! here: names, ids, versions, counts and error codes; never arguments or tokens, and result
+//! content (which holds what the monitored application wrote) only where the deployment opted in
+//! (`SENTRY_TRACES_TOOL_RESULTS`), scrubbed and cut short by `Telemetry::recordable_result`. A `traceparent` in the message's `params._meta`
 //! continues the caller's trace; notifications sent while it runs carry ours ([`TracedSink`]).
 
 use std::rc::Rc;
@@ -148,6 +149,14 @@ pub(super) fn finish(
                 let count = result.get("content").and_then(Value::as_array).map_or(0, Vec::len);
                 data.insert("mcp.tool.result.is_error".into(), json!(is_error));
                 data.insert("mcp.tool.result.content_count".into(), json!(count));
+                let text: Vec<&str> = result
+                    .get("content")
+                    .and_then(Value::as_array)
+                    .map(|blocks| blocks.iter().filter_map(|b| b.get("text")?.as_str()).collect())
+                    .unwrap_or_default();
+                if let Some(content) = ctx.telemetry.recordable_result(&text.join("\n")) {
+                    data.insert("mcp.tool.result.content".into(), json!(content));
+                }
                 if is_error {
                     data.insert("error.type".into(), json!("tool_error"));
                     status = "internal_error";
@@ -254,12 +263,17 @@ mod tests {
 
     /// Run `messages` through dispatch as one request and return the transaction's JSON.
     fn transaction(transport: &Transport<'_>, messages: &[Value]) -> Value {
+        transaction_with(transport, messages, false)
+    }
+
+    fn transaction_with(transport: &Transport<'_>, messages: &[Value], record: bool) -> Value {
         let platform = Rc::new(FakePlatform::default());
         let settings = TelemetrySettings {
             dsn: Dsn::parse("http://pubkey@127.0.0.1:9/42"),
             environment: "test".into(),
             release: "r".into(),
             traces_sample_rate: 1.0,
+            record_tool_results: record,
         };
         let telemetry = Telemetry::new(
             settings,
@@ -365,6 +379,20 @@ mod tests {
         assert_eq!(spans[2]["status"], "internal_error");
         assert_eq!(spans[2]["data"]["mcp.protocol.version"], "2025-11-25", "negotiated on stdio");
         assert_eq!(spans[3]["op"], "mcp.notification.client_to_server");
+    }
+
+    #[test]
+    fn result_content_only_when_the_deployment_opts_in() {
+        let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami"}});
+        let headers = Headers::new();
+        let tx = transaction_with(&Transport::Http(&headers), &[call], true);
+        let span =
+            tx["spans"].as_array().unwrap().iter().find(|s| s["op"] == "mcp.server").unwrap();
+        let content = span["data"]["mcp.tool.result.content"].as_str().unwrap();
+        assert!(
+            content.contains("jane@example.com") && content.chars().count() <= 2_001,
+            "{content}"
+        );
     }
 
     #[test]

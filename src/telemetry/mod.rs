@@ -61,7 +61,14 @@ pub(crate) struct TelemetrySettings {
     pub release: String,
     /// Share of requests that send a performance transaction (`SENTRY_TRACES_SAMPLE_RATE`).
     pub traces_sample_rate: f64,
+    /// Whether tool-call spans carry the result's text (`SENTRY_TRACES_TOOL_RESULTS`, off by
+    /// default: results hold the monitored application's data).
+    pub record_tool_results: bool,
 }
+
+/// The most characters of a tool result a span carries: Sentry drops a span's MCP attributes
+/// when one is much longer (about 5,000 characters).
+const MAX_RECORDED_RESULT_CHARS: usize = 2_000;
 
 /// A failed call as telemetry sees it: the layer that failed classifies it, so telemetry needs
 /// none of the error types above it.
@@ -277,6 +284,20 @@ impl Telemetry {
         }
     }
 
+    /// A tool result's text as a span may carry it: `None` unless the deployment opted in;
+    /// otherwise scrubbed of anything token-like and cut to [`MAX_RECORDED_RESULT_CHARS`].
+    pub(crate) fn recordable_result(&self, text: &str) -> Option<String> {
+        if !self.settings.record_tool_results {
+            return None;
+        }
+        let scrubbed = crate::redact::scrub(text, None);
+        let mut out: String = scrubbed.chars().take(MAX_RECORDED_RESULT_CHARS).collect();
+        if out.len() < scrubbed.len() {
+            out.push('…');
+        }
+        Some(out)
+    }
+
     /// The W3C `traceparent` naming the running span (or the request's root), for messages this
     /// server sends while it runs (`params._meta.traceparent` of notifications).
     pub(crate) fn traceparent(&self) -> String {
@@ -467,6 +488,7 @@ mod tests {
             environment: "test".into(),
             release: "r".into(),
             traces_sample_rate: 0.0,
+            record_tool_results: false,
         };
         let t = Telemetry::new(
             settings,
