@@ -78,6 +78,7 @@ pub(crate) fn server_card(origin: &str) -> Value {
         "title": "Sentry MCP (Rust)",
         "description": TAGLINE,
         "websiteUrl": format!("{origin}/"),
+        "icons": [{"src": format!("{origin}/favicon.svg"), "mimeType": "image/svg+xml", "sizes": ["any"]}],
         "remotes": [{
             "type": "streamable-http",
             "url": format!("{origin}/mcp"),

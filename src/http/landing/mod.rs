@@ -1,5 +1,5 @@
-//! The public pages: the landing page at `/` (HTML, or Markdown for `Accept: text/markdown`),
-//! `/robots.txt`, `/llms.txt`, and the server's machine-readable description: the MCP server card
+//! The public pages: the landing page at `/` (HTML, or Markdown for `Accept: text/markdown`) and
+//! its icon, `/robots.txt`, `/llms.txt`, and the server's machine-readable description: the MCP server card
 //! at `/mcp/server-card` (SEP-2127's reserved place; also `/mcp.json` and
 //! `/.well-known/mcp/server-card.json`, where earlier drafts and other servers put it) and the
 //! MCP catalog at `/.well-known/mcp/catalog.json`.
@@ -34,6 +34,7 @@ pub(crate) fn handle(req: &HttpRequest, path: &str) -> Option<HttpResponse> {
         "/" => landing(req, &origin).with_header("vary", "Accept"),
         "/llms.txt" => text(describe::llms_txt(&origin), "text/markdown"),
         "/robots.txt" => text(describe::ROBOTS_TXT.to_string(), "text/plain"),
+        "/favicon.svg" | "/favicon.ico" => icon(),
         "/mcp/server-card" | "/mcp.json" | "/.well-known/mcp/server-card.json" => {
             public_json(&describe::server_card(&origin), "application/mcp-server-card+json")
         }
@@ -77,6 +78,18 @@ form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         hash(page::STYLE),
         hash(page::SCRIPT)
     )
+}
+
+/// The page's icon (so browsers find one instead of a 404); an SVG with nothing active in it.
+pub(crate) const ICON_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+<rect width=\"32\" height=\"32\" rx=\"7\" fill=\"#362d59\"/><path d=\"M8 23 16 8l8 15H12\" fill=\"none\" \
+stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/></svg>";
+
+fn icon() -> HttpResponse {
+    let mut r = text(ICON_SVG.to_string(), "image/svg+xml");
+    r.headers.set("content-security-policy", "default-src 'none'");
+    r.headers.set("cache-control", "public, max-age=86400");
+    r
 }
 
 fn text(body: String, media_type: &str) -> HttpResponse {

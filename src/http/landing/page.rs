@@ -30,6 +30,7 @@ pub(crate) fn render(c: &Connection) -> String {
                 meta name="viewport" content="width=device-width,initial-scale=1";
                 meta name="description" content=(TAGLINE);
                 title { "Sentry MCP: connect your AI agent to Sentry" }
+                link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 link rel="alternate" type="text/markdown" href="/llms.txt";
                 style { (PreEscaped(STYLE)) }
             }
