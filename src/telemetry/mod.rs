@@ -456,6 +456,7 @@ pub(crate) fn route_of(path: &str) -> &'static str {
         ["robots.txt"] => "/robots.txt",
         ["llms.txt"] => "/llms.txt",
         ["mcp.json"] => "/mcp.json",
+        ["favicon.svg" | "favicon.ico"] => "/favicon.svg",
         ["sse", ..] | ["message"] | ["messages"] => "/sse",
         ["oauth", "authorize"] => "/oauth/authorize",
         ["oauth", "callback"] => "/oauth/callback",
@@ -478,6 +479,7 @@ mod tests {
         assert_eq!(route_of("/mcp"), "/mcp");
         assert_eq!(route_of("/.well-known/oauth-protected-resource/mcp/acme"), "/.well-known/*");
         assert_eq!(route_of("/x/y"), "other");
+        assert_eq!(route_of("/llms.txt"), "/llms.txt");
     }
 
     #[test]
