@@ -4,10 +4,12 @@
 //! decides the era (`initialize` → legacy; `_meta` protocol version → modern; otherwise legacy
 //! with the transport's version), validates what that era requires and dispatches to
 //! `initialize`, `ping`, `server/discover`, `tools/list` or `tools/call`. [`server::handle`] frames
-//! it for one HTTP POST; the stdio binary frames it as one line.
+//! it for one HTTP POST; the stdio binary frames it as one line. Each message runs inside an
+//! `mcp.server` span (`span`), in the conventions of Sentry's MCP monitoring.
 
 pub(crate) mod jsonrpc;
 pub(crate) mod server;
+mod span;
 pub(crate) mod tool_list;
 pub(crate) mod version;
 

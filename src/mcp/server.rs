@@ -335,7 +335,27 @@ fn unsupported_header(v: &str) -> RpcError {
     .data(json!({"supported": supported, "requested": v}))
 }
 
+/// Answer one message inside its `mcp.server` span (see `mcp::span`).
 async fn handle_one(
+    ctx: &McpContext<'_>,
+    transport: &Transport<'_>,
+    message: &Value,
+    in_batch: bool,
+) -> Reply {
+    let span = super::span::start(ctx, transport, message);
+    let reply = answer_one(ctx, transport, message, in_batch).await;
+    if let Some(span) = span {
+        let outcome = match &reply {
+            Reply::Accepted => None,
+            Reply::Result { result, .. } => Some(Ok(result)),
+            Reply::Error { error, .. } => Some(Err(error)),
+        };
+        super::span::finish(ctx, span, outcome);
+    }
+    reply
+}
+
+async fn answer_one(
     ctx: &McpContext<'_>,
     transport: &Transport<'_>,
     message: &Value,
@@ -747,7 +767,9 @@ async fn call_tool(
         .and_then(|m| m.get("progressToken"))
         .filter(|t| t.is_string() || t.is_i64() || t.is_u64());
     let progress = match (progress_token, &ctx.notifications) {
-        (Some(token), Some(sink)) => Some(Progress::new(token.clone(), sink.clone())),
+        (Some(token), Some(sink)) => {
+            Some(Progress::new(token.clone(), super::span::traced(sink.clone(), ctx.telemetry)))
+        }
         _ => None,
     };
     let tool_ctx = ToolContext {

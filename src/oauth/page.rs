@@ -77,19 +77,6 @@ pub(crate) struct Consent<'a> {
     pub form_action: &'a str,
 }
 
-fn skill_text(skill: Skill) -> (&'static str, &'static str) {
-    match skill {
-        Skill::Inspect => {
-            ("Inspect", "read organizations, projects, issues, events, traces and logs")
-        }
-        Skill::Triage => ("Triage", "resolve, assign and comment on issues"),
-        Skill::Seer => ("Seer", "start and read Sentry's AI root-cause analysis"),
-        Skill::ProjectManagement => {
-            ("Project management", "create and configure projects, teams and client keys")
-        }
-    }
-}
-
 pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
     let name = c.client_name.map(visible).unwrap_or_else(|| "An unnamed MCP client".into());
     let body = html! {
@@ -129,7 +116,7 @@ pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
             fieldset {
                 legend { "Allow it to" }
                 @for skill in Skill::ALL {
-                    @let (title, what) = skill_text(skill);
+                    @let (title, what) = skill.describe();
                     @let tools = crate::tools::catalogue()
                         .iter()
                         .filter(|t| t.spec().skills.contains(&skill))
