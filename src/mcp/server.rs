@@ -349,6 +349,8 @@ async fn handle_one(
             Reply::Accepted => None,
             Reply::Result { result, .. } => Some(Ok(result)),
             Reply::Error { error, .. } => Some(Err(error)),
+            // A cached, already serialised success (`tools/list`): nothing in it to record.
+            Reply::Raw { .. } => Some(Ok(&Value::Null)),
         };
         super::span::finish(ctx, span, outcome);
     }
