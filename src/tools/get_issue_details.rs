@@ -118,7 +118,7 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
                 View::Breadcrumbs => breadcrumbs_only(&event, 100, u, &mut out),
                 View::Stacktrace => {
                     thread_stack(&event, args.thread.as_deref(), &opts, u, &mut out)
-                        .map_err(ToolError::InvalidInput)?
+                        .map_err(ToolError::InvalidInput)?;
                 }
                 _ => suspect_commits(ctx, &resolved.issue, &event, org, &mut out).await?,
             }
