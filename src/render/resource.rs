@@ -189,20 +189,18 @@ pub(crate) fn replay(org: &str, data: &Value, segments: &Value, u: &Untrusted) -
     out
 }
 
-/// Breadcrumb-like events of rrweb recording segments (custom events of type 5), as lines
-/// `T+12s category: message`.
+/// Breadcrumb-like events of rrweb recording segments (custom events of type 5), in time order,
+/// as lines `T+12s category: message`.
 fn replay_timeline(segments: &Value, started_at: Option<&str>, max: usize) -> String {
     let start = started_at.and_then(super::epoch_ms);
-    let mut lines = Vec::new();
-    let mut total = 0usize;
+    let mut events: Vec<(f64, String, String)> = Vec::new();
     for event in segments.as_array().into_iter().flatten().filter_map(Value::as_array).flatten() {
         if event.get("type").and_then(Value::as_u64) != Some(5) {
             continue;
         }
         let Some(data) = event.get("data") else { continue };
         let payload = data.get("payload").cloned().unwrap_or(Value::Null);
-        let tag = str_at(data, "/tag").unwrap_or("");
-        let (label, detail) = match tag {
+        let (label, detail) = match str_at(data, "/tag").unwrap_or("") {
             "breadcrumb" => (
                 str_at(&payload, "/category").unwrap_or("breadcrumb").to_string(),
                 str_at(&payload, "/message")
@@ -215,26 +213,29 @@ fn replay_timeline(segments: &Value, started_at: Option<&str>, max: usize) -> St
             ),
             _ => continue,
         };
-        total += 1;
-        if lines.len() >= max {
-            continue;
-        }
-        let ts = event.get("timestamp").and_then(Value::as_f64);
-        let at = match (ts, start) {
-            (Some(ts), Some(start)) => format!(
-                "T+{:.0}s ",
-                ((if ts > 1e12 { ts } else { ts * 1000.0 }) - start).max(0.0) / 1000.0
-            ),
-            _ => String::new(),
-        };
-        lines.push(format!(
-            "- {at}{}: {}",
-            truncate(&label, 60),
-            truncate(&detail, 200).replace('\n', " ⏎ ")
-        ));
+        let ts = event.get("timestamp").and_then(Value::as_f64).map(|t| {
+            if t > 1e12 {
+                t
+            } else {
+                t * 1000.0
+            }
+        });
+        events.push((ts.unwrap_or(f64::MAX), label, detail));
     }
-    if total > lines.len() {
-        lines.push(format!("… {} more recording events not shown", total - lines.len()));
+    events.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut lines: Vec<String> = events
+        .iter()
+        .take(max)
+        .map(|(ts, label, detail)| {
+            let at = match start.filter(|_| *ts < f64::MAX) {
+                Some(start) => format!("T+{:.0}s ", (ts - start).max(0.0) / 1000.0),
+                None => String::new(),
+            };
+            format!("- {at}{}: {}", truncate(label, 60), truncate(detail, 200).replace('\n', " ⏎ "))
+        })
+        .collect();
+    if events.len() > max {
+        lines.push(format!("… {} more recording events not shown", events.len() - max));
     }
     lines.join("\n")
 }
