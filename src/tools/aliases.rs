@@ -118,13 +118,7 @@ pub(crate) static ALIASES: &[Alias] = &[
         name: "get_profile_details",
         tool: "get_sentry_resource",
         preset: &[("resourceType", "profile")],
-        rename: &[("profileUrl", "url")],
-    },
-    Alias {
-        name: "get_profile",
-        tool: "get_sentry_resource",
-        preset: &[("resourceType", "profile")],
-        rename: &[("profileUrl", "url")],
+        rename: &[("profileUrl", "url"), ("profileId", "resourceId")],
     },
     Alias {
         name: "get_release_details",

@@ -32,7 +32,7 @@ pub(super) struct Args {
     /// Without a URL: what resourceId is.
     #[serde(default, deserialize_with = "args::choice")]
     pub resource_type: Option<ResourceType>,
-    /// Without a URL: the id (span: 16 hex; profile: 'project/profileId'; release: version).
+    /// Without a URL: the id (span: 16 hex; release: version).
     #[serde(default, deserialize_with = "args::string")]
     pub resource_id: Option<String>,
     /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
@@ -151,12 +151,11 @@ fn by_type(ctx: &ToolContext<'_>, args: &Args) -> Result<SentryResource, ToolErr
         ResourceType::Replay => SentryResource::Replay { org, replay_id: ids::replay_id(&id)? },
         ResourceType::Release => SentryResource::Release { org, version: ids::release(&id)? },
         ResourceType::Conversation => SentryResource::Conversation { org, conversation_id: ids::opaque("conversation", &id)? },
-        ResourceType::Profile => {
-            let (project, profile) = id.split_once('/').ok_or_else(|| {
-                ToolError::invalid("a profile's resourceId is 'projectSlug/profileId' (or pass the profile's URL)")
-            })?;
-            SentryResource::Profile { org, project: ids::slug("project", project)?, profile_id: ids::event_id(profile)? }
-        }
+        ResourceType::Profile => match id.split_once('/') {
+            Some((project, profile)) => SentryResource::Profile { org, project: ids::slug("project", project)?, profile_id: ids::event_id(profile)? },
+            // The project is looked up from the profiles dataset (`profile`).
+            None => SentryResource::Profile { org, project: String::new(), profile_id: ids::event_id(&id)? },
+        },
     })
 }
 
@@ -245,6 +244,13 @@ async fn profile(
     project: &str,
     profile_id: &str,
 ) -> Result<String, ToolError> {
+    let found;
+    let project = if project.is_empty() {
+        found = profile_project(ctx, org, profile_id).await?;
+        found.as_str()
+    } else {
+        project
+    };
     ensure_project(ctx, org, Some(project), None).await?;
     let body = ctx
         .sentry
@@ -257,6 +263,38 @@ async fn profile(
         .map_err(|e| e.about(format!("profile '{profile_id}' in project '{project}'")))?
         .body;
     Ok(resource::profile(org, project, profile_id, &body, &ctx.untrusted))
+}
+
+/// The project of a profile, from the profiles dataset (the last 30 days).
+async fn profile_project(
+    ctx: &ToolContext<'_>,
+    org: &str,
+    profile_id: &str,
+) -> Result<String, ToolError> {
+    let mut query: Vec<(&str, String)> = vec![
+        ("dataset", "profiles".into()),
+        ("field", "profile.id".into()),
+        ("field", "project".into()),
+        ("query", format!("profile.id:{profile_id}")),
+    ];
+    if let Some(project) = ctx.project(None)? {
+        query.push(("project", ctx.project_id(org, &project).await?));
+    }
+    query.extend([
+        ("statsPeriod", "30d".to_string()),
+        ("per_page", "1".into()),
+        ("referrer", "api.mcp.profile".into()),
+    ]);
+    let body = ctx
+        .sentry
+        .get(Host::Org(org), &path(&["organizations", org, "events"])?, &query)
+        .await
+        .map_err(|e| e.about(format!("profile '{profile_id}' in organization '{org}'")))?
+        .body;
+    let project = body.pointer("/data/0/project").and_then(Value::as_str).unwrap_or_default();
+    ids::slug("project", project).map_err(|_| {
+        ToolError::Upstream(crate::sentry::SentryError::NotFound { subject: Some(format!("profile '{profile_id}' in the last 30 days of organization '{org}' (pass 'projectSlug/profileId' for an older one)")) })
+    })
 }
 
 /// A release with its deploys, commits and per-project health.

@@ -112,9 +112,11 @@ test("get_sentry_resource profile: hot paths from the samples of the active thre
   assert.match(r.outside, /\*\*Samples\*\*: 100 \(thread 259\)/);
   assert.match(r.inside, /62\.0% execute \(django\/db\/backends\/utils\.py:103\)/);
   assert.match(r.inside, /80\.0% OrderListView\.get → serialize_orders → LineItem\.price_with_tax/);
-  const noProject = await call(client, "get_sentry_resource", { organizationSlug: "acme", resourceType: "profile", resourceId: PROFILE });
-  assert.equal(noProject.isError, true);
-  assert.match(noProject.text, /'projectSlug\/profileId'/);
+  const byId = await ok("get_sentry_resource", { organizationSlug: "acme", resourceType: "profile", resourceId: PROFILE });
+  assert.match(byId.outside, /# Profile d4c3b2a1f0e94d8c8b7a6f5e4d3c2b1a in \*\*acme\*\* \/ api-server/, "the project is found from the profiles dataset");
+  const unknown = await call(client, "get_profile_details", { organizationSlug: "acme", profileId: "0".repeat(32) });
+  assert.equal(unknown.isError, true);
+  assert.match(unknown.text, /profile '0{32}'/);
 });
 
 test("get_sentry_resource release (get_release_details): deploys, commits and health", async () => {
