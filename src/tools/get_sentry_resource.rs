@@ -35,7 +35,7 @@ pub(super) struct Args {
     /// Without a URL: the id (span: 16 hex; release: version).
     #[serde(default, deserialize_with = "args::string")]
     pub resource_id: Option<String>,
-    /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+    /// Organization slug, e.g. 'acme'.
     #[serde(default, deserialize_with = "args::string")]
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: Option<String>,
