@@ -78,41 +78,27 @@ pub(crate) fn event_id(raw: &str) -> Result<String, InvalidId> {
 
 /// A trace id: 32 hex digits.
 pub(crate) fn trace_id(raw: &str) -> Result<String, InvalidId> {
+    hex(raw, 32, "a trace id: a trace id is 32 hex characters")
+}
+
+/// `raw` without dashes, lower-cased, if it is `len` hex digits; else "'raw' is not {what}".
+fn hex(raw: &str, len: usize, what: &str) -> Result<String, InvalidId> {
     let lower = raw.trim().to_ascii_lowercase().replace('-', "");
-    if lower.len() == 32 && lower.chars().all(|c| c.is_ascii_hexdigit()) {
+    if lower.len() == len && lower.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(lower)
     } else {
-        Err(InvalidId(format!(
-            "'{}' is not a trace id: a trace id is 32 hex characters",
-            preview(raw.trim())
-        )))
+        Err(InvalidId(format!("'{}' is not {what}", preview(raw.trim()))))
     }
 }
 
 /// A replay id: a UUID, with or without dashes (32 hex digits).
 pub(crate) fn replay_id(raw: &str) -> Result<String, InvalidId> {
-    let hex = raw.trim().to_ascii_lowercase().replace('-', "");
-    if hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        Ok(hex)
-    } else {
-        Err(InvalidId(format!(
-            "'{}' is not a replay id: a replay id is a UUID (32 hex characters, dashes optional)",
-            preview(raw.trim())
-        )))
-    }
+    hex(raw, 32, "a replay id: a replay id is a UUID (32 hex characters, dashes optional)")
 }
 
 /// A span id: 16 hex digits.
 pub(crate) fn span_id(raw: &str) -> Result<String, InvalidId> {
-    let lower = raw.trim().to_ascii_lowercase();
-    if lower.len() == 16 && lower.chars().all(|c| c.is_ascii_hexdigit()) {
-        Ok(lower)
-    } else {
-        Err(InvalidId(format!(
-            "'{}' is not a span id: a span id is 16 hex characters",
-            preview(raw.trim())
-        )))
-    }
+    hex(raw, 16, "a span id: a span id is 16 hex characters")
 }
 
 /// A release version as Sentry stores it (`web@2.14.1`, `1.0+build.7`): printable, no `/`,

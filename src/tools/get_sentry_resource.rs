@@ -179,31 +179,55 @@ async fn ensure_project(
     Err(ToolError::OutOfScope(format!("this connection is limited to project '{fixed}', and this resource belongs to another project.")))
 }
 
-/// One span, found by id in the spans dataset (the last 30 days).
-async fn span(ctx: &ToolContext<'_>, org: &str, span_id: &str) -> Result<String, ToolError> {
-    let mut query: Vec<(&str, String)> = vec![("dataset", "spans".into())];
-    query.extend(resource::SPAN_FIELDS.iter().map(|f| ("field", f.to_string())));
-    query.push(("query", format!("id:{span_id}")));
+/// Rows of one Explore dataset (`/events/`) matching `search` in the last 30 days, within the
+/// connection's project constraint (sent as the `project` parameter, never as query text); none
+/// is a not-found error about `subject`.
+async fn explore_rows(
+    ctx: &ToolContext<'_>,
+    org: &str,
+    dataset: &str,
+    fields: &[&str],
+    search: String,
+    extra: &[(&'static str, &str)],
+    subject: String,
+) -> Result<Vec<Value>, ToolError> {
+    let mut query: Vec<(&str, String)> = vec![("dataset", dataset.into())];
+    query.extend(fields.iter().map(|f| ("field", f.to_string())));
+    query.push(("query", search));
     if let Some(project) = ctx.project(None)? {
         query.push(("project", ctx.project_id(org, &project).await?));
     }
-    query.extend([
-        ("statsPeriod", "30d".to_string()),
-        ("per_page", "1".into()),
-        ("referrer", "api.mcp.span-details".into()),
-    ]);
+    query.push(("statsPeriod", "30d".into()));
+    query.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let body = ctx
         .sentry
         .get(Host::Org(org), &path(&["organizations", org, "events"])?, &query)
         .await
-        .map_err(|e| e.about(format!("span '{span_id}' in organization '{org}'")))?
+        .map_err(|e| e.about(subject.clone()))?
         .body;
-    let row = body.pointer("/data/0").ok_or_else(|| {
-        ToolError::Upstream(crate::sentry::SentryError::NotFound {
-            subject: Some(format!("span '{span_id}' in the last 30 days of organization '{org}'")),
-        })
-    })?;
-    Ok(resource::span(org, row, &ctx.untrusted))
+    match body.get("data").and_then(Value::as_array) {
+        Some(rows) if !rows.is_empty() => Ok(rows.clone()),
+        _ => Err(ToolError::Upstream(crate::sentry::SentryError::NotFound {
+            subject: Some(format!("{subject} in the last 30 days")),
+        })),
+    }
+}
+
+/// One span, found by id in the spans dataset.
+async fn span(ctx: &ToolContext<'_>, org: &str, span_id: &str) -> Result<String, ToolError> {
+    let extra = [("per_page", "1"), ("referrer", "api.mcp.span-details")];
+    let subject = format!("span '{span_id}' in organization '{org}'");
+    let rows = explore_rows(
+        ctx,
+        org,
+        "spans",
+        resource::SPAN_FIELDS,
+        format!("id:{span_id}"),
+        &extra,
+        subject,
+    )
+    .await?;
+    Ok(resource::span(org, &rows[0], &ctx.untrusted))
 }
 
 /// A replay's summary and the first events of its recording (clicks, navigations, errors).
@@ -265,36 +289,20 @@ async fn profile(
     Ok(resource::profile(org, project, profile_id, &body, &ctx.untrusted))
 }
 
-/// The project of a profile, from the profiles dataset (the last 30 days).
+/// The project of a profile, from the profiles dataset.
 async fn profile_project(
     ctx: &ToolContext<'_>,
     org: &str,
     profile_id: &str,
 ) -> Result<String, ToolError> {
-    let mut query: Vec<(&str, String)> = vec![
-        ("dataset", "profiles".into()),
-        ("field", "profile.id".into()),
-        ("field", "project".into()),
-        ("query", format!("profile.id:{profile_id}")),
-    ];
-    if let Some(project) = ctx.project(None)? {
-        query.push(("project", ctx.project_id(org, &project).await?));
-    }
-    query.extend([
-        ("statsPeriod", "30d".to_string()),
-        ("per_page", "1".into()),
-        ("referrer", "api.mcp.profile".into()),
-    ]);
-    let body = ctx
-        .sentry
-        .get(Host::Org(org), &path(&["organizations", org, "events"])?, &query)
-        .await
-        .map_err(|e| e.about(format!("profile '{profile_id}' in organization '{org}'")))?
-        .body;
-    let project = body.pointer("/data/0/project").and_then(Value::as_str).unwrap_or_default();
-    ids::slug("project", project).map_err(|_| {
-        ToolError::Upstream(crate::sentry::SentryError::NotFound { subject: Some(format!("profile '{profile_id}' in the last 30 days of organization '{org}' (pass 'projectSlug/profileId' for an older one)")) })
-    })
+    let extra = [("per_page", "1"), ("referrer", "api.mcp.profile")];
+    let subject = format!("profile '{profile_id}' in organization '{org}'");
+    let search = format!("profile.id:{profile_id}");
+    let rows =
+        explore_rows(ctx, org, "profiles", &["profile.id", "project"], search, &extra, subject)
+            .await?;
+    let project = rows[0].get("project").and_then(Value::as_str).unwrap_or_default();
+    Ok(ids::slug("project", project)?)
 }
 
 /// A release with its deploys, commits and per-project health.
@@ -335,31 +343,12 @@ async fn release(ctx: &ToolContext<'_>, org: &str, version: &str) -> Result<Stri
 
 /// An AI agent conversation: its gen_ai spans in time order (model calls, tool calls, tokens).
 async fn conversation(ctx: &ToolContext<'_>, org: &str, id: &str) -> Result<String, ToolError> {
-    let mut query: Vec<(&str, String)> = vec![("dataset", "spans".into())];
-    query.extend(resource::CONVERSATION_FIELDS.iter().map(|f| ("field", f.to_string())));
-    query.push(("query", format!("gen_ai.conversation.id:\"{id}\"")));
-    if let Some(project) = ctx.project(None)? {
-        query.push(("project", ctx.project_id(org, &project).await?));
-    }
-    query.extend([
-        ("sort", "timestamp".to_string()),
-        ("statsPeriod", "30d".into()),
-        ("per_page", "50".into()),
-        ("referrer", "api.mcp.agent-conversation".into()),
-    ]);
-    let body = ctx
-        .sentry
-        .get(Host::Org(org), &path(&["organizations", org, "events"])?, &query)
-        .await
-        .map_err(|e| e.about(format!("conversation '{id}' in organization '{org}'")))?
-        .body;
-    let rows = body.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
-    if rows.is_empty() {
-        return Err(ToolError::Upstream(crate::sentry::SentryError::NotFound {
-            subject: Some(format!(
-                "AI conversation '{id}' in the last 30 days of organization '{org}'"
-            )),
-        }));
-    }
+    let extra =
+        [("sort", "timestamp"), ("per_page", "50"), ("referrer", "api.mcp.agent-conversation")];
+    let subject = format!("AI conversation '{id}' in organization '{org}'");
+    let search = format!("gen_ai.conversation.id:\"{id}\"");
+    let rows =
+        explore_rows(ctx, org, "spans", resource::CONVERSATION_FIELDS, search, &extra, subject)
+            .await?;
     Ok(resource::conversation(org, id, &rows, &ctx.untrusted))
 }
