@@ -236,12 +236,12 @@ mod tests {
     #[test]
     fn epoch_ms_inverts_iso_from_epoch() {
         for secs in [0, 951_782_400, 1_764_633_600, 4_102_444_799] {
-            assert_eq!(super::epoch_ms(&super::iso_from_epoch(secs)), Some(secs as f64 * 1000.0));
+            assert_eq!(epoch_ms(&iso_from_epoch(secs)), Some(secs as f64 * 1000.0));
         }
-        assert_eq!(super::epoch_ms("2026-11-30T10:00:00.250Z"), Some(1_796_032_800_250.0));
-        assert_eq!(super::epoch_ms("yesterday"), None);
-        assert_eq!(super::minute(&serde_json::json!("2026-11-30T10:04:59Z")), "2026-11-30 10:04");
-        assert_eq!(super::minute(&serde_json::json!("<b>2026-11-30T10:04</b>")), "unknown");
+        assert_eq!(epoch_ms("2026-11-30T10:00:00.250Z"), Some(1_796_032_800_250.0));
+        assert_eq!(epoch_ms("yesterday"), None);
+        assert_eq!(minute(&serde_json::json!("2026-11-30T10:04:59Z")), "2026-11-30 10:04");
+        assert_eq!(minute(&serde_json::json!("<b>2026-11-30T10:04</b>")), "unknown");
     }
     use super::*;
 
