@@ -158,7 +158,19 @@ impl Store for GuardedStore {
         now: UnixMillis,
         cmd: Command,
     ) -> Result<Verdict, StoreError> {
-        self.ask(&records::grant_key(grant_id), &Ask::Grant { now, cmd }).await
+        let name = records::grant_key(grant_id);
+        let is_load = matches!(cmd, Command::Load);
+        let verdict: Verdict = self.ask(&name, &Ask::Grant { now, cmd }).await?;
+        if !(is_load && matches!(verdict, Verdict::Loaded(None))) {
+            return Ok(verdict);
+        }
+        // A grant written to KV before this object existed: moved in once (the object refuses to
+        // overwrite anything, a tombstone included), so its client need not authorize again.
+        let Some(raw) = self.kv.get(&name).await? else { return Ok(verdict) };
+        let Ok(record) = serde_json::from_str(&raw) else { return Ok(verdict) };
+        let create = Ask::Grant { now, cmd: Command::Create(Box::new(record)) };
+        let _created: Verdict = self.ask(&name, &create).await?;
+        self.ask(&name, &Ask::Grant { now, cmd: Command::Load }).await
     }
 
     async fn consume_once(&self, key: &str) -> Result<bool, StoreError> {
