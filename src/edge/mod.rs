@@ -4,11 +4,13 @@
 //! configuration from the Worker's vars and secrets, runs [`crate::http::handle`] and converts the
 //! answer back. [`WorkerPlatform`] gives the core fetch (with a deadline), the clock, randomness
 //! and console logging. `guard::OAuthGuard` is the Durable Object that decides OAuth single use
-//! (code redemption, refresh rotation, revocation, the upstream `state`).
+//! (code redemption, refresh rotation, revocation, the upstream `state`); `sse_session::SseSession`
+//! holds one legacy HTTP+SSE session's stream.
 
 mod guard;
 mod kv;
 mod platform;
+mod sse_session;
 
 pub(crate) use platform::{WorkerPlatform, WorkerServices};
 

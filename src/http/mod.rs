@@ -1,11 +1,12 @@
 //! The inbound HTTP layer: the route table, `/mcp` with its credential, origin and content
-//! checks, and rate limits. The request and response values themselves live in
+//! checks, the legacy HTTP+SSE transport (`/sse`, `/message`), and rate limits. The request and response values themselves live in
 //! [`crate::platform::http`], so lower layers can use them without depending on this module.
 
 mod credentials;
 mod mcp_endpoint;
 pub(crate) mod rate_limit;
 mod router;
+mod sse;
 
 #[cfg(test)]
 pub(crate) use credentials::CredentialError;
