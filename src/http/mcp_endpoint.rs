@@ -1,7 +1,9 @@
 //! `/mcp`, `/mcp/{org}` and `/mcp/{org}/{project}`: the checks every MCP POST passes before the
 //! protocol layer sees it, in this order: method (405), Host (403, DNS rebinding), Origin (403),
 //! credentials (401/400; `credentials` reads the headers, `oauth::bearer` validates our own
-//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406).
+//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406). The
+//! legacy HTTP+SSE transport (`http::sse`) runs the same checks through [`authenticate`] and
+//! [`refused_by_host_or_origin`].
 //!
 //! A request with a `progressToken` may be answered as an SSE stream (see [`streamed`]). With an
 //! OAuth token, a 401 from Sentry during a plain JSON answer revokes the grant and the client gets
@@ -48,7 +50,7 @@ pub(super) async fn handle(
     if req.method == "OPTIONS" {
         return preflight(req, origin_ok);
     }
-    let response = handle_post(config, app, req, constraints, origin_ok, telemetry).await;
+    let response = handle_post(config, app, req, constraints, telemetry).await;
     with_cors(response, req, origin_ok)
 }
 
@@ -57,7 +59,6 @@ async fn handle_post(
     app: &App,
     req: &HttpRequest,
     constraints: Constraints,
-    origin_ok: bool,
     telemetry: &Rc<Telemetry>,
 ) -> HttpResponse {
     if req.method != "POST" {
@@ -70,13 +71,8 @@ async fn handle_post(
         )
         .with_header("allow", "POST, OPTIONS");
     }
-    if !host_allowed(config, req) {
-        let err = RpcError::invalid_request("Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)");
-        return mcp::http_error(&err, Stage::Refused(Refusal::Host));
-    }
-    if !origin_ok {
-        let err = RpcError::invalid_request("Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)");
-        return mcp::http_error(&err, Stage::Refused(Refusal::Origin));
+    if let Some(refused) = refused_by_host_or_origin(config, req) {
+        return refused;
     }
     let caller = match authenticate(config, app, req, constraints, telemetry).await {
         Ok(c) => c,
@@ -339,8 +335,24 @@ pub(super) fn content_checks(req: &HttpRequest) -> Option<HttpResponse> {
     None
 }
 
+/// 403 for a Host not served here (DNS-rebinding protection) or an Origin not allowed.
+pub(super) fn refused_by_host_or_origin(
+    config: &Config,
+    req: &HttpRequest,
+) -> Option<HttpResponse> {
+    if !host_allowed(config, req) {
+        let err = RpcError::invalid_request("Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)");
+        return Some(mcp::http_error(&err, Stage::Refused(Refusal::Host)));
+    }
+    if !origin_allowed(config, req) {
+        let err = RpcError::invalid_request("Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)");
+        return Some(mcp::http_error(&err, Stage::Refused(Refusal::Origin)));
+    }
+    None
+}
+
 /// With `MCP_ALLOWED_HOSTS` set, the Host header must name one of them (port ignored).
-pub(super) fn host_allowed(config: &Config, req: &HttpRequest) -> bool {
+fn host_allowed(config: &Config, req: &HttpRequest) -> bool {
     if config.allowed_hosts.is_empty() {
         return true;
     }
@@ -357,7 +369,7 @@ pub(super) fn host_allowed(config: &Config, req: &HttpRequest) -> bool {
 }
 
 /// A present Origin must be this server's own, or one the operator allowed.
-pub(super) fn origin_allowed(config: &Config, req: &HttpRequest) -> bool {
+fn origin_allowed(config: &Config, req: &HttpRequest) -> bool {
     let Some(origin) = req.headers.get("origin").map(str::trim) else { return true };
     let own = req.url.origin().ascii_serialization();
     origin.eq_ignore_ascii_case(&own)

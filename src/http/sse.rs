@@ -20,8 +20,7 @@ use futures_util::StreamExt;
 use super::mcp_endpoint::{self, Caller};
 use super::App;
 use crate::config::Config;
-use crate::mcp::jsonrpc::RpcError;
-use crate::mcp::{self, McpContext, Refusal, Stage};
+use crate::mcp::{self, McpContext};
 use crate::oauth::{bearer, oauth_error, OAuthErrorCode};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::platform::services::{SseCall, SseReply};
@@ -49,7 +48,7 @@ pub(super) async fn open(
         )
         .with_header("allow", "GET");
     }
-    if let Some(refused) = refused_by_host_or_origin(config, req) {
+    if let Some(refused) = mcp_endpoint::refused_by_host_or_origin(config, req) {
         return refused;
     }
     let mcp_path = format!("/mcp{}", req.url.path().strip_prefix("/sse").unwrap_or_default());
@@ -96,7 +95,7 @@ pub(super) async fn message(
         return oauth_error(405, OAuthErrorCode::MethodNotAllowed, "POST JSON-RPC messages here.")
             .with_header("allow", "POST");
     }
-    if let Some(refused) = refused_by_host_or_origin(config, req) {
+    if let Some(refused) = mcp_endpoint::refused_by_host_or_origin(config, req) {
         return refused;
     }
     let Some(session_id) = session_id(req) else {
@@ -213,18 +212,6 @@ fn session_id(req: &HttpRequest) -> Option<String> {
     let id = req.url.query_pairs().find(|(k, _)| k == "sessionId")?.1.into_owned();
     (id.len() == 64 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
         .then_some(id)
-}
-
-fn refused_by_host_or_origin(config: &Config, req: &HttpRequest) -> Option<HttpResponse> {
-    if !mcp_endpoint::host_allowed(config, req) {
-        let err = RpcError::invalid_request("Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)");
-        return Some(mcp::http_error(&err, Stage::Refused(Refusal::Host)));
-    }
-    if !mcp_endpoint::origin_allowed(config, req) {
-        let err = RpcError::invalid_request("Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)");
-        return Some(mcp::http_error(&err, Stage::Refused(Refusal::Origin)));
-    }
-    None
 }
 
 fn gone() -> HttpResponse {
