@@ -31,7 +31,7 @@ enum Ask {
 
 /// The OAuth guard object (class `OAuthGuard`, SQLite-backed; see `wrangler.toml`).
 #[allow(unreachable_pub)] // exported to JavaScript by `#[durable_object]`
-#[durable_object]
+#[durable_object(alarm)]
 pub struct OAuthGuard {
     state: State,
 }

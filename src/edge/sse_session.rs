@@ -36,7 +36,7 @@ struct Live {
 
 /// One SSE session (class `SseSession`, SQLite-backed as the free plan requires, storage unused).
 #[allow(unreachable_pub)] // exported to JavaScript by `#[durable_object]`
-#[durable_object]
+#[durable_object(fetch)]
 pub struct SseSession {
     live: Rc<RefCell<Option<Live>>>,
 }
