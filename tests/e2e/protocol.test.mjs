@@ -224,10 +224,11 @@ test("URL constraints hide tools and parameters [constraints]", async () => {
   assert.ok(!project.body.result.tools.map((t) => t.name).includes("find_projects"));
 });
 
-test("routes: retired SSE endpoints are 410, unknown paths 404, bad slugs 400 [16]", async () => {
+test("routes: the SSE transport asks for credentials like /mcp, unknown paths 404, bad slugs 400 [16]", async () => {
   const sse = await fetch(`${ORIGIN}/sse`);
-  assert.equal(sse.status, 410);
-  assert.match(await sse.text(), /\/mcp/);
+  assert.equal(sse.status, 401);
+  assert.match(sse.headers.get("www-authenticate"), /resource_metadata="[^"]*\/\.well-known\/oauth-protected-resource\/mcp"/);
+  assert.equal((await fetch(`${ORIGIN}/sse/a/b/c`)).status, 404);
   assert.equal((await post("/mcp/a/b/c", init(), auth())).status, 404);
   assert.equal((await post("/mcp/..%2F..", init(), auth())).status, 400);
   assert.equal((await fetch(`${ORIGIN}/nope`)).status, 404);
