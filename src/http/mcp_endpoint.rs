@@ -147,7 +147,7 @@ async fn serve(
 }
 
 /// A `tools/call` carrying a `progressToken` from a client that accepts SSE may get its progress
-/// notifications on an event stream.
+/// notifications on an event stream; so does a `subscriptions/listen` its acknowledgement.
 fn wants_progress_stream(req: &HttpRequest) -> bool {
     let accepts_sse = req
         .headers
@@ -155,8 +155,10 @@ fn wants_progress_stream(req: &HttpRequest) -> bool {
         .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
     accepts_sse
         && serde_json::from_slice::<serde_json::Value>(&req.body).ok().is_some_and(|m| {
-            m.get("method").and_then(serde_json::Value::as_str) == Some("tools/call")
-                && m.pointer("/params/_meta/progressToken").is_some()
+            let method = m.get("method").and_then(serde_json::Value::as_str);
+            method == Some("subscriptions/listen")
+                || (method == Some("tools/call")
+                    && m.pointer("/params/_meta/progressToken").is_some())
         })
 }
 
