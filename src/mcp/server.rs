@@ -374,16 +374,20 @@ async fn handle_one(
 
 /// The era of one message, decided from how it is shaped, never from earlier messages:
 ///
-/// 1. `initialize` is legacy, whatever its headers say: clients that probed with a successful
-///    `server/discover` (Claude Code, Copilot) still send it, with the modern version header left
-///    over from the probe, and must get a legacy handshake, not a modern error.
-/// 2. A `_meta` protocol version makes the message modern (validated as such).
-/// 3. A request without one is modern only when the header names a modern version we serve (a
+/// 1. A `_meta` protocol version makes the message modern (validated as such; a modern
+///    `initialize` is a removed method, 404).
+/// 2. A legacy-shaped `initialize` is legacy, whatever its headers say: clients that probed with a
+///    successful `server/discover` (Claude Code, Copilot) still send it, with the modern version
+///    header left over from the probe, and must get a legacy handshake, not a modern error.
+/// 3. A request without `_meta` is modern only when the header names a modern version we serve (a
 ///    modern client that forgot `_meta` gets the modern "missing `_meta`" error); an unknown
 ///    header version, or a notification, stays legacy, so a legacy client never meets a
 ///    modern-only error.
 /// 4. Otherwise legacy, with the header's version (absent: 2025-03-26) or on stdio the negotiated one.
 fn detect_era(method: &str, message: &Value, transport: &Transport<'_>) -> Result<Era, RpcError> {
+    if message.pointer("/params/_meta").and_then(|m| m.get(META_VERSION)).is_some() {
+        return modern_version(message, transport);
+    }
     if method == "initialize" {
         let requested = message
             .pointer("/params/protocolVersion")
@@ -392,9 +396,6 @@ fn detect_era(method: &str, message: &Value, transport: &Transport<'_>) -> Resul
         let negotiated =
             requested.filter(|v| !v.is_modern()).unwrap_or(ProtocolVersion::LATEST_LEGACY);
         return Ok(Era::Legacy(negotiated));
-    }
-    if message.pointer("/params/_meta").and_then(|m| m.get(META_VERSION)).is_some() {
-        return modern_version(message, transport);
     }
     let header = transport.version_header().and_then(ProtocolVersion::parse);
     let is_request = message.get("id").is_some();
@@ -978,6 +979,16 @@ mod tests {
         assert!(answer["result"].get("resultType").is_none(), "a legacy result: {answer}");
         let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
         assert_eq!(run(&http, initialized), Answer::Nothing);
+        // An `initialize` shaped as a modern request is the removed method it is in that era.
+        headers.set("mcp-method", "initialize");
+        let meta = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        let modern_init =
+            json!({"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {"_meta": meta}});
+        let answer = run(&Transport::Http(&headers), modern_init);
+        assert!(
+            matches!(&answer, Answer::Error { error, stage: Stage::Method { modern: true }, .. } if error.code == ErrorCode::METHOD_NOT_FOUND),
+            "{answer:?}"
+        );
     }
 
     /// A legacy-shaped request never meets a modern-only error: an unknown header version is the
