@@ -212,8 +212,11 @@ fn oauth_error(response: &HttpResponse) -> (String, String) {
     (code, printable(&redact::scrub(&description, None)))
 }
 
+/// An endpoint below the Sentry URL, keeping a self-hosted path prefix (`https://host/sentry`).
 fn endpoint(base: &Url, path: &str) -> Url {
-    base.join(path).expect("a relative path joins any base URL")
+    let mut url = base.clone();
+    url.set_path(&format!("{}/{path}", base.path().trim_end_matches('/')));
+    url
 }
 
 /// Sign in to `config`'s Sentry with the device flow, telling the user what to do on `out`.
@@ -466,6 +469,20 @@ mod tests {
         assert_eq!(store.token_for(base, now).unwrap(), None);
         assert!(!run_status(&cfg, &store, now, &mut Vec::new()).unwrap());
         let _ = fs::remove_dir_all(store.path().parent().unwrap().parent().unwrap());
+    }
+
+    #[test]
+    fn endpoints_keep_a_self_hosted_prefix() {
+        let prefixed = config("https://sentry.internal/prefix").sentry.base;
+        assert_eq!(
+            endpoint(&prefixed, "oauth/token/").as_str(),
+            "https://sentry.internal/prefix/oauth/token/"
+        );
+        let root = config("https://sentry.io").sentry.base;
+        assert_eq!(
+            endpoint(&root, "oauth/device/code/").as_str(),
+            "https://sentry.io/oauth/device/code/"
+        );
     }
 
     #[test]
