@@ -105,7 +105,10 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
             org: org.clone(),
             issue: issue.numeric_id.clone(),
             short_id: short.clone(),
-            project: issue.issue.get("project").cloned().unwrap_or(Value::Null),
+            project: json!({
+                "slug": issue.issue.pointer("/project/slug"),
+                "id": issue.issue.pointer("/project/id"),
+            }),
             run_id: started_run_id.or_else(|| state.pointer("/autofix/run_id").map(plain)),
         };
         return Ok(ToolOutput::task(serde_json::to_value(handle).unwrap_or_default()));
