@@ -44,7 +44,7 @@ const POLL_INTERVAL_MS: u64 = 5_000;
 /// How long `tasks/result` waits for an unfinished task before telling the client to poll.
 const RESULT_WAIT: Duration = Duration::from_secs(240);
 /// The pace of `tasks/result`'s own checks.
-const RESULT_POLL: Duration = Duration::from_secs(2);
+const RESULT_POLL: Duration = Duration::from_secs(POLL_INTERVAL_MS / 1000);
 
 /// How a client takes tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
