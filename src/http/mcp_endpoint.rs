@@ -213,7 +213,22 @@ async fn streamed(
         mcp::handle(&ctx, &headers, &body).await
     });
     match select(work, rx.next()).await {
-        Either::Left((response, _)) => response,
+        Either::Left((response, _)) => {
+            // Notifications sent by a request that then finished at once (the acknowledgement
+            // of `subscriptions/listen`) still go out, ahead of the response.
+            let mut body = Vec::new();
+            while let Ok(Some(chunk)) = rx.try_next() {
+                body.extend_from_slice(&chunk);
+            }
+            if body.is_empty() || response.status != 200 {
+                return response;
+            }
+            body.extend_from_slice(&sse_event(&response.body));
+            let mut r = HttpResponse::new(200);
+            r.headers.set("content-type", "text/event-stream");
+            r.body = body;
+            r
+        }
         Either::Right((first, work)) => {
             let finish = async move {
                 let response = work.await;

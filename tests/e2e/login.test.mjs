@@ -27,6 +27,7 @@ function run(args, { input = "", extraEnv = {}, onStderr = () => {}, timeoutMs =
     child.stderr.on("data", (c) => { stderr += c; fs.appendFileSync(STDIO_LOG, c); onStderr(stderr); });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("exit", (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdin.on("error", () => {}); // a process that refuses to start closes its stdin early
     child.stdin.end(input);
   });
 }
@@ -36,9 +37,12 @@ async function issuedTokens() {
   return (await r.json()).issued;
 }
 
+/** The link and code the binary printed, once the whole line has arrived. */
+const PROMPT = /open (\S+) and enter the code ([A-F0-9]{4}-[A-F0-9]{4})/;
+
 /** What the user does in the browser: open the page, enter the code, press the button. */
 async function decide(stderr, decision) {
-  const m = /open (\S+) and enter the code ([A-F0-9]{4}-[A-F0-9]{4})/.exec(stderr);
+  const m = PROMPT.exec(stderr);
   assert.ok(m, stderr);
   const page = await fetch(m[1]);
   assert.equal(page.status, 200);
@@ -52,7 +56,7 @@ test("auth login: device code, approval in the browser, token stored owner-only 
   let approved = false;
   const login = await run(["auth", "login", ...target, `--client-id=${DEVICE_APP.clientId}`], {
     onStderr: (text) => {
-      if (!approved && /enter the code/.test(text)) { approved = true; decide(text, "approve"); }
+      if (!approved && PROMPT.test(text)) { approved = true; decide(text, "approve"); }
     },
   });
   assert.equal(login.code, 0, login.stderr);
@@ -97,7 +101,7 @@ test("auth login: a denied code, a missing client id and a file others can read 
   let denied = false;
   const login = await run(["auth", "login", ...target, `--client-id=${DEVICE_APP.clientId}`], {
     onStderr: (text) => {
-      if (!denied && /enter the code/.test(text)) { denied = true; decide(text, "deny"); }
+      if (!denied && PROMPT.test(text)) { denied = true; decide(text, "deny"); }
     },
   });
   assert.equal(login.code, 1);
