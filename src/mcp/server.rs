@@ -167,7 +167,8 @@ pub(crate) enum Refusal {
 ///   missing or disagreeing headers and `_meta`) is 400, whatever its code: the spec's
 ///   Streamable HTTP transport answers "Bad Request" to messages it cannot accept.
 /// - An error from the method is a normal JSON-RPC exchange: 200, except an unknown method in the
-///   modern era, which that era maps to 404.
+///   modern era, which that era maps to 404, and a capability the modern client did not declare
+///   (-32021), which it maps to 400.
 ///
 /// Errors inside a batch travel in its 200 response; stdio has no statuses.
 pub(crate) fn http_status(error: &RpcError, stage: Stage) -> u16 {
@@ -179,6 +180,7 @@ pub(crate) fn http_status(error: &RpcError, stage: Stage) -> u16 {
         Stage::Refused(Refusal::Misconfigured) => 500,
         Stage::Message => 400,
         Stage::Method { modern: true } if error.code == ErrorCode::METHOD_NOT_FOUND => 404,
+        Stage::Method { modern: true } if error.code == ErrorCode::MISSING_CLIENT_CAPABILITY => 400,
         Stage::Method { .. } => 200,
     }
 }
@@ -628,8 +630,14 @@ async fn modern(
             r
         }
         "tools/call" => call_tool(ctx, version, params).await?,
-        "tasks/get" => tasks::get(ctx, Flavour::Extension, version, params).await?,
-        "tasks/cancel" | "tasks/update" => tasks::acknowledge(ctx, params)?,
+        "tasks/get" => {
+            tasks::require_extension(params)?;
+            tasks::get(ctx, Flavour::Extension, version, params).await?
+        }
+        "tasks/cancel" | "tasks/update" => {
+            tasks::require_extension(params)?;
+            tasks::acknowledge(ctx, params)?
+        }
         "subscriptions/listen" => listen(ctx, id, params)?,
         other => match empty_list(other, params) {
             Some(r) => {
@@ -1223,6 +1231,20 @@ mod tests {
         assert_eq!(body(t.send(&stdio, cancel))["result"]["resultType"], "complete");
         let unknown = json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/cancel", "params": {"taskId": "nope", "_meta": meta}});
         assert_eq!(body(t.send(&stdio, unknown))["error"]["code"], ErrorCode::INVALID_PARAMS);
+        let undeclared = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        for method in ["tasks/get", "tasks/update", "tasks/cancel"] {
+            let gated = json!({"jsonrpc": "2.0", "id": 5, "method": method, "params": {"taskId": id, "_meta": undeclared}});
+            let refused = body(t.send(&stdio, gated));
+            assert_eq!(
+                refused["error"]["code"],
+                ErrorCode::MISSING_CLIENT_CAPABILITY,
+                "{method}: {refused}"
+            );
+            assert_eq!(
+                refused["error"]["data"]["requiredCapabilities"]["extensions"],
+                json!({tasks::EXTENSION: {}})
+            );
+        }
 
         // Without the extension declared, the same call waits as before (here: a finished run).
         t.platform.answer_json(200, json!({"slug": "acme", "links": {"regionUrl": ""}}));

@@ -55,16 +55,33 @@ pub(crate) enum Flavour {
     Extension,
 }
 
+/// Whether a modern request declares the extension in its client capabilities.
+fn declared(params: &Map<String, Value>) -> bool {
+    params
+        .get("_meta")
+        .and_then(|m| m.get(META_CAPABILITIES))
+        .and_then(|c| c.get("extensions"))
+        .and_then(|e| e.get(EXTENSION))
+        .is_some_and(Value::is_object)
+}
+
+/// The extension's task methods serve only requests that declare it (-32021 otherwise, naming
+/// the capability to declare).
+pub(crate) fn require_extension(params: &Map<String, Value>) -> Result<(), RpcError> {
+    if declared(params) {
+        return Ok(());
+    }
+    Err(RpcError::new(
+        super::jsonrpc::ErrorCode::MISSING_CLIENT_CAPABILITY,
+        format!("Missing required client capability: declare the '{EXTENSION}' extension in _meta[\"{META_CAPABILITIES}\"].extensions to use tasks"),
+    )
+    .data(json!({"requiredCapabilities": {"extensions": {EXTENSION: {}}}})))
+}
+
 /// The flavour this `tools/call` asks for, if any.
 pub(crate) fn requested(version: ProtocolVersion, params: &Map<String, Value>) -> Option<Flavour> {
     if version.is_modern() {
-        let declared = params
-            .get("_meta")
-            .and_then(|m| m.get(META_CAPABILITIES))
-            .and_then(|c| c.get("extensions"))
-            .and_then(|e| e.get(EXTENSION))
-            .is_some_and(Value::is_object);
-        return declared.then_some(Flavour::Extension);
+        return declared(params).then_some(Flavour::Extension);
     }
     (version.has_experimental_tasks() && params.get("task").is_some_and(Value::is_object))
         .then_some(Flavour::Experimental)

@@ -44,7 +44,8 @@ pub(crate) fn main() -> ExitCode {
         Invocation::Serve(flags) => {
             let env = |name: &str| std::env::var(name).ok();
             let stored = |config: &crate::config::Config| {
-                let store = CredentialStore::locate(env).map_err(|e| e.to_string())?;
+                // No place for a credentials file (no HOME): nothing was ever stored there.
+                let Ok(store) = CredentialStore::locate(env) else { return Ok(None) };
                 let now = NativePlatform::default().now_ms();
                 store.token_for(&config.sentry.base, now).map_err(|e| e.to_string())
             };
