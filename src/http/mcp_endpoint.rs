@@ -217,7 +217,7 @@ async fn streamed(
             // Notifications sent by a request that then finished at once (the acknowledgement
             // of `subscriptions/listen`) still go out, ahead of the response.
             let mut body = Vec::new();
-            while let Ok(Some(chunk)) = rx.try_next() {
+            while let Ok(chunk) = rx.try_recv() {
                 body.extend_from_slice(&chunk);
             }
             if body.is_empty() || response.status != 200 {
