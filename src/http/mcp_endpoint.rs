@@ -208,7 +208,7 @@ async fn serve(
 }
 
 /// A `tools/call` carrying a `progressToken` from a client that accepts SSE may get its progress
-/// notifications on an event stream.
+/// notifications on an event stream; so does a `subscriptions/listen` its acknowledgement.
 fn wants_progress_stream(req: &HttpRequest) -> bool {
     let accepts_sse = req
         .headers
@@ -216,8 +216,10 @@ fn wants_progress_stream(req: &HttpRequest) -> bool {
         .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
     accepts_sse
         && serde_json::from_slice::<serde_json::Value>(&req.body).ok().is_some_and(|m| {
-            m.get("method").and_then(serde_json::Value::as_str) == Some("tools/call")
-                && m.pointer("/params/_meta/progressToken").is_some()
+            let method = m.get("method").and_then(serde_json::Value::as_str);
+            method == Some("subscriptions/listen")
+                || (method == Some("tools/call")
+                    && m.pointer("/params/_meta/progressToken").is_some())
         })
 }
 
@@ -272,7 +274,22 @@ async fn streamed(
         mcp::handle(&ctx, &headers, &body).await
     });
     match select(work, rx.next()).await {
-        Either::Left((response, _)) => response,
+        Either::Left((response, _)) => {
+            // Notifications sent by a request that then finished at once (the acknowledgement
+            // of `subscriptions/listen`) still go out, ahead of the response.
+            let mut body = Vec::new();
+            while let Ok(chunk) = rx.try_recv() {
+                body.extend_from_slice(&chunk);
+            }
+            if body.is_empty() || response.status != 200 {
+                return response;
+            }
+            body.extend_from_slice(&sse_event(&response.body));
+            let mut r = HttpResponse::new(200);
+            r.headers.set("content-type", "text/event-stream");
+            r.body = body;
+            r
+        }
         Either::Right((first, work)) => {
             let finish = async move {
                 let response = work.await;

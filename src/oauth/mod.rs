@@ -25,7 +25,8 @@ pub(crate) mod callback;
 pub(crate) mod cimd;
 pub(crate) mod config;
 pub(crate) mod cookies;
-pub(crate) mod crypto;
+/// The shared primitives (`crate::crypto`), under the name this layer has always used.
+pub(crate) use crate::crypto;
 pub(crate) mod error;
 pub(crate) mod grant;
 pub(crate) mod ledger;

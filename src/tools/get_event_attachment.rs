@@ -123,5 +123,5 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
             json!({"type": "resource", "resource": {"uri": uri, "mimeType": mime, "blob": b64()}}),
         );
     }
-    Ok(ToolOutput { content, structured: None, application_fields: &[] })
+    Ok(ToolOutput { content, ..ToolOutput::markdown(String::new()) })
 }

@@ -101,6 +101,9 @@ pub(crate) struct ToolOutput {
     /// Paths in `structured` (`*` for every array item) whose values the monitored application
     /// wrote; reported to clients as provenance so they can gate actions on it.
     pub application_fields: &'static [&'static str],
+    /// Set by a tool that ran with [`ToolContext::start_task`]: what it needs to check on the
+    /// work later ([`Tool::check_task`]). The MCP layer seals it into the task id.
+    pub task: Option<Value>,
 }
 
 impl ToolOutput {
@@ -110,7 +113,13 @@ impl ToolOutput {
             content: vec![json!({"type": "text", "text": text})],
             structured: None,
             application_fields: &[],
+            task: None,
         }
+    }
+
+    /// The output of a call that started work to be checked on later (see [`TaskState`]).
+    pub(crate) fn task(handle: Value) -> Self {
+        Self { task: Some(handle), ..Self::markdown(String::new()) }
     }
 
     /// Add structured content, naming the paths that hold application-written data.
@@ -253,6 +262,16 @@ impl Progress {
     }
 }
 
+/// Where a tool call that runs as a task stands, checked on request (no state is kept between
+/// requests: the tool reads it back from Sentry with the handle it returned).
+#[derive(Debug)]
+pub(crate) enum TaskState {
+    /// Still running; the text says how far, for the client's status line.
+    Working(String),
+    /// Done: what the call would have returned had it waited.
+    Finished(Result<ToolOutput, ToolError>),
+}
+
 /// What a tool call runs with.
 pub(crate) struct ToolContext<'a> {
     pub sentry: SentryClient<'a>,
@@ -264,6 +283,9 @@ pub(crate) struct ToolContext<'a> {
     pub progress: Option<Progress>,
     /// The request's telemetry (tools name the organization they work on).
     pub telemetry: &'a crate::telemetry::Telemetry,
+    /// The client takes a task instead of a result: a tool that [`Tool::runs_as_task`] starts its
+    /// work, returns at once with [`ToolOutput::task`] set, and answers [`Tool::check_task`] later.
+    pub start_task: bool,
 }
 
 /// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.
@@ -283,6 +305,17 @@ pub(crate) trait Tool: Sync {
         ctx: &ToolContext<'_>,
         arguments: Map<String, Value>,
     ) -> Result<ToolOutput, ToolError>;
+    /// Whether a call may run as a task (long work the client polls for).
+    fn runs_as_task(&self) -> bool {
+        false
+    }
+    /// Where the work a task-mode call started stands, from the handle that call returned.
+    async fn check_task(&self, _ctx: &ToolContext<'_>, _handle: Value) -> TaskState {
+        TaskState::Finished(Err(ToolError::Unsupported(format!(
+            "{} does not run as a task",
+            self.spec().name
+        ))))
+    }
     /// The input schema generated from the argument struct (compared with the checked-in one).
     #[cfg(test)]
     fn generated_input_schema(&self) -> Value;
@@ -301,6 +334,7 @@ pub(crate) trait Tool: Sync {
 ///         hidden_when: HiddenWhen::Never,
 ///         args: Args,
 ///         output_schema: output_schema,   // optional: fn() -> Value
+///         check_task: check_task,         // optional: async fn(ctx, handle) -> TaskState
 ///     }
 /// }
 /// ```
@@ -314,6 +348,7 @@ macro_rules! tool {
             hidden_when: $hidden_when:expr,
             args: $args:ty,
             $(output_schema: $output_schema:path,)?
+            $(check_task: $check_task:path,)?
         }
     ) => {
         $vis struct $tool;
@@ -339,6 +374,18 @@ macro_rules! tool {
 
             $(fn output_schema(&self) -> Option<serde_json::Value> {
                 Some($output_schema())
+            })?
+
+            $(fn runs_as_task(&self) -> bool {
+                true
+            }
+
+            async fn check_task(
+                &self,
+                ctx: &$crate::tools::ToolContext<'_>,
+                handle: serde_json::Value,
+            ) -> $crate::tools::TaskState {
+                $check_task(ctx, handle).await
             })?
 
             async fn call(
