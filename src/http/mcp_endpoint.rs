@@ -1,7 +1,9 @@
 //! `/mcp`, `/mcp/{org}` and `/mcp/{org}/{project}`: the checks every MCP POST passes before the
 //! protocol layer sees it, in this order: method (405), Host (403, DNS rebinding), Origin (403),
 //! credentials (401/400; `credentials` reads the headers, `oauth::bearer` validates our own
-//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406).
+//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406). A request
+//! that names no valid caller (no credential, a malformed one, an OAuth token that does not
+//! authenticate) meets the per-address limit instead, before anything else.
 //!
 //! A request with a `progressToken` may be answered as an SSE stream (see [`streamed`]). With an
 //! OAuth token, a 401 from Sentry during a plain JSON answer revokes the grant and the client gets
@@ -60,6 +62,19 @@ async fn handle_post(
     origin_ok: bool,
     telemetry: &Rc<Telemetry>,
 ) -> HttpResponse {
+    let credentials = credentials::parse(&req.headers);
+    let names_caller = match &credentials {
+        Ok(Credentials::SentryBearer(_)) => config.sentry_bearer_enabled,
+        Ok(Credentials::OAuthBearer(_)) => app.oauth.is_some(),
+        Err(_) => false,
+    };
+    // Authenticated traffic is limited per caller only, so callers behind one address (an
+    // office) do not share a budget; everything else is limited per address.
+    if !names_caller {
+        if let Some(limited) = app.address_limit(req).await {
+            return limited;
+        }
+    }
     if req.method != "POST" {
         // No standalone SSE stream and no sessions to delete: 405, never 404 (clients read 404 as
         // "session expired" or "try the old SSE transport").
@@ -78,7 +93,7 @@ async fn handle_post(
         let err = RpcError::invalid_request("Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)");
         return mcp::http_error(&err, Stage::Refused(Refusal::Origin));
     }
-    let token = match credentials::parse(&req.headers) {
+    let token = match credentials {
         Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
         Ok(Credentials::SentryBearer(_)) => return sentry_bearer_rejected(req, "Sentry-Bearer access is disabled on this server; connect with OAuth instead"),
         Ok(Credentials::OAuthBearer(t)) => {
@@ -244,7 +259,13 @@ async fn oauth_request(
     let authorized =
         match bearer::authenticate(setup.store.as_ref(), app.platform.as_ref(), req, token).await {
             Ok(a) => a,
-            Err(e) => return oauth_challenge(req, Some(&e.to_string())),
+            Err(e) => {
+                // A token that does not authenticate names no caller: the address pays.
+                if let Some(limited) = app.address_limit(req).await {
+                    return limited;
+                }
+                return oauth_challenge(req, Some(&e.to_string()));
+            }
         };
     telemetry.set_access_method(AccessMethod::OAuth.id());
     let caller = fingerprint("grant", &authorized.grant_id);

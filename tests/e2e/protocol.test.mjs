@@ -239,3 +239,29 @@ test("content negotiation: 415 for non-JSON bodies, 406 when JSON is not accepte
   const r406 = await post("/mcp", init(), { ...auth(), accept: "text/html" });
   assert.equal(r406.status, 406);
 });
+
+test("a chunked body is capped while it is read: an endless upload gets 413 without waiting for its end", async () => {
+  const http = await import("node:http");
+  const url = new URL(`${ORIGIN}/mcp`);
+  const answer = await new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: "/mcp", method: "POST", headers: { ...auth(), "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+      let body = "";
+      res.on("data", (c) => { body += c; });
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    req.on("error", (e) => (e.code === "EPIPE" || e.code === "ECONNRESET" ? resolve({ status: "reset" }) : reject(e)));
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    // 1.5 MiB of whitespace, then the request is left open: only a reader that stops at the cap answers.
+    const pump = () => {
+      while (sent < 24) {
+        sent++;
+        if (!req.write(chunk)) return req.once("drain", pump);
+      }
+    };
+    pump();
+    setTimeout(() => { req.destroy(); resolve({ status: "timeout" }); }, 20_000).unref();
+  });
+  assert.equal(answer.status, 413, JSON.stringify(answer));
+  assert.match(answer.body, /too large/);
+});
