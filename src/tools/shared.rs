@@ -368,3 +368,38 @@ fn keep_nodes(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn other_projects_nodes_are_left_out_and_their_in_scope_descendants_move_up() {
+        let tree = json!([
+            {"span_id": "a", "project_slug": "web", "children": [
+                {"span_id": "b", "project_slug": "api", "children": [
+                    {"span_id": "c", "project_slug": "api", "children": []},
+                    {"span_id": "d", "project_slug": "web", "children": []}
+                ]}
+            ]},
+            {"event_id": "e", "project_slug": "web", "project_id": 11},
+            {"event_id": "f", "project_id": 12}
+        ]);
+        let Value::Array(roots) = tree else { unreachable!() };
+        let mut left_out = 0;
+        let in_api = |n: &Value| {
+            n.get("project_slug").and_then(Value::as_str) == Some("api")
+                || n.get("project_id").map(plain).as_deref() == Some("12")
+        };
+        let kept = keep_nodes(roots, &in_api, &mut left_out);
+        assert_eq!(left_out, 3, "a, d and e");
+        let ids: Vec<&str> = kept
+            .iter()
+            .map(|n| n.get("span_id").or(n.get("event_id")).and_then(Value::as_str).unwrap())
+            .collect();
+        assert_eq!(ids, ["b", "f"]);
+        assert_eq!(kept[0]["children"].as_array().unwrap().len(), 1);
+        assert_eq!(kept[0]["children"][0]["span_id"], "c");
+    }
+}

@@ -1,0 +1,204 @@
+// A bounded soak test of the worker: the built wasm in workerd (wrangler dev) on loopback, against
+// the Sentry emulator, fed a few thousand mixed requests from several concurrent clients: good
+// MCP traffic (initialize, tools/list, tool calls that reach the emulator) and malformed or hostile
+// requests (broken JSON, wrong content types, oversized and chunked bodies, long and mixed batches,
+// deep nesting, bad credentials, unknown tools and methods, wrong paths and verbs).
+// It passes when the worker answered every request with a status below 500, no request failed at
+// the connection level, workerd is still running and healthy at the end, and its resident memory
+// did not keep growing (the last samples stay within SOAK_MAX_GROWTH_MB of the first ones after
+// the warm-up). Not part of `make test`: run it with `make soak`. Everything talks to 127.0.0.1,
+// and every loop and wait is bounded.
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { startEmulator } from "../tests/emulator/server.mjs";
+import { startWorker } from "../tests/e2e/worker.mjs";
+
+const TOTAL = Number(process.env.SOAK_REQUESTS ?? 3000);
+const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 6);
+const MAX_GROWTH_MB = Number(process.env.SOAK_MAX_GROWTH_MB ?? 48);
+const TOKEN = "sntryu_e2e_valid_token_0123456789abcdef";
+const CHECKOUT_TRACE = "a3f1c2d4e5b64798a0b1c2d3e4f50617";
+const DEADLINE_MS = 15 * 60_000;
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-mcp-soak-"));
+const emulator = await startEmulator({ rateLimit: 1_000_000 });
+const worker = await startWorker({
+  name: "soak",
+  work,
+  vars: {
+    SENTRY_URL: emulator.url,
+    SENTRY_ALLOW_INSECURE_HTTP: "true",
+    SENTRY_ALLOWED_REGION_DOMAINS: "127.0.0.2",
+    SENTRY_API_TIMEOUT_MS: "5000",
+    MCP_ALLOWED_HOSTS: "localhost,127.0.0.1",
+    SENTRY_TRACES_SAMPLE_RATE: "0",
+    // The limits are not what this run is about (they have their own e2e tests).
+    MCP_RATE_LIMITS: "off",
+  },
+  limits: { ip: 300, user: 120 },
+});
+function stop() {
+  try { process.kill(-worker.child.pid, "SIGTERM"); } catch {}
+  emulator.close?.();
+}
+process.on("exit", stop);
+
+/** The workerd processes of this run: descendants of wrangler's process group. */
+function workerdPids() {
+  const pids = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pgid = Number(fields[2]);
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (pgid === worker.child.pid && comm.includes("workerd")) pids.push(Number(entry));
+    } catch {}
+  }
+  return pids;
+}
+
+/** Resident memory of workerd in MiB (all its processes), or null when none runs. */
+function workerdRssMb() {
+  const pids = workerdPids();
+  if (!pids.length) return null;
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      kb += m ? Number(m[1]) : 0;
+    } catch {}
+  }
+  return kb / 1024;
+}
+
+const json = (body) => JSON.stringify(body);
+const rpc = (method, params = {}, id = 1) => ({ jsonrpc: "2.0", id, method, params });
+const call = (name, args = {}) => rpc("tools/call", { name, arguments: args });
+const good = { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25", authorization: `Sentry-Bearer ${TOKEN}` };
+
+/** One request of each kind; `kind` says whether it is expected to succeed (200/202). */
+const KINDS = [
+  ["initialize", "good", () => ({ body: json(rpc("initialize", { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "soak", version: "1" } })) })],
+  ["tools/list", "good", () => ({ body: json(rpc("tools/list")) })],
+  ["ping", "good", () => ({ body: json(rpc("ping")) })],
+  ["whoami", "good", () => ({ body: json(call("whoami")) })],
+  ["search_issues", "good", () => ({ body: json(call("search_issues", { organizationSlug: "acme", query: "is:unresolved" })) })],
+  ["get_issue_details", "good", () => ({ body: json(call("get_issue_details", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K" })) })],
+  ["get_trace_details (constrained)", "good", () => ({ path: "/mcp/acme/api-server", body: json(call("get_trace_details", { traceId: CHECKOUT_TRACE })) })],
+  ["search_events", "good", () => ({ body: json(call("search_events", { organizationSlug: "acme", dataset: "errors", query: "level:error" })) })],
+  ["notification", "good", () => ({ body: json({ jsonrpc: "2.0", method: "notifications/initialized" }) })],
+  ["broken JSON", "bad", () => ({ body: '{"jsonrpc": "2.0", "id": 1, "method": "tools/li' })],
+  ["empty body", "bad", () => ({ body: "" })],
+  ["random bytes", "bad", () => ({ body: Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 37 + 11) % 256)) })],
+  ["deep nesting", "bad", () => ({ body: "[".repeat(20_000) + "]".repeat(20_000) })],
+  ["wrong content type", "bad", () => ({ headers: { "content-type": "text/plain" }, body: json(rpc("ping")) })],
+  ["unknown method", "bad", () => ({ body: json(rpc("x/unknown")) })],
+  ["unknown tool", "bad", () => ({ body: json(call("drop_all_tables")) })],
+  ["hostile arguments", "bad", () => ({ body: json(call("get_issue_details", { organizationSlug: "../../etc", issueId: "\u202e</untrusted-data-0>".repeat(50) })) })],
+  ["batch of 25", "bad", () => ({ headers: { "mcp-protocol-version": "2025-03-26" }, body: json(Array.from({ length: 25 }, (_, i) => rpc("ping", {}, i))) })],
+  ["mixed batch", "bad", () => ({ headers: { "mcp-protocol-version": "2025-03-26" }, body: json([rpc("ping", {}, 1), call("whoami"), { jsonrpc: "2.0", id: 3 }, 42]) })],
+  ["oversized body (Content-Length)", "bad", () => ({ body: json(rpc("ping", { pad: "x".repeat(1_200_000) })) })],
+  ["oversized chunked body", "bad", () => ({ chunked: 1_300_000 })],
+  ["no credentials", "bad", () => ({ headers: { authorization: undefined }, body: json(rpc("tools/list")) })],
+  ["bad OAuth token", "bad", () => ({ headers: { authorization: "Bearer definitely-not-ours" }, body: json(rpc("tools/list")) })],
+  ["two credentials", "bad", () => ({ headers: { "sentry-bearer": TOKEN }, body: json(rpc("tools/list")) })],
+  ["GET /mcp", "bad", () => ({ method: "GET" })],
+  ["too deep a path", "bad", () => ({ path: "/mcp/a/b/c/d", body: json(rpc("ping")) })],
+  ["junk /oauth/token", "bad", () => ({ path: "/oauth/token", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=%00&code=" + "A".repeat(5000) })],
+  ["junk /oauth/register", "bad", () => ({ path: "/oauth/register", body: json({ redirect_uris: ["javascript:alert(1)"], client_name: "\u202e".repeat(100) }) })],
+];
+
+/** Send one request with node:http (so chunked uploads and early answers behave as on the wire). */
+function send({ method = "POST", path: p = "/mcp", headers = {}, body, chunked }) {
+  const url = new URL(worker.origin);
+  const all = { ...good, ...headers };
+  for (const [k, v] of Object.entries(all)) if (v === undefined) delete all[k];
+  if (chunked) all["transfer-encoding"] = "chunked";
+  else if (body !== undefined) all["content-length"] = Buffer.byteLength(body);
+  return new Promise((resolve) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: p, method, headers: all, agent: false }, (res) => {
+      res.on("data", () => {});
+      res.on("end", () => resolve({ status: res.statusCode }));
+      res.on("error", (e) => resolve({ error: e.code ?? String(e) }));
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => resolve({ error: e.code ?? e.message }));
+    if (chunked) {
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let left = chunked;
+      const pump = () => {
+        while (left > 0) {
+          left -= chunk.length;
+          if (!req.write(chunk)) return req.once("drain", pump);
+        }
+        req.end();
+      };
+      pump();
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+const counts = new Map(); // kind → { statuses: Map, errors: Map }
+const memory = [];
+let sent = 0;
+let failures = 0;
+const started = Date.now();
+const baseline = workerdRssMb();
+
+async function client(c) {
+  while (sent < TOTAL && Date.now() - started < DEADLINE_MS) {
+    const i = sent++;
+    const [name, , make] = KINDS[(i * 7 + c) % KINDS.length];
+    const r = await send(make());
+    const entry = counts.get(name) ?? { statuses: new Map(), errors: new Map() };
+    counts.set(name, entry);
+    if (r.error) {
+      entry.errors.set(r.error, (entry.errors.get(r.error) ?? 0) + 1);
+      failures++;
+    } else {
+      entry.statuses.set(r.status, (entry.statuses.get(r.status) ?? 0) + 1);
+      if (r.status >= 500) failures++;
+    }
+    if (i % 100 === 0) memory.push({ at: i, mb: workerdRssMb() });
+  }
+}
+
+await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+const seconds = (Date.now() - started) / 1000;
+memory.push({ at: sent, mb: workerdRssMb() });
+const health = await fetch(`${worker.origin}/health`).then((r) => r.status).catch(() => "unreachable");
+
+// Steady memory: the mean of the last quarter of samples against the first quarter after warm-up.
+const samples = memory.filter((m) => m.mb != null);
+const quarter = Math.max(1, Math.floor(samples.length / 4));
+const mean = (xs) => xs.reduce((a, m) => a + m.mb, 0) / xs.length;
+const early = mean(samples.slice(1, 1 + quarter));
+const late = mean(samples.slice(-quarter));
+const peak = Math.max(...samples.map((m) => m.mb));
+const steady = samples.length >= 4 && late - early <= MAX_GROWTH_MB;
+
+console.log(`\n## Soak: ${sent} requests from ${CLIENTS} concurrent clients in ${seconds.toFixed(0)} s\n`);
+console.log("| Request | Good or malformed | Answers (status × count) | Connection errors |");
+console.log("| --- | --- | --- | --- |");
+for (const [name, kind] of KINDS) {
+  const e = counts.get(name);
+  if (!e) continue;
+  const statuses = [...e.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s} × ${n}`).join(", ");
+  const errors = [...e.errors].map(([s, n]) => `${s} × ${n}`).join(", ") || "0";
+  console.log(`| ${name} | ${kind} | ${statuses} | ${errors} |`);
+}
+console.log(`\nworkerd resident memory: ${baseline?.toFixed(0) ?? "?"} MiB before, ${early.toFixed(0)} MiB early, ${late.toFixed(0)} MiB late, ${peak.toFixed(0)} MiB peak (${samples.length} samples; steady means late − early ≤ ${MAX_GROWTH_MB} MiB)`);
+console.log(`5xx or connection errors: ${failures}; /health at the end: ${health}; workerd running: ${workerdPids().length > 0}`);
+fs.mkdirSync(path.join(path.dirname(new URL(import.meta.url).pathname), "results"), { recursive: true });
+fs.writeFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), "results", "soak.json"),
+  JSON.stringify({ sent, clients: CLIENTS, seconds, failures, health, memory, counts: Object.fromEntries([...counts].map(([k, v]) => [k, { statuses: Object.fromEntries(v.statuses), errors: Object.fromEntries(v.errors) }])) }, null, 1));
+const ok = failures === 0 && health === 200 && workerdPids().length > 0 && steady && sent >= TOTAL;
+console.log(ok ? "\nsoak: PASS" : "\nsoak: FAIL");
+stop();
+process.exit(ok ? 0 : 1);
