@@ -305,7 +305,7 @@ proptest! {
     ) {
         let fixture = crate::oauth::testing::Fixture::new();
         let ctx = fixture.ctx();
-        let forged = Headers::new().with("cookie", &header).with("cookie", &format!("{}={header}", cookies::APPROVED));
+        let forged = Headers::new().with("cookie", &header).with("cookie", format!("{}={header}", cookies::APPROVED));
         prop_assert!(cookies::approved_clients(&ctx, &forged).is_empty());
         prop_assert!(cookies::preference(&ctx, &forged, &client).is_none());
         let set = cookies::approve(&ctx, &Headers::new(), &client);
@@ -314,7 +314,7 @@ proptest! {
             .chain([pair])
             .chain(after.iter().filter(|c| !c.starts_with("__Host-")).cloned())
             .collect();
-        let honest = Headers::new().with("cookie", &jar.join("; "));
+        let honest = Headers::new().with("cookie", jar.join("; "));
         prop_assert_eq!(cookies::approved_clients(&ctx, &honest), vec![client]);
     }
 
