@@ -5,16 +5,18 @@
 // deep nesting, bad credentials, unknown tools and methods, wrong paths and verbs).
 // It passes when the worker answered every request with a status below 500, no request failed at
 // the connection level, workerd is still running and healthy at the end, and its resident memory
-// did not keep growing (the last samples stay within SOAK_MAX_GROWTH_MB of the first ones after
-// the warm-up). Not part of `make test`: run it with `make soak`. Everything talks to 127.0.0.1,
-// and every loop and wait is bounded.
+// grew no more than that of a three-line JavaScript worker driven the same way under the same
+// `wrangler dev` (plus SOAK_MAX_GROWTH_MB): workerd there also runs wrangler's proxy and inspector
+// workers, whose memory grows with traffic whatever the worker. Not part of `make test`: run it
+// with `make soak`. Everything talks to 127.0.0.1, and every loop and wait is bounded.
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { startEmulator } from "../tests/emulator/server.mjs";
 import { OAUTH_APP } from "../tests/emulator/handlers/oauth.mjs";
-import { startWorker } from "../tests/e2e/worker.mjs";
+import { spawn } from "node:child_process";
+import { freePort, root, startWorker, waitFor } from "../tests/e2e/worker.mjs";
 
 const TOTAL = Number(process.env.SOAK_REQUESTS ?? 3000);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 6);
@@ -44,31 +46,33 @@ const worker = await startWorker({
   },
   limits: { ip: 300, user: 120 },
 });
+let stopped = false;
 function stop() {
+  if (stopped) return;
+  stopped = true;
   try { process.kill(-worker.child.pid, "SIGTERM"); } catch {}
-  emulator.close?.();
+  try { emulator.close?.(); } catch {}
 }
 process.on("exit", stop);
 
-/** The workerd processes of this run: descendants of wrangler's process group. */
-function workerdPids() {
+/** The workerd processes of one `wrangler dev`: members of its process group `pgid`. */
+function workerdPids(pgid) {
   const pids = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pgid = Number(fields[2]);
       const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (pgid === worker.child.pid && comm.includes("workerd")) pids.push(Number(entry));
+      if (Number(fields[2]) === pgid && comm.includes("workerd")) pids.push(Number(entry));
     } catch {}
   }
   return pids;
 }
 
 /** Resident memory of workerd in MiB (all its processes), or null when none runs. */
-function workerdRssMb() {
-  const pids = workerdPids();
+function workerdRssMb(pgid) {
+  const pids = workerdPids(pgid);
   if (!pids.length) return null;
   let kb = 0;
   for (const pid of pids) {
@@ -121,8 +125,8 @@ const KINDS = [
 const ACTIVE = KINDS.filter(([name]) => !process.env.SOAK_ONLY || name.includes(process.env.SOAK_ONLY));
 
 /** Send one request with node:http (so chunked uploads and early answers behave as on the wire). */
-function send({ method = "POST", path: p = "/mcp", headers = {}, body, chunked }) {
-  const url = new URL(worker.origin);
+function send(origin, { method = "POST", path: p = "/mcp", headers = {}, body, chunked }) {
+  const url = new URL(origin);
   const all = { ...good, ...headers };
   for (const [k, v] of Object.entries(all)) if (v === undefined) delete all[k];
   if (chunked) all["transfer-encoding"] = "chunked";
@@ -153,51 +157,92 @@ function send({ method = "POST", path: p = "/mcp", headers = {}, body, chunked }
   });
 }
 
-const counts = new Map(); // kind → { statuses: Map, errors: Map }
-const memory = [];
-let sent = 0;
-let failures = 0;
-const started = Date.now();
-const baseline = workerdRssMb();
-
-async function client() {
-  while (sent < TOTAL && Date.now() - started < DEADLINE_MS) {
-    const i = sent++;
-    const [name, , make] = ACTIVE[i % ACTIVE.length];
-    const r = await send(make());
-    const entry = counts.get(name) ?? { statuses: new Map(), errors: new Map() };
-    counts.set(name, entry);
-    if (r.error) {
-      entry.errors.set(r.error, (entry.errors.get(r.error) ?? 0) + 1);
-      failures++;
-    } else {
-      // wrangler's dev-server proxy (not the worker, and not part of a deployment) answers 500
-      // when the worker refuses an upload before the proxy has finished sending it.
-      const proxy = r.status >= 500 && /ProxyWorker|Network connection lost/.test(r.text);
-      const status = proxy ? `${r.status} (dev proxy)` : r.status;
-      entry.statuses.set(status, (entry.statuses.get(status) ?? 0) + 1);
-      if (r.status >= 500 && !proxy) {
+/** Drive `target` ({ origin, pgid }) with TOTAL requests from CLIENTS concurrent loops. */
+async function drive(target) {
+  const counts = new Map(); // kind → { statuses: Map, errors: Map }
+  const memory = [];
+  let sent = 0;
+  let failures = 0;
+  const started = Date.now();
+  const baseline = workerdRssMb(target.pgid);
+  async function client() {
+    while (sent < TOTAL && Date.now() - started < DEADLINE_MS) {
+      const i = sent++;
+      const [name, , make] = ACTIVE[i % ACTIVE.length];
+      const r = await send(target.origin, make());
+      const entry = counts.get(name) ?? { statuses: new Map(), errors: new Map() };
+      counts.set(name, entry);
+      if (r.error) {
+        entry.errors.set(r.error, (entry.errors.get(r.error) ?? 0) + 1);
         failures++;
-        console.error(`${name}: ${r.status} ${r.text.slice(0, 200)}`);
+      } else {
+        // wrangler's dev-server proxy (not the worker, and not part of a deployment) answers 500
+        // when the worker refuses an upload before the proxy has finished sending it.
+        const proxy = r.status >= 500 && /ProxyWorker|Network connection lost/.test(r.text);
+        const status = proxy ? `${r.status} (dev proxy)` : r.status;
+        entry.statuses.set(status, (entry.statuses.get(status) ?? 0) + 1);
+        if (r.status >= 500 && !proxy) {
+          failures++;
+          if (target.report) console.error(`${name}: ${r.status} ${r.text.slice(0, 200)}`);
+        }
       }
+      if (i % 100 === 0) memory.push({ at: i, mb: workerdRssMb(target.pgid) });
     }
-    if (i % 100 === 0) memory.push({ at: i, mb: workerdRssMb() });
   }
+  await Promise.all(Array.from({ length: CLIENTS }, () => client()));
+  memory.push({ at: sent, mb: workerdRssMb(target.pgid) });
+  return { counts, memory, sent, failures, baseline, seconds: (Date.now() - started) / 1000 };
 }
 
-await Promise.all(Array.from({ length: CLIENTS }, () => client()));
-const seconds = (Date.now() - started) / 1000;
-memory.push({ at: sent, mb: workerdRssMb() });
-const health = await fetch(`${worker.origin}/health`).then((r) => r.status).catch(() => "unreachable");
+/** Memory of a run: the mean of the first quarter of samples after warm-up, of the last quarter, and the peak. */
+function memoryOf(memory) {
+  const samples = memory.filter((m) => m.mb != null);
+  const quarter = Math.max(1, Math.floor(samples.length / 4));
+  const mean = (xs) => xs.reduce((a, m) => a + m.mb, 0) / xs.length;
+  return { samples: samples.length, early: mean(samples.slice(1, 1 + quarter)), late: mean(samples.slice(-quarter)), peak: Math.max(...samples.map((m) => m.mb)) };
+}
 
-// Steady memory: the mean of the last quarter of samples against the first quarter after warm-up.
-const samples = memory.filter((m) => m.mb != null);
-const quarter = Math.max(1, Math.floor(samples.length / 4));
-const mean = (xs) => xs.reduce((a, m) => a + m.mb, 0) / xs.length;
-const early = mean(samples.slice(1, 1 + quarter));
-const late = mean(samples.slice(-quarter));
-const peak = Math.max(...samples.map((m) => m.mb));
-const steady = samples.length >= 4 && late - early <= MAX_GROWTH_MB;
+/**
+ * A control: a three-line JavaScript worker under the same `wrangler dev`, driven the same way.
+ * workerd's memory under `wrangler dev` grows with traffic whatever the worker (its proxy and
+ * inspector workers share the process), so the worker's growth is judged against this one's.
+ */
+async function startControl() {
+  const dir = path.join(work, "control");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "worker.js"), "export default { async fetch(req) { await req.arrayBuffer(); console.log(JSON.stringify({ event: \"http_request\" })); return Response.json({ jsonrpc: \"2.0\", id: 1, result: {} }); } };\n");
+  fs.writeFileSync(path.join(dir, "wrangler.toml"), 'name = "soak-control"\nmain = "worker.js"\ncompatibility_date = "2026-11-01"\n');
+  const port = await freePort();
+  const log = fs.openSync(path.join(dir, "log"), "w");
+  const child = spawn("npx", ["wrangler", "dev", "-c", path.join(dir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(dir, "state"), "--show-interactive-dev-session=false"], {
+    cwd: root, detached: true, stdio: ["ignore", log, log],
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${origin}/`, 90_000);
+  } catch (e) {
+    console.error(fs.readFileSync(path.join(dir, "log"), "utf8"));
+    try { process.kill(-child.pid, "SIGTERM"); } catch {}
+    throw e;
+  }
+  return { origin, pgid: child.pid, child };
+}
+
+const run = await drive({ origin: worker.origin, pgid: worker.child.pid, report: true });
+const { counts, sent, failures, baseline, seconds } = run;
+const health = await fetch(`${worker.origin}/health`).then((r) => r.status).catch(() => "unreachable");
+const running = workerdPids(worker.child.pid).length > 0;
+stop();
+const control = await startControl();
+process.on("exit", () => { try { process.kill(-control.pgid, "SIGTERM"); } catch {} });
+const controlRun = await drive(control);
+try { process.kill(-control.pgid, "SIGTERM"); } catch {}
+
+// Steady memory: the worker's growth (late − early) is at most the control's plus SOAK_MAX_GROWTH_MB.
+const mem = memoryOf(run.memory);
+const ctl = memoryOf(controlRun.memory);
+const steady = mem.samples >= 4 && ctl.samples >= 4 && mem.late - mem.early <= ctl.late - ctl.early + MAX_GROWTH_MB;
 
 console.log(`\n## Soak: ${sent} requests from ${CLIENTS} concurrent clients in ${seconds.toFixed(0)} s\n`);
 console.log("| Request | Good or malformed | Answers (status × count) | Connection errors |");
@@ -209,12 +254,15 @@ for (const [name, kind] of KINDS) {
   const errors = [...e.errors].map(([s, n]) => `${s} × ${n}`).join(", ") || "0";
   console.log(`| ${name} | ${kind} | ${statuses} | ${errors} |`);
 }
-console.log(`\nworkerd resident memory: ${baseline?.toFixed(0) ?? "?"} MiB before, ${early.toFixed(0)} MiB early, ${late.toFixed(0)} MiB late, ${peak.toFixed(0)} MiB peak (${samples.length} samples; steady means late − early ≤ ${MAX_GROWTH_MB} MiB)`);
-console.log(`5xx or connection errors: ${failures}; /health at the end: ${health}; workerd running: ${workerdPids().length > 0}`);
+const mib = (m) => `${m.early.toFixed(0)} MiB early, ${m.late.toFixed(0)} MiB late (+${(m.late - m.early).toFixed(0)}), ${m.peak.toFixed(0)} MiB peak`;
+console.log(`\nworkerd resident memory, the worker: ${baseline?.toFixed(0) ?? "?"} MiB before, ${mib(mem)}`);
+console.log(`workerd resident memory, a three-line JS worker under the same load: ${controlRun.baseline?.toFixed(0) ?? "?"} MiB before, ${mib(ctl)}`);
+console.log(`steady means the worker grows at most ${MAX_GROWTH_MB} MiB more than the control: ${steady}`);
+console.log(`5xx or connection errors: ${failures}; /health at the end: ${health}; workerd was running: ${running}`);
 fs.mkdirSync(path.join(path.dirname(new URL(import.meta.url).pathname), "results"), { recursive: true });
 fs.writeFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), "results", "soak.json"),
-  JSON.stringify({ sent, clients: CLIENTS, seconds, failures, health, memory, counts: Object.fromEntries([...counts].map(([k, v]) => [k, { statuses: Object.fromEntries(v.statuses), errors: Object.fromEntries(v.errors) }])) }, null, 1));
-const ok = failures === 0 && health === 200 && workerdPids().length > 0 && steady && sent >= TOTAL;
+  JSON.stringify({ sent, clients: CLIENTS, seconds, failures, health, memory: run.memory, controlMemory: controlRun.memory, counts: Object.fromEntries([...counts].map(([k, v]) => [k, { statuses: Object.fromEntries(v.statuses), errors: Object.fromEntries(v.errors) }])) }, null, 1));
+const ok = failures === 0 && health === 200 && running && steady && sent >= TOTAL;
 console.log(ok ? "\nsoak: PASS" : "\nsoak: FAIL");
 stop();
 process.exit(ok ? 0 : 1);
