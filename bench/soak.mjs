@@ -15,8 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { startEmulator } from "../tests/emulator/server.mjs";
 import { OAUTH_APP } from "../tests/emulator/handlers/oauth.mjs";
-import { spawn } from "node:child_process";
-import { freePort, root, startWorker, waitFor } from "../tests/e2e/worker.mjs";
+import { startWorker, wranglerDev } from "../tests/e2e/worker.mjs";
 
 const TOTAL = Number(process.env.SOAK_REQUESTS ?? 3000);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 6);
@@ -212,20 +211,7 @@ async function startControl() {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "worker.js"), "export default { async fetch(req) { await req.arrayBuffer(); console.log(JSON.stringify({ event: \"http_request\" })); return Response.json({ jsonrpc: \"2.0\", id: 1, result: {} }); } };\n");
   fs.writeFileSync(path.join(dir, "wrangler.toml"), 'name = "soak-control"\nmain = "worker.js"\ncompatibility_date = "2026-11-01"\n');
-  const port = await freePort();
-  const log = fs.openSync(path.join(dir, "log"), "w");
-  const child = spawn("npx", ["wrangler", "dev", "-c", path.join(dir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(dir, "state"), "--show-interactive-dev-session=false"], {
-    cwd: root, detached: true, stdio: ["ignore", log, log],
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-  });
-  const origin = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(`${origin}/`, 90_000);
-  } catch (e) {
-    console.error(fs.readFileSync(path.join(dir, "log"), "utf8"));
-    try { process.kill(-child.pid, "SIGTERM"); } catch {}
-    throw e;
-  }
+  const { origin, child } = await wranglerDev({ configPath: path.join(dir, "wrangler.toml"), logFile: path.join(dir, "log"), state: path.join(dir, "state") });
   return { origin, pgid: child.pid, child };
 }
 
