@@ -3,10 +3,14 @@
 //! Every payload stands alone (no session ids, no earlier `initialize` needed). [`server::dispatch`]
 //! decides the era (`initialize` → legacy; `_meta` protocol version → modern; otherwise legacy
 //! with the transport's version), validates what that era requires and dispatches to
-//! `initialize`, `ping`, `server/discover`, `tools/list` or `tools/call`. [`server::handle`] frames
-//! it for one HTTP POST; the stdio binary frames it as one line.
+//! `initialize`, `ping`, `server/discover`, `tools/list` or `tools/call`, and to the prompts,
+//! resources and completions built on the tools (`prompts`, `resources`, `completion`).
+//! [`server::handle`] frames it for one HTTP POST; the stdio binary frames it as one line.
 
+pub(crate) mod completion;
 pub(crate) mod jsonrpc;
+pub(crate) mod prompts;
+pub(crate) mod resources;
 pub(crate) mod server;
 pub(crate) mod tool_list;
 pub(crate) mod version;

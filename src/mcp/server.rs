@@ -508,11 +508,22 @@ fn server_info(version: ProtocolVersion) -> Value {
     info
 }
 
-/// Tools are the product; prompts and resources are declared with empty lists so clients that list
-/// them get an answer instead of an error; `logging/setLevel` is accepted in the legacy era only
-/// (this server sends no log notifications).
-fn capabilities(era: Era) -> Value {
-    let mut caps = json!({"tools": {"listChanged": false}, "prompts": {"listChanged": false}, "resources": {"listChanged": false}});
+/// Tools are the product; prompts, resources and completions are declared only when the session
+/// is offered some (they follow its skills); `logging/setLevel` is accepted in the legacy era
+/// only (this server sends no log notifications).
+fn capabilities(era: Era, session: &Session) -> Value {
+    let mut caps = json!({"tools": {"listChanged": false}});
+    let has_prompts = super::prompts::visible(session).next().is_some();
+    let has_resources = super::resources::offered(session);
+    if has_prompts {
+        caps["prompts"] = json!({"listChanged": false});
+    }
+    if has_resources {
+        caps["resources"] = json!({"listChanged": false, "subscribe": false});
+    }
+    if has_prompts || has_resources {
+        caps["completions"] = json!({});
+    }
     if matches!(era, Era::Legacy(_)) {
         caps["logging"] = json!({});
     }
@@ -521,17 +532,6 @@ fn capabilities(era: Era) -> Value {
 
 const LOG_LEVELS: [&str; 8] =
     ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
-
-/// Methods that answer the same in both eras: the empty prompt and resource lists.
-fn empty_list(method: &str, params: &Map<String, Value>) -> Option<Result<Value, RpcError>> {
-    let key = match method {
-        "prompts/list" => "prompts",
-        "resources/list" => "resources",
-        "resources/templates/list" => "resourceTemplates",
-        _ => return None,
-    };
-    Some(no_cursor(params).map(|()| json!({ key: [] })))
-}
 
 /// This server never hands out list cursors, so any cursor is invalid.
 fn no_cursor(params: &Map<String, Value>) -> Result<(), RpcError> {
@@ -552,7 +552,7 @@ async fn legacy(
     match method {
         "initialize" => Ok(json!({
             "protocolVersion": version.as_str(),
-            "capabilities": capabilities(Era::Legacy(version)),
+            "capabilities": capabilities(Era::Legacy(version), ctx.session),
             "serverInfo": server_info(version),
             "instructions": INSTRUCTIONS,
         })),
@@ -566,11 +566,10 @@ async fn legacy(
                 LOG_LEVELS.join(", ")
             ))),
         },
-        "resources/read" => Err(resource_not_found(params, ErrorCode::RESOURCE_NOT_FOUND)),
-        "prompts/get" => Err(unknown_prompt(params)),
-        other => {
-            empty_list(other, params).unwrap_or_else(|| Err(RpcError::method_not_found(other)))
-        }
+        other => match features(ctx, version, other, params, ErrorCode::RESOURCE_NOT_FOUND).await {
+            Some(result) => result,
+            None => Err(RpcError::method_not_found(other)),
+        },
     }
 }
 
@@ -583,13 +582,11 @@ async fn modern(
     let mut result = match method {
         "server/discover" => json!({
             "supportedVersions": ProtocolVersion::MODERN.iter().chain(ProtocolVersion::LEGACY.iter()).map(|v| v.as_str()).collect::<Vec<_>>(),
-            "capabilities": capabilities(Era::Modern(version)),
+            "capabilities": capabilities(Era::Modern(version), ctx.session),
             "instructions": INSTRUCTIONS,
             "ttlMs": LIST_TTL_MS,
             "cacheScope": "private",
         }),
-        "resources/read" => return Err(resource_not_found(params, ErrorCode::INVALID_PARAMS)),
-        "prompts/get" => return Err(unknown_prompt(params)),
         "tools/list" => {
             let mut r = list_tools(ctx, version, params)?;
             r["ttlMs"] = json!(LIST_TTL_MS);
@@ -597,11 +594,14 @@ async fn modern(
             r
         }
         "tools/call" => call_tool(ctx, version, params).await?,
-        other => match empty_list(other, params) {
+        other => match features(ctx, version, other, params, ErrorCode::INVALID_PARAMS).await {
             Some(r) => {
                 let mut r = r?;
-                r["ttlMs"] = json!(LIST_TTL_MS);
-                r["cacheScope"] = json!("public");
+                if other.ends_with("/list") {
+                    // Every list depends on the caller's skills, constraints or assigned issues.
+                    r["ttlMs"] = json!(LIST_TTL_MS);
+                    r["cacheScope"] = json!("private");
+                }
                 r
             }
             None => return Err(RpcError::method_not_found(other)),
@@ -617,19 +617,37 @@ async fn modern(
     Ok(result)
 }
 
-/// The legacy era says -32002, the modern era -32602.
-fn resource_not_found(params: &Map<String, Value>, code: ErrorCode) -> RpcError {
-    let uri = params.get("uri").and_then(Value::as_str).unwrap_or("");
-    RpcError::new(code, "Resource not found: this server offers no resources")
-        .data(json!({"uri": uri}))
-}
-
-fn unknown_prompt(params: &Map<String, Value>) -> RpcError {
-    let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-    RpcError::invalid_params(format!(
-        "Unknown prompt: '{}' (this server offers no prompts)",
-        crate::render::truncate(name, 64)
-    ))
+/// Prompts, resources and completions, for the methods of those the session is offered; `None`
+/// for any other method (an undeclared capability's methods are unknown). A resource that is not
+/// found is `not_found` (the legacy era says -32002, the modern era -32602).
+async fn features(
+    ctx: &McpContext<'_>,
+    version: ProtocolVersion,
+    method: &str,
+    params: &Map<String, Value>,
+    not_found: ErrorCode,
+) -> Option<Result<Value, RpcError>> {
+    let has_prompts = super::prompts::visible(ctx.session).next().is_some();
+    let has_resources = super::resources::offered(ctx.session);
+    let list = || no_cursor(params);
+    Some(match method {
+        "prompts/list" if has_prompts => {
+            list().map(|()| super::prompts::list(ctx.session, version))
+        }
+        "prompts/get" if has_prompts => super::prompts::get(ctx.session, params),
+        "resources/templates/list" if has_resources => {
+            list().map(|()| super::resources::templates(ctx.session, version))
+        }
+        "resources/list" if has_resources => match list() {
+            Ok(()) => super::resources::list(ctx, version).await,
+            Err(e) => Err(e),
+        },
+        "resources/read" if has_resources => super::resources::read(ctx, params, not_found).await,
+        "completion/complete" if has_prompts || has_resources => {
+            super::completion::complete(ctx, params).await
+        }
+        _ => return None,
+    })
 }
 
 fn list_tools(
@@ -688,29 +706,8 @@ async fn call_tool(
         (Some(token), Some(sink)) => Some(Progress::new(token.clone(), sink.clone())),
         _ => None,
     };
-    let tool_ctx = ToolContext {
-        sentry: SentryClient::new(
-            &ctx.config.sentry,
-            &ctx.session.upstream_token,
-            ctx.platform,
-            ctx.caches,
-        )
-        .with_telemetry(ctx.telemetry)
-        .with_signals(ctx.upstream),
-        session: ctx.session,
-        platform: ctx.platform,
-        untrusted: Untrusted::new(ctx.platform),
-        progress,
-        telemetry: ctx.telemetry,
-    };
-    let outcome = tool.call(&tool_ctx, args).await;
-    let message = outcome.as_ref().err().map(ToString::to_string).unwrap_or_default();
-    let failure = outcome.as_ref().map(|_| ()).map_err(|e| Failure {
-        class: e.class(),
-        expected: !e.is_reportable(),
-        message: &message,
-    });
-    let reported = ctx.telemetry.tool_call_finished(ctx.platform, name, failure, started);
+    let (outcome, untrusted) = run_tool(ctx, tool, args, progress).await;
+    let reported = tool_finished(ctx, name, &outcome, started);
     let mut result = match outcome {
         Ok(output) => {
             let mut r = json!({"content": output.content, "isError": false});
@@ -729,15 +726,66 @@ async fn call_tool(
             json!({"content": [{"type": "text", "text": text}], "isError": true})
         }
     };
-    if tool_ctx.untrusted.used() {
+    note_boundary(&mut result, &untrusted);
+    Ok(result)
+}
+
+/// Log (and, if reportable, report) a finished tool run; the report's event id, if one was sent.
+pub(super) fn tool_finished(
+    ctx: &McpContext<'_>,
+    name: &str,
+    outcome: &Result<tools::ToolOutput, tools::ToolError>,
+    started: u64,
+) -> Option<String> {
+    let message = outcome.as_ref().err().map(ToString::to_string).unwrap_or_default();
+    let failure = outcome.as_ref().map(|_| ()).map_err(|e| Failure {
+        class: e.class(),
+        expected: !e.is_reportable(),
+        message: &message,
+    });
+    ctx.telemetry.tool_call_finished(ctx.platform, name, failure, started)
+}
+
+/// Run one tool for this request with its own untrusted-data boundary: for `tools/call`, and for
+/// the prompts, resources and completions that answer with what a tool finds.
+pub(super) async fn run_tool(
+    ctx: &McpContext<'_>,
+    tool: &dyn tools::Tool,
+    args: Map<String, Value>,
+    progress: Option<Progress>,
+) -> (Result<tools::ToolOutput, tools::ToolError>, Untrusted) {
+    let tool_ctx = ToolContext {
+        sentry: SentryClient::new(
+            &ctx.config.sentry,
+            &ctx.session.upstream_token,
+            ctx.platform,
+            ctx.caches,
+        )
+        .with_telemetry(ctx.telemetry)
+        .with_signals(ctx.upstream),
+        session: ctx.session,
+        platform: ctx.platform,
+        untrusted: Untrusted::new(ctx.platform),
+        progress,
+        telemetry: ctx.telemetry,
+    };
+    let outcome = tool.call(&tool_ctx, args).await;
+    (outcome, tool_ctx.untrusted)
+}
+
+/// Name the response's boundary nonce in the result's provenance, when the boundary was used.
+pub(super) fn note_boundary(result: &mut Value, untrusted: &Untrusted) {
+    if untrusted.used() {
         let meta = result
             .as_object_mut()
             .expect("results are objects")
             .entry("_meta")
             .or_insert_with(|| json!({ PROVENANCE: {} }));
-        meta[PROVENANCE]["untrustedBoundaryNonce"] = json!(tool_ctx.untrusted.nonce());
+        if meta.get(PROVENANCE).is_none() {
+            meta[PROVENANCE] = json!({});
+        }
+        meta[PROVENANCE]["untrustedBoundaryNonce"] = json!(untrusted.nonce());
     }
-    Ok(result)
 }
 
 #[cfg(test)]
