@@ -278,9 +278,11 @@ fn arguments(
     }
     let constraints = &session.constraints;
     let org = match (&constraints.organization, org_from_link, values.remove("organizationSlug")) {
-        (Some(fixed), Some(linked), _) if *fixed != linked => return Err(format!(
+        (Some(fixed), Some(linked), _) if *fixed != linked => {
+            return Err(format!(
             "the link is to organization '{linked}', but this connection is limited to '{fixed}'"
-        )),
+        ))
+        }
         (Some(fixed), _, _) => fixed.clone(),
         (None, Some(linked), _) => linked,
         (None, None, Some(given)) => given,

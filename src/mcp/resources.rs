@@ -244,7 +244,7 @@ pub(crate) async fn list(
     let mut resources = Vec::new();
     let mut first_error = None;
     for org in &orgs {
-        let args = json!({"organizationSlug": org, "query": "is:unresolved assigned:me", "sort": "date", "limit": ISSUES_PER_ORG});
+        let args = json!({"organizationSlug": org, "query": "is:unresolved assigned:me", "sort": "date", "period": "90d", "limit": ISSUES_PER_ORG});
         let (outcome, _) =
             run_tool(ctx, search, args.as_object().cloned().unwrap_or_default(), None).await;
         let structured = match outcome {
