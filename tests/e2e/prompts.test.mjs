@@ -231,6 +231,8 @@ test("modern era: lists are private and cacheable, a missing resource is -32602"
   const found = await post("/mcp", ok.body, ok.headers);
   assert.equal(found.body.result.resultType, "complete");
   assert.match(found.body.result.contents[0].text, /WEB-FRONTEND-7K/);
+  assert.equal(found.body.result.cacheScope, "private");
+  assert.equal(found.body.result.ttlMs, 60000);
   assert.ok(found.body.result._meta["io.modelcontextprotocol/serverInfo"]);
 });
 
