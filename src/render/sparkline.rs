@@ -10,8 +10,9 @@ use serde_json::Value;
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /// Series names in order of preference: the most recent first.
 const PREFERRED: [&str; 4] = ["24h", "14d", "30d", "auto"];
-/// Longer series are summed into this many blocks.
-const MAX_BLOCKS: usize = 30;
+/// Longer series are summed into at most this many blocks (a block costs a model one or two
+/// tokens; a day's 25 hourly points become 9 three-hour blocks).
+const MAX_BLOCKS: usize = 12;
 
 /// `**Last 24 h**: ▁▁▂█▅▃ 312 events · peak 41 in the hour from 14:00 UTC · rising`, or `None`
 /// when the issue carries no usable series.
@@ -87,7 +88,7 @@ mod tests {
 
     #[test]
     fn blocks_peak_and_trend() {
-        let line = volume_line(&hourly(&[0, 1, 2, 0, 3, 8, 12, 9, 10])).unwrap();
+        let line = volume_line(&hourly(&[0, 1, 2, 0, 3, 8, 12, 9, 10])).unwrap(); // one block each
         assert_eq!(
             line,
             "**Last 24 h**: ▁▂▃▁▃▆█▆▇ 45 events · peak 12 in the hour from 06:00 UTC · rising"
@@ -111,7 +112,7 @@ mod tests {
         );
         let long = json!({"24h": (0..96).map(|i| json!([1_764_547_200 + 900 * i, 1])).collect::<Vec<_>>()});
         let line = volume_line(&long).unwrap();
-        assert_eq!(line.split(' ').nth(3).unwrap().chars().count(), 24, "{line}");
+        assert_eq!(line.split(' ').nth(3).unwrap().chars().count(), 12, "{line}");
     }
 
     #[test]
