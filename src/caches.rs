@@ -15,7 +15,6 @@ use std::num::NonZeroUsize;
 use std::rc::Rc;
 
 use lru::LruCache;
-use serde_json::Value;
 use url::Url;
 
 use crate::platform::services::Limiter;
@@ -92,8 +91,9 @@ pub(crate) struct Caches {
     pub redeemed_codes: Bounded<RedeemedCode, ()>,
     /// Limiters whose absence was already logged (once per isolate is enough).
     pub absent_limiters_logged: Bounded<LimiterName, ()>,
-    /// `tools/list` entries, built once per distinct answer (`mcp::tool_list::cached_entries`).
-    pub tool_lists: Bounded<ToolListKey, Rc<Vec<Value>>>,
+    /// Complete `tools/list` results, serialised once per distinct answer
+    /// (`mcp::tool_list::ResultKey`) and spliced into each response as they are.
+    pub tool_lists: Bounded<ToolListKey, Rc<str>>,
 }
 
 /// A rate limiter, as a cache key.

@@ -170,6 +170,11 @@ impl Config {
             release: nonempty("SENTRY_RELEASE")
                 .unwrap_or_else(|| format!("{}@{}", crate::SERVER_NAME, crate::SERVER_VERSION)),
             traces_sample_rate,
+            record_tool_results: parse_bool(
+                "SENTRY_TRACES_TOOL_RESULTS",
+                nonempty("SENTRY_TRACES_TOOL_RESULTS"),
+                false,
+            )?,
         };
 
         Ok(Self {

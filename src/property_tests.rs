@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use crate::mcp::jsonrpc::{classify, ErrorCode, Incoming};
+use crate::oauth::cimd::check_url;
 use crate::oauth::crypto::derive_key;
 use crate::oauth::records::{RedirectUri, UnixMillis};
 use crate::oauth::redirect::{redirect_allowed, validate_redirect_uri};
@@ -118,6 +119,28 @@ proptest! {
             if scheme == "http" {
                 let host = url.host_str().unwrap_or("");
                 prop_assert!(["localhost", "127.0.0.1", "[::1]"].contains(&host), "{raw}");
+            }
+        }
+    }
+
+    /// A metadata-document URL the fetcher accepts is https to a public host (or, with the test
+    /// switch, also plain http to loopback), with a path, and exactly the string given.
+    #[test]
+    fn accepted_metadata_document_urls_are_public_https(raw in prop_oneof![
+        ".{0,40}",
+        "(https|http|ftp)://(localhost|127\\.0\\.0\\.[0-9]{1,3}|10\\.[0-9]\\.[0-9]\\.[0-9]|192\\.168\\.[0-9]\\.[0-9]|169\\.254\\.[0-9]{1,3}\\.[0-9]|\\[(::1|fd00::[0-9a-f]{1,4}|fe80::1|::ffff:10\\.0\\.0\\.1)\\]|[a-z]{1,8}(\\.[a-z]{1,6}){0,2})(:[0-9]{1,5})?(/[a-zA-Z0-9._#%-]{0,10}){0,3}",
+    ], loopback_ok in any::<bool>()) {
+        if let Ok(url) = check_url(&raw, loopback_ok) {
+            prop_assert_eq!(url.as_str(), raw.as_str());
+            prop_assert!(url.path().len() > 1 && url.fragment().is_none(), "{}", raw);
+            let host = url.host_str().unwrap_or("");
+            let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
+            prop_assert!(!host.starts_with("10.") && !host.starts_with("192.168.") && !host.starts_with("169.254.") && !host.starts_with("[f"), "{}", raw);
+            prop_assert!(host.contains('.') || host.starts_with('[') || loopback, "{}", raw);
+            if loopback {
+                prop_assert!(loopback_ok, "{}", raw);
+            } else {
+                prop_assert_eq!(url.scheme(), "https");
             }
         }
     }

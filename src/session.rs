@@ -33,6 +33,21 @@ impl Skill {
         Self::ALL.into_iter().find(|k| k.id().eq_ignore_ascii_case(s.trim()))
     }
 
+    /// The skill's name and what it lets a client do, in words for people (the consent page, the
+    /// landing page and the server description).
+    pub(crate) fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            Skill::Inspect => {
+                ("Inspect", "read organizations, projects, issues, events, traces and logs")
+            }
+            Skill::Triage => ("Triage", "resolve, assign and comment on issues"),
+            Skill::Seer => ("Seer", "start and read Sentry's AI root-cause analysis"),
+            Skill::ProjectManagement => {
+                ("Project management", "create and configure projects, teams and client keys")
+            }
+        }
+    }
+
     fn bit(self) -> u8 {
         1 << (self as u8)
     }

@@ -1,7 +1,7 @@
 //! The Cloudflare Workers edge: the only code that touches `worker::` types.
 //!
 //! It converts the incoming `worker::Request` into the core's plain [`HttpRequest`], reads the
-//! configuration from the Worker's vars and secrets, runs [`crate::http::handle`] and converts the
+//! configuration from the Worker's vars and secrets (once per isolate), runs [`crate::http::handle`] and converts the
 //! answer back. [`WorkerPlatform`] gives the core fetch (with a deadline), the clock, randomness
 //! and console logging.
 
@@ -10,13 +10,14 @@ mod platform;
 
 pub(crate) use platform::{WorkerPlatform, WorkerServices};
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::caches::Caches;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::http::{self, App};
 use crate::oauth::{OAuthConfig, OAuthSetup};
 use crate::platform::http::{Headers, HttpRequest, HttpResponse};
@@ -25,6 +26,29 @@ thread_local! {
     /// The isolate's caches: created with the isolate, shared by its requests (an isolate runs
     /// one thread, so a thread-local is exactly "per isolate").
     static CACHES: Rc<Caches> = Rc::new(Caches::new());
+    /// The configuration, read from the Worker's vars and secrets by the isolate's first request.
+    /// Vars and secrets are fixed for an isolate's life (a deploy or `wrangler secret put` starts
+    /// new isolates), and each `env.var` is a call across the wasm boundary, so reading them once
+    /// saves every later request that work.
+    static CONFIG: OnceCell<IsolateConfig> = const { OnceCell::new() };
+}
+
+/// Both configurations, as parsed once per isolate.
+struct IsolateConfig {
+    server: std::result::Result<Config, ConfigError>,
+    oauth: std::result::Result<OAuthConfig, ConfigError>,
+}
+
+impl IsolateConfig {
+    fn read(env: &Env) -> Self {
+        let var = |name: &str| {
+            env.var(name)
+                .ok()
+                .map(|v| v.to_string())
+                .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
+        };
+        Self { server: Config::from_vars(var), oauth: OAuthConfig::from_vars(var) }
+    }
 }
 
 /// Bodies larger than this are refused before they are read (an MCP request is a few KB).
@@ -37,16 +61,13 @@ fn start() {
 
 #[event(fetch)]
 pub(crate) async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let var = |name: &str| {
-        env.var(name)
-            .ok()
-            .map(|v| v.to_string())
-            .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
-    };
-    let config = Config::from_vars(var);
+    let (config, oauth_config) = CONFIG.with(|cell| {
+        let parsed = cell.get_or_init(|| IsolateConfig::read(&env));
+        (parsed.server.clone(), parsed.oauth.clone())
+    });
     // Remote OAuth needs the OAUTH_KV binding; without it the OAuth routes explain what is missing.
     let oauth = env.kv("OAUTH_KV").ok().map(|kv| OAuthSetup {
-        config: OAuthConfig::from_vars(var),
+        config: oauth_config,
         store: Rc::new(kv::KvOAuthStore(kv)) as Rc<dyn crate::oauth::Store>,
     });
     let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform);

@@ -2,8 +2,12 @@
 //!
 //! Trusted clients pass their own Sentry token, either as `Authorization: Sentry-Bearer <token>`
 //! (the official server's scheme, so existing client configs keep working) or in a dedicated
-//! `Sentry-Bearer: <token>` header. `Authorization: Bearer` keeps its OAuth meaning. A malformed
-//! value is an error and never falls back to another method; two credentials at once are refused.
+//! `Sentry-Bearer: <token>` header. Hosts that can only send a plain bearer token may send a Sentry
+//! token as `Authorization: Bearer <token>`: a value with a Sentry token prefix (`sntryu_`,
+//! `sntrys_`) is taken as a Sentry token, under the same switch and rules as `Sentry-Bearer`. Every
+//! other `Authorization: Bearer` value keeps its OAuth meaning; our own tokens start with `smcp_`,
+//! so the two can never be confused. A malformed value is an error and never falls back to another
+//! method; two credentials at once are refused.
 
 use crate::platform::http::Headers;
 
@@ -49,6 +53,10 @@ pub(crate) enum CredentialError {
 /// forwarded to Sentry, where it would reach a third party.
 const OWN_TOKEN_PREFIX: &str = "smcp_";
 
+/// The prefixes of Sentry's user (`sntryu_`) and organization (`sntrys_`) auth tokens: a plain
+/// `Authorization: Bearer` value that starts with one is a Sentry token, never one of ours.
+const SENTRY_TOKEN_PREFIXES: [&str; 2] = ["sntryu_", "sntrys_"];
+
 /// A `Sentry-Bearer` value, checked.
 fn sentry_bearer(token: &str) -> Result<Credentials, CredentialError> {
     if !valid_token(token) {
@@ -83,6 +91,9 @@ pub(super) fn parse(headers: &Headers) -> Result<Credentials, CredentialError> {
         return sentry_bearer(token);
     }
     if scheme.eq_ignore_ascii_case("bearer") && valid_token(token) {
+        if SENTRY_TOKEN_PREFIXES.iter().any(|p| token.starts_with(p)) {
+            return sentry_bearer(token);
+        }
         return Ok(Credentials::OAuthBearer(token.to_string()));
     }
     Err(CredentialError::MalformedBearer)
@@ -123,6 +134,27 @@ mod tests {
         assert_eq!(
             parse(&h(&[("Authorization", "Bearer smcp_at_grant_0123")])),
             Ok(Credentials::OAuthBearer("smcp_at_grant_0123".into()))
+        );
+    }
+
+    #[test]
+    fn plain_bearer_with_a_sentry_prefix_is_a_sentry_token() {
+        for token in ["sntryu_abc123", "sntrys_eyJpYXQiOjE3MDB9_abc"] {
+            assert_eq!(
+                parse(&h(&[("Authorization", &format!("Bearer {token}"))])),
+                Ok(Credentials::SentryBearer(token.into()))
+            );
+        }
+        // Only the exact prefixes: anything else is an OAuth token (ours or unknown).
+        for token in ["sntryo_abc", "SNTRYU_abc", "xsntryu_abc", "smcp_at_x"] {
+            assert_eq!(
+                parse(&h(&[("Authorization", &format!("Bearer {token}"))])),
+                Ok(Credentials::OAuthBearer(token.into()))
+            );
+        }
+        assert_eq!(
+            parse(&h(&[("Authorization", "Bearer sntryu_a"), ("Sentry-Bearer", "sntryu_a")])),
+            Err(CredentialError::Conflict)
         );
     }
 

@@ -1,7 +1,9 @@
 //! `/mcp`, `/mcp/{org}` and `/mcp/{org}/{project}`: the checks every MCP POST passes before the
 //! protocol layer sees it, in this order: method (405), Host (403, DNS rebinding), Origin (403),
 //! credentials (401/400; `credentials` reads the headers, `oauth::bearer` validates our own
-//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406).
+//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406). With an
+//! OAuth token, a `tools/call` for a tool the grant's skills do not cover is 403
+//! `insufficient_scope` naming the scope to ask for (step-up); every 401 challenge names `scope`.
 //!
 //! A request with a `progressToken` may be answered as an SSE stream (see [`streamed`]). With an
 //! OAuth token, a 401 from Sentry during a plain JSON answer revokes the grant and the client gets
@@ -28,7 +30,7 @@ use crate::oauth::{oauth_error, OAuthError, OAuthErrorCode, OAuthSetup};
 use crate::platform::http::{EventStream, HttpRequest, HttpResponse};
 use crate::platform::services::Limiter;
 use crate::sentry::UpstreamSignals;
-use crate::session::{AccessMethod, Constraints, Session, SkillSet};
+use crate::session::{AccessMethod, Constraints, Session, Skill, SkillSet};
 use crate::telemetry::Telemetry;
 use crate::tools::NotificationSink;
 
@@ -80,7 +82,7 @@ async fn handle_post(
     }
     let token = match credentials::parse(&req.headers) {
         Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
-        Ok(Credentials::SentryBearer(_)) => return sentry_bearer_rejected(req, "Sentry-Bearer access is disabled on this server; connect with OAuth instead"),
+        Ok(Credentials::SentryBearer(_)) => return sentry_bearer_rejected(req, "Sentry token access (Sentry-Bearer, or a Sentry token as Bearer) is disabled on this server; connect with OAuth instead"),
         Ok(Credentials::OAuthBearer(t)) => {
             let Some(setup) = app.oauth.as_ref() else { return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")) };
             return oauth_request(config, app, setup, req, &t, constraints, telemetry).await;
@@ -261,6 +263,9 @@ async fn oauth_request(
         skills: authorized.skills,
         constraints,
     };
+    if let Some((needed, tool)) = missing_skill(&req.body, &session) {
+        return insufficient_scope(req, session.skills, needed, &tool);
+    }
     let upstream = UpstreamSignals::default();
     let response = serve(config, app, req, session, telemetry, &upstream).await;
     // A streamed answer has already gone out with its status; the next call that reaches Sentry
@@ -388,23 +393,73 @@ pub(super) fn resource_metadata_url(req: &HttpRequest) -> String {
     )
 }
 
+/// The `scope` of a challenge: skill ids, space-separated.
+fn scope_param(skills: SkillSet) -> String {
+    skills.iter().map(|s| s.id()).collect::<Vec<_>>().join(" ")
+}
+
 /// 401 that starts (or restarts) OAuth. No `error` parameter when no credentials were sent.
+/// `scope` names the baseline a new grant should ask for: every skill, as a connection without
+/// `?skills=` gets (the consent page lets the user narrow it).
 fn oauth_challenge(req: &HttpRequest, problem: Option<&str>) -> HttpResponse {
     let metadata = resource_metadata_url(req);
+    let scope = scope_param(SkillSet::all());
     let (challenge, error) = match problem {
         None => (
-            format!("Bearer resource_metadata=\"{metadata}\""),
+            format!("Bearer resource_metadata=\"{metadata}\", scope=\"{scope}\""),
             OAuthError::new(OAuthErrorCode::Unauthorized, "Authentication required: connect with OAuth, or send your Sentry user token as 'Authorization: Sentry-Bearer <token>'."),
         ),
         Some(p) => {
             let error = OAuthError::new(OAuthErrorCode::InvalidToken, p);
             (
-                format!("Bearer error=\"{}\", error_description=\"{p}\", resource_metadata=\"{metadata}\"", error.code),
+                format!("Bearer error=\"{}\", error_description=\"{p}\", resource_metadata=\"{metadata}\", scope=\"{scope}\"", error.code),
                 error,
             )
         }
     };
     error.response(401).with_header("www-authenticate", challenge)
+}
+
+/// 403 `insufficient_scope` (step-up, MCP 2025-11-25 "Scope Challenge Handling"): the call needs
+/// a skill the grant does not hold. `scope` lists everything the operation needs: the skills
+/// already granted plus the missing one, so a client that replaces its scopes loses nothing.
+fn insufficient_scope(
+    req: &HttpRequest,
+    granted: SkillSet,
+    needed: Skill,
+    tool: &str,
+) -> HttpResponse {
+    let metadata = resource_metadata_url(req);
+    let scope = scope_param(granted.with(needed));
+    let description = format!(
+        "The tool '{}' needs the '{}' permission, which this authorization does not grant; authorize again with scope '{scope}'",
+        tool,
+        needed.id()
+    );
+    let error = OAuthError::new(OAuthErrorCode::InsufficientScope, &description);
+    error.response(403).with_header(
+        "www-authenticate",
+        format!("Bearer error=\"{}\", scope=\"{scope}\", resource_metadata=\"{metadata}\", error_description=\"{description}\"", error.code),
+    )
+}
+
+/// The skill a single `tools/call` in `body` needs that `session` does not hold: the tool (or
+/// the official name it aliases) exists and is visible at this path, but none of its skills is
+/// granted. Batches and other methods are left to the protocol layer. The name returned is a
+/// known tool or alias name (it goes into a header), never arbitrary input.
+fn missing_skill(body: &[u8], session: &Session) -> Option<(Skill, String)> {
+    let message: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if message.get("method")?.as_str()? != "tools/call" {
+        return None;
+    }
+    let name = message.get("params")?.get("name")?.as_str()?;
+    let target = crate::tools::aliases::find(name).map_or(name, |a| a.tool);
+    match crate::tools::lookup(target, session) {
+        Err(crate::tools::Unavailable::NeedsSkill(skills)) => {
+            skills.first().map(|s| (*s, name.to_string()))
+        }
+        _ => None,
+    }
 }
 
 fn sentry_bearer_rejected(_req: &HttpRequest, description: &str) -> HttpResponse {

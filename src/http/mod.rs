@@ -1,8 +1,11 @@
 //! The inbound HTTP layer: the route table, `/mcp` with its credential, origin and content
-//! checks, and rate limits. The request and response values themselves live in
+//! checks, rate limits, and the public pages (landing page, `llms.txt`, server card). The request and response values themselves live in
 //! [`crate::platform::http`], so lower layers can use them without depending on this module.
 
+#[cfg(test)]
+mod cost_tests;
 mod credentials;
+mod landing;
 mod mcp_endpoint;
 pub(crate) mod rate_limit;
 mod router;

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use serde_json::json;
 
-use super::{mcp_endpoint, rate_limit};
+use super::{landing, mcp_endpoint, rate_limit};
 use crate::caches::Caches;
 use crate::config::{Config, ConfigError};
 use crate::digest::fingerprint;
@@ -92,6 +92,9 @@ async fn route(
     if path == "/health" && req.method == "GET" {
         return health(app);
     }
+    if let Some(page) = landing::handle(req, path) {
+        return page;
+    }
     if path == "/mcp" || path.starts_with("/mcp/") {
         let constraints = match Constraints::from_mcp_path(path) {
             Ok(c) => c,
@@ -122,9 +125,6 @@ async fn route(
             410,
             &json!({"error": "gone", "error_description": "The HTTP+SSE transport is not served. Connect to /mcp with Streamable HTTP.", "endpoint": "/mcp"}),
         ),
-        "/" if req.method == "GET" || req.method == "HEAD" => {
-            HttpResponse::text(200, &landing(req))
-        }
         _ => oauth_error(404, OAuthErrorCode::NotFound, "Nothing here; the MCP endpoint is /mcp"),
     }
 }
@@ -164,16 +164,6 @@ fn health(app: &App) -> HttpResponse {
         }),
     )
     .with_header("cache-control", "no-store")
-}
-
-fn landing(req: &HttpRequest) -> String {
-    format!(
-        "{name} {version}\n\nAn MCP server for Sentry. Connect your MCP client to {origin}/mcp (Streamable HTTP).\n\
-Optional scopes: {origin}/mcp/<organization> and {origin}/mcp/<organization>/<project>.\n",
-        name = crate::SERVER_NAME,
-        version = crate::SERVER_VERSION,
-        origin = req.url.origin().ascii_serialization()
-    )
 }
 
 #[cfg(test)]

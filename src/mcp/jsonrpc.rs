@@ -184,6 +184,12 @@ pub(crate) fn success(id: &Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
+/// A success response around a result that is already serialised JSON.
+pub(crate) fn success_raw(id: &Value, result: &str) -> Vec<u8> {
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
+    format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#).into_bytes()
+}
+
 /// An error response. When the request's id is unknown the `id` member is left out (the current
 /// schemas allow that, and reject `"id": null`).
 pub(crate) fn failure(id: &Value, error: &RpcError) -> Value {

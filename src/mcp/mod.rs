@@ -5,13 +5,15 @@
 //! with the transport's version), validates what that era requires and dispatches to
 //! `initialize`, `ping`, `server/discover`, `tools/list` or `tools/call`, and to the prompts,
 //! resources and completions built on the tools (`prompts`, `resources`, `completion`).
-//! [`server::handle`] frames it for one HTTP POST; the stdio binary frames it as one line.
+//! [`server::handle`] frames it for one HTTP POST; the stdio binary frames it as one line. Each
+//! message runs inside an `mcp.server` span (`span`), in the conventions of Sentry's MCP monitoring.
 
 pub(crate) mod completion;
 pub(crate) mod jsonrpc;
 pub(crate) mod prompts;
 pub(crate) mod resources;
 pub(crate) mod server;
+mod span;
 pub(crate) mod tool_list;
 pub(crate) mod version;
 

@@ -7,11 +7,12 @@
 //! version `initialize` negotiated on the connection.
 
 use std::cell::Cell;
+use std::rc::Rc;
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-use super::jsonrpc::{classify, failure, success, ErrorCode, Incoming, RpcError};
+use super::jsonrpc::{classify, failure, success, success_raw, ErrorCode, Incoming, RpcError};
 use super::version::ProtocolVersion;
 use crate::caches::Caches;
 use crate::config::Config;
@@ -47,7 +48,7 @@ pub(crate) struct McpContext<'a> {
     /// The isolate's or process's caches (Sentry regions, exhausted endpoints).
     pub caches: &'a Caches,
     /// Where notifications (progress) can go while the request runs, if the transport streams.
-    pub notifications: Option<std::rc::Rc<dyn NotificationSink>>,
+    pub notifications: Option<Rc<dyn NotificationSink>>,
     /// This request's telemetry (log lines, reports, spans).
     pub telemetry: &'a Telemetry,
     /// What the request learns from Sentry's answers (a rejected token), for the layer above.
@@ -114,6 +115,8 @@ pub(crate) enum Answer {
     Nothing,
     /// A success response, a batch of responses, or a notification (HTTP answers 200).
     Message(Value),
+    /// A success response already serialised (a cached `tools/list` answer spliced in as bytes).
+    Raw(Vec<u8>),
     /// The error response to a single message, and where it arose (which decides the HTTP status).
     Error { id: Value, error: RpcError, stage: Stage },
 }
@@ -125,7 +128,19 @@ impl Answer {
         match self {
             Answer::Nothing => None,
             Answer::Message(body) => Some(body.clone()),
+            Answer::Raw(bytes) => serde_json::from_slice(bytes).ok(),
             Answer::Error { id, error, .. } => Some(failure(id, error)),
+        }
+    }
+
+    /// The serialised JSON to send, if any.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // the stdio binary's
+    pub(crate) fn bytes(&self) -> Option<Vec<u8>> {
+        match self {
+            Answer::Nothing => None,
+            Answer::Raw(bytes) => Some(bytes.clone()),
+            Answer::Message(body) => serde_json::to_vec(body).ok(),
+            Answer::Error { id, error, .. } => serde_json::to_vec(&failure(id, error)).ok(),
         }
     }
 }
@@ -205,6 +220,7 @@ pub(crate) async fn handle(ctx: &McpContext<'_>, headers: &Headers, body: &[u8])
     match answer {
         Answer::Nothing => HttpResponse::new(202),
         Answer::Message(body) => HttpResponse::json(200, &body),
+        Answer::Raw(bytes) => HttpResponse::json_bytes(200, bytes),
         Answer::Error { id, error, stage } => {
             HttpResponse::json(http_status(&error, stage), &failure(&id, &error))
         }
@@ -234,14 +250,27 @@ pub(crate) async fn dispatch(
     match handle_one(ctx, transport, &message, false).await {
         Reply::Accepted => Answer::Nothing,
         Reply::Result { id, result } => Answer::Message(success(&id, result)),
+        Reply::Raw { id, result } => Answer::Raw(success_raw(&id, &result)),
         Reply::Error { id, error, stage } => Answer::Error { id, error, stage },
     }
 }
 
 enum Reply {
     Accepted,
-    Result { id: Value, result: Value },
-    Error { id: Value, error: RpcError, stage: Stage },
+    Result {
+        id: Value,
+        result: Value,
+    },
+    /// A result already serialised (see [`super::tool_list::cached_result`]).
+    Raw {
+        id: Value,
+        result: Rc<str>,
+    },
+    Error {
+        id: Value,
+        error: RpcError,
+        stage: Stage,
+    },
 }
 
 /// The most messages one JSON-RPC batch may hold (each `tools/call` in it also counts against the
@@ -275,6 +304,9 @@ async fn handle_batch(
         match handle_one(ctx, transport, item, true).await {
             Reply::Accepted => {}
             Reply::Result { id, result } => replies.push(success(&id, result)),
+            Reply::Raw { id, result } => {
+                replies.push(success(&id, serde_json::from_str(&result).unwrap_or(Value::Null)));
+            }
             Reply::Error { id, error, .. } => replies.push(failure(&id, &error)),
         }
     }
@@ -305,7 +337,29 @@ fn unsupported_header(v: &str) -> RpcError {
     .data(json!({"supported": supported, "requested": v}))
 }
 
+/// Answer one message inside its `mcp.server` span (see `mcp::span`).
 async fn handle_one(
+    ctx: &McpContext<'_>,
+    transport: &Transport<'_>,
+    message: &Value,
+    in_batch: bool,
+) -> Reply {
+    let span = super::span::start(ctx, transport, message);
+    let reply = answer_one(ctx, transport, message, in_batch).await;
+    if let Some(span) = span {
+        let outcome = match &reply {
+            Reply::Accepted => None,
+            Reply::Result { result, .. } => Some(Ok(result)),
+            Reply::Error { error, .. } => Some(Err(error)),
+            // A cached, already serialised success (`tools/list`): nothing in it to record.
+            Reply::Raw { .. } => Some(Ok(&Value::Null)),
+        };
+        super::span::finish(ctx, span, outcome);
+    }
+    reply
+}
+
+async fn answer_one(
     ctx: &McpContext<'_>,
     transport: &Transport<'_>,
     message: &Value,
@@ -339,6 +393,18 @@ async fn handle_one(
         // refer to ran on its own isolate; the stdio binary cancels in its transport loop.
         return Reply::Accepted;
     };
+    if method == "tools/list" && no_cursor(&params).is_ok() {
+        if let Era::Modern(_) = era {
+            if let Err(error) = validate_modern(transport, &method, &params) {
+                return Reply::Error { id, error, stage: Stage::Message };
+            }
+        }
+        let (Era::Legacy(version) | Era::Modern(version)) = era;
+        let key = super::tool_list::result_key(ctx.session, version);
+        let result =
+            super::tool_list::cached_result(ctx.caches, key, || tools_list_result(ctx, era));
+        return Reply::Raw { id, result };
+    }
     let outcome = match era {
         Era::Legacy(version) => {
             if in_batch && method == "initialize" {
@@ -581,7 +647,7 @@ async fn modern(
     method: &str,
     params: &Map<String, Value>,
 ) -> Result<Value, RpcError> {
-    let mut result = match method {
+    let result = match method {
         "server/discover" => json!({
             "supportedVersions": ProtocolVersion::MODERN.iter().chain(ProtocolVersion::LEGACY.iter()).map(|v| v.as_str()).collect::<Vec<_>>(),
             "capabilities": capabilities(Era::Modern(version), ctx.session),
@@ -590,10 +656,8 @@ async fn modern(
             "cacheScope": "private",
         }),
         "tools/list" => {
-            let mut r = list_tools(ctx, version, params)?;
-            r["ttlMs"] = json!(LIST_TTL_MS);
-            r["cacheScope"] = json!("private");
-            r
+            no_cursor(params)?;
+            return Ok(tools_list_result(ctx, Era::Modern(version)));
         }
         "tools/call" => call_tool(ctx, version, params).await?,
         other => match features(ctx, version, other, params, ErrorCode::INVALID_PARAMS).await {
@@ -615,6 +679,11 @@ async fn modern(
             None => return Err(RpcError::method_not_found(other)),
         },
     };
+    Ok(complete_modern(result, version))
+}
+
+/// What every modern result carries besides its own fields.
+fn complete_modern(mut result: Value, version: ProtocolVersion) -> Value {
     result["resultType"] = json!("complete");
     let meta = result
         .as_object_mut()
@@ -622,7 +691,23 @@ async fn modern(
         .entry("_meta")
         .or_insert_with(|| json!({}));
     meta[META_SERVER_INFO] = server_info(version);
-    Ok(result)
+    result
+}
+
+/// The whole `tools/list` result for this session and era; it depends on nothing else, which is
+/// why `handle_one` serves it from [`super::tool_list::cached_result`].
+fn tools_list_result(ctx: &McpContext<'_>, era: Era) -> Value {
+    match era {
+        Era::Legacy(version) => json!({ "tools": super::tool_list::entries(ctx.session, version) }),
+        Era::Modern(version) => complete_modern(
+            json!({
+                "tools": super::tool_list::entries(ctx.session, version),
+                "ttlMs": LIST_TTL_MS,
+                "cacheScope": "private",
+            }),
+            version,
+        ),
+    }
 }
 
 /// Prompts, resources and completions, for the methods of those the session is offered; `None`
@@ -664,8 +749,7 @@ fn list_tools(
     params: &Map<String, Value>,
 ) -> Result<Value, RpcError> {
     no_cursor(params)?;
-    let entries = super::tool_list::cached_entries(ctx.caches, ctx.session, version);
-    Ok(json!({ "tools": entries.as_ref() }))
+    Ok(tools_list_result(ctx, Era::Legacy(version)))
 }
 
 async fn call_tool(
@@ -711,7 +795,9 @@ async fn call_tool(
         .and_then(|m| m.get("progressToken"))
         .filter(|t| t.is_string() || t.is_i64() || t.is_u64());
     let progress = match (progress_token, &ctx.notifications) {
-        (Some(token), Some(sink)) => Some(Progress::new(token.clone(), sink.clone())),
+        (Some(token), Some(sink)) => {
+            Some(Progress::new(token.clone(), super::span::traced(sink.clone(), ctx.telemetry)))
+        }
         _ => None,
     };
     let (outcome, untrusted) = run_tool(ctx, tool, args, progress).await;
@@ -892,7 +978,7 @@ mod tests {
         fn status(answer: &Answer) -> u16 {
             match answer {
                 Answer::Nothing => 202,
-                Answer::Message(_) => 200,
+                Answer::Message(_) | Answer::Raw(_) => 200,
                 Answer::Error { error, stage, .. } => http_status(error, *stage),
             }
         }

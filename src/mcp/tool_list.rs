@@ -10,28 +10,34 @@ use crate::caches::{Caches, ToolListKey};
 use crate::session::Session;
 use crate::tools::{self, Tool};
 
-/// The entries the session sees, built once per isolate or process for each distinct answer
-/// (protocol version, skills, constraints): the catalogue is static, so the answer is too.
-pub(crate) fn cached_entries(
-    caches: &Caches,
-    session: &Session,
-    version: ProtocolVersion,
-) -> Rc<Vec<Value>> {
+/// The cache key of a complete `tools/list` result: everything the answer depends on (protocol
+/// version, skills, constraints). The catalogue is static, so one answer per key is built and
+/// serialised once per isolate or process, then spliced into every response as bytes
+/// (`Answer::Raw`): no rebuilding, cloning or re-serialising on the hot path.
+pub(crate) fn result_key(session: &Session, version: ProtocolVersion) -> ToolListKey {
     let skills: Vec<&str> = session.skills.iter().map(|s| s.id()).collect();
     let c = &session.constraints;
-    let key = ToolListKey(format!(
+    ToolListKey(format!(
         "{}|{}|{}|{}",
         version.as_str(),
         skills.join(","),
         c.organization.as_deref().unwrap_or(""),
         c.project.as_deref().unwrap_or("")
-    ));
-    if let Some(entries) = caches.tool_lists.get(&key) {
-        return entries;
+    ))
+}
+
+/// The cached serialised result for `key`, or `build` it, serialise it and remember it.
+pub(crate) fn cached_result(
+    caches: &Caches,
+    key: ToolListKey,
+    build: impl FnOnce() -> Value,
+) -> Rc<str> {
+    if let Some(raw) = caches.tool_lists.get(&key) {
+        return raw;
     }
-    let entries = Rc::new(entries(session, version));
-    caches.tool_lists.put(key, entries.clone());
-    entries
+    let raw: Rc<str> = build().to_string().into();
+    caches.tool_lists.put(key, raw.clone());
+    raw
 }
 
 /// The `tools/list` entries the session sees, in catalogue order.
@@ -120,13 +126,17 @@ mod tests {
             access: AccessMethod::SentryBearer,
         };
         let v = ProtocolVersion::V2025_11_25;
-        let first = cached_entries(&caches, &all, v);
-        assert!(Rc::ptr_eq(&first, &cached_entries(&caches, &all, v)), "served from the cache");
-        assert_eq!(*first, entries(&all, v), "the same answer as building it");
-        let other = cached_entries(&caches, &narrowed, v);
-        assert_eq!(*other, entries(&narrowed, v));
-        assert!(other.len() < first.len());
-        let older = cached_entries(&caches, &all, ProtocolVersion::V2024_11_05);
-        assert_eq!(*older, entries(&all, ProtocolVersion::V2024_11_05));
+        fn build(session: &Session, v: ProtocolVersion) -> impl FnOnce() -> Value + '_ {
+            move || json!({ "tools": entries(session, v) })
+        }
+        let first = cached_result(&caches, result_key(&all, v), build(&all, v));
+        let again = cached_result(&caches, result_key(&all, v), || unreachable!("cached"));
+        assert!(Rc::ptr_eq(&first, &again), "served from the cache");
+        assert_eq!(&*first, build(&all, v)().to_string(), "the same answer as building it");
+        let other = cached_result(&caches, result_key(&narrowed, v), build(&narrowed, v));
+        assert!(other.len() < first.len(), "constraints and skills have answers of their own");
+        let old = ProtocolVersion::V2024_11_05;
+        let older = cached_result(&caches, result_key(&all, old), build(&all, old));
+        assert_ne!(older, first, "and so do protocol versions");
     }
 }

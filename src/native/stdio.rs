@@ -221,8 +221,7 @@ struct Output {
 
 impl Output {
     fn send(&self, answer: &Answer) {
-        let Some(body) = answer.body() else { return };
-        let mut line = body.to_string().into_bytes();
+        let Some(mut line) = answer.bytes() else { return };
         line.push(b'\n');
         let mut stdout = io::stdout().lock();
         if stdout.write_all(&line).and_then(|()| stdout.flush()).is_err()

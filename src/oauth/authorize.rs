@@ -16,7 +16,9 @@ use super::records::{
     self, Audience, ClientId, ClientRecord, CodeChallenge, RedirectUri, UnixMillis, STATE_TTL_SECS,
 };
 use super::signed::{self, SignedError};
-use super::{cookies, crypto, origin, page, redirect, upstream, Ctx, Failure, Handled, Params};
+use super::{
+    cimd, cookies, crypto, origin, page, redirect, upstream, Ctx, Failure, Handled, Params,
+};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::session::Constraints;
 use crate::session::{Skill, SkillSet};
@@ -55,16 +57,39 @@ pub(crate) struct UpstreamState {
     pub iat: UnixMillis,
 }
 
-/// A registered, unexpired client.
+/// A registered, unexpired client, or a metadata-document client whose document is valid.
 pub(crate) async fn load_client(
     ctx: &Ctx<'_>,
     client_id: &str,
 ) -> Result<Option<ClientRecord>, super::StoreError> {
+    Ok(resolve_client(ctx, client_id).await?.ok())
+}
+
+/// Why a client id names no usable client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum UnknownClient {
+    #[error("This application is not registered here, or its registration expired.")]
+    NotRegistered,
+    #[error(
+        "This application identifies itself with a metadata document that cannot be used: {0}."
+    )]
+    Document(#[from] cimd::CimdError),
+}
+
+/// The client `client_id` names: a registration of ours, or (for an HTTPS URL) a client ID
+/// metadata document ([`cimd`]).
+pub(crate) async fn resolve_client(
+    ctx: &Ctx<'_>,
+    client_id: &str,
+) -> Result<Result<ClientRecord, UnknownClient>, super::StoreError> {
+    if cimd::is_document_id(client_id) {
+        return Ok(cimd::resolve(ctx, client_id).await?.map_err(UnknownClient::from));
+    }
     if client_id.is_empty() || client_id.len() > 64 {
-        return Ok(None);
+        return Ok(Err(UnknownClient::NotRegistered));
     }
     let client: Option<ClientRecord> = ctx.get_json(&records::client_key(client_id)).await?;
-    Ok(client.filter(|c| c.expires_at * 1000 > ctx.now().0))
+    Ok(client.filter(|c| c.expires_at * 1000 > ctx.now().0).ok_or(UnknownClient::NotRegistered))
 }
 
 /// The client and the redirect URI to use, or the error page to show (never a redirect).
@@ -73,13 +98,11 @@ pub(crate) async fn client_and_redirect(
     client_id: Option<&str>,
     redirect_uri: Option<&str>,
 ) -> Result<(ClientRecord, RedirectUri, bool), Failure> {
-    let Some(client) = load_client(ctx, client_id.unwrap_or("")).await? else {
-        return Err(page::error_page(
-            400,
-            "Unknown application",
-            "This application is not registered here, or its registration expired.",
-        )
-        .into());
+    let client = match resolve_client(ctx, client_id.unwrap_or("")).await? {
+        Ok(c) => c,
+        Err(why) => {
+            return Err(page::error_page(400, "Unknown application", &why.to_string()).into())
+        }
     };
     let (uri, given) = match redirect_uri {
         Some(u) => (RedirectUri::from(u), true),

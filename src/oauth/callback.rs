@@ -5,7 +5,9 @@
 //! flow (flow cookie holding the state's nonce, so a `state` minted in another browser cannot
 //! complete here, even for an approved client); then the nonce is consumed; Sentry's
 //! `error`; the client and redirect URI once more. Then Sentry's code is exchanged, the grant is
-//! created and the browser goes to the client with our code, its `state` and `iss`.
+//! created and the browser goes to the client with our code, its `state` and `iss`. For a
+//! metadata-document client, the user's earlier grant through the same redirect URI is revoked
+//! ([`super::cimd::supersede_earlier_grant`]).
 
 use serde_json::json;
 
@@ -13,7 +15,7 @@ use super::authorize::{client_and_redirect, found, UpstreamState, STATE_PURPOSE}
 use super::records;
 use super::signed::{self, SignedError};
 use super::upstream::{self, UpstreamError};
-use super::{cookies, grant, origin, page, redirect, Ctx, Handled, Params};
+use super::{cimd, cookies, grant, origin, page, redirect, Ctx, Handled, Params};
 use crate::platform::http::HttpRequest;
 use crate::platform::LogLevel;
 
@@ -115,6 +117,18 @@ pub(crate) async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let code =
         grant::create(ctx, &st.req, &issued.user_id, st.skills, st.read_only, &issued.tokens)
             .await?;
+    if cimd::is_document_id(&st.req.client_id) {
+        if let Some(grant_id) = records::grant_id_of(&code, records::TokenKind::Code) {
+            cimd::supersede_earlier_grant(
+                ctx,
+                &st.req.client_id,
+                &issued.user_id,
+                &st.req.redirect_uri,
+                grant_id,
+            )
+            .await?;
+        }
+    }
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = st.req.state.as_deref() {
         params.push(("state", s));

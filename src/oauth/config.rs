@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::config::ConfigError;
+use crate::config::{parse_bool, ConfigError};
 
 /// Registrations one IP may make per hour unless `OAUTH_REGISTRATIONS_PER_HOUR` says otherwise.
 pub(crate) const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 30;
@@ -21,6 +21,14 @@ pub(crate) struct OAuthConfig {
     pub cookie_secret: Vec<u8>,
     /// Dynamic client registrations allowed per IP and hour (0 = no limit).
     pub registrations_per_hour: u32,
+    /// Whether the authorization-server metadata advertises
+    /// `authorization_response_iss_parameter_supported` (`OAUTH_ADVERTISE_ISS`, default true).
+    /// `iss` itself is always sent; turn this off for clients that mishandle the flag.
+    pub advertise_iss: bool,
+    /// Whether client ID metadata documents may be fetched over plain `http` from loopback hosts
+    /// (`OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK`, default false): for tests and local development
+    /// only, as `SENTRY_ALLOW_INSECURE_HTTP` is for Sentry. Private addresses stay refused.
+    pub cimd_allow_insecure_loopback: bool,
 }
 
 impl fmt::Debug for OAuthConfig {
@@ -30,6 +38,8 @@ impl fmt::Debug for OAuthConfig {
             .field("sentry_client_secret", &"[redacted]")
             .field("cookie_secret", &"[redacted]")
             .field("registrations_per_hour", &self.registrations_per_hour)
+            .field("advertise_iss", &self.advertise_iss)
+            .field("cimd_allow_insecure_loopback", &self.cimd_allow_insecure_loopback)
             .finish()
     }
 }
@@ -63,11 +73,20 @@ impl OAuthConfig {
                 ))
             })?,
         };
+        let advertise_iss =
+            parse_bool("OAUTH_ADVERTISE_ISS", nonempty("OAUTH_ADVERTISE_ISS"), true)?;
+        let cimd_allow_insecure_loopback = parse_bool(
+            "OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK",
+            nonempty("OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK"),
+            false,
+        )?;
         Ok(Self {
             sentry_client_id: nonempty("SENTRY_CLIENT_ID").unwrap_or_default(),
             sentry_client_secret: nonempty("SENTRY_CLIENT_SECRET").unwrap_or_default(),
             cookie_secret: cookie_secret.into_bytes(),
             registrations_per_hour,
+            advertise_iss,
+            cimd_allow_insecure_loopback,
         })
     }
 }
@@ -105,6 +124,28 @@ mod tests {
     }
 
     #[test]
+    fn switches_parse_strictly() {
+        let base = [
+            ("SENTRY_CLIENT_ID", "id"),
+            ("SENTRY_CLIENT_SECRET", "s"),
+            ("COOKIE_SECRET", "0123456789abcdef0123456789abcdef"),
+        ];
+        let with = |extra: (&'static str, &'static str)| {
+            let mut v = base.to_vec();
+            v.push(extra);
+            parse(&v)
+        };
+        assert!(!with(("OAUTH_ADVERTISE_ISS", "false")).unwrap().advertise_iss);
+        assert!(
+            with(("OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK", "true"))
+                .unwrap()
+                .cimd_allow_insecure_loopback
+        );
+        let err = with(("OAUTH_ADVERTISE_ISS", "maybe")).unwrap_err().0;
+        assert!(err.contains("OAUTH_ADVERTISE_ISS"), "{err}");
+    }
+
+    #[test]
     fn good_config_hides_secrets_in_debug() {
         let c = parse(&[
             ("SENTRY_CLIENT_ID", "id"),
@@ -113,6 +154,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.registrations_per_hour, DEFAULT_REGISTRATIONS_PER_HOUR);
+        assert!(c.advertise_iss && !c.cimd_allow_insecure_loopback, "safe defaults");
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("topsecret") && !dbg.contains("0123456789abcdef"));
     }

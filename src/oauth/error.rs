@@ -40,6 +40,8 @@ pub(crate) enum OAuthErrorCode {
     InvalidClientMetadata,
     /// RFC 6750: the access token is invalid, expired, revoked or for another resource.
     InvalidToken,
+    /// RFC 6750: the token is valid but its scope does not cover the request (step-up).
+    InsufficientScope,
     /// This server: no credentials were sent (`/mcp` 401 without an RFC 6750 error).
     Unauthorized,
     /// This server: nothing at this path.
@@ -65,6 +67,7 @@ impl OAuthErrorCode {
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",

@@ -76,7 +76,19 @@ impl Env {
         sentry_expires_in: u64,
     ) -> (String, String, String) {
         let client = self.register();
-        let (tx, csrf) = self.consent_page(&client, resource);
+        let (code, cookies) = self.authorize_as(&client, REDIRECT, resource, sentry_expires_in);
+        (client, code, cookies)
+    }
+
+    /// The sign-in of an existing client through `redirect`: (our code, the cookies).
+    fn authorize_as(
+        &self,
+        client: &str,
+        redirect: &str,
+        resource: Option<&str>,
+        sentry_expires_in: u64,
+    ) -> (String, String) {
+        let (tx, csrf) = self.consent_page_for(client, redirect, resource);
         let approve = self.form(
             "/oauth/authorize",
             &[("tx", &tx), ("skill", "inspect"), ("skill", "triage"), ("action", "approve")],
@@ -95,16 +107,25 @@ impl Env {
         assert_eq!(cb.status, 302, "{}", cb.body_text());
         let location = cb.headers.get("location").unwrap().to_string();
         assert!(
-            location.starts_with(REDIRECT)
+            location.starts_with(redirect)
                 && location.contains("state=client-state")
                 && location.contains(&format!("iss={}", enc(ORIGIN))),
             "{location}"
         );
-        (client, query_param(&location, "code"), cookies)
+        (query_param(&location, "code"), cookies)
     }
 
     fn consent_page(&self, client: &str, resource: Option<&str>) -> (String, String) {
-        let mut q = format!("/oauth/authorize?response_type=code&client_id={client}&redirect_uri={}&state=client-state&code_challenge={CHALLENGE}&code_challenge_method=S256", enc(REDIRECT));
+        self.consent_page_for(client, REDIRECT, resource)
+    }
+
+    fn consent_page_for(
+        &self,
+        client: &str,
+        redirect: &str,
+        resource: Option<&str>,
+    ) -> (String, String) {
+        let mut q = format!("/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&state=client-state&code_challenge={CHALLENGE}&code_challenge_method=S256", enc(client), enc(redirect));
         if let Some(r) = resource {
             q.push_str(&format!("&resource={}", enc(r)));
         }
@@ -138,11 +159,15 @@ impl Env {
     }
 
     fn exchange(&self, client: &str, code: &str) -> HttpResponse {
+        self.exchange_via(client, code, REDIRECT)
+    }
+
+    fn exchange_via(&self, client: &str, code: &str, redirect: &str) -> HttpResponse {
         self.token(&[
             ("grant_type", "authorization_code"),
             ("client_id", client),
             ("code", code),
-            ("redirect_uri", REDIRECT),
+            ("redirect_uri", redirect),
             ("code_verifier", VERIFIER),
         ])
     }
@@ -156,14 +181,18 @@ impl Env {
     }
 
     fn mcp(&self, path: &str, token: &str) -> HttpResponse {
-        let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
+        self.call_tool(path, token, "whoami")
+    }
+
+    fn call_tool(&self, path: &str, token: &str, tool: &str) -> HttpResponse {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": {}}}).to_string();
         self.send(
             "POST",
             path,
             Headers::new()
                 .with("authorization", format!("Bearer {token}"))
                 .with("content-type", "application/json"),
-            body,
+            &body,
         )
     }
 }
@@ -642,4 +671,128 @@ fn records_with_unknown_skills_are_refused_like_unknown_tokens() {
         assert!(!line.contains("smcp_") && !line.contains("telepathy"), "{line}");
         assert!(!env.store.map.borrow().keys().any(|k| line.contains(k.as_str())), "{line}");
     }
+}
+
+#[test]
+fn challenges_name_the_scope_and_missing_skills_step_up() {
+    let env = Env::new();
+    let r = env.send(
+        "POST",
+        "/mcp",
+        Headers::new().with("content-type", "application/json"),
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+    );
+    let challenge = r.headers.get("www-authenticate").unwrap().to_string();
+    assert_eq!(r.status, 401);
+    assert!(
+        challenge.contains(r#"scope="inspect triage seer project-management""#)
+            && !challenge.contains("error="),
+        "{challenge}"
+    );
+    let (_, access, _) = env.connect(); // inspect + triage
+    let r = env.call_tool("/mcp", &access, "analyze_issue_with_seer");
+    assert_eq!(r.status, 403, "{}", r.body_text());
+    let challenge = r.headers.get("www-authenticate").unwrap();
+    assert!(
+        challenge.starts_with(r#"Bearer error="insufficient_scope", scope="inspect triage seer""#)
+            && challenge.contains("resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\""),
+        "{challenge}"
+    );
+    assert_eq!(json_of(&r)["error"], "insufficient_scope");
+    // A granted tool and an unknown one are left to the protocol layer.
+    whoami_answer(&env);
+    assert_eq!(env.mcp("/mcp", &access).status, 200);
+    assert_eq!(env.call_tool("/mcp", &access, "no_such_tool").status, 200);
+    let r = env.send(
+        "POST",
+        "/mcp",
+        Headers::new()
+            .with("authorization", "Bearer smcp_at_nope")
+            .with("content-type", "application/json"),
+        "{}",
+    );
+    assert!(r.headers.get("www-authenticate").unwrap().contains("scope="));
+}
+
+const CIMD_ID: &str = "https://claude.ai/oauth/claude-code-client-metadata";
+
+fn serve_claude_code_document(env: &Env) {
+    env.platform.inner.answer_json(
+        200,
+        json!({
+            "client_id": CIMD_ID,
+            "client_name": "Claude Code",
+            "redirect_uris": ["http://localhost/callback", "http://127.0.0.1/callback"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none"
+        }),
+    );
+}
+
+#[test]
+fn a_metadata_document_client_signs_in_on_any_loopback_port_and_supersedes_per_redirect() {
+    let env = Env::new();
+    serve_claude_code_document(&env);
+    let device_a = "http://localhost:53682/callback";
+    let (code, _) = env.authorize_as(CIMD_ID, device_a, None, 30 * 24 * 3600);
+    let (first_access, _) = tokens(&env.exchange_via(CIMD_ID, &code, device_a));
+    whoami_answer(&env);
+    assert_eq!(env.mcp("/mcp", &first_access).status, 200);
+    assert_eq!(
+        env.platform.inner.requests.borrow().iter().filter(|r| r.url.as_str() == CIMD_ID).count(),
+        1,
+        "the document is cached"
+    );
+
+    // Another device (another redirect URI): the first grant stays.
+    let device_b = "http://127.0.0.1:41000/callback";
+    let (code, _) = env.authorize_as(CIMD_ID, device_b, None, 30 * 24 * 3600);
+    let (other_access, _) = tokens(&env.exchange_via(CIMD_ID, &code, device_b));
+    whoami_answer(&env);
+    assert_eq!(env.mcp("/mcp", &first_access).status, 200);
+
+    // The same device signs in again: its earlier grant is revoked, the other device's stays.
+    let (code, _) = env.authorize_as(CIMD_ID, device_a, None, 30 * 24 * 3600);
+    let (new_access, _) = tokens(&env.exchange_via(CIMD_ID, &code, device_a));
+    assert_eq!(env.mcp("/mcp", &first_access).status, 401);
+    whoami_answer(&env);
+    assert_eq!(env.mcp("/mcp", &other_access).status, 200);
+    whoami_answer(&env);
+    assert_eq!(env.mcp("/mcp", &new_access).status, 200);
+
+    // Loopback leniency is about the port only; a public client presents no secret.
+    let page = env.send("GET", &format!("/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256", enc(CIMD_ID), enc("http://localhost:53682/other")), Headers::new(), "");
+    assert_eq!(page.status, 400);
+    let r = env.token(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", CIMD_ID),
+        ("client_secret", "guess"),
+        ("refresh_token", "smcp_rt_x"),
+    ]);
+    assert_eq!((r.status, json_of(&r)["error"].as_str()), (401, Some("invalid_client")));
+    assert!(r.body_text().contains("token_endpoint_auth_method=none"), "{}", r.body_text());
+}
+
+#[test]
+fn an_unusable_metadata_document_is_explained_on_the_error_page() {
+    let env = Env::new();
+    env.platform.inner.answer_json(200, json!({"client_id": "https://claude.ai/elsewhere", "client_name": "X", "redirect_uris": ["https://a.example/cb"]}));
+    let page = env.send("GET", &format!("/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256", enc(CIMD_ID), enc("https://a.example/cb")), Headers::new(), "");
+    assert_eq!(page.status, 400);
+    assert!(page.body_text().contains("is not exactly the URL"), "{}", page.body_text());
+    let private = env.send(
+        "GET",
+        &format!(
+            "/oauth/authorize?response_type=code&client_id={}&redirect_uri=x",
+            enc("https://10.1.2.3/c.json")
+        ),
+        Headers::new(),
+        "",
+    );
+    assert!(
+        private.status == 400 && private.body_text().contains("private"),
+        "{}",
+        private.body_text()
+    );
 }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::error::{oauth_error, OAuthErrorCode};
-use super::{origin, redirect};
+use super::{origin, redirect, OAuthConfig};
 use crate::platform::http::{HttpRequest, HttpResponse};
 use crate::session::Skill;
 
@@ -53,11 +53,14 @@ pub(crate) fn protected_resource(req: &HttpRequest) -> HttpResponse {
 /// always the origin, byte-identical to `authorization_servers` in the resource metadata and to
 /// the `iss` we send on authorization responses.
 ///
-/// `iss` (RFC 9207) is sent on every redirect to the client, but
-/// `authorization_response_iss_parameter_supported` is not advertised: Codex 0.146 (rmcp 1.8.0)
-/// rejects callbacks once the flag is present, so the official Sentry server leaves it out too.
-/// Clients that check `iss` when present still can.
-pub(crate) fn authorization_server(req: &HttpRequest) -> HttpResponse {
+/// `iss` (RFC 9207) is sent on every redirect to the client, and
+/// `authorization_response_iss_parameter_supported` is advertised, as 2026-07-28 asks (ChatGPT
+/// expects it), unless `OAUTH_ADVERTISE_ISS=false`: Codex 0.146 (rmcp 1.8.0) rejects callbacks
+/// once the flag is present, which is why the official Sentry server leaves it out.
+///
+/// `client_id_metadata_document_supported`: a `client_id` that is an HTTPS URL is resolved as a
+/// client ID metadata document ([`super::cimd`]); dynamic registration stays available.
+pub(crate) fn authorization_server(req: &HttpRequest, oauth: &OAuthConfig) -> HttpResponse {
     let rest =
         req.url.path()["/.well-known/oauth-authorization-server".len()..].trim_end_matches('/');
     if !(rest.is_empty() || rest == "/mcp" || rest.starts_with("/mcp/")) {
@@ -68,7 +71,7 @@ pub(crate) fn authorization_server(req: &HttpRequest) -> HttpResponse {
         );
     }
     let issuer = origin(req);
-    public_json(&json!({
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/oauth/authorize"),
         "token_endpoint": format!("{issuer}/oauth/token"),
@@ -81,7 +84,12 @@ pub(crate) fn authorization_server(req: &HttpRequest) -> HttpResponse {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": scopes_supported(),
-    }))
+        "client_id_metadata_document_supported": true,
+    });
+    if oauth.advertise_iss {
+        doc["authorization_response_iss_parameter_supported"] = json!(true);
+    }
+    public_json(&doc)
 }
 
 #[cfg(test)]
@@ -89,11 +97,15 @@ mod tests {
     use super::*;
 
     fn get(url: &str) -> HttpResponse {
+        get_with(url, &crate::oauth::testing::oauth_config())
+    }
+
+    fn get_with(url: &str, oauth: &OAuthConfig) -> HttpResponse {
         let req = HttpRequest::get(url::Url::parse(url).unwrap());
         if req.url.path().starts_with(PRM_PREFIX) {
             protected_resource(&req)
         } else {
-            authorization_server(&req)
+            authorization_server(&req, oauth)
         }
     }
 
@@ -134,8 +146,15 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .contains(&json!("none")));
-            assert!(doc.get("authorization_response_iss_parameter_supported").is_none());
+            assert_eq!(doc["authorization_response_iss_parameter_supported"], json!(true));
+            assert_eq!(doc["client_id_metadata_document_supported"], json!(true));
+            assert!(doc["registration_endpoint"].is_string(), "DCR stays available");
         }
+        let mut quiet = crate::oauth::testing::oauth_config();
+        quiet.advertise_iss = false;
+        let doc =
+            body(&get_with("https://m.example/.well-known/oauth-authorization-server", &quiet));
+        assert!(doc.get("authorization_response_iss_parameter_supported").is_none());
         assert_eq!(
             get("https://m.example/.well-known/oauth-authorization-server/elsewhere").status,
             404

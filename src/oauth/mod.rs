@@ -4,7 +4,8 @@
 //! The flow (see `docs/oauth.md` for the whole story and the security decisions):
 //!
 //! 1. `POST /mcp` without credentials → 401 pointing at [`metadata`] (RFC 9728, RFC 8414).
-//! 2. [`registration`]: dynamic client registration (RFC 7591).
+//! 2. [`registration`]: dynamic client registration (RFC 7591), or [`cimd`]: a `client_id` that
+//!    is an HTTPS URL names a client ID metadata document, fetched and cached.
 //! 3. [`authorize`]: validates the client and redirect first, then shows the consent page
 //!    ([`page`]); approval is remembered in signed cookies ([`cookies`]) and the browser goes to
 //!    Sentry with a signed, single-use `state` ([`signed`]).
@@ -21,6 +22,7 @@
 pub(crate) mod authorize;
 pub(crate) mod bearer;
 pub(crate) mod callback;
+pub(crate) mod cimd;
 pub(crate) mod config;
 pub(crate) mod cookies;
 pub(crate) mod crypto;
@@ -313,7 +315,7 @@ async fn serve(
     let ctx = Ctx { config, oauth, store: setup.store.as_ref(), platform, caches };
     let outcome = match (route, req.method.as_str()) {
         (Route::ProtectedResource, _) => Ok(metadata::protected_resource(req)),
-        (Route::AuthorizationServer, _) => Ok(metadata::authorization_server(req)),
+        (Route::AuthorizationServer, _) => Ok(metadata::authorization_server(req, oauth)),
         (Route::Register, _) => registration::register(&ctx, req).await,
         (Route::Authorize, "GET") => authorize::show(&ctx, req).await,
         (Route::Authorize, _) => authorize::approve(&ctx, req).await,

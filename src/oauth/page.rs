@@ -77,19 +77,6 @@ pub(crate) struct Consent<'a> {
     pub form_action: &'a str,
 }
 
-fn skill_text(skill: Skill) -> (&'static str, &'static str) {
-    match skill {
-        Skill::Inspect => {
-            ("Inspect", "read organizations, projects, issues, events, traces and logs")
-        }
-        Skill::Triage => ("Triage", "resolve, assign and comment on issues"),
-        Skill::Seer => ("Seer", "start and read Sentry's AI root-cause analysis"),
-        Skill::ProjectManagement => {
-            ("Project management", "create and configure projects, teams and client keys")
-        }
-    }
-}
-
 pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
     let name = c.client_name.map(visible).unwrap_or_else(|| "An unnamed MCP client".into());
     let body = html! {
@@ -101,7 +88,15 @@ pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
             " is asking to use Sentry on your behalf."
         }
         p.unverified {
-            "This application registered itself with this server, so its name is not verified. "
+            @if c.client_id.starts_with("https://") || c.client_id.starts_with("http://") {
+                "This application describes itself in a document at the client id above; only that "
+                "address is checked, so its name is not verified. "
+                @if ["localhost", "127.0.0.1", "[::1]"].contains(&c.redirect_host) {
+                    "It returns to a program on this computer, and any program here could claim to be it. "
+                }
+            } @else {
+                "This application registered itself with this server, so its name is not verified. "
+            }
             "Continue only if you just started this connection from your MCP client."
         }
         @match c.scope {
@@ -121,7 +116,7 @@ pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
             fieldset {
                 legend { "Allow it to" }
                 @for skill in Skill::ALL {
-                    @let (title, what) = skill_text(skill);
+                    @let (title, what) = skill.describe();
                     @let tools = crate::tools::catalogue()
                         .iter()
                         .filter(|t| t.spec().skills.contains(&skill))
@@ -185,6 +180,30 @@ mod tests {
             assert!(!text.contains(hidden), "{hidden:?} reached the page");
         }
         assert!(text.contains("its name is not verified"));
+        assert!(!text.contains("any program here"));
+    }
+
+    #[test]
+    fn metadata_document_clients_say_where_they_describe_themselves() {
+        let page = |redirect_host: &str| {
+            consent_page(&Consent {
+                client_name: Some("Claude Code"),
+                client_id: "https://claude.ai/oauth/claude-code-client-metadata",
+                redirect_uri: "http://localhost:53682/callback",
+                redirect_host,
+                scope: (None, None),
+                checked: SkillSet::all(),
+                read_only: false,
+                form_state: "s.t",
+                form_action: "'self'",
+            })
+            .body_text()
+        };
+        let local = page("localhost");
+        assert!(
+            local.contains("describes itself in a document") && local.contains("any program here")
+        );
+        assert!(!page("claude.ai").contains("any program here"));
     }
 
     #[test]

@@ -102,7 +102,8 @@ macro_rules! string_newtype {
 }
 
 string_newtype!(
-    /// A registered client's id (128 random bits as hex).
+    /// A client's id: a registration's 128 random bits as hex, or the HTTPS URL of the client's
+    /// metadata document (`oauth::cimd`).
     ClientId
 );
 string_newtype!(

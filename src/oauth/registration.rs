@@ -3,6 +3,8 @@
 //! Public clients (`token_endpoint_auth_method: "none"`, what MCP clients send) get a client id;
 //! confidential ones also a secret, stored only as its SHA-256. Registrations expire after 90
 //! days; an expired client gets 401 `invalid_client` at the token endpoint and re-registers.
+//! The metadata rules ([`client_metadata`]) are shared with client ID metadata documents; the
+//! token endpoint authentication method is negotiated ([`negotiate_auth_method`]), not refused.
 
 use serde_json::{json, Map, Value};
 
@@ -46,78 +48,19 @@ pub(crate) async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         ));
     };
 
-    let redirect_uris = strings(&meta, "redirect_uris").ok_or_else(|| {
-        invalid(
-            OAuthErrorCode::InvalidRedirectUri,
-            "redirect_uris must be a non-empty array of strings",
-        )
-    })?;
-    if redirect_uris.is_empty() || redirect_uris.len() > MAX_REDIRECT_URIS {
-        return Err(invalid(
-            OAuthErrorCode::InvalidRedirectUri,
-            "register between 1 and 20 redirect_uris",
-        ));
-    }
-    for uri in &redirect_uris {
-        redirect::validate_redirect_uri(uri)
-            .map_err(|why| invalid(OAuthErrorCode::InvalidRedirectUri, &why))?;
-    }
-    let auth_method = match meta.get("token_endpoint_auth_method") {
-        None => "client_secret_basic".to_string(), // RFC 7591 §2 default
-        Some(Value::String(m)) if AUTH_METHODS.contains(&m.as_str()) => m.clone(),
-        Some(_) => return Err(invalid(
-            OAuthErrorCode::InvalidClientMetadata,
-            "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
-        )),
-    };
-    let grant_types = subset(
-        &meta,
-        "grant_types",
-        &["authorization_code", "refresh_token"],
-        &["authorization_code", "refresh_token"],
-    )?;
-    let response_types = subset(&meta, "response_types", &["code"], &["code"])?;
-    let client_name = match meta.get("client_name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(n)) if n.chars().count() <= 200 => {
-            Some(n.chars().filter(|c| !c.is_control()).collect::<String>())
-        }
-        Some(_) => {
-            return Err(invalid(
-                OAuthErrorCode::InvalidClientMetadata,
-                "client_name must be a string of at most 200 characters",
-            ))
-        }
-    };
-    let client_uri = match meta.get("client_uri").and_then(Value::as_str) {
-        None => None,
-        Some(u) => match url::Url::parse(u) {
-            Ok(p) if matches!(p.scheme(), "https" | "http") => Some(u.to_string()),
-            _ => {
-                return Err(invalid(
-                    OAuthErrorCode::InvalidClientMetadata,
-                    "client_uri must be an http(s) URL",
-                ))
-            }
-        },
-    };
+    let metadata = client_metadata(&meta, &AUTH_METHODS, "client_secret_basic") // RFC 7591 §2 default
+        .map_err(|e| invalid(e.code, &e.why))?;
 
     let now_s = ctx.now().0 / 1000;
     let client_id = records::new_id(ctx.platform);
-    let secret = (auth_method != "none")
+    let secret = (metadata.token_endpoint_auth_method != "none")
         .then(|| format!("smcp_cs_{}", crate::platform::random_hex(ctx.platform, 32)));
-    let record = ClientRecord {
-        client_id: ClientId(client_id.clone()),
-        secret_hash: secret.as_deref().map(SecretHash::of),
-        redirect_uris: redirect_uris.into_iter().map(RedirectUri).collect(),
-        client_name,
-        client_uri,
-        token_endpoint_auth_method: auth_method,
-        grant_types,
-        response_types,
-        issued_at: now_s,
-        expires_at: now_s + CLIENT_TTL_SECS,
-    };
+    let record = metadata.into_record(
+        ClientId(client_id.clone()),
+        secret.as_deref().map(SecretHash::of),
+        now_s,
+        now_s + CLIENT_TTL_SECS,
+    );
     put_json(ctx.store, &records::client_key(&client_id), &record, CLIENT_TTL_SECS).await?;
     ctx.log(
         crate::platform::LogLevel::Info,
@@ -146,6 +89,147 @@ pub(crate) async fn register(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     Ok(no_store_json(201, &body))
 }
 
+/// Client metadata as validated: what a registration or a client ID metadata document
+/// ([`super::cimd`]) contributes to a [`ClientRecord`].
+pub(crate) struct ClientMetadata {
+    pub redirect_uris: Vec<RedirectUri>,
+    pub client_name: Option<String>,
+    pub client_uri: Option<String>,
+    pub token_endpoint_auth_method: String,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+}
+
+impl ClientMetadata {
+    /// The client record for `client_id`, valid from `issued_at` to `expires_at` (seconds).
+    pub(crate) fn into_record(
+        self,
+        client_id: ClientId,
+        secret_hash: Option<SecretHash>,
+        issued_at: u64,
+        expires_at: u64,
+    ) -> ClientRecord {
+        ClientRecord {
+            client_id,
+            secret_hash,
+            redirect_uris: self.redirect_uris,
+            client_name: self.client_name,
+            client_uri: self.client_uri,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            grant_types: self.grant_types,
+            response_types: self.response_types,
+            issued_at,
+            expires_at,
+        }
+    }
+}
+
+/// Why client metadata was refused: the OAuth error code and what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MetadataError {
+    pub code: OAuthErrorCode,
+    pub why: String,
+}
+
+impl MetadataError {
+    fn new(code: OAuthErrorCode, why: impl Into<String>) -> Self {
+        Self { code, why: why.into() }
+    }
+}
+
+/// Validate client metadata (RFC 7591 §2, the same fields a metadata document carries).
+/// `auth_methods` are the token endpoint authentication methods this kind of client may use, in
+/// our order of preference; `default_method` applies when the metadata names none.
+pub(crate) fn client_metadata(
+    meta: &Map<String, Value>,
+    auth_methods: &[&str],
+    default_method: &str,
+) -> Result<ClientMetadata, MetadataError> {
+    let bad_uri = |why: &str| MetadataError::new(OAuthErrorCode::InvalidRedirectUri, why);
+    let redirect_uris = strings(meta, "redirect_uris")
+        .ok_or_else(|| bad_uri("redirect_uris must be a non-empty array of strings"))?;
+    if redirect_uris.is_empty() || redirect_uris.len() > MAX_REDIRECT_URIS {
+        return Err(bad_uri("register between 1 and 20 redirect_uris"));
+    }
+    for uri in &redirect_uris {
+        redirect::validate_redirect_uri(uri).map_err(|why| bad_uri(&why))?;
+    }
+    let bad = |why: String| MetadataError::new(OAuthErrorCode::InvalidClientMetadata, why);
+    let token_endpoint_auth_method =
+        negotiate_auth_method(meta, auth_methods, default_method).map_err(bad)?;
+    let grant_types = subset(
+        meta,
+        "grant_types",
+        &["authorization_code", "refresh_token"],
+        &["authorization_code", "refresh_token"],
+    )
+    .map_err(bad)?;
+    let response_types = subset(meta, "response_types", &["code"], &["code"]).map_err(bad)?;
+    let client_name = match meta.get("client_name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) if n.chars().count() <= 200 => {
+            Some(n.chars().filter(|c| !c.is_control()).collect::<String>())
+        }
+        Some(_) => {
+            return Err(bad("client_name must be a string of at most 200 characters".into()))
+        }
+    };
+    let client_uri = match meta.get("client_uri").and_then(Value::as_str) {
+        None => None,
+        Some(u) => match url::Url::parse(u) {
+            Ok(p) if matches!(p.scheme(), "https" | "http") => Some(u.to_string()),
+            _ => return Err(bad("client_uri must be an http(s) URL".into())),
+        },
+    };
+    Ok(ClientMetadata {
+        redirect_uris: redirect_uris.into_iter().map(RedirectUri).collect(),
+        client_name,
+        client_uri,
+        token_endpoint_auth_method,
+        grant_types,
+        response_types,
+    })
+}
+
+/// Pick the token endpoint authentication method. The declared `token_endpoint_auth_method` is
+/// a preference, not a requirement: when we do not support it, a method the client also offers
+/// in `token_endpoint_auth_methods_supported` is chosen (ChatGPT declares `private_key_jwt` and
+/// offers `none` as well). The choice is echoed in the registration response and enforced at
+/// the token endpoint. `Err` names what the client offered.
+pub(crate) fn negotiate_auth_method(
+    meta: &Map<String, Value>,
+    supported: &[&str],
+    default: &str,
+) -> Result<String, String> {
+    let declared = match meta.get("token_endpoint_auth_method") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(m)) => Some(m.as_str()),
+        Some(_) => return Err("token_endpoint_auth_method must be a string".into()),
+    };
+    let offered = match meta.get("token_endpoint_auth_methods_supported") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => strings(meta, "token_endpoint_auth_methods_supported").ok_or_else(|| {
+            "token_endpoint_auth_methods_supported must be an array of strings".to_string()
+        })?,
+    };
+    if let Some(m) = declared.filter(|m| supported.contains(m)) {
+        return Ok(m.to_string());
+    }
+    if let Some(m) = supported.iter().find(|m| offered.iter().any(|o| o == *m)) {
+        return Ok(m.to_string());
+    }
+    if declared.is_none() && offered.is_empty() {
+        return Ok(default.to_string());
+    }
+    let mut named: Vec<&str> = declared.into_iter().collect();
+    named.extend(offered.iter().map(String::as_str).filter(|o| Some(*o) != declared));
+    Err(format!(
+        "none of the offered token endpoint authentication methods ({}) is supported; use {}",
+        named.iter().map(|m| crate::render::truncate(m, 40)).collect::<Vec<_>>().join(", "),
+        supported.join(" or ")
+    ))
+}
+
 fn strings(meta: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
     meta.get(key)?.as_array()?.iter().map(|v| v.as_str().map(str::to_string)).collect()
 }
@@ -156,7 +240,7 @@ fn subset(
     key: &str,
     allowed: &[&str],
     default: &[&str],
-) -> Result<Vec<String>, super::Failure> {
+) -> Result<Vec<String>, String> {
     if meta.get(key).is_none_or(Value::is_null) {
         return Ok(default.iter().map(|s| s.to_string()).collect());
     }
@@ -164,10 +248,7 @@ fn subset(
         Some(list) if !list.is_empty() && list.iter().all(|v| allowed.contains(&v.as_str())) => {
             Ok(list)
         }
-        _ => Err(invalid(
-            OAuthErrorCode::InvalidClientMetadata,
-            &format!("{key} may only contain {}", allowed.join(", ")),
-        )),
+        _ => Err(format!("{key} may only contain {}", allowed.join(", "))),
     }
 }
 
@@ -239,6 +320,50 @@ mod tests {
         let secret = b["client_secret"].as_str().unwrap();
         assert!(b["client_secret_expires_at"].is_u64());
         assert!(!fixture.store.dump().contains(secret), "the secret is stored only hashed");
+    }
+
+    #[test]
+    fn auth_method_is_negotiated_not_refused() {
+        let pick = |meta: Value, supported: &[&str]| {
+            negotiate_auth_method(meta.as_object().unwrap(), supported, "client_secret_basic")
+        };
+        let chatgpt = json!({"token_endpoint_auth_method": "private_key_jwt", "token_endpoint_auth_methods_supported": ["none", "private_key_jwt"]});
+        assert_eq!(pick(chatgpt.clone(), &AUTH_METHODS).as_deref(), Ok("none"));
+        assert_eq!(pick(chatgpt, &["none"]).as_deref(), Ok("none"));
+        assert_eq!(pick(json!({}), &AUTH_METHODS).as_deref(), Ok("client_secret_basic"));
+        assert_eq!(
+            pick(json!({"token_endpoint_auth_method": "client_secret_post"}), &AUTH_METHODS)
+                .as_deref(),
+            Ok("client_secret_post")
+        );
+        // Our preference order decides among several offers.
+        assert_eq!(
+            pick(
+                json!({"token_endpoint_auth_methods_supported": ["client_secret_post", "none"]}),
+                &AUTH_METHODS
+            )
+            .as_deref(),
+            Ok("none")
+        );
+        let err =
+            pick(json!({"token_endpoint_auth_method": "private_key_jwt"}), &["none"]).unwrap_err();
+        assert!(err.contains("private_key_jwt") && err.contains("use none"), "{err}");
+        assert!(pick(json!({"token_endpoint_auth_methods_supported": "none"}), &["none"]).is_err());
+
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
+        let r = call(
+            &ctx,
+            json!({"redirect_uris": ["https://chatgpt.com/connector/oauth/x"], "token_endpoint_auth_method": "private_key_jwt", "token_endpoint_auth_methods_supported": ["none", "private_key_jwt"]}),
+        );
+        let b: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!((r.status, b["token_endpoint_auth_method"].as_str()), (201, Some("none")));
+        assert!(b.get("client_secret").is_none());
+        let r = call(
+            &ctx,
+            json!({"redirect_uris": ["https://a.example/cb"], "token_endpoint_auth_method": "private_key_jwt"}),
+        );
+        assert_eq!((r.status, r.body_text().contains("invalid_client_metadata")), (400, true));
     }
 
     #[test]

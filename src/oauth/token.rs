@@ -81,6 +81,20 @@ pub(crate) async fn authenticate_client(
         return Err(refuse());
     }
     let client = load_client(ctx, &id).await?.ok_or_else(refuse)?;
+    if let Some(method) = auth_method_mismatch(&client, secret.is_some(), f) {
+        return Err(oauth_error(
+            401,
+            OAuthErrorCode::InvalidClient,
+            &format!(
+                "this client authenticates with token_endpoint_auth_method={method}; {}",
+                match method {
+                    "none" => "send client_id without a secret or assertion",
+                    _ => "send its client secret",
+                }
+            ),
+        )
+        .into());
+    }
     if let Some(hash) = &client.secret_hash {
         let given = secret.map(|s| crate::digest::sha256_hex(s.as_bytes())).unwrap_or_default();
         if !crypto::ct_eq(&given, hash) {
@@ -88,6 +102,20 @@ pub(crate) async fn authenticate_client(
         }
     }
     Ok(client)
+}
+
+/// The registered (or negotiated) method the request does not follow, if any: a public client
+/// (`none`) must not present a secret, and no client may use an assertion (`private_key_jwt` is
+/// not supported). Basic and form secrets are interchangeable for secret clients (legacy clients
+/// mix them up).
+fn auth_method_mismatch<'a>(
+    client: &'a ClientRecord,
+    secret_given: bool,
+    f: &Params,
+) -> Option<&'a str> {
+    let method = client.token_endpoint_auth_method.as_str();
+    let assertion = f.get("client_assertion").is_some() || f.get("client_assertion_type").is_some();
+    (assertion || (method == "none" && secret_given)).then_some(method)
 }
 
 pub(crate) async fn exchange(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {

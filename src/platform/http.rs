@@ -131,6 +131,14 @@ impl HttpResponse {
         r
     }
 
+    /// A body that is already serialised JSON.
+    pub(crate) fn json_bytes(status: u16, body: Vec<u8>) -> Self {
+        let mut r = Self::new(status);
+        r.headers.set("content-type", "application/json");
+        r.body = body;
+        r
+    }
+
     /// A plain-text body.
     pub(crate) fn text(status: u16, text: &str) -> Self {
         let mut r = Self::new(status);

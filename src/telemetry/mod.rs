@@ -8,6 +8,11 @@
 //!
 //! A [`Telemetry`] lives for one request (or one stdio message): layers below fill it in (the
 //! access method, the org, each upstream call) and it emits at the end.
+//!
+//! Spans follow Sentry's MCP monitoring conventions so its MCP views understand them: each MCP
+//! message is an `mcp.server` span (built by `mcp::span`, attributes in its `data`), the calls to
+//! Sentry's API made while it runs are its children, and a W3C `traceparent` a client sends in
+//! `params._meta` makes the transaction part of the client's trace ([`Telemetry::continue_trace`]).
 
 pub(crate) mod client_family;
 pub(crate) mod report;
@@ -56,7 +61,14 @@ pub(crate) struct TelemetrySettings {
     pub release: String,
     /// Share of requests that send a performance transaction (`SENTRY_TRACES_SAMPLE_RATE`).
     pub traces_sample_rate: f64,
+    /// Whether tool-call spans carry the result's text (`SENTRY_TRACES_TOOL_RESULTS`, off by
+    /// default: results hold the monitored application's data).
+    pub record_tool_results: bool,
 }
+
+/// The most characters of a tool result a span carries: Sentry drops a span's MCP attributes
+/// when one is much longer (about 5,000 characters).
+const MAX_RECORDED_RESULT_CHARS: usize = 2_000;
 
 /// A failed call as telemetry sees it: the layer that failed classifies it, so telemetry needs
 /// none of the error types above it.
@@ -81,6 +93,22 @@ struct State {
     tool: Option<String>,
     upstream_status: Option<u16>,
     spans: Vec<Span>,
+    /// The span that is running (an MCP message), parent of the upstream calls made meanwhile.
+    current_span: Option<String>,
+    /// The caller's span when a `traceparent` continued its trace.
+    remote_parent: Option<String>,
+    /// How many span ids were handed out (each id is derived from this count).
+    spans_started: u64,
+}
+
+/// The most spans one transaction carries (a batch of tool calls stays bounded).
+const MAX_SPANS: usize = 100;
+
+/// A span that started and has not finished: its id and start time.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenSpan {
+    pub span_id: String,
+    pub start_ms: u64,
 }
 
 /// One request's telemetry.
@@ -90,7 +118,10 @@ pub(crate) struct Telemetry {
     services: Rc<dyn Services>,
     transport: TransportKind,
     started_ms: u64,
-    trace_id: String,
+    /// Random per request, or the caller's when [`Telemetry::continue_trace`] accepted one.
+    trace_id: RefCell<String>,
+    /// The transaction's own span id (the root the other spans hang from).
+    root_span_id: String,
     state: RefCell<State>,
 }
 
@@ -111,7 +142,8 @@ impl Telemetry {
             services,
             transport,
             started_ms: platform.now_ms(),
-            trace_id: random_hex(platform, 16),
+            trace_id: RefCell::new(random_hex(platform, 16)),
+            root_span_id: random_hex(platform, 8),
             state: RefCell::new(state),
         }
     }
@@ -165,12 +197,16 @@ impl Telemetry {
         start_ms: u64,
         end_ms: u64,
     ) {
+        let span_id = self.new_span_id();
         let mut s = self.state.borrow_mut();
         s.upstream_status = status;
-        if s.spans.len() < 100 {
+        if s.spans.len() < MAX_SPANS {
+            let parent_span_id = s.current_span.clone();
             s.spans.push(Span {
                 op: "http.client",
                 description: format!("{method} {host}{path}"),
+                span_id,
+                parent_span_id,
                 start_ms,
                 end_ms,
                 status: status.map_or("unknown_error".into(), |c| {
@@ -180,8 +216,94 @@ impl Telemetry {
                         format!("http_{c}")
                     }
                 }),
+                data: Value::Null,
             });
         }
+    }
+
+    fn new_span_id(&self) -> String {
+        // Span ids need only be unique within the trace: derived from the request's random root
+        // id and a counter, they cost no randomness per span.
+        let n = {
+            let mut s = self.state.borrow_mut();
+            s.spans_started += 1;
+            s.spans_started
+        };
+        let root = u64::from_str_radix(&self.root_span_id, 16).unwrap_or(0);
+        format!("{:016x}", root ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    /// Continue the caller's trace from a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`,
+    /// read from a request's `params._meta`). Only the first valid one of a request counts; a
+    /// malformed value is ignored (the request keeps its own trace).
+    pub(crate) fn continue_trace(&self, traceparent: &str) {
+        let mut s = self.state.borrow_mut();
+        if s.remote_parent.is_some() {
+            return;
+        }
+        if let Some((trace_id, parent)) = parse_traceparent(traceparent) {
+            *self.trace_id.borrow_mut() = trace_id;
+            s.remote_parent = Some(parent);
+        }
+    }
+
+    /// Start a span (an MCP message): the upstream calls until [`Telemetry::close_span`] are
+    /// its children.
+    pub(crate) fn open_span(&self, platform: &dyn Platform) -> OpenSpan {
+        let span_id = self.new_span_id();
+        self.state.borrow_mut().current_span = Some(span_id.clone());
+        OpenSpan { span_id, start_ms: platform.now_ms() }
+    }
+
+    /// Finish a span opened by [`Telemetry::open_span`], with its attributes.
+    pub(crate) fn close_span(
+        &self,
+        platform: &dyn Platform,
+        open: OpenSpan,
+        op: &'static str,
+        description: String,
+        status: &str,
+        data: Value,
+    ) {
+        let end_ms = platform.now_ms();
+        let mut s = self.state.borrow_mut();
+        if s.current_span.as_deref() == Some(open.span_id.as_str()) {
+            s.current_span = None;
+        }
+        if s.spans.len() < MAX_SPANS {
+            s.spans.push(Span {
+                op,
+                description,
+                span_id: open.span_id,
+                parent_span_id: None,
+                start_ms: open.start_ms,
+                end_ms,
+                status: status.to_string(),
+                data,
+            });
+        }
+    }
+
+    /// A tool result's text as a span may carry it: `None` unless the deployment opted in;
+    /// otherwise scrubbed of anything token-like and cut to [`MAX_RECORDED_RESULT_CHARS`].
+    pub(crate) fn recordable_result(&self, text: &str) -> Option<String> {
+        if !self.settings.record_tool_results {
+            return None;
+        }
+        let scrubbed = crate::redact::scrub(text, None);
+        let mut out: String = scrubbed.chars().take(MAX_RECORDED_RESULT_CHARS).collect();
+        if out.len() < scrubbed.len() {
+            out.push('…');
+        }
+        Some(out)
+    }
+
+    /// The W3C `traceparent` naming the running span (or the request's root), for messages this
+    /// server sends while it runs (`params._meta.traceparent` of notifications).
+    pub(crate) fn traceparent(&self) -> String {
+        let s = self.state.borrow();
+        let span = s.current_span.as_deref().unwrap_or(&self.root_span_id);
+        format!("00-{}-{span}-01", self.trace_id.borrow())
     }
 
     fn common(&self) -> Value {
@@ -229,13 +351,6 @@ impl Telemetry {
         };
         platform.log(level, &line.to_string());
         self.services.write_metric(&report::metric_point(tool, &line, self.settings.dsn.is_some()));
-        self.state.borrow_mut().spans.push(Span {
-            op: "mcp.tool",
-            description: format!("tools/call {tool}"),
-            start_ms,
-            end_ms,
-            status: class.into(),
-        });
 
         let Err(failure) = outcome else { return None };
         if expected {
@@ -245,13 +360,15 @@ impl Telemetry {
         let event_id = random_hex(platform, 16);
         let mut tags = self.common();
         tags["tool"] = json!(tool);
+        let span_id =
+            self.state.borrow().current_span.clone().unwrap_or_else(|| self.root_span_id.clone());
         let event = report::error_event(
             &event_id,
             &self.settings,
             failure.class,
             failure.message,
             &tags,
-            &self.trace_id,
+            (&self.trace_id.borrow(), &span_id),
             end_ms,
         );
         report::send(self.services.as_ref(), dsn, &event_id, "event", event);
@@ -287,20 +404,44 @@ impl Telemetry {
         let event_id = random_hex(platform, 16);
         let spans = std::mem::take(&mut self.state.borrow_mut().spans);
         let name = format!("{method} {route}");
+        let remote_parent = self.state.borrow().remote_parent.clone();
+        let trace = report::TraceIds {
+            trace_id: &self.trace_id.borrow(),
+            span_id: &self.root_span_id,
+            parent_span_id: remote_parent.as_deref(),
+        };
         let event = report::transaction(
             &event_id,
             &self.settings,
             &name,
-            &self.trace_id,
-            self.started_ms,
-            end_ms,
+            &trace,
+            (self.started_ms, end_ms),
             status,
             &line,
             &spans,
-            platform,
         );
         report::send(self.services.as_ref(), dsn, &event_id, "transaction", event);
     }
+}
+
+/// `(trace id, parent span id)` of a version-00 W3C `traceparent`; `None` unless well formed
+/// (lowercase hex of the right lengths, neither id all zeros).
+pub(crate) fn parse_traceparent(value: &str) -> Option<(String, String)> {
+    let mut parts = value.trim().split('-');
+    let (version, trace_id, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let nonzero = |s: &str| s.bytes().any(|b| b != b'0');
+    (parts.next().is_none()
+        && version == "00"
+        && hex(trace_id, 32)
+        && hex(parent, 16)
+        && hex(flags, 2)
+        && nonzero(trace_id)
+        && nonzero(parent))
+    .then(|| (trace_id.to_string(), parent.to_string()))
 }
 
 /// The route pattern of a path, without ids or slugs.
@@ -312,6 +453,10 @@ pub(crate) fn route_of(path: &str) -> &'static str {
         ["mcp", _] => "/mcp/:organizationSlug",
         ["mcp", _, _] => "/mcp/:organizationSlug/:projectSlug",
         ["health"] => "/health",
+        ["robots.txt"] => "/robots.txt",
+        ["llms.txt"] => "/llms.txt",
+        ["mcp.json"] => "/mcp.json",
+        ["favicon.svg" | "favicon.ico"] => "/favicon.svg",
         ["sse", ..] | ["message"] | ["messages"] => "/sse",
         ["oauth", "authorize"] => "/oauth/authorize",
         ["oauth", "callback"] => "/oauth/callback",
@@ -334,6 +479,7 @@ mod tests {
         assert_eq!(route_of("/mcp"), "/mcp");
         assert_eq!(route_of("/.well-known/oauth-protected-resource/mcp/acme"), "/.well-known/*");
         assert_eq!(route_of("/x/y"), "other");
+        assert_eq!(route_of("/llms.txt"), "/llms.txt");
     }
 
     #[test]
@@ -344,6 +490,7 @@ mod tests {
             environment: "test".into(),
             release: "r".into(),
             traces_sample_rate: 0.0,
+            record_tool_results: false,
         };
         let t = Telemetry::new(
             settings,

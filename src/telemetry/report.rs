@@ -9,7 +9,6 @@ use url::Url;
 
 use crate::platform::http::{Headers, HttpRequest};
 use crate::platform::services::{MetricPoint, Services};
-use crate::platform::{random_hex, Platform};
 use crate::redact::scrub;
 
 /// A parsed `SENTRY_DSN`.
@@ -44,9 +43,24 @@ impl Dsn {
 pub(crate) struct Span {
     pub op: &'static str,
     pub description: String,
+    pub span_id: String,
+    /// `None`: a child of the transaction's root span.
+    pub parent_span_id: Option<String>,
     pub start_ms: u64,
     pub end_ms: u64,
     pub status: String,
+    /// The span's attributes (an object), or `Null` for none.
+    pub data: Value,
+}
+
+/// Where a transaction sits in its trace.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TraceIds<'a> {
+    pub trace_id: &'a str,
+    /// The transaction's own (root) span.
+    pub span_id: &'a str,
+    /// The caller's span, when the request continued the caller's trace.
+    pub parent_span_id: Option<&'a str>,
 }
 
 fn seconds(ms: u64) -> f64 {
@@ -73,7 +87,7 @@ pub(crate) fn error_event(
     class: &str,
     message: &str,
     attributes: &Value,
-    trace_id: &str,
+    (trace_id, span_id): (&str, &str),
     at_ms: u64,
 ) -> Value {
     json!({
@@ -86,32 +100,39 @@ pub(crate) fn error_event(
         "environment": settings.environment,
         "tags": tags(attributes),
         "exception": {"values": [{"type": class, "value": scrub(message, None), "mechanism": {"type": "generic", "handled": true}}]},
-        "contexts": {"trace": {"trace_id": trace_id, "span_id": &trace_id[..16]}},
+        "contexts": {"trace": {"trace_id": trace_id, "span_id": span_id}},
     })
 }
 
-/// A performance transaction for one request, with a span per tool call and upstream call.
+/// A performance transaction for one request, with a span per MCP message and upstream call.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn transaction(
     event_id: &str,
     settings: &super::TelemetrySettings,
     name: &str,
-    trace_id: &str,
-    start_ms: u64,
-    end_ms: u64,
+    trace: &TraceIds<'_>,
+    (start_ms, end_ms): (u64, u64),
     status: u16,
     attributes: &Value,
     spans: &[Span],
-    platform: &dyn Platform,
 ) -> Value {
-    let root = &trace_id[..16];
+    let trace_id = trace.trace_id;
     let spans: Vec<Value> = spans
         .iter()
         .map(|s| {
-            json!({"trace_id": trace_id, "span_id": random_hex(platform, 8), "parent_span_id": root, "op": s.op,
-                   "description": scrub(&s.description, None), "start_timestamp": seconds(s.start_ms), "timestamp": seconds(s.end_ms), "status": s.status})
+            let mut span = json!({"trace_id": trace_id, "span_id": s.span_id,
+                   "parent_span_id": s.parent_span_id.as_deref().unwrap_or(trace.span_id), "op": s.op,
+                   "description": scrub(&s.description, None), "start_timestamp": seconds(s.start_ms), "timestamp": seconds(s.end_ms), "status": s.status});
+            if s.data.is_object() {
+                span["data"] = s.data.clone();
+            }
+            span
         })
         .collect();
+    let mut root = json!({"trace_id": trace_id, "span_id": trace.span_id, "op": "http.server", "status": if status < 500 { "ok" } else { "internal_error" }});
+    if let Some(parent) = trace.parent_span_id {
+        root["parent_span_id"] = json!(parent);
+    }
     json!({
         "type": "transaction",
         "event_id": event_id,
@@ -122,7 +143,7 @@ pub(crate) fn transaction(
         "release": settings.release,
         "environment": settings.environment,
         "tags": tags(attributes),
-        "contexts": {"trace": {"trace_id": trace_id, "span_id": root, "op": "http.server", "status": if status < 500 { "ok" } else { "internal_error" }}},
+        "contexts": {"trace": root},
         "spans": spans,
     })
 }
@@ -212,7 +233,7 @@ mod tests {
             "c",
             "failed with Bearer sntryu_secret",
             &json!({"tool": "x", "n": 1}),
-            "0123456789abcdef0123456789abcdef",
+            ("0123456789abcdef0123456789abcdef", "0123456789abcdef"),
             1000,
         );
         assert!(!e.to_string().contains("sntryu_secret"));

@@ -25,7 +25,7 @@ test("401 without credentials points at the path's resource metadata, which poin
   const r = await post("/mcp/acme", rpc("tools/list"));
   assert.equal(r.status, 401);
   const challenge = r.headers.get("www-authenticate");
-  assert.equal(challenge, `Bearer resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource/mcp/acme"`);
+  assert.equal(challenge, `Bearer resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource/mcp/acme", scope="inspect triage seer project-management"`);
   const prm = await (await fetch(`${ORIGIN}/.well-known/oauth-protected-resource/mcp/acme`)).json();
   assert.equal(prm.resource, `${ORIGIN}/mcp/acme`);
   assert.deepEqual(prm.bearer_methods_supported, ["header"]);
@@ -35,7 +35,8 @@ test("401 without credentials points at the path's resource metadata, which poin
   assert.equal(as.issuer, ORIGIN);
   assert.deepEqual(as.code_challenge_methods_supported, ["S256"]);
   assert.ok(as.token_endpoint_auth_methods_supported.includes("none"));
-  assert.equal(as.authorization_response_iss_parameter_supported, undefined, "iss is sent but not advertised (Codex 0.146)");
+  assert.equal(as.authorization_response_iss_parameter_supported, true, "iss is sent and advertised (OAUTH_ADVERTISE_ISS=false turns the flag off; tests/e2e/clients.test.mjs)");
+  assert.equal(as.client_id_metadata_document_supported, true);
 });
 
 test("the root resource metadata describes the canonical /mcp; path-inserted AS metadata is served", async () => {

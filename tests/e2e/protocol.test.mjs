@@ -171,7 +171,7 @@ test("no credentials: 401 pointing at the path's protected-resource metadata [57
   for (const path of ["/mcp", "/mcp/acme", "/mcp/acme/web-frontend"]) {
     const r = await post(path + "?skills=inspect", init());
     assert.equal(r.status, 401, path);
-    assert.equal(r.headers.get("www-authenticate"), `Bearer resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource${path}"`);
+    assert.equal(r.headers.get("www-authenticate"), `Bearer resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource${path}", scope="inspect triage seer project-management"`);
   }
 });
 

@@ -102,6 +102,49 @@ test("sampled transactions carry a span per tool call and per upstream call", as
   assert.equal(tx.raw.includes(VALID_TOKEN), false);
 });
 
+test("MCP spans in Sentry's conventions: op mcp.server, canonical and legacy attributes, the caller's trace continued", async () => {
+  const headers = { "content-type": "application/json", accept: "application/json", authorization: `Sentry-Bearer ${VALID_TOKEN}`, "mcp-protocol-version": "2025-11-25" };
+  const traceId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const parent = "b7ad6b7169203331";
+  const res = await fetch(`${LIMITED}/mcp`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ jsonrpc: "2.0", id: "call-1", method: "tools/call", params: { name: "whoami", arguments: {}, _meta: { traceparent: `00-${traceId}-${parent}-01` } } }),
+  });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+  const tx = await waitForEnvelope((e) => e.itemHeader?.type === "transaction" && e.payload.contexts?.trace?.trace_id === traceId);
+  assert.ok(tx, "the transaction continues the caller's trace");
+  assert.equal(tx.payload.contexts.trace.parent_span_id, parent);
+  const span = tx.payload.spans.find((s) => s.op === "mcp.server");
+  assert.ok(span, JSON.stringify(tx.payload.spans));
+  assert.equal(span.description, "tools/call whoami");
+  assert.equal(span.status, "ok");
+  assert.deepEqual(
+    Object.fromEntries(["mcp.method.name", "jsonrpc.request.id", "mcp.request.id", "gen_ai.tool.name", "mcp.tool.name", "gen_ai.operation.name", "mcp.protocol.version", "mcp.server.name", "mcp.transport", "network.transport", "mcp.tool.result.is_error", "mcp.tool.result.content_count"].map((k) => [k, span.data[k]])),
+    { "mcp.method.name": "tools/call", "jsonrpc.request.id": "call-1", "mcp.request.id": "call-1", "gen_ai.tool.name": "whoami", "mcp.tool.name": "whoami", "gen_ai.operation.name": "execute_tool", "mcp.protocol.version": "2025-11-25", "mcp.server.name": "sentry-mcp-rs", "mcp.transport": "http", "network.transport": "tcp", "mcp.tool.result.is_error": false, "mcp.tool.result.content_count": 1 },
+  );
+  assert.ok(span.data["mcp.server.version"]);
+  const upstream = tx.payload.spans.find((s) => s.op === "http.client");
+  assert.equal(upstream.parent_span_id, span.span_id, "the call to Sentry is a child of the tool call");
+  assert.equal(tx.raw.includes(VALID_TOKEN), false);
+  assert.equal(JSON.stringify(span.data).includes("jane@example.com"), false, "no result content");
+
+  // initialize names the client; a failed tool call is a failed span typed tool_error.
+  const init = await fetch(`${LIMITED}/mcp`, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "span-check", version: "9.9" } } }) });
+  await init.arrayBuffer();
+  const initTx = await waitForEnvelope((e) => e.itemHeader?.type === "transaction" && e.payload.spans?.some((s) => s.data?.["mcp.client.name"] === "span-check"));
+  const initSpan = initTx.payload.spans.find((s) => s.op === "mcp.server");
+  assert.equal(initSpan.description, "initialize");
+  assert.equal(initSpan.data["mcp.client.version"], "9.9");
+  assert.equal(initSpan.data["mcp.protocol.version"], "2025-06-18");
+  const failed = await fetch(`${LIMITED}/mcp`, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "get_issue_details", arguments: { issueId: "NOPE-1", organizationSlug: "acme" } } }) });
+  assert.equal((await failed.json()).result.isError, true);
+  const failedTx = await waitForEnvelope((e) => e.itemHeader?.type === "transaction" && e.payload.spans?.some((s) => s.description === "tools/call get_issue_details" && s.data?.["jsonrpc.request.id"] === "2" && s.data?.["error.type"] === "tool_error"));
+  assert.ok(failedTx, "a failed tool call is typed tool_error");
+  assert.equal(failedTx.payload.spans.find((s) => s.op === "mcp.server").status, "internal_error");
+});
+
 test("per-caller rate limit: 429 with Retry-After and a JSON-RPC error; other callers unaffected", async () => {
   const token = `sntryu_ratelimit_${Date.now()}`;
   const statuses = [];

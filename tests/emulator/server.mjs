@@ -22,6 +22,7 @@ import * as seer from "./handlers/seer.mjs";
 import * as discover from "./handlers/discover.mjs";
 import * as traces from "./handlers/traces.mjs";
 import * as releases from "./handlers/releases.mjs";
+import * as investigation from "./handlers/investigation.mjs";
 import { createOAuth } from "./handlers/oauth.mjs";
 
 const RATE_LIMIT = 40; // requests per second per token and endpoint, as the 429 fault message says
@@ -47,7 +48,7 @@ const LOGIN_HTML = `<!DOCTYPE html>
 
 function buildRouter() {
   const r = new Router();
-  for (const m of [identity, organizations, projects, issues, seer, discover, traces, releases]) m.register(r);
+  for (const m of [identity, organizations, projects, issues, seer, discover, traces, releases, investigation]) m.register(r);
   return r;
 }
 
