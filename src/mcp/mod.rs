@@ -4,12 +4,16 @@
 //! decides the era (`_meta` protocol version → modern; a legacy-shaped `initialize` → legacy
 //! whatever its headers; otherwise legacy with the transport's version, unless a request's header
 //! names a modern version), validates what that era requires and dispatches to
-//! `initialize`, `ping`, `server/discover`, `tools/list`, `tools/call`, `subscriptions/listen` or
-//! the task methods ([`tasks`]). [`server::handle`] frames it for one HTTP POST; the stdio binary
-//! frames it as one line. Each message runs inside an `mcp.server` span (`span`), in the
-//! conventions of Sentry's MCP monitoring.
+//! `initialize`, `ping`, `server/discover`, `tools/list`, `tools/call`, `subscriptions/listen`,
+//! the task methods ([`tasks`]), and the prompts, resources and completions built on the tools
+//! (`prompts`, `resources`, `completion`). [`server::handle`] frames it for one HTTP POST; the
+//! stdio binary frames it as one line. Each message runs inside an `mcp.server` span (`span`), in
+//! the conventions of Sentry's MCP monitoring.
 
+pub(crate) mod completion;
 pub(crate) mod jsonrpc;
+pub(crate) mod prompts;
+pub(crate) mod resources;
 pub(crate) mod server;
 mod span;
 pub(crate) mod tasks;

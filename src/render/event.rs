@@ -110,6 +110,9 @@ fn issue_facts(issue: &Value, org: &str, out: &mut String) {
     if !stats.is_empty() {
         let _ = writeln!(out, "{}", stats.join(" · "));
     }
+    if let Some(line) = issue.get("stats").and_then(super::sparkline::volume_line) {
+        let _ = writeln!(out, "{line}");
+    }
     // An absent `assignedTo` says nothing; `null` means nobody is assigned.
     match issue.get("assignedTo") {
         Some(a) if a.is_object() => {
@@ -252,6 +255,9 @@ pub(crate) fn issue_list_entry(issue: &Value, index: usize, u: &Untrusted) -> St
         _ => {}
     }
     let _ = writeln!(out, "{}", facts.join(" · "));
+    if let Some(line) = issue.get("stats").and_then(super::sparkline::volume_line) {
+        let _ = writeln!(out, "{line}");
+    }
     if let Some(link) = str_at(issue, "/permalink") {
         let _ = writeln!(out, "{link}");
     }

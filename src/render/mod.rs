@@ -2,8 +2,8 @@
 //!
 //! Tools write Markdown with these helpers: bounded text ([`truncate`]), table cells
 //! ([`cell`]), and the [`untrusted::Untrusted`] boundary for anything the monitored application
-//! wrote. The larger renderers (issues and events, traces) live in their own files so several
-//! tools can share them.
+//! wrote. The larger renderers (issues and events, traces, the event-volume sparkline) live in
+//! their own files so several tools can share them.
 
 pub(crate) mod event;
 pub(crate) mod feed;
@@ -12,6 +12,7 @@ pub(crate) mod resource;
 pub(crate) mod seer;
 #[cfg(test)]
 mod snapshot_tests;
+pub(crate) mod sparkline;
 pub(crate) mod trace;
 pub(crate) mod untrusted;
 

@@ -97,7 +97,7 @@ test("malformed JSON, invalid JSON-RPC and batches [11,12,13]", async () => {
 test("protocol errors ride HTTP 200 in the legacy era [15,42,49,51]", async () => {
   const ping = await post("/mcp", rpc("ping"), legacy());
   assert.deepEqual(ping.body.result, {});
-  const unknown = await post("/mcp", rpc("completion/complete"), legacy());
+  const unknown = await post("/mcp", rpc("resources/subscribe", { uri: "sentry://acme/issues/WEB-FRONTEND-7K" }), legacy());
   assert.equal(unknown.status, 200);
   assert.equal(unknown.body.error.code, -32601);
   const tool = await post("/mcp", rpc("tools/call", { name: "no_such_tool", arguments: {} }), legacy());

@@ -4,12 +4,14 @@ eras: `legacy` (initialize handshake) and `auto` (probes server/discover, so it 
 
 import asyncio
 import os
+import re
 
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.types import PromptReference
 
 ORIGIN = os.environ["MCP_ORIGIN"]
 EMULATOR_URL = os.environ["EMULATOR_URL"]
@@ -119,3 +121,35 @@ def test_legacy_sse_transport():
             assert "Issues in **acme**" in text_of(result)
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_prompts_resources_and_completions(transport, mode):
+    """The recipes, @-mentionable resources and argument completion (#13), through the Python client."""
+
+    async def body(client):
+        prompts = await client.list_prompts()
+        assert [p.name for p in prompts.prompts] == ["fix_issue", "triage_new_issues", "explain_trace"]
+        got = await client.get_prompt("fix_issue", {"issue": "https://acme.sentry.io/issues/WEB-FRONTEND-7K/"})
+        text = got.messages[0].content.text
+        assert 'get_issue_details with organizationSlug "acme" and issueId "WEB-FRONTEND-7K"' in text, text
+
+        templates = await client.list_resource_templates()
+        assert "sentry://{organizationSlug}/traces/{traceId}" in [t.uri_template for t in templates.resource_templates]
+        listed = await client.list_resources()
+        uris = [str(r.uri) for r in listed.resources]
+        assert "sentry://acme/issues/WEB-FRONTEND-7K" in uris, uris
+        read = await client.read_resource("sentry://acme/issues/WEB-FRONTEND-7K")
+        tool = await client.call_tool("get_issue_details", {"organizationSlug": "acme", "issueId": "WEB-FRONTEND-7K"})
+        strip = lambda t: re.sub(r"untrusted-data-[0-9a-f]{16}", "untrusted-data-N", t)  # noqa: E731
+        assert strip(read.contents[0].text) == strip(text_of(tool))
+
+        done = await client.complete(
+            PromptReference(type="ref/prompt", name="fix_issue"),
+            {"name": "issue", "value": "WEB-FRONTEND"},
+            {"organizationSlug": "acme"},
+        )
+        assert "WEB-FRONTEND-7K" in done.completion.values, done.completion.values
+
+    asyncio.run(with_client(transport, mode, body))
