@@ -7,6 +7,8 @@
 //! it for one HTTP POST; the stdio binary frames it as one line. Each message runs inside an
 //! `mcp.server` span (`span`), in the conventions of Sentry's MCP monitoring.
 
+#[cfg(test)]
+mod budget_tests;
 pub(crate) mod jsonrpc;
 pub(crate) mod server;
 mod span;
