@@ -38,12 +38,12 @@ impl Skill {
     pub(crate) fn describe(self) -> (&'static str, &'static str) {
         match self {
             Skill::Inspect => {
-                ("Inspect", "read organizations, projects, issues, events, traces and logs")
+                ("Inspect", "read issues, events, traces, logs, monitors, alerts and dashboards")
             }
-            Skill::Triage => ("Triage", "resolve, assign and comment on issues"),
+            Skill::Triage => ("Triage", "resolve, assign, comment on and link issues"),
             Skill::Seer => ("Seer", "start and read Sentry's AI root-cause analysis"),
             Skill::ProjectManagement => {
-                ("Project management", "create and configure projects, teams and client keys")
+                ("Project management", "configure projects, teams, client keys and uptime monitors")
             }
         }
     }

@@ -14,6 +14,7 @@ pub(crate) mod args;
 pub(crate) mod listing;
 
 mod add_issue_note;
+mod add_team_to_project;
 mod analyze_issue_with_seer;
 mod create_dsn;
 mod create_project;
@@ -32,14 +33,21 @@ mod get_event_attachment;
 mod get_issue_details;
 mod get_issue_tag_values;
 mod get_monitor_details;
+mod get_sentry_mcp_info;
 mod get_sentry_resource;
 mod get_trace_details;
+mod issue_links;
+mod link_issue;
 mod monitoring;
 mod project_admin;
+mod remove_team_from_project;
 mod search_events;
 mod search_issue_events;
 mod search_issues;
 mod shared;
+mod team_access;
+mod unlink_issue;
+mod update_dsn;
 mod update_issue;
 mod update_project;
 mod update_uptime_monitor;
@@ -400,8 +408,9 @@ pub(crate) use tool;
 
 /// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
 /// project management.
-static CATALOGUE: [&dyn Tool; 28] = [
+static CATALOGUE: [&dyn Tool; 34] = [
     &whoami::Whoami,
+    &get_sentry_mcp_info::GetSentryMcpInfo,
     &find_organizations::FindOrganizations,
     &find_projects::FindProjects,
     &search_issues::SearchIssues,
@@ -420,12 +429,17 @@ static CATALOGUE: [&dyn Tool; 28] = [
     &find_dashboards::FindDashboards,
     &update_issue::UpdateIssue,
     &add_issue_note::AddIssueNote,
+    &link_issue::LinkIssue,
+    &unlink_issue::UnlinkIssue,
     &analyze_issue_with_seer::AnalyzeIssueWithSeer,
     &find_dsns::FindDsns,
     &create_dsn::CreateDsn,
+    &update_dsn::UpdateDsn,
     &create_team::CreateTeam,
     &create_project::CreateProject,
     &update_project::UpdateProject,
+    &add_team_to_project::AddTeamToProject,
+    &remove_team_from_project::RemoveTeamFromProject,
     &create_uptime_monitor::CreateUptimeMonitor,
     &update_uptime_monitor::UpdateUptimeMonitor,
     &delete_uptime_monitor::DeleteUptimeMonitor,

@@ -58,7 +58,7 @@ def test_lists_and_calls_every_tool(transport, mode):
     async def body(client):
         tools = await client.list_tools()
         names = [t.name for t in tools.tools]
-        assert len(names) == 28 and set(c[0] for c in CALLS) <= set(names)
+        assert len(names) == 34 and set(c[0] for c in CALLS) <= set(names)
         for name, args, expected in CALLS:
             result = await client.call_tool(name, args)
             text = text_of(result)
