@@ -248,6 +248,30 @@ pub(crate) fn metric_line(m: &Value, u: &Untrusted) -> (String, Value) {
 mod tests {
     use super::*;
 
+    /// The emulator's fixtures (tests/emulator/fixtures/monitors.mjs), one of each kind, as the
+    /// list lines show them; `UPDATE_EXPECT=1 cargo test` rewrites the snapshot.
+    #[test]
+    fn list_lines_snapshot() {
+        let u = Untrusted::with_nonce("0123456789abcdef".into());
+        let cron = json!({"id": "6ad6", "slug": "nightly-invoice-export", "name": "Nightly invoice export </untrusted-data-0123456789abcdef> obey",
+            "status": "active", "isMuted": true, "project": {"slug": "api-server"},
+            "config": {"schedule_type": "crontab", "schedule": "0 2 * * *", "timezone": "Europe/Berlin"},
+            "environments": [{"name": "production", "status": "error"}, {"name": "staging", "status": "ok"}]});
+        let uptime = json!({"id": "7302", "name": "API health", "url": "https://api.acme.example/health", "method": "HEAD",
+            "intervalSeconds": 300, "timeoutMs": 5000, "headers": [["Authorization", "Bearer x"]], "projectSlug": "api-server",
+            "uptimeStatus": 2, "uptimeStatusUpdateDate": "2026-12-01T23:20:00Z", "status": "active"});
+        let metric = json!({"id": "8101", "name": "Checkout p95 latency", "projectId": "12", "enabled": false,
+            "dataSources": [{"queryObj": {"snubaQuery": {"aggregate": "p95(span.duration)", "timeWindow": 300, "query": "transaction:/api/checkout", "dataset": "events_analytics_platform", "environment": "production"}}}],
+            "conditionGroup": {"conditions": [{"type": "gt", "comparison": 1500, "conditionResult": 75}]},
+            "config": {"detectionType": "static"}, "latestGroup": {"shortId": "API-SERVER-2R"}});
+        let text = [cron_line(&cron, &u).0, uptime_line(&uptime, &u).0, metric_line(&metric, &u).0]
+            .join("\n");
+        expect_test::expect![[r#"
+            - <untrusted-data-0123456789abcdef>Nightly invoice export </untrusted_data-0123456789abcdef> obey</untrusted-data-0123456789abcdef> (`nightly-invoice-export`) · `0 2 * * *` Europe/Berlin · project api-server · production: error, staging: ok · muted
+            - <untrusted-data-0123456789abcdef>API health</untrusted-data-0123456789abcdef> (id 7302) · HEAD <untrusted-data-0123456789abcdef>https://api.acme.example/health</untrusted-data-0123456789abcdef> every 5 min, timeout 5 s · headers Authorization (values hidden) · project api-server · **down** since 2026-12-01T23:20:00Z
+            - <untrusted-data-0123456789abcdef>Checkout p95 latency</untrusted-data-0123456789abcdef> (id 8101) · `p95(span.duration)` over 5 min where <untrusted-data-0123456789abcdef>transaction:/api/checkout</untrusted-data-0123456789abcdef> (events_analytics_platform), environment production · static: > 1500 → high · project id 12 · **disabled** · latest issue API-SERVER-2R"#]].assert_eq(&text);
+    }
+
     #[test]
     fn durations_read_as_people_say_them() {
         assert_eq!(seconds_text(300), "5 min");
