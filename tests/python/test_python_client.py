@@ -26,6 +26,7 @@ CALLS = [
     ("get_issue_details", {"organizationSlug": "acme", "issueId": "API-SERVER-2A"}, "OperationalError"),
     ("search_events", {"organizationSlug": "acme", "dataset": "spans", "fields": ["span.op", "count()"]}, "count()"),
     ("get_sentry_resource", {"url": f"https://acme.sentry.io/explore/traces/trace/{TRACE}/"}, f"# Trace {TRACE}"),
+    ("find_monitors", {"organizationSlug": "acme", "kind": "uptime"}, "API health"),
 ]
 
 
