@@ -81,6 +81,9 @@ pub(crate) struct Config {
     pub sentry_bearer_enabled: bool,
     /// Where this server reports its own errors and performance (`SENTRY_DSN` and friends).
     pub telemetry: crate::telemetry::TelemetrySettings,
+    /// A legacy HTTP+SSE session ends after this many seconds without a message
+    /// (`MCP_SSE_IDLE_SECS`, default 600).
+    pub sse_idle_secs: u64,
 }
 
 impl Config {
@@ -177,12 +180,20 @@ impl Config {
             )?,
         };
 
+        let sse_idle_secs = match nonempty("MCP_SSE_IDLE_SECS") {
+            None => 600,
+            Some(v) => v.parse::<u64>().ok().filter(|s| (1..=86_400).contains(s)).ok_or_else(|| {
+                ConfigError(format!("MCP_SSE_IDLE_SECS must be a number of seconds between 1 and 86400, got '{v}'"))
+            })?,
+        };
+
         Ok(Self {
             sentry: SentryConfig { base, region_hosts, allow_insecure_http, timeout },
             allowed_origins,
             allowed_hosts,
             sentry_bearer_enabled,
             telemetry,
+            sse_idle_secs,
         })
     }
 }

@@ -33,6 +33,7 @@
 
 pub(crate) mod caches;
 pub(crate) mod config;
+pub(crate) mod crypto;
 pub(crate) mod digest;
 // The HTTP server and remote OAuth exist for the Worker; natively they are built for tests only.
 #[cfg(any(target_arch = "wasm32", test))]

@@ -3,10 +3,14 @@
 //! It converts the incoming `worker::Request` into the core's plain [`HttpRequest`], reads the
 //! configuration from the Worker's vars and secrets (once per isolate), runs [`crate::http::handle`] and converts the
 //! answer back. [`WorkerPlatform`] gives the core fetch (with a deadline), the clock, randomness
-//! and console logging.
+//! and console logging. `guard::OAuthGuard` is the Durable Object that decides OAuth single use
+//! (code redemption, refresh rotation, revocation, the upstream `state`); `sse_session::SseSession`
+//! holds one legacy HTTP+SSE session's stream.
 
+mod guard;
 mod kv;
 mod platform;
+mod sse_session;
 
 pub(crate) use platform::{WorkerPlatform, WorkerServices};
 
@@ -66,9 +70,14 @@ pub(crate) async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Respon
         (parsed.server.clone(), parsed.oauth.clone())
     });
     // Remote OAuth needs the OAUTH_KV binding; without it the OAuth routes explain what is missing.
-    let oauth = env.kv("OAUTH_KV").ok().map(|kv| OAuthSetup {
-        config: oauth_config,
-        store: Rc::new(kv::KvOAuthStore(kv)) as Rc<dyn crate::oauth::Store>,
+    // The OAUTH_GUARD Durable Object decides single use; without it KV does, as well as it can.
+    let oauth = env.kv("OAUTH_KV").ok().map(|kv| {
+        let kv = kv::KvOAuthStore(kv);
+        let store: Rc<dyn crate::oauth::Store> = match env.durable_object(guard::BINDING) {
+            Ok(guard) => Rc::new(guard::GuardedStore { kv, guard }),
+            Err(_) => Rc::new(kv),
+        };
+        OAuthSetup { config: oauth_config, store }
     });
     let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform);
     let services: Rc<dyn crate::platform::services::Services> =

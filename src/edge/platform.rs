@@ -14,7 +14,7 @@ use worker::{
 };
 
 use crate::platform::http::{Headers, HttpRequest, HttpResponse};
-use crate::platform::services::{Binding, Limiter, MetricPoint, Services};
+use crate::platform::services::{Binding, Limiter, MetricPoint, Services, SseCall, SseReply};
 use crate::platform::{FetchError, LogLevel, Platform};
 
 /// The Workers runtime: needs nothing of the request, so one value serves the isolate.
@@ -106,6 +106,15 @@ impl Services for WorkerServices {
     fn has(&self, binding: Binding) -> bool {
         js_sys::Reflect::get(&self.env, &binding.name().into()).is_ok_and(|b| !b.is_undefined())
     }
+
+    async fn sse(
+        &self,
+        session_id: &str,
+        call: SseCall,
+    ) -> Option<Result<(SseReply, Option<HttpResponse>), String>> {
+        let sessions = self.env.durable_object(super::sse_session::BINDING).ok()?;
+        Some(super::sse_session::call(&sessions, session_id, call).await)
+    }
 }
 
 /// `fetch` with a deadline; the request is aborted when the deadline passes.
@@ -154,7 +163,7 @@ async fn send(request: HttpRequest, timeout: Duration) -> Result<HttpResponse, F
 /// A timer as a promise. Unlike `worker::Delay`, which keeps the waker of its first poll, a
 /// `JsFuture` wakes whichever task polled it last: needed when a request's work moves from the
 /// fetch handler into its response stream.
-async fn sleep(duration: Duration) {
+pub(super) async fn sleep(duration: Duration) {
     let ms = duration.as_millis().min(i32::MAX as u128) as i32;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         let global: worker::web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();

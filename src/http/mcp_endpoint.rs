@@ -3,7 +3,9 @@
 //! credentials (401/400; `credentials` reads the headers, `oauth::bearer` validates our own
 //! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406). With an
 //! OAuth token, a `tools/call` for a tool the grant's skills do not cover is 403
-//! `insufficient_scope` naming the scope to ask for (step-up); every 401 challenge names `scope`.
+//! `insufficient_scope` naming the scope to ask for (step-up); every 401 challenge names `scope`. The
+//! legacy HTTP+SSE transport (`http::sse`) runs the same checks through [`authenticate`] and
+//! [`refused_by_host_or_origin`].
 //!
 //! A request with a `progressToken` may be answered as an SSE stream (see [`streamed`]). With an
 //! OAuth token, a 401 from Sentry during a plain JSON answer revokes the grant and the client gets
@@ -26,7 +28,7 @@ use crate::digest::fingerprint;
 use crate::mcp::jsonrpc::RpcError;
 use crate::mcp::{self, McpContext, Refusal, Stage};
 use crate::oauth::bearer;
-use crate::oauth::{oauth_error, OAuthError, OAuthErrorCode, OAuthSetup};
+use crate::oauth::{oauth_error, OAuthError, OAuthErrorCode};
 use crate::platform::http::{EventStream, HttpRequest, HttpResponse};
 use crate::platform::services::Limiter;
 use crate::sentry::UpstreamSignals;
@@ -50,7 +52,7 @@ pub(super) async fn handle(
     if req.method == "OPTIONS" {
         return preflight(req, origin_ok);
     }
-    let response = handle_post(config, app, req, constraints, origin_ok, telemetry).await;
+    let response = handle_post(config, app, req, constraints, telemetry).await;
     with_cors(response, req, origin_ok)
 }
 
@@ -59,7 +61,6 @@ async fn handle_post(
     app: &App,
     req: &HttpRequest,
     constraints: Constraints,
-    origin_ok: bool,
     telemetry: &Rc<Telemetry>,
 ) -> HttpResponse {
     if req.method != "POST" {
@@ -72,49 +73,107 @@ async fn handle_post(
         )
         .with_header("allow", "POST, OPTIONS");
     }
-    if !host_allowed(config, req) {
-        let err = RpcError::invalid_request("Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)");
-        return mcp::http_error(&err, Stage::Refused(Refusal::Host));
+    if let Some(refused) = refused_by_host_or_origin(config, req) {
+        return refused;
     }
-    if !origin_ok {
-        let err = RpcError::invalid_request("Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)");
-        return mcp::http_error(&err, Stage::Refused(Refusal::Origin));
+    let caller = match authenticate(config, app, req, constraints, telemetry).await {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    if let Some(resp) = content_checks(req) {
+        return resp;
     }
+    if caller.grant_id.is_some() {
+        if let Some((needed, tool)) = missing_skill(&req.body, &caller.session) {
+            return insufficient_scope(req, caller.session.skills, needed, &tool);
+        }
+    }
+    let upstream = UpstreamSignals::default();
+    let response = serve(config, app, req, caller.session, telemetry, &upstream).await;
+    // With OAuth, a 401 from Sentry revokes the grant. A streamed answer has already gone out with
+    // its status; the next call that reaches Sentry meets the same 401 and revokes the grant then.
+    if let (Some(grant_id), Some(setup)) = (&caller.grant_id, app.oauth.as_ref()) {
+        if upstream.token_rejected() && response.stream.is_none() {
+            bearer::upstream_rejected(setup.store.as_ref(), app.platform.as_ref(), grant_id).await;
+            return oauth_challenge(
+                req,
+                Some("Sentry no longer accepts this authorization; authorize again"),
+            );
+        }
+    }
+    response
+}
+
+/// Who is calling, once the credentials passed.
+pub(super) struct Caller {
+    /// What the MCP request runs with.
+    pub session: Session,
+    /// The fingerprint the per-caller limit and the logs use (hashed Sentry token, or grant).
+    pub fingerprint: String,
+    /// The OAuth grant behind an access token of ours.
+    pub grant_id: Option<String>,
+}
+
+/// The credential checks every MCP request passes, whatever its transport: credentials (401/400;
+/// `credentials` reads the headers, `oauth::bearer` validates our own tokens against `req.url`,
+/// so the caller passes the `/mcp` URL the request stands for), the per-caller rate limit (429)
+/// and, for Sentry-Bearer, `?skills=` (400). With OAuth the grant decides the skills (`?skills=`
+/// narrows Sentry-Bearer connections only); the URL constraints come from the path, which the
+/// audience check has just placed at or below the grant's resource.
+pub(super) async fn authenticate(
+    config: &Config,
+    app: &App,
+    req: &HttpRequest,
+    constraints: Constraints,
+    telemetry: &Rc<Telemetry>,
+) -> Result<Caller, HttpResponse> {
     let token = match credentials::parse(&req.headers) {
         Ok(Credentials::SentryBearer(t)) if config.sentry_bearer_enabled => t,
-        Ok(Credentials::SentryBearer(_)) => return sentry_bearer_rejected(req, "Sentry token access (Sentry-Bearer, or a Sentry token as Bearer) is disabled on this server; connect with OAuth instead"),
+        Ok(Credentials::SentryBearer(_)) => return Err(sentry_bearer_rejected(req, "Sentry token access (Sentry-Bearer, or a Sentry token as Bearer) is disabled on this server; connect with OAuth instead")),
         Ok(Credentials::OAuthBearer(t)) => {
-            let Some(setup) = app.oauth.as_ref() else { return oauth_challenge(req, Some("The access token is not valid for this server; authorize again")) };
-            return oauth_request(config, app, setup, req, &t, constraints, telemetry).await;
+            let Some(setup) = app.oauth.as_ref() else { return Err(oauth_challenge(req, Some("The access token is not valid for this server; authorize again"))) };
+            let authorized =
+                match bearer::authenticate(setup.store.as_ref(), app.platform.as_ref(), req, &t).await {
+                    Ok(a) => a,
+                    Err(e) => return Err(oauth_challenge(req, Some(&e.to_string()))),
+                };
+            telemetry.set_access_method(AccessMethod::OAuth.id());
+            let caller = fingerprint("grant", &authorized.grant_id);
+            telemetry.set_caller(caller.clone());
+            if let Some(limited) = caller_limit(app, req, &caller).await {
+                return Err(limited);
+            }
+            let session = Session {
+                upstream_token: authorized.upstream_token,
+                access: AccessMethod::OAuth,
+                skills: authorized.skills,
+                constraints,
+            };
+            return Ok(Caller { session, fingerprint: caller, grant_id: Some(authorized.grant_id) });
         }
-        Err(CredentialError::Missing) => return oauth_challenge(req, None),
-        Err(CredentialError::MalformedBearer) => return oauth_challenge(req, Some("The Authorization header is not a usable Bearer token")),
+        Err(CredentialError::Missing) => return Err(oauth_challenge(req, None)),
+        Err(CredentialError::MalformedBearer) => return Err(oauth_challenge(req, Some("The Authorization header is not a usable Bearer token"))),
         Err(CredentialError::MalformedSentryBearer) => {
-            return sentry_bearer_rejected(req, "Missing or invalid Sentry-Bearer token: send 'Authorization: Sentry-Bearer <token>' with one Sentry auth token")
+            return Err(sentry_bearer_rejected(req, "Missing or invalid Sentry-Bearer token: send 'Authorization: Sentry-Bearer <token>' with one Sentry auth token"))
         }
         Err(CredentialError::OwnTokenAsSentryBearer) => {
-            return sentry_bearer_rejected(req, "This is an access token issued by this server, not a Sentry token; send it as 'Authorization: Bearer <token>'")
+            return Err(sentry_bearer_rejected(req, "This is an access token issued by this server, not a Sentry token; send it as 'Authorization: Bearer <token>'"))
         }
         Err(CredentialError::Conflict) => {
-            return oauth_error(400, OAuthErrorCode::InvalidRequest, "Send exactly one credential: either Authorization or Sentry-Bearer, not both.")
+            return Err(oauth_error(400, OAuthErrorCode::InvalidRequest, "Send exactly one credential: either Authorization or Sentry-Bearer, not both."))
         }
     };
     telemetry.set_access_method(AccessMethod::SentryBearer.id());
     let caller = fingerprint("token", &token);
     telemetry.set_caller(caller.clone());
     if let Some(limited) = caller_limit(app, req, &caller).await {
-        return limited;
+        return Err(limited);
     }
-    let skills = match skills_from_query(req) {
-        Ok(s) => s,
-        Err(msg) => return oauth_error(400, OAuthErrorCode::InvalidRequest, &msg),
-    };
-    if let Some(resp) = content_checks(req) {
-        return resp;
-    }
+    let skills = skills_from_query(req)
+        .map_err(|msg| oauth_error(400, OAuthErrorCode::InvalidRequest, &msg))?;
     let session =
         Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
-    serve(config, app, req, session, telemetry, &UpstreamSignals::default()).await
+    Ok(Caller { session, fingerprint: caller, grant_id: None })
 }
 
 /// Run the MCP request for an authenticated session: plain JSON, or an SSE stream when the
@@ -149,7 +208,7 @@ async fn serve(
 }
 
 /// A `tools/call` carrying a `progressToken` from a client that accepts SSE may get its progress
-/// notifications on an event stream.
+/// notifications on an event stream; so does a `subscriptions/listen` its acknowledgement.
 fn wants_progress_stream(req: &HttpRequest) -> bool {
     let accepts_sse = req
         .headers
@@ -157,8 +216,10 @@ fn wants_progress_stream(req: &HttpRequest) -> bool {
         .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
     accepts_sse
         && serde_json::from_slice::<serde_json::Value>(&req.body).ok().is_some_and(|m| {
-            m.get("method").and_then(serde_json::Value::as_str) == Some("tools/call")
-                && m.pointer("/params/_meta/progressToken").is_some()
+            let method = m.get("method").and_then(serde_json::Value::as_str);
+            method == Some("subscriptions/listen")
+                || (method == Some("tools/call")
+                    && m.pointer("/params/_meta/progressToken").is_some())
         })
 }
 
@@ -171,7 +232,7 @@ impl NotificationSink for SseSink {
     }
 }
 
-fn sse_event(json: &[u8]) -> Vec<u8> {
+pub(super) fn sse_event(json: &[u8]) -> Vec<u8> {
     let mut chunk = b"event: message\ndata: ".to_vec();
     chunk.extend_from_slice(json);
     chunk.extend_from_slice(b"\n\n");
@@ -213,7 +274,22 @@ async fn streamed(
         mcp::handle(&ctx, &headers, &body).await
     });
     match select(work, rx.next()).await {
-        Either::Left((response, _)) => response,
+        Either::Left((response, _)) => {
+            // Notifications sent by a request that then finished at once (the acknowledgement
+            // of `subscriptions/listen`) still go out, ahead of the response.
+            let mut body = Vec::new();
+            while let Ok(chunk) = rx.try_recv() {
+                body.extend_from_slice(&chunk);
+            }
+            if body.is_empty() || response.status != 200 {
+                return response;
+            }
+            body.extend_from_slice(&sse_event(&response.body));
+            let mut r = HttpResponse::new(200);
+            r.headers.set("content-type", "text/event-stream");
+            r.body = body;
+            r
+        }
         Either::Right((first, work)) => {
             let finish = async move {
                 let response = work.await;
@@ -227,62 +303,6 @@ async fn streamed(
             r
         }
     }
-}
-
-/// An MCP request with one of our OAuth access tokens. The grant decides the skills (`?skills=` is
-/// ignored: it narrows Sentry-Bearer connections only). The URL constraints come from the request
-/// path, which the audience check has just placed at or below the grant's resource, so they are at
-/// least as narrow as the grant's. If Sentry rejects the stored token during the request, the grant
-/// is revoked and the client gets 401 to authorize again.
-async fn oauth_request(
-    config: &Config,
-    app: &App,
-    setup: &OAuthSetup,
-    req: &HttpRequest,
-    token: &str,
-    constraints: Constraints,
-    telemetry: &Rc<Telemetry>,
-) -> HttpResponse {
-    let authorized =
-        match bearer::authenticate(setup.store.as_ref(), app.platform.as_ref(), req, token).await {
-            Ok(a) => a,
-            Err(e) => return oauth_challenge(req, Some(&e.to_string())),
-        };
-    telemetry.set_access_method(AccessMethod::OAuth.id());
-    let caller = fingerprint("grant", &authorized.grant_id);
-    telemetry.set_caller(caller.clone());
-    if let Some(limited) = caller_limit(app, req, &caller).await {
-        return limited;
-    }
-    if let Some(resp) = content_checks(req) {
-        return resp;
-    }
-    let session = Session {
-        upstream_token: authorized.upstream_token,
-        access: AccessMethod::OAuth,
-        skills: authorized.skills,
-        constraints,
-    };
-    if let Some((needed, tool)) = missing_skill(&req.body, &session) {
-        return insufficient_scope(req, session.skills, needed, &tool);
-    }
-    let upstream = UpstreamSignals::default();
-    let response = serve(config, app, req, session, telemetry, &upstream).await;
-    // A streamed answer has already gone out with its status; the next call that reaches Sentry
-    // meets the same 401 and revokes the grant then.
-    if upstream.token_rejected() && response.stream.is_none() {
-        bearer::upstream_rejected(
-            setup.store.as_ref(),
-            app.platform.as_ref(),
-            &authorized.grant_id,
-        )
-        .await;
-        return oauth_challenge(
-            req,
-            Some("Sentry no longer accepts this authorization; authorize again"),
-        );
-    }
-    response
 }
 
 /// The per-caller rate limit: one unit for the request, and one more for every further
@@ -319,7 +339,7 @@ fn skills_from_query(req: &HttpRequest) -> Result<SkillSet, String> {
 }
 
 /// 415 for a non-JSON body, 406 when the client cannot accept JSON.
-fn content_checks(req: &HttpRequest) -> Option<HttpResponse> {
+pub(super) fn content_checks(req: &HttpRequest) -> Option<HttpResponse> {
     let content_type = req.headers.get("content-type").unwrap_or("").to_ascii_lowercase();
     if !content_type.trim_start().starts_with("application/json") {
         let err = RpcError::invalid_request(
@@ -335,6 +355,22 @@ fn content_checks(req: &HttpRequest) -> Option<HttpResponse> {
             );
             return Some(mcp::http_error(&err, Stage::Refused(Refusal::NotAcceptable)));
         }
+    }
+    None
+}
+
+/// 403 for a Host not served here (DNS-rebinding protection) or an Origin not allowed.
+pub(super) fn refused_by_host_or_origin(
+    config: &Config,
+    req: &HttpRequest,
+) -> Option<HttpResponse> {
+    if !host_allowed(config, req) {
+        let err = RpcError::invalid_request("Forbidden: this Host is not served here (DNS-rebinding protection; see MCP_ALLOWED_HOSTS)");
+        return Some(mcp::http_error(&err, Stage::Refused(Refusal::Host)));
+    }
+    if !origin_allowed(config, req) {
+        let err = RpcError::invalid_request("Forbidden: this Origin may not call the MCP endpoint (set MCP_ALLOWED_ORIGINS to allow a browser client)");
+        return Some(mcp::http_error(&err, Stage::Refused(Refusal::Origin)));
     }
     None
 }
@@ -401,7 +437,7 @@ fn scope_param(skills: SkillSet) -> String {
 /// 401 that starts (or restarts) OAuth. No `error` parameter when no credentials were sent.
 /// `scope` names the baseline a new grant should ask for: every skill, as a connection without
 /// `?skills=` gets (the consent page lets the user narrow it).
-fn oauth_challenge(req: &HttpRequest, problem: Option<&str>) -> HttpResponse {
+pub(super) fn oauth_challenge(req: &HttpRequest, problem: Option<&str>) -> HttpResponse {
     let metadata = resource_metadata_url(req);
     let scope = scope_param(SkillSet::all());
     let (challenge, error) = match problem {

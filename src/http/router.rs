@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use serde_json::json;
 
-use super::{landing, mcp_endpoint, rate_limit};
+use super::{landing, mcp_endpoint, rate_limit, sse};
 use crate::caches::Caches;
 use crate::config::{Config, ConfigError};
 use crate::digest::fingerprint;
@@ -55,10 +55,12 @@ impl App {
 pub(crate) async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let path = req.url.path().to_string();
     let platform = app.platform.as_ref();
+    let is_sse = is_sse_path(&path);
+    let transport = if is_sse { TransportKind::Sse } else { TransportKind::Http };
     let telemetry = Rc::new(match &app.config {
         Ok(c) => Telemetry::new(
             c.telemetry.clone(),
-            TransportKind::Http,
+            transport,
             platform,
             app.services.clone(),
             req.headers.get("user-agent"),
@@ -66,7 +68,8 @@ pub(crate) async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
         Err(_) => Telemetry::disabled(platform),
     });
     telemetry.set_route(telemetry::route_of(&path));
-    let limited = path == "/mcp" || path.starts_with("/mcp/") || path.starts_with("/oauth/");
+    let limited =
+        path == "/mcp" || path.starts_with("/mcp/") || path.starts_with("/oauth/") || is_sse;
     let mut response = match limited && req.method != "OPTIONS" {
         true => {
             app.rate_limit(Limiter::PerAddress, &fingerprint("ip", &rate_limit::client_ip(&req)))
@@ -95,8 +98,10 @@ async fn route(
     if let Some(page) = landing::handle(req, path) {
         return page;
     }
-    if path == "/mcp" || path.starts_with("/mcp/") {
-        let constraints = match Constraints::from_mcp_path(path) {
+    if path == "/mcp" || path.starts_with("/mcp/") || path == "/sse" || path.starts_with("/sse/") {
+        let as_mcp =
+            path.strip_prefix("/sse").map_or_else(|| path.to_string(), |r| format!("/mcp{r}"));
+        let constraints = match Constraints::from_mcp_path(&as_mcp) {
             Ok(c) => c,
             Err(e @ EndpointPathError::TooDeep) => {
                 return oauth_error(404, OAuthErrorCode::NotFound, &e.to_string())
@@ -107,7 +112,17 @@ async fn route(
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
+        if path.starts_with("/sse") {
+            return sse::open(config, app, req, constraints, telemetry).await;
+        }
         return mcp_endpoint::handle(config, app, req, constraints, telemetry).await;
+    }
+    if path == sse::MESSAGE_PATH {
+        let config = match &app.config {
+            Ok(c) => c,
+            Err(e) => return config_error(app, e),
+        };
+        return sse::message(config, app, req, telemetry).await;
     }
     if path.starts_with("/.well-known/") || path.starts_with("/oauth/") {
         let config = match &app.config {
@@ -121,12 +136,13 @@ async fn route(
         }
     }
     match path {
-        "/sse" | "/sse/message" | "/message" | "/messages" => HttpResponse::json(
-            410,
-            &json!({"error": "gone", "error_description": "The HTTP+SSE transport is not served. Connect to /mcp with Streamable HTTP.", "endpoint": "/mcp"}),
-        ),
         _ => oauth_error(404, OAuthErrorCode::NotFound, "Nothing here; the MCP endpoint is /mcp"),
     }
+}
+
+/// The legacy HTTP+SSE transport's paths: the stream and the message URL.
+fn is_sse_path(path: &str) -> bool {
+    path == "/sse" || path.starts_with("/sse/") || path == sse::MESSAGE_PATH
 }
 
 /// A configuration mistake: explained in the operator's logs; the caller only learns the server cannot serve.

@@ -1,17 +1,20 @@
 //! The Model Context Protocol: both protocol eras, statelessly, over any transport.
 //!
 //! Every payload stands alone (no session ids, no earlier `initialize` needed). [`server::dispatch`]
-//! decides the era (`initialize` → legacy; `_meta` protocol version → modern; otherwise legacy
-//! with the transport's version), validates what that era requires and dispatches to
-//! `initialize`, `ping`, `server/discover`, `tools/list` or `tools/call`. [`server::handle`] frames
-//! it for one HTTP POST; the stdio binary frames it as one line. Each message runs inside an
-//! `mcp.server` span (`span`), in the conventions of Sentry's MCP monitoring.
+//! decides the era (`_meta` protocol version → modern; a legacy-shaped `initialize` → legacy
+//! whatever its headers; otherwise legacy with the transport's version, unless a request's header
+//! names a modern version), validates what that era requires and dispatches to
+//! `initialize`, `ping`, `server/discover`, `tools/list`, `tools/call`, `subscriptions/listen` or
+//! the task methods ([`tasks`]). [`server::handle`] frames it for one HTTP POST; the stdio binary
+//! frames it as one line. Each message runs inside an `mcp.server` span (`span`), in the
+//! conventions of Sentry's MCP monitoring.
 
 #[cfg(test)]
 mod budget_tests;
 pub(crate) mod jsonrpc;
 pub(crate) mod server;
 mod span;
+pub(crate) mod tasks;
 pub(crate) mod tool_list;
 pub(crate) mod version;
 

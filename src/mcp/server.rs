@@ -13,6 +13,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::jsonrpc::{classify, failure, success, success_raw, ErrorCode, Incoming, RpcError};
+use super::tasks::{self, Flavour};
 use super::version::ProtocolVersion;
 use crate::caches::Caches;
 use crate::config::Config;
@@ -28,6 +29,7 @@ use crate::tools::{self, NotificationSink, Progress, ToolContext, Unavailable};
 const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
 const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 /// Result `_meta` key saying which parts of a tool result the monitored application wrote: the
 /// nonce of the text's untrusted-data boundary, and the structured-content paths holding such data.
 const PROVENANCE: &str = "io.github.sentry-mcp-rs/provenance";
@@ -180,7 +182,8 @@ pub(crate) enum Refusal {
 ///   missing or disagreeing headers and `_meta`) is 400, whatever its code: the spec's
 ///   Streamable HTTP transport answers "Bad Request" to messages it cannot accept.
 /// - An error from the method is a normal JSON-RPC exchange: 200, except an unknown method in the
-///   modern era, which that era maps to 404.
+///   modern era, which that era maps to 404, and a capability the modern client did not declare
+///   (-32021), which it maps to 400.
 ///
 /// Errors inside a batch travel in its 200 response; stdio has no statuses.
 pub(crate) fn http_status(error: &RpcError, stage: Stage) -> u16 {
@@ -192,6 +195,7 @@ pub(crate) fn http_status(error: &RpcError, stage: Stage) -> u16 {
         Stage::Refused(Refusal::Misconfigured) => 500,
         Stage::Message => 400,
         Stage::Method { modern: true } if error.code == ErrorCode::METHOD_NOT_FOUND => 404,
+        Stage::Method { modern: true } if error.code == ErrorCode::MISSING_CLIENT_CAPABILITY => 400,
         Stage::Method { .. } => 200,
     }
 }
@@ -423,7 +427,7 @@ async fn answer_one(
             if let Err(error) = validate_modern(transport, &method, &params) {
                 return Reply::Error { id, error, stage: Stage::Message };
             }
-            modern(ctx, version, &method, &params).await
+            modern(ctx, version, &id, &method, &params).await
         }
     };
     match outcome {
@@ -436,14 +440,20 @@ async fn answer_one(
     }
 }
 
-/// Modern if `_meta` names a protocol version or the `MCP-Protocol-Version` header is present and
-/// not a legacy version; otherwise legacy (where `initialize` negotiates and other requests use the
-/// header, absent meaning 2025-03-26, or on stdio the negotiated version).
+/// The era of one message, decided from how it is shaped, never from earlier messages:
+///
+/// 1. A `_meta` protocol version makes the message modern (validated as such; a modern
+///    `initialize` is a removed method, 404).
+/// 2. A legacy-shaped `initialize` is legacy, whatever its headers say: clients that probed with a
+///    successful `server/discover` (Claude Code, Copilot) still send it, with the modern version
+///    header left over from the probe, and must get a legacy handshake, not a modern error.
+/// 3. A request without `_meta` is modern only when the header names a modern version we serve (a
+///    modern client that forgot `_meta` gets the modern "missing `_meta`" error); an unknown
+///    header version, or a notification, stays legacy, so a legacy client never meets a
+///    modern-only error.
+/// 4. Otherwise legacy, with the header's version (absent: 2025-03-26) or on stdio the negotiated one.
 fn detect_era(method: &str, message: &Value, transport: &Transport<'_>) -> Result<Era, RpcError> {
-    let meta_version = message.pointer("/params/_meta").and_then(|m| m.get(META_VERSION));
-    let header = transport.version_header();
-    let header_is_legacy = header.and_then(ProtocolVersion::parse).is_some_and(|v| !v.is_modern());
-    if meta_version.is_some() || (header.is_some() && !header_is_legacy) {
+    if message.pointer("/params/_meta").and_then(|m| m.get(META_VERSION)).is_some() {
         return modern_version(message, transport);
     }
     if method == "initialize" {
@@ -455,7 +465,15 @@ fn detect_era(method: &str, message: &Value, transport: &Transport<'_>) -> Resul
             requested.filter(|v| !v.is_modern()).unwrap_or(ProtocolVersion::LATEST_LEGACY);
         return Ok(Era::Legacy(negotiated));
     }
-    transport.legacy_version().map(Era::Legacy)
+    let header = transport.version_header().and_then(ProtocolVersion::parse);
+    let is_request = message.get("id").is_some();
+    match header {
+        Some(v) if v.is_modern() && is_request => modern_version(message, transport),
+        // A notification carried with a modern header (the `notifications/initialized` that
+        // follows a discover-then-initialize) is accepted as the legacy one it is.
+        Some(v) if v.is_modern() => Ok(Era::Legacy(ProtocolVersion::LATEST_LEGACY)),
+        _ => transport.legacy_version().map(Era::Legacy),
+    }
 }
 
 /// The modern era's version, checked in the order clients can act on: the required `_meta`
@@ -526,6 +544,7 @@ fn validate_modern(
     let name_key = match method {
         "tools/call" | "prompts/get" => Some("name"),
         "resources/read" => Some("uri"),
+        "tasks/get" | "tasks/update" | "tasks/cancel" => Some("taskId"),
         _ => None,
     };
     if let Some(key) = name_key {
@@ -576,11 +595,18 @@ fn server_info(version: ProtocolVersion) -> Value {
 
 /// Tools are the product; prompts and resources are declared with empty lists so clients that list
 /// them get an answer instead of an error; `logging/setLevel` is accepted in the legacy era only
-/// (this server sends no log notifications).
+/// (this server sends no log notifications). Tasks: the experimental capability for 2025-11-25,
+/// the extension for the modern era (`mcp::tasks`).
 fn capabilities(era: Era) -> Value {
     let mut caps = json!({"tools": {"listChanged": false}, "prompts": {"listChanged": false}, "resources": {"listChanged": false}});
-    if matches!(era, Era::Legacy(_)) {
-        caps["logging"] = json!({});
+    match era {
+        Era::Legacy(version) => {
+            caps["logging"] = json!({});
+            if version.has_experimental_tasks() {
+                caps["tasks"] = json!({"requests": {"tools": {"call": {}}}});
+            }
+        }
+        Era::Modern(_) => caps["extensions"] = json!({ tasks::EXTENSION: {} }),
     }
     caps
 }
@@ -634,6 +660,12 @@ async fn legacy(
         },
         "resources/read" => Err(resource_not_found(params, ErrorCode::RESOURCE_NOT_FOUND)),
         "prompts/get" => Err(unknown_prompt(params)),
+        "tasks/get" if version.has_experimental_tasks() => {
+            tasks::get(ctx, Flavour::Experimental, version, params).await
+        }
+        "tasks/result" if version.has_experimental_tasks() => {
+            tasks::result(ctx, version, params).await
+        }
         other => {
             empty_list(other, params).unwrap_or_else(|| Err(RpcError::method_not_found(other)))
         }
@@ -643,6 +675,7 @@ async fn legacy(
 async fn modern(
     ctx: &McpContext<'_>,
     version: ProtocolVersion,
+    id: &Value,
     method: &str,
     params: &Map<String, Value>,
 ) -> Result<Value, RpcError> {
@@ -661,6 +694,15 @@ async fn modern(
             return Ok(tools_list_result(ctx, Era::Modern(version)));
         }
         "tools/call" => call_tool(ctx, version, params).await?,
+        "tasks/get" => {
+            tasks::require_extension(params)?;
+            tasks::get(ctx, Flavour::Extension, version, params).await?
+        }
+        "tasks/cancel" | "tasks/update" => {
+            tasks::require_extension(params)?;
+            tasks::acknowledge(ctx, params)?
+        }
+        "subscriptions/listen" => listen(ctx, id, params)?,
         other => match empty_list(other, params) {
             Some(r) => {
                 let mut r = r?;
@@ -676,7 +718,9 @@ async fn modern(
 
 /// What every modern result carries besides its own fields.
 fn complete_modern(mut result: Value, version: ProtocolVersion) -> Value {
-    result["resultType"] = json!("complete");
+    if result.get("resultType").is_none() {
+        result["resultType"] = json!("complete");
+    }
     let meta = result
         .as_object_mut()
         .expect("results are objects")
@@ -700,6 +744,27 @@ fn tools_list_result(ctx: &McpContext<'_>, era: Era) -> Value {
             version,
         ),
     }
+}
+
+/// `subscriptions/listen`: nothing here ever changes (the tool list is fixed, tasks are polled),
+/// so the subscription is acknowledged with an empty set of notifications, on the request's
+/// stream when the client accepts one, and then ended gracefully at once.
+fn listen(
+    ctx: &McpContext<'_>,
+    id: &Value,
+    params: &Map<String, Value>,
+) -> Result<Value, RpcError> {
+    if params.get("notifications").is_some_and(|n| !n.is_object()) {
+        return Err(RpcError::invalid_params("Invalid params: 'notifications' must be an object"));
+    }
+    if let Some(sink) = &ctx.notifications {
+        sink.send(&json!({
+            "jsonrpc": "2.0",
+            "method": "notifications/subscriptions/acknowledged",
+            "params": {"_meta": {META_SUBSCRIPTION_ID: id}, "notifications": {}},
+        }));
+    }
+    Ok(json!({}))
 }
 
 /// The legacy era says -32002, the modern era -32602.
@@ -763,18 +828,49 @@ async fn call_tool(
         None => args,
         Some(alias) => alias.apply(args).map_err(RpcError::invalid_params)?,
     };
+    let task = tasks::requested(version, params);
+    if task == Some(Flavour::Experimental) && !tool.runs_as_task() {
+        return Err(RpcError::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("Tool '{name}' does not run as a task (its execution.taskSupport is forbidden); call it without 'task'"),
+        ));
+    }
+    let start_task = task.is_some() && tool.runs_as_task();
     let started = ctx.platform.now_ms();
     let progress_token = params
         .get("_meta")
         .and_then(|m| m.get("progressToken"))
         .filter(|t| t.is_string() || t.is_i64() || t.is_u64());
-    let progress = match (progress_token, &ctx.notifications) {
-        (Some(token), Some(sink)) => {
+    let progress = match (progress_token, &ctx.notifications, start_task) {
+        (Some(token), Some(sink), false) => {
             Some(Progress::new(token.clone(), super::span::traced(sink.clone(), ctx.telemetry)))
         }
         _ => None,
     };
-    let tool_ctx = ToolContext {
+    let tool_ctx = tool_context(ctx, progress, start_task);
+    let outcome = tool.call(&tool_ctx, args).await;
+    let message = outcome.as_ref().err().map(ToString::to_string).unwrap_or_default();
+    let failure = outcome.as_ref().map(|_| ()).map_err(|e| Failure {
+        class: e.class(),
+        expected: !e.is_reportable(),
+        message: &message,
+    });
+    let reported = ctx.telemetry.tool_call_finished(ctx.platform, name, failure, started);
+    match task.filter(|_| start_task) {
+        Some(flavour) => {
+            Ok(tasks::created(ctx, flavour, version, tool, outcome, &tool_ctx, reported))
+        }
+        None => Ok(tool_result(version, outcome, &tool_ctx, reported)),
+    }
+}
+
+/// What a tool runs with in this request.
+pub(super) fn tool_context<'a>(
+    ctx: &'a McpContext<'_>,
+    progress: Option<Progress>,
+    start_task: bool,
+) -> ToolContext<'a> {
+    ToolContext {
         sentry: SentryClient::new(
             &ctx.config.sentry,
             &ctx.session.upstream_token,
@@ -788,15 +884,19 @@ async fn call_tool(
         untrusted: Untrusted::new(ctx.platform),
         progress,
         telemetry: ctx.telemetry,
-    };
-    let outcome = tool.call(&tool_ctx, args).await;
-    let message = outcome.as_ref().err().map(ToString::to_string).unwrap_or_default();
-    let failure = outcome.as_ref().map(|_| ()).map_err(|e| Failure {
-        class: e.class(),
-        expected: !e.is_reportable(),
-        message: &message,
-    });
-    let reported = ctx.telemetry.tool_call_finished(ctx.platform, name, failure, started);
+        start_task,
+    }
+}
+
+/// The `CallToolResult` of a finished call: content (and structured content where the version
+/// has it), `isError` for a tool error (with the operators' event id when it was reported), and
+/// the provenance `_meta`.
+pub(super) fn tool_result(
+    version: ProtocolVersion,
+    outcome: Result<tools::ToolOutput, tools::ToolError>,
+    tool_ctx: &ToolContext<'_>,
+    reported: Option<String>,
+) -> Value {
     let mut result = match outcome {
         Ok(output) => {
             let mut r = json!({"content": output.content, "isError": false});
@@ -823,7 +923,7 @@ async fn call_tool(
             .or_insert_with(|| json!({ PROVENANCE: {} }));
         meta[PROVENANCE]["untrustedBoundaryNonce"] = json!(tool_ctx.untrusted.nonce());
     }
-    Ok(result)
+    result
 }
 
 #[cfg(test)]
@@ -953,6 +1053,297 @@ mod tests {
         assert_eq!(http_status(&e, Stage::Refused(Refusal::Origin)), 403);
         assert_eq!(http_status(&e, Stage::Refused(Refusal::MediaType)), 415);
         assert_eq!(http_status(&e, Stage::Refused(Refusal::NotAcceptable)), 406);
+    }
+
+    /// A client that probed with `server/discover` and then opens with `initialize` (Claude
+    /// Code, Copilot), the modern header left over from the probe: a legacy handshake, and its
+    /// `notifications/initialized` is accepted.
+    #[test]
+    fn initialize_after_a_successful_discover_is_legacy() {
+        let mut headers = Headers::new();
+        headers.set("mcp-protocol-version", "2026-07-28");
+        headers.set("mcp-method", "server/discover");
+        let http = Transport::Http(&headers);
+        let meta = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        let discover = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}});
+        assert_eq!(body(run(&http, discover))["result"]["resultType"], "complete");
+        let init = json!({"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "claude-code", "version": "2"}}});
+        let answer = body(run(&http, init));
+        assert_eq!(answer["result"]["protocolVersion"], "2025-11-25", "{answer}");
+        assert!(answer["result"].get("resultType").is_none(), "a legacy result: {answer}");
+        let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        assert_eq!(run(&http, initialized), Answer::Nothing);
+        // An `initialize` shaped as a modern request is the removed method it is in that era.
+        headers.set("mcp-method", "initialize");
+        let meta = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        let modern_init =
+            json!({"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {"_meta": meta}});
+        let answer = run(&Transport::Http(&headers), modern_init);
+        assert!(
+            matches!(&answer, Answer::Error { error, stage: Stage::Method { modern: true }, .. } if error.code == ErrorCode::METHOD_NOT_FOUND),
+            "{answer:?}"
+        );
+    }
+
+    /// A legacy-shaped request never meets a modern-only error: an unknown header version is the
+    /// legacy "unsupported MCP-Protocol-Version" refusal, not "missing _meta".
+    #[test]
+    fn legacy_requests_get_legacy_errors() {
+        let mut headers = Headers::new();
+        headers.set("mcp-protocol-version", "2099-01-01");
+        let answer = run(
+            &Transport::Http(&headers),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        );
+        let Answer::Error { error, stage, .. } = answer else { panic!("{answer:?}") };
+        assert_eq!((error.code, stage), (ErrorCode::INVALID_REQUEST, Stage::Message));
+        assert!(error.message.contains("unsupported MCP-Protocol-Version"), "{}", error.message);
+        for code in [ErrorCode::HEADER_MISMATCH, ErrorCode::UNSUPPORTED_PROTOCOL_VERSION] {
+            assert_ne!(error.code, code);
+        }
+    }
+
+    #[test]
+    fn subscriptions_are_acknowledged_then_ended() {
+        struct Collect(std::cell::RefCell<Vec<Value>>);
+        impl NotificationSink for Collect {
+            fn send(&self, message: &Value) -> bool {
+                self.0.borrow_mut().push(message.clone());
+                true
+            }
+        }
+        let sink = Rc::new(Collect(Default::default()));
+        let conn = StdioConnection::default();
+        let meta = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        let listen = json!({"jsonrpc": "2.0", "id": "s-1", "method": "subscriptions/listen", "params": {"_meta": meta, "notifications": {"toolsListChanged": true}}});
+        let mut t = Tasks::new();
+        t.sink = Some(sink.clone());
+        let answer = body(t.send(&Transport::Stdio(&conn), listen));
+        assert_eq!(answer["result"]["resultType"], "complete", "{answer}");
+        let sent = sink.0.borrow();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["method"], "notifications/subscriptions/acknowledged");
+        assert_eq!(sent[0]["params"]["_meta"][META_SUBSCRIPTION_ID], "s-1");
+        assert_eq!(sent[0]["params"]["notifications"], json!({}), "nothing is ever sent");
+    }
+
+    /// Requests that share nothing but the caller's token: one platform (scripted Sentry),
+    /// fresh caches per request.
+    struct Tasks {
+        platform: FakePlatform,
+        token: String,
+        sink: Option<Rc<dyn NotificationSink>>,
+    }
+
+    impl Tasks {
+        fn new() -> Self {
+            Self { platform: FakePlatform::default(), token: "sntryu_caller".into(), sink: None }
+        }
+
+        fn send(&self, transport: &Transport<'_>, message: Value) -> Answer {
+            let config = Config::from_vars(|_| None).unwrap();
+            let session = Session {
+                upstream_token: self.token.clone(),
+                access: AccessMethod::AccessToken,
+                skills: SkillSet::all(),
+                constraints: Constraints::default(),
+            };
+            let telemetry = Telemetry::disabled(&self.platform);
+            let (caches, upstream) = (Caches::new(), UpstreamSignals::default());
+            let ctx = McpContext {
+                session: &session,
+                config: &config,
+                platform: &self.platform,
+                caches: &caches,
+                notifications: self.sink.clone(),
+                telemetry: &telemetry,
+                upstream: &upstream,
+            };
+            block_on(dispatch(&ctx, transport, message))
+        }
+
+        /// Sentry's answers for starting a run on issue 4001 of acme.
+        fn script_start(&self) {
+            self.platform.answer_json(200, json!({"slug": "acme", "links": {"regionUrl": ""}}));
+            self.platform.answer_json(
+                200,
+                json!({"id": "4001", "shortId": "WEB-1", "project": {"slug": "web", "id": "1"}}),
+            );
+            self.platform.answer_json(200, json!({"autofix": null}));
+            self.platform.answer_json(202, json!({"run_id": 77}));
+        }
+
+        /// The run's state (after the org's region lookup, which every request makes once).
+        fn script_state(&self, status: &str) {
+            self.platform.answer_json(200, json!({"slug": "acme", "links": {"regionUrl": ""}}));
+            self.script_state_only(status);
+        }
+
+        fn script_state_only(&self, status: &str) {
+            self.platform.answer_json(200, json!({"autofix": {"run_id": 77, "status": status, "blocks": [
+                {"id": "b1", "message": {"role": "assistant", "content": "done"}, "artifacts": [{"key": "root_cause", "data": {"one_line_description": "A null cart line"}}]}
+            ]}}));
+        }
+    }
+
+    fn seer_call(task: bool) -> Value {
+        let mut params = json!({"name": "analyze_issue_with_seer", "arguments": {"organizationSlug": "acme", "issueId": "4001"}});
+        if task {
+            params["task"] = json!({"ttl": 60000});
+        }
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params})
+    }
+
+    #[test]
+    fn seer_runs_as_an_experimental_task_for_2025_11_25() {
+        let mut headers = Headers::new();
+        headers.set("mcp-protocol-version", "2025-11-25");
+        let http = Transport::Http(&headers);
+        let t = Tasks::new();
+        let list = body(t.send(&http, json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})));
+        let tools = list["result"]["tools"].as_array().unwrap();
+        let seer = tools.iter().find(|t| t["name"] == "analyze_issue_with_seer").unwrap();
+        assert_eq!(seer["execution"], json!({"taskSupport": "optional"}));
+        assert!(tools.iter().filter(|t| t.get("execution").is_some()).count() == 1);
+
+        t.script_start();
+        let created = body(t.send(&http, seer_call(true)));
+        let task = &created["result"]["task"];
+        assert_eq!(task["status"], "working", "{created}");
+        assert_eq!(
+            (task["ttl"].as_u64(), task["pollInterval"].as_u64()),
+            (Some(3_600_000), Some(5_000))
+        );
+        let id = task["taskId"].as_str().unwrap().to_string();
+        assert!(!id.contains("acme") && !id.contains("4001"), "the id reveals nothing: {id}");
+        let slept = t.platform.slept_ms.get();
+        assert_eq!(slept, 0, "a task-mode call does not wait");
+
+        let get =
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tasks/get", "params": {"taskId": id}});
+        t.script_state("processing");
+        let working = body(t.send(&http, get.clone()));
+        assert_eq!(working["result"]["status"], "working", "{working}");
+        assert!(working["result"]["statusMessage"].as_str().unwrap().contains("run 77"));
+
+        t.script_state("processing");
+        t.script_state_only("completed");
+        let result =
+            json!({"jsonrpc": "2.0", "id": 3, "method": "tasks/result", "params": {"taskId": id}});
+        let done = body(t.send(&http, result));
+        assert_eq!(done["result"]["isError"], false, "{done}");
+        assert_eq!(done["result"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"], id);
+        let text = done["result"]["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.contains("**Run**: 77 · **Status**: completed")
+                && text.contains("A null cart line"),
+            "{text}"
+        );
+        assert!(t.platform.slept_ms.get() > 0, "tasks/result waited for the run");
+
+        // Another caller's token opens nothing; an altered id neither.
+        let other = Tasks { token: "sntryu_someone_else".into(), ..Tasks::new() };
+        let refused = body(other.send(&http, get.clone()));
+        assert_eq!(refused["error"]["code"], ErrorCode::INVALID_PARAMS, "{refused}");
+        let mut altered = id.into_bytes();
+        altered[20] = if altered[20] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        let refused = body(t.send(&http, json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/get", "params": {"taskId": altered}})));
+        assert_eq!(refused["error"]["code"], ErrorCode::INVALID_PARAMS, "{refused}");
+        // Expired after its hour.
+        t.platform.slept_ms.set(t.platform.slept_ms.get() + 3_600_000);
+        let expired = body(t.send(&http, get));
+        assert!(expired["error"]["message"].as_str().unwrap().contains("expired"), "{expired}");
+    }
+
+    #[test]
+    fn task_augmentation_needs_a_tool_that_supports_it_and_2025_11_25() {
+        let mut headers = Headers::new();
+        headers.set("mcp-protocol-version", "2025-11-25");
+        let t = Tasks::new();
+        let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "task": {}}});
+        let refused = body(t.send(&Transport::Http(&headers), call));
+        assert_eq!(refused["error"]["code"], ErrorCode::METHOD_NOT_FOUND, "{refused}");
+        headers.set("mcp-protocol-version", "2025-06-18");
+        let init = body(t.send(&Transport::Http(&headers), json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}})));
+        assert!(init["result"]["capabilities"].get("tasks").is_none(), "{init}");
+        let get = body(t.send(
+            &Transport::Http(&headers),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tasks/get", "params": {"taskId": "x"}}),
+        ));
+        assert_eq!(
+            get["error"]["code"],
+            ErrorCode::METHOD_NOT_FOUND,
+            "tasks did not exist in 2025-06-18"
+        );
+    }
+
+    #[test]
+    fn seer_runs_as_an_extension_task_for_modern_clients() {
+        let conn = StdioConnection::default();
+        let stdio = Transport::Stdio(&conn);
+        let t = Tasks::new();
+        let meta = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {"extensions": {tasks::EXTENSION: {}}}});
+        let discover = body(t.send(&stdio, json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}})));
+        assert_eq!(discover["result"]["capabilities"]["extensions"], json!({tasks::EXTENSION: {}}));
+
+        t.script_start();
+        let mut call = seer_call(false);
+        call["params"]["_meta"] = meta.clone();
+        let created = body(t.send(&stdio, call));
+        assert_eq!(created["result"]["resultType"], "task", "{created}");
+        assert_eq!(created["result"]["ttlMs"], 3_600_000);
+        let id = created["result"]["taskId"].as_str().unwrap().to_string();
+
+        let get = json!({"jsonrpc": "2.0", "id": 2, "method": "tasks/get", "params": {"taskId": id, "_meta": meta}});
+        t.script_state("processing");
+        let working = body(t.send(&stdio, get.clone()));
+        assert_eq!(
+            (working["result"]["status"].as_str(), working["result"]["resultType"].as_str()),
+            (Some("working"), Some("complete")),
+            "{working}"
+        );
+        assert!(working["result"].get("result").is_none());
+        t.script_state("completed");
+        let done = body(t.send(&stdio, get));
+        assert_eq!(done["result"]["status"], "completed", "{done}");
+        assert_eq!(done["result"]["result"]["isError"], false);
+        assert!(done["result"]["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("A null cart line"));
+
+        let cancel = json!({"jsonrpc": "2.0", "id": 3, "method": "tasks/cancel", "params": {"taskId": id, "_meta": meta}});
+        assert_eq!(body(t.send(&stdio, cancel))["result"]["resultType"], "complete");
+        let unknown = json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/cancel", "params": {"taskId": "nope", "_meta": meta}});
+        assert_eq!(body(t.send(&stdio, unknown))["error"]["code"], ErrorCode::INVALID_PARAMS);
+        let undeclared = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        for method in ["tasks/get", "tasks/update", "tasks/cancel"] {
+            let gated = json!({"jsonrpc": "2.0", "id": 5, "method": method, "params": {"taskId": id, "_meta": undeclared}});
+            let refused = body(t.send(&stdio, gated));
+            assert_eq!(
+                refused["error"]["code"],
+                ErrorCode::MISSING_CLIENT_CAPABILITY,
+                "{method}: {refused}"
+            );
+            assert_eq!(
+                refused["error"]["data"]["requiredCapabilities"]["extensions"],
+                json!({tasks::EXTENSION: {}})
+            );
+        }
+
+        // Without the extension declared, the same call waits as before (here: a finished run).
+        t.platform.answer_json(200, json!({"slug": "acme", "links": {"regionUrl": ""}}));
+        t.platform.answer_json(
+            200,
+            json!({"id": "4001", "shortId": "WEB-1", "project": {"slug": "web", "id": "1"}}),
+        );
+        t.script_state_only("completed");
+        let mut plain = seer_call(false);
+        plain["params"]["_meta"] = json!({META_VERSION: "2026-07-28", META_CAPABILITIES: {}});
+        let answer = body(t.send(&stdio, plain));
+        assert_eq!(answer["result"]["isError"], false, "{answer}");
+        assert!(answer["result"].get("taskId").is_none());
     }
 
     #[test]

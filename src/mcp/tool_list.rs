@@ -72,6 +72,9 @@ pub(crate) fn entry(tool: &dyn Tool, session: &Session, version: ProtocolVersion
             entry["annotations"]["title"] = json!(spec.title);
         }
     }
+    if version.has_experimental_tasks() && tool.runs_as_task() {
+        entry["execution"] = json!({"taskSupport": "optional"});
+    }
     entry
 }
 

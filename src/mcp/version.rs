@@ -69,6 +69,12 @@ impl ProtocolVersion {
         self >= V2025_11_25
     }
 
+    /// The experimental tasks of 2025-11-25 (`params.task`, `tasks/get`, `tasks/result`); the
+    /// modern era moved tasks into an extension, negotiated per request instead.
+    pub(crate) fn has_experimental_tasks(self) -> bool {
+        self == V2025_11_25
+    }
+
     /// JSON-RPC batches existed only in 2025-03-26.
     pub(crate) fn allows_batch(self) -> bool {
         self == V2025_03_26

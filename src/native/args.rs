@@ -8,22 +8,31 @@
 use std::ffi::OsString;
 
 /// Flags that set a variable: `--flag value` (or `--flag=value`) and the variable it sets.
-pub(crate) const VARIABLE_FLAGS: [(&str, &str); 5] = [
+pub(crate) const VARIABLE_FLAGS: [(&str, &str); 6] = [
     ("access-token", "SENTRY_ACCESS_TOKEN"),
     ("url", "SENTRY_URL"),
     ("host", "SENTRY_HOST"),
     ("skills", "MCP_SKILLS"),
     ("disable-skills", "MCP_DISABLE_SKILLS"),
+    ("client-id", "SENTRY_CLIENT_ID"),
 ];
+
+/// The flags `auth` subcommands take (which Sentry, and the OAuth client to sign in with).
+const AUTH_FLAGS: [&str; 4] = ["url", "host", "insecure-http", "client-id"];
 
 /// The text of `--help`, also shown after a usage error.
 pub(crate) const USAGE: &str = "\
-Usage: sentry-mcp --access-token=<token> [options]
+Usage: sentry-mcp [--access-token=<token>] [options]
+       sentry-mcp auth login|status|logout [--url <url> | --host <host>] [--insecure-http] [--client-id <id>]
 
 An MCP server for Sentry over stdio: JSON-RPC on stdin/stdout, logs on stderr.
 
+Without a token it uses the one `sentry-mcp auth login` stored for the Sentry URL: login signs in
+with Sentry's device authorization flow (open a link, enter a code) and stores the token in a file
+only you can read; `auth status` says who is signed in (never the token), `auth logout` deletes it.
+
 Options (each may also be set by the environment variable in brackets; flags win):
-  --access-token <token>       Sentry user auth token (required) [SENTRY_ACCESS_TOKEN]
+  --access-token <token>       Sentry user auth token (else the one `auth login` stored) [SENTRY_ACCESS_TOKEN]
   --url <url>                  Sentry URL, default https://sentry.io [SENTRY_URL]
   --host <host[:port]>         Self-hosted Sentry by host name, when --url is not given [SENTRY_HOST]
   --insecure-http              Allow http:// for a self-hosted Sentry on a trusted network
@@ -32,6 +41,8 @@ Options (each may also be set by the environment variable in brackets; flags win
   --disable-skills <list>      Remove these skills from the set [MCP_DISABLE_SKILLS]
   --organization-slug <slug>   Limit every tool to this organization
   --project-slug <slug>        Limit every tool to this project (needs --organization-slug)
+  --client-id <id>             auth login: the public OAuth client (Sentry > Settings > API >
+                               Applications) to sign in with [SENTRY_CLIENT_ID]
   -h, --help                   Show this help
   -V, --version                Show the version
 
@@ -39,6 +50,8 @@ Environment only:
   SENTRY_ALLOWED_REGION_DOMAINS  Extra hosts an organization's region URL may name (comma-separated)
   SENTRY_API_TIMEOUT_MS          Deadline of each call to Sentry (default 15000)
   HTTPS_PROXY, NO_PROXY          Proxy for calls to Sentry
+  SENTRY_MCP_CREDENTIALS         Where auth login stores tokens (default
+                                 $XDG_CONFIG_HOME/sentry-mcp/credentials.json, else ~/.config/...)
 
 Prefer SENTRY_ACCESS_TOKEN to --access-token: other local users can read command lines.";
 
@@ -48,6 +61,16 @@ pub(crate) enum Invocation {
     Help,
     Version,
     Serve(Flags),
+    /// `sentry-mcp auth <command>`.
+    Auth(AuthCommand, Flags),
+}
+
+/// The `auth` subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthCommand {
+    Login,
+    Status,
+    Logout,
 }
 
 /// The values given on the command line.
@@ -82,8 +105,25 @@ pub(crate) fn parse(
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
     let mut flags = Flags::default();
+    let mut auth = None;
+    let mut first = true;
     while let Some(arg) = parser.next()? {
+        let at_start = std::mem::replace(&mut first, false);
+        if let (Some(_), Long(name)) = (auth, &arg) {
+            if !AUTH_FLAGS.contains(name) {
+                return Err(arg.unexpected().into());
+            }
+        }
         match arg {
+            Value(ref v) if at_start && v == "auth" => {
+                let command = parser.value()?.string()?;
+                auth = Some(match command.as_str() {
+                    "login" => AuthCommand::Login,
+                    "status" => AuthCommand::Status,
+                    "logout" => AuthCommand::Logout,
+                    _ => return Err(Value(command.into()).unexpected().into()),
+                });
+            }
             Short('h') | Long("help") => return Ok(Invocation::Help),
             Short('V') | Short('v') | Long("version") => return Ok(Invocation::Version),
             Long("insecure-http") => flags.set("SENTRY_ALLOW_INSECURE_HTTP", "true".into()),
@@ -96,7 +136,10 @@ pub(crate) fn parse(
             _ => return Err(arg.unexpected().into()),
         }
     }
-    Ok(Invocation::Serve(flags))
+    Ok(match auth {
+        Some(command) => Invocation::Auth(command, flags),
+        None => Invocation::Serve(flags),
+    })
 }
 
 #[cfg(test)]
@@ -142,6 +185,29 @@ mod tests {
         assert_eq!(parse(["-h", "--bogus"]).unwrap(), Invocation::Help);
         assert_eq!(parse(["--version"]).unwrap(), Invocation::Version);
         assert_eq!(parse(["-V"]).unwrap(), Invocation::Version);
+    }
+
+    #[test]
+    fn auth_subcommands_take_only_their_flags() {
+        let Ok(Invocation::Auth(AuthCommand::Login, f)) =
+            parse(["auth", "login", "--url=https://sentry.example.com", "--client-id", "abc"])
+        else {
+            panic!("auth login")
+        };
+        assert_eq!(f.var("SENTRY_URL"), Some("https://sentry.example.com"));
+        assert_eq!(f.var("SENTRY_CLIENT_ID"), Some("abc"));
+        assert!(matches!(parse(["auth", "status"]), Ok(Invocation::Auth(AuthCommand::Status, _))));
+        assert!(matches!(parse(["auth", "logout"]), Ok(Invocation::Auth(AuthCommand::Logout, _))));
+        for args in [
+            &["auth"][..],
+            &["auth", "whoami"],
+            &["auth", "login", "--skills=seer"],
+            &["--url=x", "auth", "login"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+        let err = parse(["auth", "login", "--access-token=sntryu_x"]).unwrap_err().to_string();
+        assert!(err.contains("--access-token") && !err.contains("sntryu_x"), "{err}");
     }
 
     #[test]

@@ -31,8 +31,11 @@ pub(crate) struct Settings {
 /// Why the server cannot start; each says what to change.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SettingsError {
-    #[error("no Sentry access token: pass --access-token=<token> or set SENTRY_ACCESS_TOKEN (create a user auth token in Sentry under Settings > Personal Tokens)")]
+    #[error("no Sentry access token: run `sentry-mcp auth login` (add --url for a self-hosted Sentry), or pass --access-token=<token> or set SENTRY_ACCESS_TOKEN (create a user auth token in Sentry under Settings > Personal Tokens)")]
     MissingToken,
+    /// The stored sign-in cannot be used (expired, unreadable, too widely readable).
+    #[error("{0}")]
+    StoredLogin(String),
     #[error("{0} (--url sets SENTRY_URL, --insecure-http sets SENTRY_ALLOW_INSECURE_HTTP=true)")]
     Config(#[from] ConfigError),
     #[error("--skills / --disable-skills: {0}")]
@@ -41,37 +44,22 @@ pub(crate) enum SettingsError {
     Constraint(#[from] InvalidId),
 }
 
-/// Build the settings; `env` reads an environment variable.
+/// Build the settings; `env` reads an environment variable, `stored` the token `auth login`
+/// stored for the configured Sentry (used only when no token is given).
 pub(crate) fn settings(
     flags: &Flags,
     env: impl Fn(&str) -> Option<String>,
+    stored: impl FnOnce(&Config) -> Result<Option<String>, String>,
 ) -> Result<Settings, SettingsError> {
-    let from_env = |name: &str| {
-        ENVIRONMENT.contains(&name).then(|| env(name)).flatten().filter(|v| !v.trim().is_empty())
+    let config = sentry_config(flags, &env)?;
+    let var = |name: &str| flags.var(name).map(str::to_string).or_else(|| from_env(&env, name));
+    let given = var("SENTRY_ACCESS_TOKEN").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let upstream_token = match given {
+        Some(token) => token,
+        None => stored(&config)
+            .map_err(SettingsError::StoredLogin)?
+            .ok_or(SettingsError::MissingToken)?,
     };
-    let var = |name: &str| flags.var(name).map(str::to_string).or_else(|| from_env(name));
-
-    let upstream_token = var("SENTRY_ACCESS_TOKEN")
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .ok_or(SettingsError::MissingToken)?;
-    let insecure =
-        parse_bool("SENTRY_ALLOW_INSECURE_HTTP", var("SENTRY_ALLOW_INSECURE_HTTP"), false)
-            .unwrap_or(false);
-    let host_url =
-        |host: String| format!("{}://{}", if insecure { "http" } else { "https" }, host.trim());
-    // A flag beats the environment; within each, a URL beats a host name.
-    let sentry_url = flags
-        .var("SENTRY_URL")
-        .map(str::to_string)
-        .or_else(|| flags.var("SENTRY_HOST").map(|h| host_url(h.to_string())))
-        .or_else(|| from_env("SENTRY_URL"))
-        .or_else(|| from_env("SENTRY_HOST").map(host_url));
-    let config =
-        Config::from_vars(
-            |name| if name == "SENTRY_URL" { sentry_url.clone() } else { var(name) },
-        )?;
-
     let skills = var("MCP_SKILLS");
     let disabled = var("MCP_DISABLE_SKILLS");
     let options = [("skills", skills.as_deref()), ("disable-skills", disabled.as_deref())];
@@ -83,6 +71,32 @@ pub(crate) fn settings(
     })
 }
 
+/// An environment variable the stdio binary reads, when set and not blank.
+fn from_env(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    ENVIRONMENT.contains(&name).then(|| env(name)).flatten().filter(|v| !v.trim().is_empty())
+}
+
+/// The worker's configuration from flags and environment (no token needed: `auth` uses it too).
+pub(crate) fn sentry_config(
+    flags: &Flags,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Config, SettingsError> {
+    let var = |name: &str| flags.var(name).map(str::to_string).or_else(|| from_env(env, name));
+    let insecure =
+        parse_bool("SENTRY_ALLOW_INSECURE_HTTP", var("SENTRY_ALLOW_INSECURE_HTTP"), false)
+            .unwrap_or(false);
+    let host_url =
+        |host: String| format!("{}://{}", if insecure { "http" } else { "https" }, host.trim());
+    // A flag beats the environment; within each, a URL beats a host name.
+    let sentry_url = flags
+        .var("SENTRY_URL")
+        .map(str::to_string)
+        .or_else(|| flags.var("SENTRY_HOST").map(|h| host_url(h.to_string())))
+        .or_else(|| from_env(env, "SENTRY_URL"))
+        .or_else(|| from_env(env, "SENTRY_HOST").map(host_url));
+    Ok(Config::from_vars(|name| if name == "SENTRY_URL" { sentry_url.clone() } else { var(name) })?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,7 +105,8 @@ mod tests {
 
     fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let Ok(Invocation::Serve(flags)) = parse(args) else { panic!("{args:?}") };
-        settings(&flags, |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+        let env = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        settings(&flags, env, |_| Ok(None))
     }
 
     #[test]
@@ -105,6 +120,26 @@ mod tests {
         assert_eq!(s.session.upstream_token, "sntryu_env");
         assert_eq!(s.session.access, AccessMethod::AccessToken);
         assert_eq!(s.config.sentry.base.host_str(), Some("sentry.io"));
+    }
+
+    #[test]
+    fn a_stored_login_is_used_only_without_a_given_token() {
+        let Ok(Invocation::Serve(flags)) = parse(["--url=https://sentry.example.com"]) else {
+            panic!()
+        };
+        let stored = |c: &Config| {
+            assert_eq!(c.sentry.base.as_str(), "https://sentry.example.com/");
+            Ok(Some("sntryu_stored".to_string()))
+        };
+        let s = settings(&flags, |_| None, stored).unwrap();
+        assert_eq!(s.session.upstream_token, "sntryu_stored");
+        let env = |k: &str| (k == "SENTRY_ACCESS_TOKEN").then(|| "sntryu_env".to_string());
+        let s = settings(&flags, env, |_| panic!("not read when a token is given")).unwrap();
+        assert_eq!(s.session.upstream_token, "sntryu_env");
+        let err = settings(&flags, |_| None, |_| Err("expired".into())).unwrap_err();
+        assert!(matches!(err, SettingsError::StoredLogin(m) if m == "expired"));
+        let err = settings(&flags, |_| None, |_| Ok(None)).unwrap_err().to_string();
+        assert!(err.contains("sentry-mcp auth login"), "{err}");
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub(crate) async fn authenticate(
 /// Sentry rejected the grant's token during a tool call: revoke the grant, so the client's next
 /// request gets 401 and it authorizes again instead of looping on a dead token.
 pub(crate) async fn upstream_rejected(store: &dyn Store, platform: &dyn Platform, grant_id: &str) {
-    let outcome = grant::revoke_id(store, platform, grant_id).await;
+    let outcome = grant::revoke_id(store, platform, grant_id, None).await;
     let line = serde_json::json!({"event": "oauth_upstream_rejected", "action": "grant_revoked", "ok": outcome.is_ok()});
     platform.log(LogLevel::Warn, &line.to_string());
 }

@@ -70,7 +70,15 @@ pub(crate) async fn complete(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
             "This sign-in was not started in this browser (or it took too long), so it was not completed. Start the connection again from your MCP client.",
         ));
     }
-    ctx.store.delete(&nonce_key).await?;
+    // The store decides single use (in the Worker, a Durable Object): of two callbacks racing
+    // with one state, exactly one goes on.
+    if !ctx.store.consume_once(&nonce_key).await? {
+        return Ok(page::error_page(
+            400,
+            "Already used",
+            "This sign-in response was already used.",
+        ));
+    }
     if let Some(error) = q.get("error") {
         ctx.log(
             LogLevel::Warn,

@@ -333,7 +333,7 @@ pub(crate) async fn supersede_earlier_grant(
     let key = supersede_key(client_id, user_id, redirect_uri);
     if let Some(earlier) = get_json::<String>(ctx.store, ctx.platform, &key).await? {
         if earlier != new_grant_id {
-            grant::revoke_id(ctx.store, ctx.platform, &earlier).await?;
+            grant::revoke_id(ctx.store, ctx.platform, &earlier, None).await?;
             ctx.log(
                 crate::platform::LogLevel::Info,
                 "oauth_cimd_grant_superseded",

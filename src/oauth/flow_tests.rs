@@ -368,14 +368,57 @@ fn refresh_rotates_with_a_grace_window_then_detects_reuse() {
     let (client, _, first) = env.connect();
     let (_, second) = tokens(&env.refresh(&client, &first));
     assert_ne!(first, second);
-    // The answer was lost: the previous token still works inside the window...
+    // The answer was lost: inside the window the previous token gets the very same pair again
+    // (never a second one, so a stolen copy cannot orphan the legitimate client's tokens)...
     env.platform.advance_secs(REFRESH_GRACE_SECS - 1);
     let (access3, third) = tokens(&env.refresh(&client, &first));
+    assert_eq!(third, second);
+    assert_eq!(env.mcp("/mcp", &access3).status, 200);
     // ...and outside it, presenting it again is reuse: the whole grant goes.
     env.platform.advance_secs(2);
     assert_eq!(json_of(&env.refresh(&client, &first))["error"], "invalid_grant");
     assert_eq!(json_of(&env.refresh(&client, &third))["error"], "invalid_grant");
     assert_eq!(env.mcp("/mcp", &access3).status, 401);
+}
+
+#[test]
+fn a_token_two_generations_old_or_a_distinct_second_use_revokes_the_grant() {
+    let env = Env::new();
+    let (client, _, first) = env.connect();
+    let (_, second) = tokens(&env.refresh(&client, &first));
+    let (access3, third) = tokens(&env.refresh(&client, &second));
+    // `first` is two generations old: reuse, even inside the window. The grant goes.
+    assert_eq!(json_of(&env.refresh(&client, &first))["error"], "invalid_grant");
+    assert_eq!(env.mcp("/mcp", &access3).status, 401);
+    assert_eq!(json_of(&env.refresh(&client, &third))["error"], "invalid_grant");
+    assert!(env.platform.inner.logs.borrow().iter().any(|l| l.contains("oauth_refresh_reuse")));
+
+    // A second use of the previous token asking for another scope is not a retry.
+    let env = Env::new();
+    let (client, _, first) = env.connect();
+    let (access2, second) = tokens(&env.refresh(&client, &first));
+    let narrower = env.token(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", &client),
+        ("refresh_token", &first),
+        ("scope", "inspect"),
+    ]);
+    assert_eq!(json_of(&narrower)["error"], "invalid_grant");
+    assert_eq!(env.mcp("/mcp", &access2).status, 401);
+    assert_eq!(json_of(&env.refresh(&client, &second))["error"], "invalid_grant");
+}
+
+#[test]
+fn revocation_leaves_a_tombstone_without_token_material() {
+    let env = Env::new();
+    let (client, access, refresh) = env.connect();
+    assert_eq!(env.form("/oauth/revoke", &[("token", &refresh)], Headers::new()).status, 200);
+    let dump = env.store.dump();
+    let grant = dump.lines().find(|l| l.starts_with("grant:")).expect("a tombstone stays");
+    assert!(grant.contains("revoked_at_ms") && grant.contains("\"upstream\":\"\""), "{grant}");
+    assert!(!dump.contains("token:"), "every access token record is gone");
+    assert_eq!(env.mcp("/mcp", &access).status, 401);
+    assert_eq!(json_of(&env.refresh(&client, &refresh))["error"], "invalid_grant");
 }
 
 #[test]

@@ -1,4 +1,6 @@
 //! Grants: created at the callback, turned into tokens at the token endpoint, revoked as a whole.
+//! Every change goes through the grant's ledger (`oauth::ledger`, via [`Store::grant`]), which
+//! decides single use; this file mints and seals.
 //!
 //! Each grant has a random 256-bit data key. It seals the Sentry tokens (AES-256-GCM, AAD = grant
 //! id) and is itself stored only wrapped under keys derived from our live token strings (the code,
@@ -10,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::authorize::AuthRequest;
 use super::crypto::{self, Key};
+use super::ledger::{Command, Issue, Verdict};
 use super::records::{
     self, AccessRef, AccessTokenRecord, CodeSlot, GrantRecord, RefreshSlot, SecretHash, TokenKind,
     UnixMillis, UpstreamTokens,
@@ -76,23 +79,34 @@ pub(crate) async fn create(
         }),
         refresh: None,
         previous_refresh: None,
+        retired_refresh: Vec::new(),
         access: Vec::new(),
+        revoked_at_ms: None,
     };
-    // Until the code is redeemed the grant lives only as long as the code.
-    put_json(ctx.store, &records::grant_key(&id), &grant, records::CODE_TTL_SECS).await?;
+    ctx.store.grant(&id, now, Command::Create(Box::new(grant))).await?;
     Ok(code)
 }
 
-/// Issue a new access token and a new refresh token for `grant` (rotation: `previous` becomes
-/// the grant's previous refresh token) and save the grant. Returns the token response body.
-pub(crate) async fn issue(
+/// A token answer ready to send once the grant's ledger accepts it.
+pub(crate) struct Prepared {
+    /// The token response body (holds the new tokens: never logged).
+    pub body: Value,
+    /// What the ledger is asked to make live.
+    pub issue: Issue,
+    /// Where the new access token's record was written (deleted again if the ledger refuses).
+    access_key: String,
+}
+
+/// Mint a new access token and a new refresh token for `grant` and write the access token's
+/// record, so it exists before the ledger can accept it (a revocation that follows the
+/// acceptance then finds and deletes it). Nothing is answered until [`Prepared::settle`].
+pub(crate) async fn prepare(
     ctx: &Ctx<'_>,
-    grant: &mut GrantRecord,
+    grant: &GrantRecord,
     data_key: &Key,
     upstream_expires_at: UnixMillis,
     skills: SkillSet,
-    previous: Option<RefreshSlot>,
-) -> Result<Value, StoreError> {
+) -> Result<Prepared, StoreError> {
     let now = ctx.now();
     let access = records::mint(ctx.platform, TokenKind::Access, &grant.id);
     let access_hash = SecretHash::of(&access);
@@ -108,63 +122,91 @@ pub(crate) async fn issue(
         wrapped_key: crypto::wrap_key(ctx.platform, data_key, &access),
         upstream: grant.upstream.clone(),
     };
-    put_json(ctx.store, &records::access_key(&grant.id, &access_hash), &record, expires_in).await?;
-
+    let access_key = records::access_key(&grant.id, &access_hash);
+    put_json(ctx.store, &access_key, &record, expires_in).await?;
     let refresh = records::mint(ctx.platform, TokenKind::Refresh, &grant.id);
-    grant.refresh = Some(RefreshSlot {
-        hash: SecretHash::of(&refresh),
-        wrapped_key: crypto::wrap_key(ctx.platform, data_key, &refresh),
-        at_ms: now,
-    });
-    grant.previous_refresh = previous;
-    grant.access.retain(|a| !a.expires_at_ms.is_past(now));
-    grant.access.push(AccessRef { hash: access_hash, expires_at_ms: record.expires_at_ms });
-    while grant.access.len() > records::MAX_LIVE_ACCESS_TOKENS {
-        let oldest = grant.access.remove(0);
-        ctx.store.delete(&records::access_key(&grant.id, &oldest.hash)).await?;
-    }
-    // The grant (and its refresh token) lives 30 days from its last use.
-    grant.expires_at_ms = now.plus(Duration::from_secs(records::GRANT_TTL_SECS));
-    put_json(ctx.store, &records::grant_key(&grant.id), grant, records::GRANT_TTL_SECS).await?;
-    Ok(json!({
+    let issue = Issue {
+        refresh: RefreshSlot {
+            hash: SecretHash::of(&refresh),
+            wrapped_key: crypto::wrap_key(ctx.platform, data_key, &refresh),
+            at_ms: now,
+            answer: None,
+            scope: None,
+        },
+        access: AccessRef { hash: access_hash, expires_at_ms: record.expires_at_ms },
+    };
+    let body = json!({
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": expires_in,
         "refresh_token": refresh,
         "scope": skills.iter().map(|s| s.id()).collect::<Vec<_>>().join(" "),
-    }))
+    });
+    Ok(Prepared { body, issue, access_key })
 }
 
-/// Delete the access tokens the grant knows about (for example after the Sentry token rotated:
-/// they hold a copy of the old one).
-pub(crate) async fn drop_access_tokens(
+impl Prepared {
+    /// Act on the ledger's verdict: on `Issued`, delete the access tokens it dropped and return the
+    /// answer; otherwise delete this answer's access-token record (and, if the grant was revoked,
+    /// every access token it had) and return the verdict for the caller to explain.
+    pub(crate) async fn settle(
+        self,
+        store: &dyn Store,
+        grant_id: &str,
+        verdict: Verdict,
+    ) -> Result<Result<Value, Verdict>, StoreError> {
+        if let Verdict::Issued { dropped } = &verdict {
+            delete_access(store, grant_id, dropped).await?;
+            return Ok(Ok(self.body));
+        }
+        store.delete(&self.access_key).await?;
+        if let Verdict::Revoked { access, .. } = &verdict {
+            delete_access(store, grant_id, access).await?;
+        }
+        Ok(Err(verdict))
+    }
+}
+
+/// Delete the records of these access tokens of `grant_id`.
+pub(crate) async fn delete_access(
     store: &dyn Store,
-    grant: &mut GrantRecord,
+    grant_id: &str,
+    access: &[AccessRef],
 ) -> Result<(), StoreError> {
-    for a in grant.access.drain(..) {
-        store.delete(&records::access_key(&grant.id, &a.hash)).await?;
+    for a in access {
+        store.delete(&records::access_key(grant_id, &a.hash)).await?;
     }
     Ok(())
 }
 
-/// Revoke a grant: its access tokens, its refresh tokens and the grant itself.
-pub(crate) async fn revoke(store: &dyn Store, grant: &GrantRecord) -> Result<(), StoreError> {
-    for a in &grant.access {
-        store.delete(&records::access_key(&grant.id, &a.hash)).await?;
-    }
-    store.delete(&records::grant_key(&grant.id)).await
+/// The grant `grant_id` as its ledger has it now (`None`: unknown, expired, revoked or
+/// unreadable; see `oauth::get_json`).
+pub(crate) async fn load(ctx: &Ctx<'_>, grant_id: &str) -> Result<Option<GrantRecord>, StoreError> {
+    Ok(match ctx.store.grant(grant_id, ctx.now(), Command::Load).await? {
+        Verdict::Loaded(g) => g.map(|g| *g),
+        Verdict::Unreadable { problem } => {
+            super::log_refused(ctx.platform, &records::grant_key(grant_id), &problem);
+            None
+        }
+        _ => None,
+    })
 }
 
-/// Revoke the grant `grant_id`, if it still exists.
+/// Revoke the grant `grant_id` (a tombstone in its ledger) and delete its access tokens. With
+/// `only_if_current`, only while that refresh token is still the grant's current one. Returns
+/// whether this call revoked it.
 pub(crate) async fn revoke_id(
     store: &dyn Store,
     platform: &dyn Platform,
     grant_id: &str,
-) -> Result<(), StoreError> {
-    if let Some(grant) =
-        super::get_json::<GrantRecord>(store, platform, &records::grant_key(grant_id)).await?
-    {
-        revoke(store, &grant).await?;
+    only_if_current: Option<SecretHash>,
+) -> Result<bool, StoreError> {
+    let now = UnixMillis(platform.now_ms());
+    match store.grant(grant_id, now, Command::Revoke { only_if_current }).await? {
+        Verdict::Revoked { access, .. } => {
+            delete_access(store, grant_id, &access).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
     }
-    Ok(())
 }

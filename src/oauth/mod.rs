@@ -11,8 +11,8 @@
 //!    Sentry with a signed, single-use `state` ([`signed`]).
 //! 4. [`callback`]: Sentry sends the browser back; the code is exchanged ([`upstream`]) and a
 //!    grant is created ([`grant`]); the client gets our authorization code.
-//! 5. [`token`]: code and refresh grants (PKCE, rotation with a grace window, reuse detection);
-//!    [`revoke`] (RFC 7009).
+//! 5. [`token`]: code and refresh grants (PKCE, rotation with a grace window, reuse detection),
+//!    each decided by the grant's [`ledger`]; [`revoke`] (RFC 7009).
 //! 6. [`bearer`]: `/mcp` with our access token: one storage read, audience check, and the
 //!    decrypted Sentry token for the tool calls.
 //!
@@ -25,9 +25,11 @@ pub(crate) mod callback;
 pub(crate) mod cimd;
 pub(crate) mod config;
 pub(crate) mod cookies;
-pub(crate) mod crypto;
+/// The shared primitives (`crate::crypto`), under the name this layer has always used.
+pub(crate) use crate::crypto;
 pub(crate) mod error;
 pub(crate) mod grant;
+pub(crate) mod ledger;
 pub(crate) mod metadata;
 pub(crate) mod page;
 pub(crate) mod records;
@@ -147,13 +149,22 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
 
 /// Log a record that does not parse (not generic, so each record type does not carry a copy).
 fn refused(platform: &dyn Platform, key: &str, e: &serde_json::Error) {
-    let kind = key.split(':').next().unwrap_or_default();
-    let problem = match e.classify() {
+    log_refused(platform, key, parse_problem(e));
+}
+
+/// The kind of a parse error, the only detail a refused record's log line gives.
+pub(crate) fn parse_problem(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
         serde_json::error::Category::Data => "data",
         serde_json::error::Category::Syntax => "syntax",
         serde_json::error::Category::Eof => "eof",
         serde_json::error::Category::Io => "io",
-    };
+    }
+}
+
+/// The warning for a refused record under `key`: the kind of record (the key's prefix) only.
+pub(crate) fn log_refused(platform: &dyn Platform, key: &str, problem: &str) {
+    let kind = key.split(':').next().unwrap_or_default();
     let line = json!({"event": "oauth_record_refused", "record": kind, "problem": problem});
     platform.log(LogLevel::Warn, &line.to_string());
 }

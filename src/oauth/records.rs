@@ -3,7 +3,7 @@
 //! | Key | Record | TTL |
 //! | --- | --- | --- |
 //! | `client:{clientId}` | [`ClientRecord`] (secret as SHA-256) | 90 days |
-//! | `grant:{grantId}` | [`GrantRecord`]: consent, hashes of the code and refresh tokens, the Sentry tokens sealed under the grant's data key | 10 min until the code is redeemed, then 30 days |
+//! | `grant:{grantId}` | [`GrantRecord`]: consent, hashes of the code and refresh tokens, the Sentry tokens sealed under the grant's data key; a tombstone once revoked. In the Worker it lives in the grant's Durable Object (`OAUTH_GUARD`), which decides every change (`oauth::ledger`); KV holds it only without that binding | 10 min until the code is redeemed, then 30 days |
 //! | `token:{grantId}:{sha256(token)}` | [`AccessTokenRecord`]: everything `/mcp` needs in one read | 1 h (less if the Sentry token expires sooner) |
 //! | `state:{nonce}` | marker for a pending upstream `state` (single use) | 10 min |
 //! | `ratelimit:register:{ip}:{hour}` | registration counter | 1 h |
@@ -163,6 +163,9 @@ pub(crate) const STATE_TTL_SECS: u64 = 600;
 pub(crate) const REFRESH_GRACE_SECS: u64 = 60;
 /// Access tokens remembered per grant (so revocation can delete them); older ones are revoked.
 pub(crate) const MAX_LIVE_ACCESS_TOKENS: usize = 8;
+/// Hashes of refresh tokens two or more generations old kept per grant: presenting one is reuse
+/// and revokes the grant (`oauth::ledger`); older ones read as unknown.
+pub(crate) const MAX_RETIRED_REFRESH: usize = 64;
 
 /// The three kinds of secret we hand out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +278,13 @@ pub(crate) struct RefreshSlot {
     pub wrapped_key: String,
     /// When it was issued (current slot) or rotated out (previous slot).
     pub at_ms: UnixMillis,
+    /// Previous slot: the answer of the rotation that retired it, sealed under a key only this
+    /// token derives, so a retry inside the grace window gets the same pair (`oauth::ledger`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Previous slot: the scope that rotation asked for (a retry must ask the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<SkillSet>,
 }
 
 /// An access token the grant knows about, so revoking the grant can delete it.
@@ -307,8 +317,15 @@ pub(crate) struct GrantRecord {
     pub refresh: Option<RefreshSlot>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_refresh: Option<RefreshSlot>,
+    /// Hashes of older refresh tokens, oldest first (at most [`MAX_RETIRED_REFRESH`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_refresh: Vec<SecretHash>,
     #[serde(default)]
     pub access: Vec<AccessRef>,
+    /// Set when the grant was revoked: a tombstone without token material that refuses every
+    /// later use, so a request still in flight cannot bring the grant back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at_ms: Option<UnixMillis>,
 }
 
 /// What `/mcp` needs, in the one record it reads.

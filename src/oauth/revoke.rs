@@ -2,7 +2,7 @@
 //! itself. Unknown or foreign tokens get 200 as well, so the endpoint reveals nothing.
 
 use super::error::{oauth_error, OAuthErrorCode};
-use super::records::{self, AccessTokenRecord, ClientId, GrantRecord, SecretHash, TokenKind};
+use super::records::{self, AccessTokenRecord, ClientId, SecretHash, TokenKind};
 use super::token::authenticate_client;
 use super::{grant, no_store_json, Ctx, Handled, Params};
 use crate::platform::http::HttpRequest;
@@ -29,13 +29,13 @@ pub(crate) async fn revoke(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
             }
         }
     } else if let Some(gid) = records::grant_id_of(token, TokenKind::Refresh) {
-        if let Some(g) = ctx.get_json::<GrantRecord>(&records::grant_key(gid)).await? {
+        if let Some(g) = grant::load(ctx, gid).await? {
             let ours = [&g.refresh, &g.previous_refresh]
                 .into_iter()
                 .flatten()
                 .any(|s| s.hash.matches(&hash));
             if ours && owned(&g.client_id) {
-                grant::revoke(ctx.store, &g).await?;
+                grant::revoke_id(ctx.store, ctx.platform, gid, None).await?;
             }
         }
     }

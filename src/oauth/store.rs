@@ -4,10 +4,16 @@
 //! [`MemoryStore`]. It is deliberately not part of [`crate::platform::Platform`]: the native stdio
 //! binary has no OAuth and no KV.
 //!
-//! Workers KV is eventually consistent and has no compare-and-swap. What that means for single-use
-//! codes and refresh-token rotation is written down in `docs/oauth.md` ("Consistency").
+//! Workers KV is eventually consistent and has no compare-and-swap, so the decisions that must be
+//! strictly single-use have their own methods: [`Store::grant`] (code redemption, refresh
+//! rotation, revocation: `oauth::ledger`) and [`Store::consume_once`] (the upstream `state`).
+//! Their defaults are read-modify-writes over `get`/`put`; the Worker overrides them with a
+//! Durable Object that decides one request at a time (`docs/oauth.md`, "Consistency").
 
 use async_trait::async_trait;
+
+use super::ledger::{self, Command, Verdict};
+use super::records::UnixMillis;
 
 /// KV refuses expirations shorter than 60 seconds.
 pub(crate) const MIN_TTL_SECS: u64 = 60;
@@ -23,6 +29,25 @@ pub(crate) trait Store {
     /// Write `value`, expiring after `ttl_secs` (raised to [`MIN_TTL_SECS`]).
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Decide `cmd` on the grant `grant_id` at `now` (see [`ledger::apply`]).
+    async fn grant(
+        &self,
+        grant_id: &str,
+        now: UnixMillis,
+        cmd: Command,
+    ) -> Result<Verdict, StoreError> {
+        ledger::apply_over_store(self, grant_id, now, cmd).await
+    }
+
+    /// Consume the single-use marker `key`: `true` for the first caller only.
+    async fn consume_once(&self, key: &str) -> Result<bool, StoreError> {
+        if self.get(key).await?.is_none() {
+            return Ok(false);
+        }
+        self.delete(key).await?;
+        Ok(true)
+    }
 }
 
 /// An in-memory [`Store`] for unit tests; records the TTL of every write.

@@ -3,8 +3,9 @@
 //! - Codes are single use, bound to the client, redirect URI, PKCE challenge (S256 only) and
 //!   resource, and live 10 minutes. Presenting a redeemed code revokes everything issued from it.
 //! - Refresh tokens rotate on every use. The previous one is honoured for
-//!   [`records::REFRESH_GRACE_SECS`] (a lost response, retried); presenting it later is treated
-//!   as theft and revokes the grant. `scope` may only narrow.
+//!   [`records::REFRESH_GRACE_SECS`] as a retry of a lost response: it gets the same new pair
+//!   again. Any other use of a rotated-out token is reuse and revokes the grant. `scope` may only
+//!   narrow. Who wins is decided by the grant's ledger (`oauth::ledger`), one request at a time.
 //! - When the Sentry token behind the grant is about to expire, it is refreshed here (Sentry
 //!   rotates both of its tokens); if Sentry refuses, the grant is revoked and the client must
 //!   authorize again.
@@ -17,7 +18,8 @@ use serde_json::json;
 use super::authorize::load_client;
 use super::crypto;
 use super::error::{oauth_error, OAuthErrorCode};
-use super::records::{self, ClientRecord, GrantRecord, RefreshSlot, SecretHash, TokenKind};
+use super::ledger::{Command, Refusal, Verdict};
+use super::records::{self, ClientRecord, GrantRecord, SecretHash, TokenKind};
 use super::upstream::{self, UpstreamError};
 use super::{grant, no_store_json, origin, redirect, Ctx, Failure, Handled, Params};
 use crate::caches::RedeemedCode;
@@ -178,8 +180,7 @@ async fn code_grant(
     })?;
     let unknown = || invalid_grant("the code is unknown, expired or already used");
     let grant_id = records::grant_id_of(code, TokenKind::Code).ok_or_else(unknown)?;
-    let mut g: GrantRecord =
-        ctx.get_json(&records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
+    let g = grant::load(ctx, grant_id).await?.ok_or_else(unknown)?;
     let hash = SecretHash::of(code);
     // The code must be authentic and the client's before anything else (replay handling included).
     let slot = g.code.clone().filter(|s| s.hash.matches(&hash)).ok_or_else(unknown)?;
@@ -188,11 +189,8 @@ async fn code_grant(
     }
     let replayed_here = ctx.caches.redeemed_codes.contains(&RedeemedCode(hash.0.clone()));
     if slot.redeemed || replayed_here {
-        grant::revoke(ctx.store, &g).await?;
-        ctx.log(LogLevel::Warn, "oauth_code_replayed", json!({"action": "grant_revoked"}));
-        return Err(invalid_grant(
-            "the code was already used; the tokens issued with it are revoked",
-        ));
+        grant::revoke_id(ctx.store, ctx.platform, grant_id, None).await?;
+        return Err(code_replayed(ctx));
     }
     if slot.expires_at_ms.is_past(ctx.now()) {
         return Err(invalid_grant("the code expired; authorize again"));
@@ -231,11 +229,33 @@ async fn code_grant(
         .and_then(|w| crypto::unwrap_key(w, code))
         .ok_or_else(unknown)?;
     let upstream = grant::open_upstream(&g.id, &data_key, &g.upstream).ok_or_else(unknown)?;
-    ctx.caches.redeemed_codes.put(RedeemedCode(hash.0), ());
-    g.code = Some(records::CodeSlot { wrapped_key: None, redeemed: true, ..slot });
-    let skills = g.skills;
-    let body = grant::issue(ctx, &mut g, &data_key, upstream.expires_at_ms, skills, None).await?;
-    Ok(no_store_json(200, &body))
+    let prepared = grant::prepare(ctx, &g, &data_key, upstream.expires_at_ms, g.skills).await?;
+    let command = Command::RedeemCode { code: hash.clone(), issue: prepared.issue.clone() };
+    let verdict = ctx.store.grant(grant_id, ctx.now(), command).await?;
+    match prepared.settle(ctx.store, grant_id, verdict).await? {
+        Ok(body) => {
+            ctx.caches.redeemed_codes.put(RedeemedCode(hash.0), ());
+            Ok(no_store_json(200, &body))
+        }
+        // Another request redeemed the code first: this one is the replay.
+        Err(Verdict::Revoked { .. }) => Err(code_replayed(ctx)),
+        Err(Verdict::Refused(Refusal::CodeExpired)) => {
+            Err(invalid_grant("the code expired; authorize again"))
+        }
+        Err(_) => Err(unknown()),
+    }
+}
+
+fn code_replayed(ctx: &Ctx<'_>) -> Failure {
+    ctx.log(LogLevel::Warn, "oauth_code_replayed", json!({"action": "grant_revoked"}));
+    invalid_grant("the code was already used; the tokens issued with it are revoked")
+}
+
+fn refresh_reused(ctx: &Ctx<'_>) -> Failure {
+    ctx.log(LogLevel::Warn, "oauth_refresh_reuse", json!({"action": "grant_revoked"}));
+    invalid_grant(
+        "this refresh token was already used; the authorization is revoked, authorize again",
+    )
 }
 
 async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Handled {
@@ -245,27 +265,9 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
     let unknown =
         || invalid_grant("the refresh token is unknown, expired or revoked; authorize again");
     let grant_id = records::grant_id_of(token, TokenKind::Refresh).ok_or_else(unknown)?;
-    let mut g: GrantRecord =
-        ctx.get_json(&records::grant_key(grant_id)).await?.ok_or_else(unknown)?;
+    let mut g = grant::load(ctx, grant_id).await?.ok_or_else(unknown)?;
     let now = ctx.now();
     let hash = SecretHash::of(token);
-    let matches = |s: &Option<RefreshSlot>| s.as_ref().is_some_and(|s| s.hash.matches(&hash));
-    let (slot, previous) = if matches(&g.refresh) {
-        let current = g.refresh.clone().expect("matched");
-        (current.clone(), RefreshSlot { at_ms: now, ..current })
-    } else if matches(&g.previous_refresh) {
-        let prev = g.previous_refresh.clone().expect("matched");
-        if now.since(prev.at_ms) > Duration::from_secs(records::REFRESH_GRACE_SECS) {
-            grant::revoke(ctx.store, &g).await?;
-            ctx.log(LogLevel::Warn, "oauth_refresh_reuse", json!({"action": "grant_revoked"}));
-            return Err(invalid_grant("this refresh token was already used; the authorization is revoked, authorize again"));
-        }
-        // Inside the grace window: the client lost our last answer. The previous token keeps its
-        // rotation time, so retrying never extends the window.
-        (prev.clone(), prev)
-    } else {
-        return Err(unknown());
-    };
     if g.client_id != client.client_id {
         return Err(unknown());
     }
@@ -301,37 +303,88 @@ async fn refresh_grant(ctx: &Ctx<'_>, client: &ClientRecord, f: &Params) -> Hand
             wanted
         }
     };
-    let data_key = crypto::unwrap_key(&slot.wrapped_key, token).ok_or_else(unknown)?;
+    let current = g.refresh.clone().filter(|s| s.hash.matches(&hash));
+    let Some(current) = current else {
+        // Not the current token: the ledger says whether it is a retry inside the grace window
+        // (the same answer again), reuse (the grant is revoked) or unknown.
+        let command = Command::Refresh {
+            presented: hash,
+            scope: skills,
+            issue: None,
+            retry_answer: None,
+            upstream: None,
+        };
+        return match ctx.store.grant(grant_id, now, command).await? {
+            Verdict::Retry { answer } => {
+                let body = crypto::open(&crypto::wrapping_key(token), &answer, RETRY_AAD)
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .ok_or_else(unknown)?;
+                Ok(no_store_json(200, &body))
+            }
+            Verdict::Revoked { access, .. } => {
+                grant::delete_access(ctx.store, grant_id, &access).await?;
+                Err(refresh_reused(ctx))
+            }
+            _ => Err(unknown()),
+        };
+    };
+    let data_key = crypto::unwrap_key(&current.wrapped_key, token).ok_or_else(unknown)?;
     let mut up = grant::open_upstream(&g.id, &data_key, &g.upstream).ok_or_else(unknown)?;
+    let mut resealed = None;
     if up.expires_at_ms.until(now) < Duration::from_secs(UPSTREAM_REFRESH_MARGIN_SECS) {
-        up = refresh_upstream(ctx, &mut g, &data_key, up).await?;
+        up = refresh_upstream(ctx, &g, &hash, up).await?;
+        g.upstream = grant::seal_upstream(ctx, &g.id, &data_key, &up);
+        resealed = Some(g.upstream.clone());
     }
-    let body =
-        grant::issue(ctx, &mut g, &data_key, up.expires_at_ms, skills, Some(previous)).await?;
-    Ok(no_store_json(200, &body))
+    let prepared = grant::prepare(ctx, &g, &data_key, up.expires_at_ms, skills).await?;
+    // Kept for a retry of this very request: only the presented token can open it.
+    let retry_answer = crypto::seal(
+        ctx.platform,
+        &crypto::wrapping_key(token),
+        &serde_json::to_vec(&prepared.body).expect("serialisable"),
+        RETRY_AAD,
+    );
+    let command = Command::Refresh {
+        presented: hash,
+        scope: skills,
+        issue: Some(prepared.issue.clone()),
+        retry_answer: Some(retry_answer),
+        upstream: resealed,
+    };
+    let verdict = ctx.store.grant(grant_id, now, command).await?;
+    match prepared.settle(ctx.store, grant_id, verdict).await? {
+        Ok(body) => Ok(no_store_json(200, &body)),
+        Err(Verdict::Refused(Refusal::Concurrent)) => Err(invalid_grant(
+            "this refresh token was just used by a concurrent request; use the tokens that request received",
+        )),
+        Err(Verdict::Revoked { .. }) => Err(refresh_reused(ctx)),
+        Err(_) => Err(unknown()),
+    }
 }
 
-/// Renew the Sentry tokens of `g` (Sentry rotates both) and reseal them; older access tokens of
-/// the grant carry the old Sentry token, so they are dropped. A refusal revokes the grant.
+/// The associated data of a sealed retry answer.
+const RETRY_AAD: &[u8] = b"refresh-retry-answer";
+
+/// Renew the Sentry tokens behind `g` (Sentry rotates both). A refusal revokes the grant, unless
+/// `presented` is no longer its current refresh token (another request renewed them first).
 async fn refresh_upstream(
     ctx: &Ctx<'_>,
-    g: &mut GrantRecord,
-    data_key: &crypto::Key,
+    g: &GrantRecord,
+    presented: &SecretHash,
     up: records::UpstreamTokens,
 ) -> Result<records::UpstreamTokens, Failure> {
+    let only_if_current = Some(presented.clone());
     let Some(refresh) = up.refresh_token.clone() else {
-        grant::revoke(ctx.store, g).await?;
+        grant::revoke_id(ctx.store, ctx.platform, &g.id, only_if_current).await?;
         return Err(invalid_grant("the Sentry authorization expired; authorize again"));
     };
     match upstream::refresh(ctx, &refresh).await {
         Ok(issued) => {
-            g.upstream = grant::seal_upstream(ctx, &g.id, data_key, &issued.tokens);
-            grant::drop_access_tokens(ctx.store, g).await?;
             ctx.log(LogLevel::Info, "oauth_upstream_refreshed", json!({}));
             Ok(issued.tokens)
         }
         Err(UpstreamError::Rejected(why)) => {
-            grant::revoke(ctx.store, g).await?;
+            grant::revoke_id(ctx.store, ctx.platform, &g.id, only_if_current).await?;
             ctx.log(
                 LogLevel::Warn,
                 "oauth_upstream_refresh_rejected",

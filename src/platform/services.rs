@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 
-use super::http::HttpRequest;
+use super::http::{HttpRequest, HttpResponse};
 
 /// One metrics data point: an index, text dimensions and numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +55,35 @@ impl Binding {
     }
 }
 
+/// A call to the holder of a legacy HTTP+SSE session (in the Worker, the session's Durable
+/// Object), which keeps the session's event stream open while any isolate takes its messages.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum SseCall {
+    /// Open the session: its stream starts with `first_event`, carries a keep-alive comment every
+    /// few seconds and ends after `idle_secs` without a message. `caller` is the fingerprint of
+    /// the credential that opened it; `settings` what its messages run with (opaque here).
+    Open { caller: String, settings: String, first_event: Vec<u8>, idle_secs: u64 },
+    /// The session's caller and settings.
+    Lookup,
+    /// Put `event` on the stream, if `caller` opened the session.
+    Send { caller: String, event: Vec<u8> },
+}
+
+/// What the holder of an SSE session answered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum SseReply {
+    Opened,
+    Found {
+        caller: String,
+        settings: String,
+    },
+    Sent,
+    /// No such session: never opened, expired, or its stream closed.
+    Gone,
+    /// Another credential opened the session.
+    WrongCaller,
+}
+
 /// What the Worker offers beyond the runtime. Every method has a do-nothing default, which is
 /// what a runtime without the service gets.
 #[async_trait(?Send)]
@@ -75,6 +104,16 @@ pub(crate) trait Services {
     /// Whether an optional binding is configured.
     fn has(&self, _binding: Binding) -> bool {
         false
+    }
+
+    /// Call the holder of SSE session `session_id`. `None` when this runtime has no SSE
+    /// sessions; for [`SseCall::Open`] the stream comes back as the response (`Ok(Some)`).
+    async fn sse(
+        &self,
+        _session_id: &str,
+        _call: SseCall,
+    ) -> Option<Result<(SseReply, Option<HttpResponse>), String>> {
+        None
     }
 }
 

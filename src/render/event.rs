@@ -292,14 +292,7 @@ fn event_facts(event: &Value, label: &str, out: &mut String) {
 /// The application data of an event (for one block) and the note on breadcrumbs left out;
 /// `shown` is the text rendered before it, so values it already holds are not repeated.
 fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, String) {
-    let entries: Vec<&Value> = event
-        .get("entries")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let entry = |kind: &str| {
-        entries.iter().find(|e| str_at(e, "/type") == Some(kind)).and_then(|e| e.get("data"))
-    };
+    let entry = |kind: &str| entry_data(event, kind);
 
     // Everything below is application data, rendered into one block.
     let mut body = String::new();
@@ -355,7 +348,7 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
         }
     }
     // Entries this renderer does not know: shown generically rather than dropped.
-    for e in &entries {
+    for e in event.get("entries").and_then(Value::as_array).into_iter().flatten() {
         let kind = str_at(e, "/type").unwrap_or("");
         if KNOWN_ENTRIES.contains(&kind) {
             continue;
@@ -571,44 +564,49 @@ fn exception_text(data: &Value, opts: &EventOptions) -> String {
     text
 }
 
+fn thread_values(data: &Value) -> Vec<&Value> {
+    data.get("values").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default()
+}
+
+fn thread_flag(t: &Value, k: &str) -> bool {
+    t.get(k).and_then(Value::as_bool) == Some(true)
+}
+
+/// One line naming a thread: id, name, crashed/current, state, held locks.
+fn describe_thread(t: &Value) -> String {
+    let mut d = format!(
+        "{} {}",
+        t.get("id").map(plain).unwrap_or_default(),
+        str_at(t, "/name").unwrap_or("(unnamed)")
+    );
+    for (k, label) in [("crashed", "crashed"), ("current", "current")] {
+        if thread_flag(t, k) {
+            let _ = write!(d, " [{label}]");
+        }
+    }
+    if let Some(state) = str_at(t, "/state") {
+        let _ = write!(d, " state={state}");
+    }
+    if let Some(locks) = t.get("heldLocks").filter(|l| !super::is_blank(l)) {
+        let _ = write!(d, " holds {}", readable(locks, 200));
+    }
+    d.trim().to_string()
+}
+
 fn threads_text(data: &Value, opts: &EventOptions, with_exception: bool) -> String {
-    let threads: Vec<&Value> = data
-        .get("values")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let flag = |t: &Value, k: &str| t.get(k).and_then(Value::as_bool) == Some(true);
-    let describe = |t: &Value| {
-        let mut d = format!(
-            "{} {}",
-            t.get("id").map(plain).unwrap_or_default(),
-            str_at(t, "/name").unwrap_or("(unnamed)")
-        );
-        for (k, label) in [("crashed", "crashed"), ("current", "current")] {
-            if flag(t, k) {
-                let _ = write!(d, " [{label}]");
-            }
-        }
-        if let Some(state) = str_at(t, "/state") {
-            let _ = write!(d, " state={state}");
-        }
-        if let Some(locks) = t.get("heldLocks").filter(|l| !super::is_blank(l)) {
-            let _ = write!(d, " holds {}", readable(locks, 200));
-        }
-        d.trim().to_string()
-    };
+    let threads = thread_values(data);
     let chosen = threads
         .iter()
-        .find(|t| flag(t, "crashed"))
-        .or_else(|| threads.iter().find(|t| flag(t, "current")))
+        .find(|t| thread_flag(t, "crashed"))
+        .or_else(|| threads.iter().find(|t| thread_flag(t, "current")))
         .or(threads.first());
     let Some(thread) = chosen else { return String::new() };
-    let mut text = format!("{} thread(s); showing {}\n", threads.len(), describe(thread));
+    let mut text = format!("{} thread(s); showing {}\n", threads.len(), describe_thread(thread));
     let others: Vec<String> = threads
         .iter()
         .filter(|t| !std::ptr::eq(**t, *thread))
         .take(12)
-        .map(|t| describe(t))
+        .map(|t| describe_thread(t))
         .collect();
     if !others.is_empty() {
         let _ = writeln!(text, "other threads: {}", others.join("; "));
@@ -620,6 +618,96 @@ fn threads_text(data: &Value, opts: &EventOptions, with_exception: bool) -> Stri
         }
     }
     text
+}
+
+/// The entry of an event of that type, if any.
+fn entry_data<'a>(event: &'a Value, kind: &str) -> Option<&'a Value> {
+    event
+        .get("entries")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|e| str_at(e, "/type") == Some(kind))
+        .and_then(|e| e.get("data"))
+}
+
+/// The stack of an exception raised on `thread_id` (any thread when `None`), innermost last.
+fn exception_stack<'a>(event: &'a Value, thread_id: Option<&str>) -> Option<&'a Value> {
+    entry_data(event, "exception")?
+        .get("values")
+        .and_then(Value::as_array)?
+        .iter()
+        .rev()
+        .filter(|e| thread_id.is_none() || e.get("threadId").map(plain).as_deref() == thread_id)
+        .find_map(|e| e.get("stacktrace").filter(|s| s.is_object()))
+}
+
+/// One thread's whole stack (`get_event_stacktrace`): the thread a selector names (numeric id
+/// or exact name), else Sentry's default (crashed, then the first with a stack, then the
+/// first). A crashed thread's stack often sits on the exception raised on it; an event without
+/// threads shows its exception's stack. Errors say which threads exist.
+pub(crate) fn thread_stack(
+    event: &Value,
+    selector: Option<&str>,
+    opts: &EventOptions,
+    u: &Untrusted,
+    out: &mut String,
+) -> Result<(), String> {
+    event_facts(event, "thread stack", out);
+    let threads = entry_data(event, "threads").map(thread_values).unwrap_or_default();
+    if threads.is_empty() {
+        if selector.is_none() {
+            if let Some(st) = exception_stack(event, None) {
+                let body = format!(
+                    "No threads recorded; the exception's stack:\n{}",
+                    stacktrace_text(st, opts, &mut Vec::new())
+                );
+                out.push_str(&u.block(&body));
+                return Ok(());
+            }
+        }
+        return Err("this event has no threads and no stack trace to show".into());
+    }
+    let has_stack = |t: &Value| t.get("stacktrace").is_some_and(Value::is_object);
+    let chosen = match selector {
+        Some(sel) => threads.iter().find(|t| {
+            t.get("id").map(plain).as_deref() == Some(sel) || str_at(t, "/name") == Some(sel)
+        }),
+        None => threads
+            .iter()
+            .find(|t| thread_flag(t, "crashed"))
+            .or_else(|| threads.iter().find(|t| has_stack(t)))
+            .or(threads.first()),
+    };
+    let Some(thread) = chosen else {
+        let names: Vec<String> =
+            threads.iter().take(20).map(|t| truncate(&describe_thread(t), 60)).collect();
+        return Err(format!(
+            "no thread '{}' in this event; threads: {}",
+            truncate(selector.unwrap_or(""), 60),
+            u.inline(&names.join("; "), 1200)
+        ));
+    };
+    let mut body = format!("{} thread(s); showing {}\n", threads.len(), describe_thread(thread));
+    let id = thread.get("id").map(plain);
+    let stack = thread
+        .get("stacktrace")
+        .filter(|s| s.is_object())
+        .or_else(|| exception_stack(event, id.as_deref()));
+    match stack {
+        Some(st) => body.push_str(&stacktrace_text(st, opts, &mut Vec::new())),
+        None => body.push_str("This thread has no stack trace.\n"),
+    }
+    out.push_str(&u.block(&body));
+    Ok(())
+}
+
+/// An event's breadcrumbs alone (`get_issue_breadcrumbs`), the most recent `limit`.
+pub(crate) fn breadcrumbs_only(event: &Value, limit: usize, u: &Untrusted, out: &mut String) {
+    event_facts(event, "breadcrumbs", out);
+    match entry_data(event, "breadcrumbs").map(|d| breadcrumbs_text(d, limit)) {
+        Some(text) if !text.is_empty() => out.push_str(&u.block(&text)),
+        _ => out.push_str("\n_No breadcrumbs were recorded for this event._\n"),
+    }
 }
 
 fn debug_images_text(data: &Value, shown: &str) -> String {

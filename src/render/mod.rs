@@ -6,7 +6,9 @@
 //! tools can share them.
 
 pub(crate) mod event;
+pub(crate) mod feed;
 pub(crate) mod occurrence;
+pub(crate) mod resource;
 pub(crate) mod seer;
 #[cfg(test)]
 mod snapshot_tests;
@@ -177,6 +179,43 @@ pub(crate) fn iso_from_epoch(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3_600, rem % 3_600 / 60, rem % 60)
 }
 
+/// Milliseconds since the epoch of an ISO-8601 UTC time (`2026-11-30T10:00:00.250Z`): the
+/// inverse of [`iso_from_epoch`]. Offsets other than `Z`/`+00:00` are not supported.
+pub(crate) fn epoch_ms(date: &str) -> Option<f64> {
+    let (d, t) = date.split_once('T')?;
+    let mut dp = d.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, day) = (dp.next()??, dp.next()??, dp.next()??);
+    let t = t.trim_end_matches('Z');
+    let t = t.split(['+']).next()?;
+    let mut tp = t.split(':');
+    let (h, mi, s) = (
+        tp.next()?.parse::<f64>().ok()?,
+        tp.next()?.parse::<f64>().ok()?,
+        tp.next()?.parse::<f64>().ok()?,
+    );
+    // days from civil (Howard Hinnant's algorithm)
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = if y2 >= 0 { y2 } else { y2 - 399 } / 400;
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days as f64 * 86_400.0) + h * 3_600.0 + mi * 60.0 + s) * 1_000.0)
+}
+
+/// A date Sentry sent, to the minute (`2026-11-30 10:04`), or `unknown` when the value is not
+/// shaped like an ISO-8601 time (so nothing else passes as a fact).
+pub(crate) fn minute(v: &Value) -> String {
+    match v.as_str() {
+        Some(s)
+            if s.len() >= 16 && s.chars().all(|c| c.is_ascii_digit() || "-:T.Z+".contains(c)) =>
+        {
+            s[..16].replace('T', " ")
+        }
+        _ => "unknown".into(),
+    }
+}
+
 /// A string field of a JSON object, if present and non-empty.
 pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
@@ -193,6 +232,17 @@ pub(crate) fn num_at(v: &Value, pointer: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn epoch_ms_inverts_iso_from_epoch() {
+        for secs in [0, 951_782_400, 1_764_633_600, 4_102_444_799] {
+            assert_eq!(epoch_ms(&iso_from_epoch(secs)), Some(secs as f64 * 1000.0));
+        }
+        assert_eq!(epoch_ms("2026-11-30T10:00:00.250Z"), Some(1_796_032_800_250.0));
+        assert_eq!(epoch_ms("yesterday"), None);
+        assert_eq!(minute(&serde_json::json!("2026-11-30T10:04:59Z")), "2026-11-30 10:04");
+        assert_eq!(minute(&serde_json::json!("<b>2026-11-30T10:04</b>")), "unknown");
+    }
     use super::*;
 
     #[test]

@@ -14,10 +14,13 @@ use super::event::{issue_and_event, issue_list_entry, EventOptions};
 use super::seer::{seer_markdown, SeerRun};
 use super::trace::{trace_markdown, TraceOptions};
 use super::Untrusted;
+use super::{feed, resource};
 
 fn render(name: &str, fixture: &Value) -> String {
     let u = Untrusted::with_nonce("5eed5eed5eed5eed".into());
-    let md = if let Some(trace) = fixture.get("trace") {
+    let md = if let Some(md) = investigation(fixture, &u) {
+        md
+    } else if let Some(trace) = fixture.get("trace") {
         let id = fixture["traceId"].as_str().unwrap_or_default();
         let opts = TraceOptions { max_spans: 50, focus_span: None };
         trace_markdown(id, "initech", &Value::Null, trace, &opts, &u)
@@ -44,6 +47,38 @@ fn render(name: &str, fixture: &Value) -> String {
     };
     assert!(!md.contains("null") || name.starts_with("error-"), "{name}: the word null in\n{md}");
     u.finish(md)
+}
+
+/// The investigation fixtures (`investigation-*.json`): replays, profiles, releases, spans, AI
+/// conversations, and an issue's activity, user reports and suspect commits.
+fn investigation(f: &Value, u: &Untrusted) -> Option<String> {
+    let list = |k: &str| f[k].as_array().cloned().unwrap_or_default();
+    Some(if let Some(replay) = f.get("replay") {
+        resource::replay("acme", replay, &f["segments"], u)
+    } else if let Some(profile) = f.get("profile") {
+        resource::profile("acme", "api-server", "d4c3b2a1f0e94d8c8b7a6f5e4d3c2b1a", profile, u)
+    } else if let Some(release) = f.get("release") {
+        resource::release("acme", release, &list("deploys"), &list("commits"), u)
+    } else if let Some(span) = f.get("span") {
+        resource::span("acme", span, u)
+    } else if f.get("rows").is_some() {
+        resource::conversation(
+            "acme",
+            f["conversationId"].as_str().unwrap_or_default(),
+            &list("rows"),
+            u,
+        )
+    } else if f.get("activity").is_some() {
+        let mut md = String::from("# Activity\n");
+        feed::activity(&list("activity"), 50, u, &mut md);
+        md.push_str("\n# User reports\n");
+        feed::user_reports(&list("userReports"), u, &mut md);
+        md.push_str("\n# Suspect commits\n");
+        feed::suspect_commits(&list("committers"), u, &mut md);
+        md
+    } else {
+        return None;
+    })
 }
 
 #[test]

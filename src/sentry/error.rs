@@ -50,6 +50,17 @@ impl SentryError {
         }
     }
 
+    /// Whether asking again later may succeed: Sentry was down, busy or slow, not refusing.
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SentryError::Server { .. }
+                | SentryError::RateLimited { .. }
+                | SentryError::Network { .. }
+                | SentryError::Timeout { .. }
+        )
+    }
+
     /// A stable class name for logs and telemetry.
     pub(crate) fn class(&self) -> &'static str {
         match self {

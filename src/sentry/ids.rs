@@ -78,13 +78,59 @@ pub(crate) fn event_id(raw: &str) -> Result<String, InvalidId> {
 
 /// A trace id: 32 hex digits.
 pub(crate) fn trace_id(raw: &str) -> Result<String, InvalidId> {
+    hex(raw, 32, "a trace id: a trace id is 32 hex characters")
+}
+
+/// `raw` without dashes, lower-cased, if it is `len` hex digits; else "'raw' is not {what}".
+fn hex(raw: &str, len: usize, what: &str) -> Result<String, InvalidId> {
     let lower = raw.trim().to_ascii_lowercase().replace('-', "");
-    if lower.len() == 32 && lower.chars().all(|c| c.is_ascii_hexdigit()) {
+    if lower.len() == len && lower.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(lower)
     } else {
+        Err(InvalidId(format!("'{}' is not {what}", preview(raw.trim()))))
+    }
+}
+
+/// A replay id: a UUID, with or without dashes (32 hex digits).
+pub(crate) fn replay_id(raw: &str) -> Result<String, InvalidId> {
+    hex(raw, 32, "a replay id: a replay id is a UUID (32 hex characters, dashes optional)")
+}
+
+/// A span id: 16 hex digits.
+pub(crate) fn span_id(raw: &str) -> Result<String, InvalidId> {
+    hex(raw, 16, "a span id: a span id is 16 hex characters")
+}
+
+/// A release version as Sentry stores it (`web@2.14.1`, `1.0+build.7`): printable, no `/`,
+/// not `.` or `..`, at most 200 characters (path segments are encoded when sent).
+pub(crate) fn release(raw: &str) -> Result<String, InvalidId> {
+    let s = raw.trim();
+    let ok = !s.is_empty()
+        && s.len() <= 200
+        && !matches!(s, "." | "..")
+        && !s.chars().any(|c| c.is_control() || c == '/' || c == '\\' || c.is_whitespace());
+    if ok {
+        Ok(s.to_string())
+    } else {
         Err(InvalidId(format!(
-            "'{}' is not a trace id: a trace id is 32 hex characters",
-            preview(raw.trim())
+            "'{}' is not a release version: pass the version as Sentry shows it (e.g. web@2.14.1), without spaces or '/'",
+            preview(s)
+        )))
+    }
+}
+
+/// An opaque id assigned by an SDK (an AI conversation id): 1 to 128 letters, digits and `-_.:`.
+pub(crate) fn opaque(kind: &str, raw: &str) -> Result<String, InvalidId> {
+    let s = raw.trim();
+    if !s.is_empty()
+        && s.len() <= 128
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        Ok(s.to_string())
+    } else {
+        Err(InvalidId(format!(
+            "'{}' is not a {kind} id (letters, digits, '-', '_', '.', ':', at most 128)",
+            preview(s)
         )))
     }
 }

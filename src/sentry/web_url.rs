@@ -27,7 +27,33 @@ pub(crate) enum SentryResource {
         trace_id: String,
         span_id: Option<String>,
     },
-    /// A recognised page this server has no tool for yet (replay, monitor, release...).
+    /// A span, by id (only by type: span links are trace links with `?node=span-…`).
+    Span {
+        org: String,
+        span_id: String,
+    },
+    /// A session replay.
+    Replay {
+        org: String,
+        replay_id: String,
+    },
+    /// A release, by version.
+    Release {
+        org: String,
+        version: String,
+    },
+    /// A profile, by project and profile id.
+    Profile {
+        org: String,
+        project: String,
+        profile_id: String,
+    },
+    /// An AI agent conversation.
+    Conversation {
+        org: String,
+        conversation_id: String,
+    },
+    /// A recognised page this server has no tool for yet (monitor, dashboard...).
     Unsupported {
         org: Option<String>,
         kind: &'static str,
@@ -123,9 +149,32 @@ pub(crate) fn parse(raw: &str) -> Result<SentryResource, InvalidId> {
             event_id: ids::event_id(event)?,
         });
     }
+    if let Some(id) = after("replays") {
+        return Ok(SentryResource::Replay { org: need_org(org)?, replay_id: ids::replay_id(id)? });
+    }
+    if let Some(raw) = after("releases") {
+        let version = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned();
+        return Ok(SentryResource::Release {
+            org: need_org(org)?,
+            version: ids::release(&version)?,
+        });
+    }
+    if let (Some(project), Some(id)) =
+        (after("profile"), rest.iter().position(|s| *s == "profile").and_then(|i| rest.get(i + 2)))
+    {
+        return Ok(SentryResource::Profile {
+            org: need_org(org)?,
+            project: ids::slug("project", project)?,
+            profile_id: ids::event_id(id)?,
+        });
+    }
+    if let Some(id) = after("conversations") {
+        return Ok(SentryResource::Conversation {
+            org: need_org(org)?,
+            conversation_id: ids::opaque("conversation", id)?,
+        });
+    }
     for (segment, kind) in [
-        ("replays", "replay"),
-        ("releases", "release"),
         ("crons", "cron monitor"),
         ("monitors", "monitor"),
         ("alerts", "alert"),
@@ -139,7 +188,7 @@ pub(crate) fn parse(raw: &str) -> Result<SentryResource, InvalidId> {
         }
     }
     Err(InvalidId(format!(
-        "'{}' is not a Sentry issue, event or trace link. Supported: …/issues/<id>/, …/issues/<id>/events/<eventId>/, …/trace/<traceId>/",
+        "'{}' is not a Sentry link this server opens. Supported: …/issues/<id>/[events/<eventId>/], …/trace/<traceId>/, …/replays/<id>/, …/releases/<version>/, …/profiling/profile/<project>/<id>/, …/conversations/<id>/",
         short(trimmed)
     )))
 }
@@ -217,13 +266,50 @@ mod tests {
             SentryResource::ProjectEvent { .. }
         ));
         assert_eq!(
-            parse("https://acme.sentry.io/replays/abc/").unwrap(),
-            SentryResource::Unsupported { org: Some("acme".into()), kind: "replay" }
+            parse("https://acme.sentry.io/crons/api/nightly/").unwrap(),
+            SentryResource::Unsupported { org: Some("acme".into()), kind: "cron monitor" }
         );
         assert!(matches!(
             parse("https://acme.sentry.io/share/issue/abc/").unwrap(),
             SentryResource::Unsupported { .. }
         ));
+    }
+
+    #[test]
+    fn replays_releases_profiles_and_conversations() {
+        assert_eq!(
+            parse("https://acme.sentry.io/explore/replays/7e07485f-12f9-416b-8b14-26260799b51f/")
+                .unwrap(),
+            SentryResource::Replay {
+                org: "acme".into(),
+                replay_id: "7e07485f12f9416b8b1426260799b51f".into()
+            }
+        );
+        assert!(parse("https://acme.sentry.io/replays/abc/").is_err(), "a replay id is a UUID");
+        assert_eq!(
+            parse("https://sentry.io/organizations/acme/releases/web%402.14.1%2B7/?project=1")
+                .unwrap(),
+            SentryResource::Release { org: "acme".into(), version: "web@2.14.1+7".into() }
+        );
+        assert!(
+            parse("https://acme.sentry.io/releases/a%2F..%2Fb/").is_err(),
+            "no '/' in a version"
+        );
+        assert_eq!(
+            parse("https://acme.sentry.io/explore/profiling/profile/api-server/d4c3b2a1f0e94d8c8b7a6f5e4d3c2b1a/flamegraph/").unwrap(),
+            SentryResource::Profile {
+                org: "acme".into(),
+                project: "api-server".into(),
+                profile_id: "d4c3b2a1f0e94d8c8b7a6f5e4d3c2b1a".into()
+            }
+        );
+        assert_eq!(
+            parse("https://acme.sentry.io/explore/conversations/conv-7f3a91/").unwrap(),
+            SentryResource::Conversation {
+                org: "acme".into(),
+                conversation_id: "conv-7f3a91".into()
+            }
+        );
     }
 
     #[test]

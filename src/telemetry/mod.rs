@@ -32,6 +32,8 @@ use report::{Dsn, Span};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TransportKind {
     Http,
+    /// The legacy HTTP+SSE transport (`/sse`, `/message`).
+    Sse,
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // the stdio binary's
     Stdio,
 }
@@ -40,13 +42,14 @@ impl TransportKind {
     fn app(self) -> &'static str {
         match self {
             TransportKind::Http => "http",
+            TransportKind::Sse => "sse",
             TransportKind::Stdio => "stdio",
         }
     }
 
     fn network(self) -> &'static str {
         match self {
-            TransportKind::Http => "tcp",
+            TransportKind::Http | TransportKind::Sse => "tcp",
             TransportKind::Stdio => "pipe",
         }
     }

@@ -68,6 +68,102 @@ pub(crate) static ALIASES: &[Alias] = &[
     },
     Alias { name: "get_alert_rule", tool: "find_alert_rules", preset: &[], rename: &[] },
     Alias { name: "get_dashboard_details", tool: "find_dashboards", preset: &[], rename: &[] },
+    Alias {
+        name: "search_metrics",
+        tool: "search_events",
+        preset: &[("dataset", "metrics")],
+        rename: &[],
+    },
+    Alias {
+        name: "search_profiles",
+        tool: "search_events",
+        preset: &[("dataset", "profiles")],
+        rename: &[],
+    },
+    Alias {
+        name: "search_replays",
+        tool: "search_events",
+        preset: &[("dataset", "replays")],
+        rename: &[],
+    },
+    Alias {
+        name: "search_agent_conversations",
+        tool: "search_events",
+        preset: &[("dataset", "conversations")],
+        rename: &[],
+    },
+    Alias {
+        name: "search_ai_conversations",
+        tool: "search_events",
+        preset: &[("dataset", "conversations")],
+        rename: &[],
+    },
+    Alias {
+        name: "find_dropped_events",
+        tool: "search_events",
+        preset: &[("dataset", "outcomes")],
+        rename: &[("dataset", "query"), ("statsPeriod", "period")],
+    },
+    Alias {
+        name: "get_issue_activity",
+        tool: "get_issue_details",
+        preset: &[("view", "activity")],
+        rename: &[],
+    },
+    Alias {
+        name: "get_issue_breadcrumbs",
+        tool: "get_issue_details",
+        preset: &[("view", "breadcrumbs")],
+        rename: &[],
+    },
+    Alias {
+        name: "get_event_stacktrace",
+        tool: "get_issue_details",
+        preset: &[("view", "stacktrace")],
+        rename: &[],
+    },
+    Alias {
+        name: "get_issue_user_reports",
+        tool: "get_issue_details",
+        preset: &[("view", "user_reports")],
+        rename: &[],
+    },
+    Alias {
+        name: "get_span_details",
+        tool: "get_sentry_resource",
+        preset: &[("resourceType", "span")],
+        rename: &[("spanId", "resourceId")],
+    },
+    Alias {
+        name: "get_replay_details",
+        tool: "get_sentry_resource",
+        preset: &[("resourceType", "replay")],
+        rename: &[("replayUrl", "url"), ("replayId", "resourceId")],
+    },
+    Alias {
+        name: "get_profile_details",
+        tool: "get_sentry_resource",
+        preset: &[("resourceType", "profile")],
+        rename: &[("profileUrl", "url"), ("profileId", "resourceId")],
+    },
+    Alias {
+        name: "get_release_details",
+        tool: "get_sentry_resource",
+        preset: &[("resourceType", "release")],
+        rename: &[("releaseVersion", "resourceId"), ("version", "resourceId")],
+    },
+    Alias {
+        name: "get_agent_conversation_details",
+        tool: "get_sentry_resource",
+        preset: &[("resourceType", "conversation")],
+        rename: &[("conversationId", "resourceId")],
+    },
+    Alias {
+        name: "get_ai_conversation_details",
+        tool: "get_sentry_resource",
+        preset: &[("resourceType", "conversation")],
+        rename: &[("conversationId", "resourceId")],
+    },
 ];
 
 /// The alias of that name, if any.

@@ -15,7 +15,7 @@ pub(super) struct Args {
     /// Part of an organization's slug or name to filter by.
     #[serde(default, deserialize_with = "args::string")]
     pub query: Option<String>,
-    /// Cursor from a previous result's 'Next page' line, to fetch the next page.
+    /// Cursor from the 'Next page' line of the previous result.
     #[serde(default, deserialize_with = "args::cursor")]
     pub cursor: Option<String>,
 }

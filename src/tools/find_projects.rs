@@ -13,13 +13,13 @@ use crate::sentry::Host;
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+    /// Organization slug, e.g. 'acme'.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
     /// Part of a project's slug or name to filter by.
     #[serde(default, deserialize_with = "args::string")]
     pub query: Option<String>,
-    /// Cursor from a previous result's 'Next page' line, to fetch the next page.
+    /// Cursor from the 'Next page' line of the previous result.
     #[serde(default, deserialize_with = "args::cursor")]
     pub cursor: Option<String>,
 }

@@ -14,7 +14,7 @@ use crate::sentry::Host;
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+    /// Organization slug, e.g. 'acme'.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
     /// Only releases of this project (slug or numeric id).
@@ -28,7 +28,7 @@ pub(super) struct Args {
     #[serde(default, deserialize_with = "args::int::<_, 1, 100>")]
     #[cfg_attr(test, schemars(range(min = 1, max = 100)))]
     pub limit: Option<i64>,
-    /// Cursor from a previous result's 'Next page' line, to fetch the next page.
+    /// Cursor from the 'Next page' line of the previous result.
     #[serde(default, deserialize_with = "args::cursor")]
     pub cursor: Option<String>,
 }

@@ -15,7 +15,7 @@ use crate::sentry::{ids, Host};
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+    /// Organization slug, e.g. 'acme'.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
     /// Project of the event.
@@ -123,5 +123,5 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
             json!({"type": "resource", "resource": {"uri": uri, "mimeType": mime, "blob": b64()}}),
         );
     }
-    Ok(ToolOutput { content, structured: None, application_fields: &[] })
+    Ok(ToolOutput { content, ..ToolOutput::markdown(String::new()) })
 }

@@ -11,7 +11,7 @@ use crate::sentry::ids;
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+    /// Organization slug, e.g. 'acme'.
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
     /// 32-character hex trace id (from an event's trace context or a trace URL).

@@ -121,6 +121,9 @@ pub(crate) struct ToolOutput {
     /// Paths in `structured` (`*` for every array item) whose values the monitored application
     /// wrote; reported to clients as provenance so they can gate actions on it.
     pub application_fields: &'static [&'static str],
+    /// Set by a tool that ran with [`ToolContext::start_task`]: what it needs to check on the
+    /// work later ([`Tool::check_task`]). The MCP layer seals it into the task id.
+    pub task: Option<Value>,
 }
 
 impl ToolOutput {
@@ -130,7 +133,13 @@ impl ToolOutput {
             content: vec![json!({"type": "text", "text": text})],
             structured: None,
             application_fields: &[],
+            task: None,
         }
+    }
+
+    /// The output of a call that started work to be checked on later (see [`TaskState`]).
+    pub(crate) fn task(handle: Value) -> Self {
+        Self { task: Some(handle), ..Self::markdown(String::new()) }
     }
 
     /// Add structured content, naming the paths that hold application-written data.
@@ -287,6 +296,16 @@ impl Progress {
     }
 }
 
+/// Where a tool call that runs as a task stands, checked on request (no state is kept between
+/// requests: the tool reads it back from Sentry with the handle it returned).
+#[derive(Debug)]
+pub(crate) enum TaskState {
+    /// Still running; the text says how far, for the client's status line.
+    Working(String),
+    /// Done: what the call would have returned had it waited.
+    Finished(Result<ToolOutput, ToolError>),
+}
+
 /// What a tool call runs with.
 pub(crate) struct ToolContext<'a> {
     pub sentry: SentryClient<'a>,
@@ -298,6 +317,9 @@ pub(crate) struct ToolContext<'a> {
     pub progress: Option<Progress>,
     /// The request's telemetry (tools name the organization they work on).
     pub telemetry: &'a crate::telemetry::Telemetry,
+    /// The client takes a task instead of a result: a tool that [`Tool::runs_as_task`] starts its
+    /// work, returns at once with [`ToolOutput::task`] set, and answers [`Tool::check_task`] later.
+    pub start_task: bool,
 }
 
 /// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.
@@ -317,6 +339,17 @@ pub(crate) trait Tool: Sync {
         ctx: &ToolContext<'_>,
         arguments: Map<String, Value>,
     ) -> Result<ToolOutput, ToolError>;
+    /// Whether a call may run as a task (long work the client polls for).
+    fn runs_as_task(&self) -> bool {
+        false
+    }
+    /// Where the work a task-mode call started stands, from the handle that call returned.
+    async fn check_task(&self, _ctx: &ToolContext<'_>, _handle: Value) -> TaskState {
+        TaskState::Finished(Err(ToolError::Unsupported(format!(
+            "{} does not run as a task",
+            self.spec().name
+        ))))
+    }
     /// The input schema generated from the argument struct (compared with the checked-in one).
     #[cfg(test)]
     fn generated_input_schema(&self) -> Value;
@@ -336,6 +369,7 @@ pub(crate) trait Tool: Sync {
 ///         args: Args,
 ///         output_schema: output_schema,   // optional: fn() -> Value
 ///         scopes: &["team:write"],         // optional: upstream scopes that allow a write
+///         check_task: check_task,         // optional: async fn(ctx, handle) -> TaskState
 ///     }
 /// }
 /// ```
@@ -352,6 +386,7 @@ macro_rules! tool {
             args: $args:ty,
             $(output_schema: $output_schema:path,)?
             $(scopes: $scopes:expr,)?
+            $(check_task: $check_task:path,)?
         }
     ) => {
         $vis struct $tool;
@@ -378,6 +413,18 @@ macro_rules! tool {
 
             $(fn output_schema(&self) -> Option<serde_json::Value> {
                 Some($output_schema())
+            })?
+
+            $(fn runs_as_task(&self) -> bool {
+                true
+            }
+
+            async fn check_task(
+                &self,
+                ctx: &$crate::tools::ToolContext<'_>,
+                handle: serde_json::Value,
+            ) -> $crate::tools::TaskState {
+                $check_task(ctx, handle).await
             })?
 
             async fn call(

@@ -28,7 +28,7 @@ macro_rules! issue_args {
             /// A Sentry issue or event URL, in any form. Use instead of organizationSlug + issueId.
             #[serde(default, deserialize_with = "crate::tools::args::string")]
             pub issue_url: Option<String>,
-            /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+            /// Organization slug, e.g. 'acme'.
             #[serde(default, deserialize_with = "crate::tools::args::string")]
             #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
             pub organization_slug: Option<String>,

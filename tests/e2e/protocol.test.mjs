@@ -224,10 +224,11 @@ test("URL constraints hide tools and parameters [constraints]", async () => {
   assert.ok(!project.body.result.tools.map((t) => t.name).includes("find_projects"));
 });
 
-test("routes: retired SSE endpoints are 410, unknown paths 404, bad slugs 400 [16]", async () => {
+test("routes: the SSE transport asks for credentials like /mcp, unknown paths 404, bad slugs 400 [16]", async () => {
   const sse = await fetch(`${ORIGIN}/sse`);
-  assert.equal(sse.status, 410);
-  assert.match(await sse.text(), /\/mcp/);
+  assert.equal(sse.status, 401);
+  assert.match(sse.headers.get("www-authenticate"), /resource_metadata="[^"]*\/\.well-known\/oauth-protected-resource\/mcp"/);
+  assert.equal((await fetch(`${ORIGIN}/sse/a/b/c`)).status, 404);
   assert.equal((await post("/mcp/a/b/c", init(), auth())).status, 404);
   assert.equal((await post("/mcp/..%2F..", init(), auth())).status, 400);
   assert.equal((await fetch(`${ORIGIN}/nope`)).status, 404);
@@ -238,4 +239,51 @@ test("content negotiation: 415 for non-JSON bodies, 406 when JSON is not accepte
   assert.equal(r415.status, 415);
   const r406 = await post("/mcp", init(), { ...auth(), accept: "text/html" });
   assert.equal(r406.status, 406);
+});
+
+test("discover, then initialize (Claude Code, Copilot): a legacy session on the modern probe's header [#11]", async () => {
+  const d = modern("server/discover");
+  const disc = await post("/mcp", d.body, d.headers);
+  assert.equal(disc.status, 200);
+  // The probe's MCP-Protocol-Version header is still on the client's transport.
+  const probeHeaders = { ...auth(), "mcp-protocol-version": "2026-07-28" };
+  const r = await post("/mcp", init(), probeHeaders);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.result.protocolVersion, "2025-11-25");
+  assert.equal(r.body.result.resultType, undefined, "a legacy InitializeResult");
+  const initialized = await post("/mcp", { jsonrpc: "2.0", method: "notifications/initialized" }, probeHeaders);
+  assert.equal(initialized.status, 202);
+  // Then legacy and modern requests mixed from the same client: each gets its own era's answer.
+  const list = await post("/mcp", rpc("tools/list", {}, 2), legacy());
+  assert.equal(list.status, 200);
+  assert.ok(list.body.result.tools.length > 0);
+  const c = modern("tools/call", { name: "whoami", arguments: {} }, { id: 3, name: "whoami" });
+  const who = await post("/mcp", c.body, c.headers);
+  assert.equal(who.body.result.resultType, "complete");
+  const ping = await post("/mcp", rpc("ping", {}, 4), legacy());
+  assert.deepEqual(ping.body.result, {});
+});
+
+test("a legacy request never gets a modern-only error [#11]", async () => {
+  const r = await post("/mcp", rpc("tools/list"), legacy("2099-01-01"));
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, -32600, r.text);
+  assert.match(r.body.error.message, /unsupported MCP-Protocol-Version/);
+  assert.ok(r.body.error.data.supported.includes("2025-11-25"));
+});
+
+test("subscriptions/listen: acknowledged with nothing subscribed, then ended [55]", async () => {
+  const s = modern("subscriptions/listen", { notifications: { toolsListChanged: true } }, { id: "sub-1" });
+  const r = await post("/mcp", s.body, s.headers);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get("content-type"), /^text\/event-stream/);
+  const messages = r.text.split("\n\n").filter((e) => e.includes("data: ")).map((e) => JSON.parse(e.slice(e.indexOf("data: ") + 6)));
+  assert.equal(messages.length, 2, r.text);
+  assert.equal(messages[0].method, "notifications/subscriptions/acknowledged");
+  assert.equal(messages[0].params._meta["io.modelcontextprotocol/subscriptionId"], "sub-1");
+  assert.deepEqual(messages[0].params.notifications, {});
+  assert.equal(messages[1].id, "sub-1");
+  assert.equal(messages[1].result.resultType, "complete");
+  const jsonOnly = await post("/mcp", s.body, { ...s.headers, accept: "application/json" });
+  assert.equal(jsonOnly.body.result.resultType, "complete", "a client without SSE gets the end at once");
 });

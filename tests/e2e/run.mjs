@@ -87,13 +87,14 @@ async function startWorker(name, extraVars, limits) {
 }
 
 // The main instance reports its errors to the emulator's ingestion endpoint; its limits are out
-// of the way. A second instance has a tiny per-caller limit and samples every transaction.
+// of the way. A second instance has a tiny per-caller limit, samples every transaction and ends
+// idle SSE sessions after 3 seconds.
 const dsn = `http://e2epublickey@127.0.0.1:${emulator.port}/4242`;
 // Only the main instance may fetch client ID metadata documents from the tests' document host on
 // loopback (tests/e2e/clients.test.mjs); the second keeps the production rule and does not
 // advertise the iss flag.
 const main = await startWorker("worker", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "0", SENTRY_ENVIRONMENT: "e2e", OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK: "true" }, { ip: 100000, user: 100000 });
-const limited = await startWorker("limited", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "1", OAUTH_ADVERTISE_ISS: "false" }, { ip: 100000, user: 5 });
+const limited = await startWorker("limited", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "1", OAUTH_ADVERTISE_ISS: "false", MCP_SSE_IDLE_SECS: "3" }, { ip: 100000, user: 5 });
 const { origin, port, logFile } = main;
 const proxy = await startAuthProxy(port);
 const proxyUrl = `http://127.0.0.1:${proxy.address().port}/mcp`;
@@ -112,7 +113,7 @@ const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 
 // The suites that only use the SDK client (`connect`/`call`) run once more over stdio.
-const SDK_CLIENT_SUITES = ["tools.test.mjs", "catalogue.test.mjs", "faults.test.mjs", "injection.test.mjs", "categories.test.mjs", "monitoring.test.mjs", "admin.test.mjs"];
+const SDK_CLIENT_SUITES = ["tools.test.mjs", "catalogue.test.mjs", "faults.test.mjs", "injection.test.mjs", "categories.test.mjs", "investigation.test.mjs", "monitoring.test.mjs", "admin.test.mjs"];
 const nodeTest = (label, files, extra = {}) => run(label, process.execPath,
   ["--test", "--test-force-exit", "--test-timeout=120000", "--test-concurrency=1", ...files], { env: { ...env, ...extra } });
 if (want("node")) {

@@ -176,14 +176,15 @@ describe("the command line", () => {
     assert.match(version.stdout, /^sentry-mcp \d+\.\d+\.\d+\n$/);
     const help = run(["--help"]);
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /Usage: sentry-mcp --access-token=<token>/);
+    assert.match(help.stdout, /Usage: sentry-mcp \[--access-token=<token>\]/);
+    assert.match(help.stdout, /sentry-mcp auth login\|status\|logout/);
   });
 
   test("a missing token is a clear error and a non-zero exit, with nothing on stdout", () => {
     const r = run([`--url=${EMULATOR_URL}`, "--insecure-http"]);
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /no Sentry access token: pass --access-token=<token> or set SENTRY_ACCESS_TOKEN/);
+    assert.match(r.stderr, /no Sentry access token: run `sentry-mcp auth login`.*or pass --access-token=<token> or set SENTRY_ACCESS_TOKEN/);
   });
 
   test("an unknown flag prints the usage and exits non-zero", () => {

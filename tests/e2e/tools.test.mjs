@@ -165,9 +165,9 @@ test("get_sentry_resource: issue, event and trace links; unsupported pages say s
   assert.match(big.text, /more spans\/errors not shown/);
   assert.ok(big.text.length < 40_000, `large traces are bounded (${big.text.length} chars)`);
 
-  const replay = await call(client, "get_sentry_resource", { url: "https://acme.sentry.io/replays/abc/" });
-  assert.equal(replay.isError, true);
-  assert.match(replay.text, /cannot open a replay page yet/);
+  const monitor = await call(client, "get_sentry_resource", { url: "https://acme.sentry.io/crons/api-server/nightly-sync/" });
+  assert.equal(monitor.isError, true);
+  assert.match(monitor.text, /cannot open a cron monitor page yet/);
 });
 
 test("region routing: globex calls go to its region host, rogue is refused and never contacted", async () => {

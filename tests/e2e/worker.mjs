@@ -40,18 +40,21 @@ export async function waitFor(url, ms) {
 /**
  * Start the worker built in build/ under wrangler dev, with `vars` as its variables and
  * `limits` ({ ip, user }) as its rate limiters' limits per minute. Logs and local state go to
- * `work`. Returns { origin, port, logFile, child }; `child` runs in its own process group.
+ * `work`. With `guard: false` the OAuth Durable Object binding is left out (KV decides single use;
+ * the benchmark's baseline). Returns { origin, port, logFile, child }; `child` runs in its own
+ * process group.
  */
-export async function startWorker({ name, work, vars, limits }) {
+export async function startWorker({ name, work, vars, limits, guard = true }) {
   const port = await freePort();
   const logFile = path.join(work, `${name}.log`);
   const log = fs.openSync(logFile, "w");
   // A config without [build] (the worker was built before), pointing at build/, with these limits.
-  const config = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8")
+  const full = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8")
     .replace(/\[build\][^\[]*/s, "")
     .replace(/^main = .*$/m, `main = "${path.join(root, "build/index.js")}"`)
     .replace(/(name = "MCP_IP_RATE_LIMITER"[^\n]*\n[^\n]*\nsimple = \{ limit = )\d+/, `$1${limits.ip}`)
     .replace(/(name = "MCP_USER_RATE_LIMITER"[^\n]*\n[^\n]*\nsimple = \{ limit = )\d+/, `$1${limits.user}`);
+  const config = guard ? full : full.replace(/\[\[durable_objects\.bindings\]\][^\[]*/s, "");
   const configPath = path.join(work, `${name}.wrangler.toml`);
   fs.writeFileSync(configPath, config);
   const args = ["wrangler", "dev", "-c", configPath, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(work, `${name}-state`),

@@ -649,3 +649,23 @@ test("initech: Seer states in both shapes, and a new run", async () => {
   emu.reset();
   assert.equal((await ok("/organizations/initech/issues/CHECKOUT-API-9/autofix/")).json.autofix.run_id, old.run_id);
 });
+
+test("device authorization flow (RFC 8628): pending, slow_down, approval, single use", async () => {
+  const form = (fields) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields) });
+  const base = `http://127.0.0.1:${emu.port}`;
+  assert.equal((await fetch(`${base}/oauth/device/code/`, form({ client_id: "nope", scope: "org:read" }))).status, 401);
+  const code = await (await fetch(`${base}/oauth/device/code/`, form({ client_id: "sentry-e2e-device-app", scope: "org:read project:write" }))).json();
+  assert.match(code.user_code, /^[0-9A-F]{4}-[0-9A-F]{4}$/);
+  assert.equal(code.verification_uri, `${base}/oauth/device/`);
+  const poll = () => fetch(`${base}/oauth/token/`, form({ grant_type: "urn:ietf:params:oauth:grant-type:device_code", device_code: code.device_code, client_id: "sentry-e2e-device-app" }));
+  assert.equal((await (await poll()).json()).error, "authorization_pending");
+  assert.equal((await (await poll()).json()).error, "slow_down", "polled faster than the interval");
+  assert.equal((await fetch(`${base}/oauth/device/`, form({ user_code: code.user_code, decision: "approve" }))).status, 200);
+  await new Promise((r) => setTimeout(r, code.interval * 1000));
+  const token = await (await poll()).json();
+  assert.match(token.access_token, /^sntryo_/);
+  const me = await api("/", { token: token.access_token });
+  assert.equal(me.status, 200);
+  await new Promise((r) => setTimeout(r, code.interval * 1000));
+  assert.equal((await (await poll()).json()).error, "invalid_grant", "a device code is used once");
+});

@@ -24,6 +24,7 @@ import * as traces from "./handlers/traces.mjs";
 import * as releases from "./handlers/releases.mjs";
 import * as monitors from "./handlers/monitors.mjs";
 import * as integrations from "./handlers/integrations.mjs";
+import * as investigation from "./handlers/investigation.mjs";
 import { createOAuth } from "./handlers/oauth.mjs";
 
 const RATE_LIMIT = 40; // requests per second per token and endpoint, as the 429 fault message says
@@ -49,7 +50,7 @@ const LOGIN_HTML = `<!DOCTYPE html>
 
 function buildRouter() {
   const r = new Router();
-  for (const m of [identity, organizations, projects, issues, seer, discover, traces, releases, monitors, integrations]) m.register(r);
+  for (const m of [identity, organizations, projects, issues, seer, discover, traces, releases, investigation, monitors, integrations]) m.register(r);
   return r;
 }
 

@@ -97,3 +97,26 @@ def test_org_constraint_removes_the_parameter(transport):
         assert "Issues in **acme**" in text_of(result)
 
     asyncio.run(with_client(transport, "legacy", body, path="/mcp/acme"))
+
+
+def test_legacy_sse_transport():
+    """The legacy HTTP+SSE transport (GET /sse, POST to the endpoint event's URL) with the SDK's
+    sse_client: the same tools and answers as /mcp, and the org constraint of /sse/acme."""
+    from mcp.client.sse import sse_client
+
+    async def run():
+        headers = {"Authorization": f"Sentry-Bearer {TOKEN}"}
+        async with Client(sse_client(f"{ORIGIN}/sse", headers=headers), mode="legacy") as client:
+            tools = await client.list_tools()
+            assert len(tools.tools) == 21
+            for name, args, expected in CALLS[:5]:
+                result = await client.call_tool(name, args)
+                assert not result.is_error, f"{name}: {text_of(result)}"
+                assert expected in text_of(result), f"{name}: {text_of(result)[:500]}"
+        async with Client(sse_client(f"{ORIGIN}/sse/acme", headers=headers), mode="legacy") as client:
+            search = next(t for t in (await client.list_tools()).tools if t.name == "search_issues")
+            assert "organizationSlug" not in search.input_schema.get("properties", {})
+            result = await client.call_tool("search_issues", {"limit": 2})
+            assert "Issues in **acme**" in text_of(result)
+
+    asyncio.run(run())

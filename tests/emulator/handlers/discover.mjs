@@ -1,4 +1,5 @@
-// GET /organizations/{org}/events/ — Discover / Explore over the errors, spans and logs datasets.
+// GET /organizations/{org}/events/ — Discover / Explore over the errors, spans, logs, tracemetrics
+// and profiles datasets.
 // Samples mode returns rows; any field with "(" switches to aggregate mode, grouping by the plain
 // fields. Everything is computed from the fixture rows, so counts match the other endpoints.
 import { badRequest, ok } from "../lib/http.mjs";
@@ -7,17 +8,21 @@ import { matches } from "../lib/search.mjs";
 import { iso } from "../lib/time.mjs";
 import { parseSearch, projectFilter, timeRange } from "./common.mjs";
 
-const DATASETS = { errors: "errors", discover: "errors", events: "errors", spans: "spans", transactions: "spans", logs: "logs", ourlogs: "logs" };
+const DATASETS = { errors: "errors", discover: "errors", events: "errors", spans: "spans", transactions: "spans", logs: "logs", ourlogs: "logs", tracemetrics: "tracemetrics", profiles: "profiles" };
 
 const ALIASES = {
   spans: { description: "span.description", op: "span.op", duration: "span.duration", "span.name": "span.op", status: "span.status", "transaction.event_id": "transaction.id", message: "span.description" },
   logs: { level: "severity", "log.level": "severity", "log.body": "message", "sentry.severity_text": "severity", "sentry.message": "message" },
+  tracemetrics: { metric: "metric.name" },
+  profiles: { "profile_id": "profile.id", "transaction.name": "transaction" },
   errors: { "issue.short_id": "issue", "error.message": "error.value", user: "user.display", "event.id": "id", "timestamp.to_hour": "timestamp" },
 };
 
 const TYPES = {
   timestamp: "date",
   "span.duration": "duration",
+  "transaction.duration": "duration",
+  value: "number",
   "span.self_time": "duration",
   "project.id": "integer",
   "issue.id": "integer",
@@ -127,12 +132,12 @@ export function register(r) {
     if (fields.length > 20) throw badRequest("You can only select up to 20 fields at a time");
     const dsRaw = ctx.q("dataset") ?? "errors";
     const dataset = DATASETS[dsRaw];
-    if (!dataset) throw badRequest(`Invalid dataset: ${JSON.stringify(dsRaw)}. Valid datasets are errors, spans, logs.`);
+    if (!dataset) throw badRequest(`Invalid dataset: ${JSON.stringify(dsRaw)}. Valid datasets are errors, spans, logs, tracemetrics, profiles.`);
     const fns = new Map(fields.map((f) => [f, parseFn(f)]));
     const isAgg = [...fns.values()].some(Boolean);
 
     const st = ctx.state;
-    let rows = { errors: st.errorRows, spans: st.spanRows, logs: st.logRows }[dataset].filter((x) => x.orgSlug === ctx.org.slug);
+    let rows = { errors: st.errorRows, spans: st.spanRows, logs: st.logRows, tracemetrics: st.metricRows, profiles: st.profileRows }[dataset].filter((x) => x.orgSlug === ctx.org.slug);
     if (dsRaw === "transactions") rows = rows.filter((x) => x.is_transaction);
     const projects = projectFilter(ctx);
     if (projects) rows = rows.filter((x) => projects.has(String(x["project.id"])));

@@ -3,12 +3,23 @@
 // and refresh_token grants. Both tokens rotate on refresh, codes are single use, and the client id
 // and secret are checked. Issued access tokens belong to user 1001 with full or read-only scopes,
 // depending on the requested scope. Control endpoints let tests expire or reject tokens.
+//
+// The device authorization flow (RFC 8628), as `sentry-mcp auth login` uses it: a public client
+// (no secret) asks /oauth/device/code/ for a code, the user enters it on the /oauth/device/ page
+// and approves or denies, and the client polls /oauth/token/ with the device_code grant, getting
+// authorization_pending, slow_down when it polls faster than the interval, access_denied or
+// expired_token, and finally the token answer.
 import crypto from "node:crypto";
 import { READ_SCOPES, USERS, WRITE_SCOPES } from "../fixtures/constants.mjs";
 
 /** The Sentry OAuth application the server under test is configured with. */
 export const OAUTH_APP = { clientId: "sentry-e2e-oauth-app", clientSecret: "sentry-e2e-oauth-app-secret-0123456789" };
 const DEFAULT_EXPIRES_IN = 30 * 24 * 3600;
+/** The public OAuth client (no secret) the stdio binary's device login uses. */
+export const DEVICE_APP = { clientId: "sentry-e2e-device-app" };
+const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+const DEVICE_INTERVAL_S = 1; // Sentry says 5; the tests need not wait that long
+const DEVICE_EXPIRES_IN_S = 600;
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const token = (prefix) => `${prefix}${crypto.randomBytes(20).toString("hex")}`;
@@ -18,6 +29,7 @@ export function createOAuth() {
   const access = new Map(); // token → {scopes, rejected}
   const refresh = new Map(); // token → {scope, access, used}
   const issued = []; // every token ever issued (the audit scans storage and logs for them)
+  const devices = new Map(); // device_code → {userCode, scope, decision, lastPoll, expiresAt, used}
   let expiresIn = DEFAULT_EXPIRES_IN;
 
   function issue(scope) {
@@ -45,8 +57,51 @@ export function createOAuth() {
   });
   const oauthError = (status, error) => ({ status, json: { error } });
 
+  /** /oauth/device/code/ (POST), the /oauth/device/ page (GET, POST decision), and the device_code grant. */
+  function device(req, url, rawBody) {
+    if (url.pathname === "/oauth/device/code/" && req.method === "POST") {
+      const f = new URLSearchParams(rawBody);
+      if (f.get("client_id") !== DEVICE_APP.clientId) return oauthError(401, "invalid_client");
+      const deviceCode = token("sentry_device_");
+      const userCode = `${crypto.randomBytes(2).toString("hex").toUpperCase()}-${crypto.randomBytes(2).toString("hex").toUpperCase()}`;
+      devices.set(deviceCode, { userCode, scope: f.get("scope") ?? "", decision: null, lastPoll: 0, expiresAt: Date.now() + DEVICE_EXPIRES_IN_S * 1000, used: false });
+      const verify = `http://${req.headers.host}/oauth/device/`;
+      return { status: 200, json: { device_code: deviceCode, user_code: userCode, verification_uri: verify, verification_uri_complete: `${verify}?user_code=${userCode}`, interval: DEVICE_INTERVAL_S, expires_in: DEVICE_EXPIRES_IN_S } };
+    }
+    if (url.pathname === "/oauth/device/" && req.method === "GET") {
+      const code = esc(url.searchParams.get("user_code") ?? "");
+      return page(`<h1>Connect a device</h1><form method="post" action="/oauth/device/"><input name="user_code" value="${code}"><button name="decision" value="approve">Approve</button><button name="decision" value="deny">Deny</button></form>`);
+    }
+    if (url.pathname === "/oauth/device/" && req.method === "POST") {
+      const f = new URLSearchParams(rawBody);
+      const entry = [...devices.values()].find((d) => d.userCode === (f.get("user_code") ?? "").trim().toUpperCase());
+      if (!entry || entry.expiresAt < Date.now()) return { ...page("<h1>Invalid or expired code</h1>"), status: 400 };
+      entry.decision = f.get("decision") === "approve" ? "approve" : "deny";
+      return page(entry.decision === "approve" ? "<h1>Device connected</h1>" : "<h1>Request denied</h1>");
+    }
+    if (url.pathname === "/oauth/token/" && req.method === "POST") {
+      const f = new URLSearchParams(rawBody);
+      if (f.get("grant_type") !== DEVICE_GRANT) return null;
+      if (f.get("client_id") !== DEVICE_APP.clientId) return oauthError(401, "invalid_client");
+      const d = devices.get(f.get("device_code"));
+      if (!d || d.used) return oauthError(400, "invalid_grant");
+      if (d.expiresAt < Date.now()) return oauthError(400, "expired_token");
+      const now = Date.now();
+      const tooSoon = now - d.lastPoll < DEVICE_INTERVAL_S * 1000 - 100;
+      d.lastPoll = now;
+      if (tooSoon) return oauthError(400, "slow_down");
+      if (d.decision === "deny") return oauthError(400, "access_denied");
+      if (d.decision !== "approve") return oauthError(400, "authorization_pending");
+      d.used = true;
+      return issue(d.scope);
+    }
+    return null;
+  }
+
   /** /oauth/authorize/ (GET page, POST decision) and /oauth/token/ (POST). */
   function handle(req, url, rawBody) {
+    const deviceAnswer = device(req, url, rawBody);
+    if (deviceAnswer) return deviceAnswer;
     if (url.pathname === "/oauth/authorize/" && req.method === "GET") {
       const q = url.searchParams;
       if (q.get("client_id") !== OAUTH_APP.clientId) return { ...page("<h1>Invalid client</h1>"), status: 400 };

@@ -23,7 +23,7 @@ export function register(r) {
     const { page, headers } = paginate(ctx, list);
     return ok(page.map((x) => releaseJson(ctx.state, x)), { headers });
   });
-  r.add("GET", "/api/0/organizations/:org/releases/:version/", (ctx) => ok(releaseJson(ctx.state, findRelease(ctx), { detail: true })));
+  r.add("GET", "/api/0/organizations/:org/releases/:version/", (ctx) => ok(releaseJson(ctx.state, findRelease(ctx), { detail: true, health: ctx.q("health") === "1" })));
   r.add("GET", "/api/0/organizations/:org/releases/:version/deploys/", (ctx) => {
     const { page, headers } = paginate(ctx, [...findRelease(ctx).deploys].reverse());
     return ok(page, { headers });

@@ -213,7 +213,7 @@ export function keyJson(state, k) {
   };
 }
 
-export function releaseJson(state, r, { detail = false } = {}) {
+export function releaseJson(state, r, { detail = false, health = false } = {}) {
   const lastCommit = r.commits.at(-1);
   const lastDeploy = r.deploys.at(-1);
   const evs = state.events.filter((e) => e.release === r.version);
@@ -242,6 +242,14 @@ export function releaseJson(state, r, { detail = false } = {}) {
     userAgent: "sentry-cli/2.31.0",
   };
   if (detail) out.currentProjectMeta = {};
+  // ?health=1: session health per project (only mobile-ios sends sessions in this data set)
+  if (health) {
+    for (const p of out.projects) {
+      p.healthData = p.hasHealthData
+        ? { crashFreeSessions: 99.12, crashFreeUsers: 99.61, totalSessions: 48_210, totalUsers: 9_870, sessionsCrashed: 424, sessionsErrored: 1_130, adoption: 37.5, hasHealthData: true }
+        : { crashFreeSessions: null, crashFreeUsers: null, totalSessions: 0, totalUsers: 0, sessionsCrashed: 0, sessionsErrored: 0, adoption: null, hasHealthData: false };
+    }
+  }
   return out;
 }
 

@@ -1,6 +1,9 @@
-//! The cryptographic primitives of the OAuth layer, all from well-kept RustCrypto crates:
-//! SHA-256 (stored secrets are hashes), HMAC-SHA256 (signatures, key derivation), constant-time
-//! comparison, and AES-256-GCM with a random 96-bit nonce (upstream tokens at rest).
+//! The cryptographic primitives, all from well-kept RustCrypto crates: SHA-256 (stored secrets
+//! are hashes), HMAC-SHA256 (signatures, key derivation), constant-time comparison, and
+//! AES-256-GCM with a random 96-bit nonce (upstream tokens at rest, MCP task ids).
+//!
+//! One implementation for every layer that needs them: the OAuth server (`crate::oauth`) and the
+//! MCP layer's stateless task ids (`crate::mcp::tasks`).
 //!
 //! Randomness always comes from [`Platform::fill_random`] (the Worker's `crypto.getRandomValues`).
 
