@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Both install what they need first and are no-ops when done.
-.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-oauth
+.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-oauth soak
 
 dev:   ## run the worker locally on http://127.0.0.1:8787/mcp
 	@scripts/dev.sh
@@ -28,3 +28,7 @@ bench-answers: ## compare get_issue_details answer sizes (cl100k tokens) with th
 bench-oauth: ## the OAuth Durable Object against KV alone: token endpoint and authenticated /mcp latency
 	@scripts/setup.sh && PATH="$$HOME/.cargo/bin:$$PWD/node_modules/.bin:$$PATH" npm run build >/dev/null \
 		&& PATH="$$PWD/node_modules/.bin:$$PATH" node bench/oauth.mjs
+
+soak: ## a bounded soak of the worker in workerd: thousands of mixed good and malformed requests from concurrent clients; fails on any 5xx, crash or growing memory
+	@scripts/setup.sh && PATH="$$HOME/.cargo/bin:$$PWD/node_modules/.bin:$$PATH" npm run build >/dev/null \
+		&& PATH="$$PWD/node_modules/.bin:$$PATH" node bench/soak.mjs

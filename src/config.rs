@@ -19,11 +19,15 @@ pub(crate) const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
 #[error("configuration error: {0}")]
 pub(crate) struct ConfigError(pub String);
 
-/// A host an org's region URL may point at: `host` (any port) or `host:port`.
+/// A host an org's region URL may point at: `host` (any port) or `host:port`. The SaaS rules
+/// are stricter: the scheme's default port and no path (`https://us.sentry.io`), so a region URL
+/// cannot reach another service or path of those hosts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HostRule {
     pub host: String,
     pub port: Option<u16>,
+    /// Only the default port of the URL's scheme, and an empty path (the SaaS rules).
+    pub saas: bool,
 }
 
 impl HostRule {
@@ -46,13 +50,17 @@ impl HostRule {
         {
             return Err(bad());
         }
-        Ok(Self { host, port })
+        Ok(Self { host, port, saas: false })
     }
 
-    /// Whether `url` points at this host (and port, when the rule names one).
+    /// Whether `url` points at this host (and port, when the rule names one; for a SaaS rule,
+    /// the default port and no path).
     pub(crate) fn matches(&self, url: &Url) -> bool {
+        let saas_ok =
+            !self.saas || (url.port().is_none() && url.path().trim_matches('/').is_empty());
         url.host_str().map(|h| h.eq_ignore_ascii_case(&self.host)).unwrap_or(false)
             && self.port.is_none_or(|p| url.port_or_known_default() == Some(p))
+            && saas_ok
     }
 }
 
@@ -79,6 +87,10 @@ pub(crate) struct Config {
     pub allowed_hosts: Vec<String>,
     /// Whether `Sentry-Bearer` passthrough is accepted (it is outside the MCP authorization profile).
     pub sentry_bearer_enabled: bool,
+    /// Whether the rate limits apply (`MCP_RATE_LIMITS`, default `on`): the per-caller and
+    /// per-address limiters and the registration counter. `off` is for a private deployment
+    /// behind its own limits, and for test runs that are not about limits.
+    pub rate_limits: bool,
     /// Where this server reports its own errors and performance (`SENTRY_DSN` and friends).
     pub telemetry: crate::telemetry::TelemetrySettings,
     /// A legacy HTTP+SSE session ends after this many seconds without a message
@@ -107,11 +119,15 @@ impl Config {
         }
 
         let mut region_hosts: Vec<HostRule> = if is_saas {
-            SAAS_REGION_HOSTS.iter().map(|h| HostRule { host: h.to_string(), port: None }).collect()
+            SAAS_REGION_HOSTS
+                .iter()
+                .map(|h| HostRule { host: h.to_string(), port: None, saas: true })
+                .collect()
         } else {
             vec![HostRule {
                 host: base.host_str().unwrap_or_default().to_string(),
                 port: base.port_or_known_default(),
+                saas: false,
             }]
         };
         if let Some(extra) = nonempty("SENTRY_ALLOWED_REGION_DOMAINS") {
@@ -150,6 +166,17 @@ impl Config {
 
         let sentry_bearer_enabled =
             parse_bool("SENTRY_BEARER_ENABLED", nonempty("SENTRY_BEARER_ENABLED"), true)?;
+
+        let rate_limits =
+            match nonempty("MCP_RATE_LIMITS").map(|v| v.to_ascii_lowercase()).as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(ConfigError(format!(
+                        "MCP_RATE_LIMITS must be 'on' or 'off', got '{other}'"
+                    )))
+                }
+            };
 
         let dsn = match nonempty("SENTRY_DSN") {
             None => None,
@@ -192,6 +219,7 @@ impl Config {
             allowed_origins,
             allowed_hosts,
             sentry_bearer_enabled,
+            rate_limits,
             telemetry,
             sse_idle_secs,
         })
@@ -263,6 +291,16 @@ mod tests {
         let hosts: Vec<_> = c.sentry.region_hosts.iter().map(|r| r.host.as_str()).collect();
         assert_eq!(hosts, ["sentry.io", "us.sentry.io", "de.sentry.io"]);
         assert!(c.sentry_bearer_enabled);
+        assert!(c.rate_limits);
+    }
+
+    #[test]
+    fn rate_limits_switch_off_only_when_asked() {
+        assert!(!config(&[("MCP_RATE_LIMITS", "off")]).unwrap().rate_limits);
+        assert!(!config(&[("MCP_RATE_LIMITS", "OFF")]).unwrap().rate_limits);
+        assert!(config(&[("MCP_RATE_LIMITS", "on")]).unwrap().rate_limits);
+        let err = config(&[("MCP_RATE_LIMITS", "false")]).unwrap_err();
+        assert!(err.0.contains("'on' or 'off'"), "{err}");
     }
 
     #[test]

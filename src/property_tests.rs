@@ -11,10 +11,12 @@ use serde_json::{json, Value};
 
 use crate::mcp::jsonrpc::{classify, ErrorCode, Incoming};
 use crate::oauth::cimd::check_url;
+use crate::oauth::cookies;
 use crate::oauth::crypto::derive_key;
 use crate::oauth::records::{RedirectUri, UnixMillis};
 use crate::oauth::redirect::{redirect_allowed, validate_redirect_uri};
 use crate::oauth::signed::{sign, verify};
+use crate::platform::http::{Headers, HttpResponse};
 use crate::render::untrusted::{defuse, Untrusted};
 use crate::sentry::ids;
 use crate::sentry::path::ApiPath;
@@ -47,6 +49,67 @@ fn json_value() -> impl Strategy<Value = Value> {
             .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// A JSON-RPC message as a client might get it wrong: a real or made-up method, any id and
+/// params, sometimes no `jsonrpc`, sometimes several in a batch.
+fn rpc_message() -> impl Strategy<Value = Value> {
+    let method = prop_oneof![
+        Just("initialize"),
+        Just("ping"),
+        Just("tools/list"),
+        Just("tools/call"),
+        Just("server/discover"),
+        Just("notifications/initialized"),
+        Just("resources/list"),
+        Just("x/unknown"),
+    ];
+    let tool_params = (
+        prop_oneof![
+            Just("whoami".to_string()),
+            Just("search_issues".to_string()),
+            Just("nope".to_string()),
+            "[a-z_]{0,10}"
+        ],
+        json_value(),
+    )
+        .prop_map(|(name, arguments)| json!({"name": name, "arguments": arguments}));
+    let one = (
+        method,
+        prop::option::of(json_value()),
+        prop_oneof![json_value(), tool_params],
+        any::<bool>(),
+    )
+        .prop_map(|(method, id, params, versioned)| {
+            let mut m = json!({"method": method, "params": params});
+            if versioned {
+                m["jsonrpc"] = json!("2.0");
+            }
+            if let Some(id) = id {
+                m["id"] = id;
+            }
+            m
+        })
+        .boxed();
+    prop_oneof![
+        3 => one.clone(),
+        1 => prop::collection::vec(one, 0..4).prop_map(Value::Array),
+        1 => json_value(),
+    ]
+}
+
+/// Whether `v` is a well-formed JSON-RPC response: version 2.0, and exactly one of `result` or
+/// an `error` with an integer code and a message.
+fn well_formed_response(v: &Value) -> bool {
+    let error_ok = |e: &Value| {
+        e.get("code").is_some_and(Value::is_i64) && e.get("message").is_some_and(Value::is_string)
+    };
+    v.get("jsonrpc") == Some(&json!("2.0"))
+        && match (v.get("result"), v.get("error")) {
+            (Some(_), None) => true,
+            (None, Some(e)) => error_ok(e),
+            _ => false,
+        }
 }
 
 /// Text that mixes ordinary characters with the ones attackers use: marker look-alikes, angle
@@ -106,14 +169,20 @@ proptest! {
     }
 
     /// A redirect URI that validation accepts is never a dangerous scheme, carries no fragment,
-    /// and plain http is allowed only to a loopback host.
+    /// plain http is allowed only to a loopback host, and a private-use scheme is reverse-DNS (or
+    /// one of the known clients' single-word schemes).
     #[test]
     fn accepted_redirect_uris_are_safe(raw in prop_oneof![
         ".{0,40}",
         "(https|http|javascript|data|file|vbscript|cursor|com\\.example\\.app)://[a-z0-9.\\[\\]:]{0,20}(/[a-z#?]{0,10})?",
+        "[a-zA-Z][a-zA-Z0-9+.-]{0,12}:(//)?[a-z0-9.]{0,10}(/[a-z]{0,6})?",
     ]) {
         if let Ok(url) = validate_redirect_uri(&raw) {
             let scheme = url.scheme();
+            let private_use_ok = matches!(scheme, "https" | "http")
+                || crate::oauth::redirect::KNOWN_APP_SCHEMES.contains(&scheme)
+                || (scheme.contains('.') && !scheme.split('.').any(str::is_empty));
+            prop_assert!(private_use_ok, "a private-use scheme outside reverse-DNS form: {raw}");
             prop_assert!(!["javascript", "data", "file", "vbscript", "blob", "about"].contains(&scheme), "{raw}");
             prop_assert!(url.fragment().is_none(), "{raw}");
             if scheme == "http" {
@@ -218,6 +287,60 @@ proptest! {
         prop_assert!(verify::<String>(&key, "state", &junk, now).is_err());
     }
 
+    /// Whatever a client POSTs to `/mcp` (any bytes, any JSON, any message or batch, any
+    /// protocol version header), the protocol layer answers without panicking: 202 with no body,
+    /// or well-formed JSON-RPC responses.
+    #[test]
+    fn every_mcp_body_gets_a_well_formed_answer(
+        message in rpc_message(),
+        bytes in prop::collection::vec(any::<u8>(), 0..64),
+        raw in any::<bool>(),
+        version in prop::option::of(prop_oneof![Just("2025-11-25".to_string()), Just("2026-07-28".to_string()), Just("2024-11-05".to_string()), "[ -~]{0,12}"]),
+    ) {
+        let body = if raw { bytes } else { serde_json::to_vec(&message).unwrap() };
+        let mut headers = Headers::new().with("content-type", "application/json");
+        if let Some(v) = version {
+            headers.add("mcp-protocol-version", v);
+        }
+        let response = mcp_answer(&headers, &body);
+        if response.body.is_empty() {
+            prop_assert!(response.status == 202 || response.status >= 400, "{}", response.status);
+        } else {
+            let answer: Value = serde_json::from_slice(&response.body).map_err(|e| TestCaseError::fail(format!("not JSON: {e}")))?;
+            let all = match &answer {
+                Value::Array(items) => items.clone(),
+                one => vec![one.clone()],
+            };
+            for a in &all {
+                prop_assert!(well_formed_response(a), "{a}");
+            }
+        }
+    }
+
+    /// A `Cookie` header of any shape never yields an approval the server did not sign, and
+    /// the one it signed is found among any other cookies.
+    #[test]
+    fn cookies_never_approve_what_was_not_signed(
+        header in "[ -~]{0,120}",
+        before in prop::collection::vec("[a-zA-Z0-9_-]{1,8}=[ -:<-~]{0,12}", 0..4),
+        after in prop::collection::vec("[a-zA-Z0-9_-]{1,8}=[ -:<-~]{0,12}", 0..4),
+        client in "[a-zA-Z0-9]{1,16}",
+    ) {
+        let fixture = crate::oauth::testing::Fixture::new();
+        let ctx = fixture.ctx();
+        let forged = Headers::new().with("cookie", &header).with("cookie", format!("{}={header}", cookies::APPROVED));
+        prop_assert!(cookies::approved_clients(&ctx, &forged).is_empty());
+        prop_assert!(cookies::preference(&ctx, &forged, &client).is_none());
+        let set = cookies::approve(&ctx, &Headers::new(), &client);
+        let pair = set.split(';').next().unwrap().to_string();
+        let jar: Vec<String> = before.iter().filter(|c| !c.starts_with("__Host-")).cloned()
+            .chain([pair])
+            .chain(after.iter().filter(|c| !c.starts_with("__Host-")).cloned())
+            .collect();
+        let honest = Headers::new().with("cookie", jar.join("; "));
+        prop_assert_eq!(cookies::approved_clients(&ctx, &honest), vec![client]);
+    }
+
     /// Whatever the application writes, a fenced block has exactly one opening and one closing
     /// marker, both ours; the content carries no marker name and none of the characters that hide
     /// text from a reader.
@@ -242,4 +365,31 @@ proptest! {
         }
         prop_assert_eq!(defuse(&defuse(&text)), defuse(&text));
     }
+}
+
+/// The protocol layer's answer to one HTTP body (an authenticated caller, no network: every call
+/// to Sentry fails as unreachable).
+fn mcp_answer(headers: &Headers, body: &[u8]) -> HttpResponse {
+    use crate::platform::testing::{block_on, FakePlatform};
+    let platform = FakePlatform::default();
+    let config = crate::config::Config::from_vars(|_| None).unwrap();
+    let session = crate::session::Session {
+        upstream_token: "sntryu_props".into(),
+        access: crate::session::AccessMethod::SentryBearer,
+        skills: crate::session::SkillSet::all(),
+        constraints: crate::session::Constraints::default(),
+    };
+    let telemetry = crate::telemetry::Telemetry::disabled(&platform);
+    let caches = crate::caches::Caches::new();
+    let upstream = crate::sentry::UpstreamSignals::default();
+    let ctx = crate::mcp::McpContext {
+        session: &session,
+        config: &config,
+        platform: &platform,
+        caches: &caches,
+        notifications: None,
+        telemetry: &telemetry,
+        upstream: &upstream,
+    };
+    block_on(crate::mcp::handle(&ctx, headers, body))
 }

@@ -24,7 +24,7 @@ use crate::caches::Caches;
 use crate::config::{Config, ConfigError};
 use crate::http::{self, App};
 use crate::oauth::{OAuthConfig, OAuthSetup};
-use crate::platform::http::{Headers, HttpRequest, HttpResponse};
+use crate::platform::http::{read_capped, BodyError, Headers, HttpRequest, HttpResponse};
 
 thread_local! {
     /// The isolate's caches: created with the isolate, shared by its requests (an isolate runs
@@ -55,7 +55,8 @@ impl IsolateConfig {
     }
 }
 
-/// Bodies larger than this are refused before they are read (an MCP request is a few KB).
+/// Bodies larger than this are refused: by their `Content-Length` before they are read, and a
+/// chunked one as soon as it passes the limit while it is read (an MCP request is a few KB).
 const MAX_BODY_BYTES: usize = 1 << 20;
 
 #[event(start)]
@@ -102,14 +103,17 @@ async fn into_http_request(mut req: Request) -> std::result::Result<HttpRequest,
         return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"));
     }
     let method = req.method().to_string();
-    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
-        Vec::new()
-    } else {
-        req.bytes().await.unwrap_or_default()
+    let body = match (matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS"), req.stream()) {
+        // No body at all (`stream` says so with an error), or a method that carries none.
+        (true, _) | (_, Err(_)) => Vec::new(),
+        (false, Ok(stream)) => match read_capped(Box::pin(stream), MAX_BODY_BYTES).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge(_)) => {
+                return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"))
+            }
+            Err(BodyError::Unreadable(_)) => Vec::new(),
+        },
     };
-    if body.len() > MAX_BODY_BYTES {
-        return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"));
-    }
     Ok(HttpRequest { method, url, headers, body })
 }
 

@@ -1,7 +1,9 @@
 //! `/mcp`, `/mcp/{org}` and `/mcp/{org}/{project}`: the checks every MCP POST passes before the
 //! protocol layer sees it, in this order: method (405), Host (403, DNS rebinding), Origin (403),
 //! credentials (401/400; `credentials` reads the headers, `oauth::bearer` validates our own
-//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406). With an
+//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406). A request
+//! that names no valid caller (no credential, a malformed one, an OAuth token that does not
+//! authenticate) meets the per-address limit instead, before anything else. With an
 //! OAuth token, a `tools/call` for a tool the grant's skills do not cover is 403
 //! `insufficient_scope` naming the scope to ask for (step-up); every 401 challenge names `scope`. The
 //! legacy HTTP+SSE transport (`http::sse`) runs the same checks through [`authenticate`] and
@@ -63,6 +65,9 @@ async fn handle_post(
     constraints: Constraints,
     telemetry: &Rc<Telemetry>,
 ) -> HttpResponse {
+    if let Some(limited) = address_limit_unless_caller(config, app, req).await {
+        return limited;
+    }
     if req.method != "POST" {
         // No standalone SSE stream and no sessions to delete: 405, never 404 (clients read 404 as
         // "session expired" or "try the old SSE transport").
@@ -104,6 +109,25 @@ async fn handle_post(
     response
 }
 
+/// Authenticated traffic is limited per caller only, so callers behind one address (an office)
+/// do not share a budget; a request whose headers name no caller is limited per address, before
+/// anything else (an OAuth token that then fails to authenticate pays in [`authenticate`]).
+pub(super) async fn address_limit_unless_caller(
+    config: &Config,
+    app: &App,
+    req: &HttpRequest,
+) -> Option<HttpResponse> {
+    let names_caller = match credentials::parse(&req.headers) {
+        Ok(Credentials::SentryBearer(_)) => config.sentry_bearer_enabled,
+        Ok(Credentials::OAuthBearer(_)) => app.oauth.is_some(),
+        Err(_) => false,
+    };
+    if names_caller {
+        return None;
+    }
+    app.address_limit(req).await
+}
+
 /// Who is calling, once the credentials passed.
 pub(super) struct Caller {
     /// What the MCP request runs with.
@@ -135,7 +159,13 @@ pub(super) async fn authenticate(
             let authorized =
                 match bearer::authenticate(setup.store.as_ref(), app.platform.as_ref(), req, &t).await {
                     Ok(a) => a,
-                    Err(e) => return Err(oauth_challenge(req, Some(&e.to_string()))),
+                    Err(e) => {
+                        // A token that does not authenticate names no caller: the address pays.
+                        if let Some(limited) = app.address_limit(req).await {
+                            return Err(limited);
+                        }
+                        return Err(oauth_challenge(req, Some(&e.to_string())));
+                    }
                 };
             telemetry.set_access_method(AccessMethod::OAuth.id());
             let caller = fingerprint("grant", &authorized.grant_id);

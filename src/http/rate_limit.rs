@@ -1,6 +1,8 @@
-//! Rate limits: per client IP on `/mcp` and `/oauth/*`, and per caller (hashed token or user)
-//! on `/mcp`, through the Workers rate-limiting bindings named in wrangler.toml. A limiter that
-//! is absent or fails lets the request through (fail open) and says so in the logs.
+//! Rate limits, through the Workers rate-limiting bindings named in wrangler.toml: per caller
+//! (the OAuth grant or a hashed Sentry token) for authenticated `/mcp` traffic, so callers behind
+//! one address do not share a budget; per client IP on `/oauth/*` and on `/mcp` requests that name
+//! no valid caller. A limiter that is absent or fails lets the request through (fail open) and
+//! says so in the logs; `MCP_RATE_LIMITS=off` asks none of them.
 
 use serde_json::json;
 

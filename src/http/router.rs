@@ -38,8 +38,21 @@ impl App {
         Self { config, platform, services, caches: Rc::new(Caches::new()), oauth }
     }
 
+    /// Whether the rate limits apply: always, unless the configuration says `MCP_RATE_LIMITS=off`.
+    fn limits_on(&self) -> bool {
+        self.config.as_ref().map_or(true, |c| c.rate_limits)
+    }
+
+    /// The per-address limit, for requests that do not (or not validly) name a caller.
+    pub(super) async fn address_limit(&self, req: &HttpRequest) -> Option<HttpResponse> {
+        self.rate_limit(Limiter::PerAddress, &fingerprint("ip", &rate_limit::client_ip(req))).await
+    }
+
     /// `Some(429)` when `limiter` refuses `key`; see [`rate_limit::check`].
     pub(super) async fn rate_limit(&self, limiter: Limiter, key: &str) -> Option<HttpResponse> {
+        if !self.limits_on() {
+            return None;
+        }
         rate_limit::check(
             self.services.as_ref(),
             self.platform.as_ref(),
@@ -51,7 +64,8 @@ impl App {
     }
 }
 
-/// Serve one request, with its telemetry and the per-address rate limit.
+/// Serve one request, with its telemetry and the per-address rate limit of `/oauth/*` (`/mcp`
+/// applies its own: per address only for requests that name no valid caller).
 pub(crate) async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let path = req.url.path().to_string();
     let platform = app.platform.as_ref();
@@ -68,13 +82,8 @@ pub(crate) async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
         Err(_) => Telemetry::disabled(platform),
     });
     telemetry.set_route(telemetry::route_of(&path));
-    let limited =
-        path == "/mcp" || path.starts_with("/mcp/") || path.starts_with("/oauth/") || is_sse;
-    let mut response = match limited && req.method != "OPTIONS" {
-        true => {
-            app.rate_limit(Limiter::PerAddress, &fingerprint("ip", &rate_limit::client_ip(&req)))
-                .await
-        }
+    let mut response = match path.starts_with("/oauth/") && req.method != "OPTIONS" {
+        true => app.address_limit(&req).await,
         false => None,
     };
     if response.is_none() {
@@ -174,7 +183,8 @@ fn health(app: &App) -> HttpResponse {
                 "sentryBearer": config.is_some_and(|c| c.sentry_bearer_enabled),
                 "errorReporting": config.is_some_and(|c| c.telemetry.dsn.is_some()),
                 "metrics": has(Binding::Metrics),
-                "rateLimits": has(Binding::RateLimiter(Limiter::PerAddress))
+                "rateLimits": app.limits_on()
+                    && has(Binding::RateLimiter(Limiter::PerAddress))
                     && has(Binding::RateLimiter(Limiter::PerCaller)),
             }
         }),
@@ -195,6 +205,104 @@ mod tests {
             headers,
             body: body.as_bytes().to_vec(),
         }
+    }
+
+    /// Rate limiters that allow `allow` requests per (limiter, key) and record every question.
+    struct CountingLimiters {
+        allow: usize,
+        asked: std::cell::RefCell<Vec<(Limiter, String)>>,
+    }
+
+    #[async_trait::async_trait(?Send)]
+    impl Services for CountingLimiters {
+        async fn rate_limit(&self, limiter: Limiter, key: &str) -> Option<Result<bool, String>> {
+            let mut asked = self.asked.borrow_mut();
+            asked.push((limiter, key.to_string()));
+            let used = asked.iter().filter(|(l, k)| *l == limiter && k == key).count();
+            Some(Ok(used <= self.allow))
+        }
+    }
+
+    fn limited_app(vars: &[(&str, &str)], allow: usize) -> (App, Rc<CountingLimiters>) {
+        let vars: Vec<(String, String)> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let config =
+            Config::from_vars(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()));
+        let limiters = Rc::new(CountingLimiters { allow, asked: Default::default() });
+        let platform = Rc::new(FakePlatform::default());
+        for _ in 0..8 {
+            platform.answer_json(200, json!({"user": {"id": "1", "email": "a@example.com"}}));
+        }
+        let app = App {
+            config,
+            platform,
+            services: limiters.clone(),
+            caches: Rc::new(Caches::new()),
+            oauth: None,
+        };
+        (app, limiters)
+    }
+
+    fn mcp_post(ip: &str, token: Option<&str>) -> HttpRequest {
+        let mut headers =
+            Headers::new().with("content-type", "application/json").with("cf-connecting-ip", ip);
+        if let Some(t) = token {
+            headers = headers.with("authorization", format!("Sentry-Bearer {t}"));
+        }
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}"#;
+        request("POST", "https://mcp.example.com/mcp", headers, body)
+    }
+
+    #[test]
+    fn authenticated_callers_behind_one_address_do_not_share_a_budget() {
+        let (app, limiters) = limited_app(&[], 1);
+        for token in ["sntryu_alice", "sntryu_bob", "sntryu_carol"] {
+            let resp = block_on(handle(&app, mcp_post("198.51.100.7", Some(token))));
+            assert_eq!(resp.status, 200, "{}", resp.body_text());
+        }
+        let asked = limiters.asked.borrow();
+        assert!(asked.iter().all(|(l, _)| *l == Limiter::PerCaller), "{asked:?}");
+        assert_eq!(asked.len(), 3);
+        drop(asked);
+        let again = block_on(handle(&app, mcp_post("198.51.100.7", Some("sntryu_alice"))));
+        assert_eq!(again.status, 429, "the caller's own budget is spent");
+        assert_eq!(again.headers.get("retry-after"), Some("60"));
+    }
+
+    #[test]
+    fn unauthenticated_mcp_and_oauth_requests_are_limited_per_address() {
+        let (app, limiters) = limited_app(&[], 2);
+        assert_eq!(block_on(handle(&app, mcp_post("198.51.100.8", None))).status, 401);
+        let oauth = request(
+            "GET",
+            "https://mcp.example.com/oauth/authorize",
+            Headers::new().with("cf-connecting-ip", "198.51.100.8"),
+            "",
+        );
+        assert_ne!(block_on(handle(&app, oauth.clone())).status, 429);
+        let refused = block_on(handle(&app, mcp_post("198.51.100.8", None)));
+        assert_eq!(refused.status, 429);
+        assert_eq!(block_on(handle(&app, oauth)).status, 429);
+        assert_eq!(
+            block_on(handle(&app, mcp_post("198.51.100.9", None))).status,
+            401,
+            "another address has its own budget"
+        );
+        assert!(limiters.asked.borrow().iter().all(|(l, _)| *l == Limiter::PerAddress));
+    }
+
+    #[test]
+    fn rate_limits_off_never_asks_a_limiter() {
+        let (app, limiters) = limited_app(&[("MCP_RATE_LIMITS", "off")], 0);
+        assert_eq!(block_on(handle(&app, mcp_post("198.51.100.10", None))).status, 401);
+        let resp = block_on(handle(&app, mcp_post("198.51.100.10", Some("sntryu_dave"))));
+        assert_eq!(resp.status, 200, "{}", resp.body_text());
+        assert!(limiters.asked.borrow().is_empty());
+        let health = block_on(handle(
+            &app,
+            request("GET", "https://mcp.example.com/health", Headers::new(), ""),
+        ));
+        assert!(health.body_text().contains(r#""rateLimits":false"#), "{}", health.body_text());
     }
 
     #[test]

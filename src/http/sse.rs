@@ -48,6 +48,9 @@ pub(super) async fn open(
         )
         .with_header("allow", "GET");
     }
+    if let Some(limited) = mcp_endpoint::address_limit_unless_caller(config, app, req).await {
+        return limited;
+    }
     if let Some(refused) = mcp_endpoint::refused_by_host_or_origin(config, req) {
         return refused;
     }
@@ -94,6 +97,9 @@ pub(super) async fn message(
     if req.method != "POST" {
         return oauth_error(405, OAuthErrorCode::MethodNotAllowed, "POST JSON-RPC messages here.")
             .with_header("allow", "POST");
+    }
+    if let Some(limited) = mcp_endpoint::address_limit_unless_caller(config, app, req).await {
+        return limited;
     }
     if let Some(refused) = mcp_endpoint::refused_by_host_or_origin(config, req) {
         return refused;

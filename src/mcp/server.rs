@@ -908,7 +908,7 @@ pub(super) fn tool_result(
             r
         }
         Err(e) => {
-            let mut text = e.to_string();
+            let mut text = e.markdown(&tool_ctx.untrusted);
             if let Some(id) = reported {
                 text.push_str(&format!("\n\nThis failure was reported to the server's operators as Sentry event {id}; quote it if you contact them."));
             }

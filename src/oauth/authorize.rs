@@ -252,8 +252,7 @@ pub(crate) async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
     let mut response = page::consent_page(&page::Consent {
         client_name: client.client_name.as_deref(),
         client_id: &client.client_id,
-        redirect_uri: &redirect_uri,
-        redirect_host: target.host_str().unwrap_or(target.scheme()),
+        redirect: &target,
         scope: (constraints.organization.as_deref(), constraints.project.as_deref()),
         checked,
         read_only,

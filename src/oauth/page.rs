@@ -2,6 +2,7 @@
 //! `maud` templates, which escape every interpolated value by default (only the fixed style sheet
 //! and doctype are inserted raw); no JavaScript; headers that forbid framing, scripts and caching.
 
+use super::redirect::RedirectTarget;
 use maud::{html, Markup, PreEscaped};
 
 use crate::platform::http::HttpResponse;
@@ -66,8 +67,8 @@ pub(crate) fn error_page(status: u16, title: &str, message: &str) -> HttpRespons
 pub(crate) struct Consent<'a> {
     pub client_name: Option<&'a str>,
     pub client_id: &'a str,
-    pub redirect_uri: &'a str,
-    pub redirect_host: &'a str,
+    /// The redirect URI, parsed: the page shows its normalised form, never the raw string.
+    pub redirect: &'a url::Url,
     /// `(organization, project)` when the resource is a constrained `/mcp/...` path.
     pub scope: (Option<&'a str>, Option<&'a str>),
     pub checked: SkillSet,
@@ -91,7 +92,7 @@ pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
             @if c.client_id.starts_with("https://") || c.client_id.starts_with("http://") {
                 "This application describes itself in a document at the client id above; only that "
                 "address is checked, so its name is not verified. "
-                @if ["localhost", "127.0.0.1", "[::1]"].contains(&c.redirect_host) {
+                @if super::redirect::is_loopback(c.redirect) {
                     "It returns to a program on this computer, and any program here could claim to be it. "
                 }
             } @else {
@@ -132,10 +133,21 @@ pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
                 " " strong { "Read-only" }
                 ": ask Sentry for read access only (tools that change data will be refused by Sentry)"
             }
-            p {
+            p.redirect {
                 "Next you sign in to Sentry. After approval you will be sent back to "
-                strong { (visible(c.redirect_host)) } ":" br;
-                span.uri { (visible(c.redirect_uri)) }
+                @match RedirectTarget::of(c.redirect) {
+                    RedirectTarget::Site { host } => { strong { (visible(&host)) } }
+                    RedirectTarget::Loopback => {
+                        strong { "a program on this computer" }
+                        " (" strong { "http://" } ", not a web site)"
+                    }
+                    RedirectTarget::App { scheme } => {
+                        strong { "an app on this device" }
+                        " that opens " strong { (visible(&scheme)) "://" } " links (not a web site)"
+                    }
+                }
+                ":" br;
+                span.uri { (visible(c.redirect.as_str())) }
             }
             div.actions {
                 button.approve type="submit" name="action" value="approve" { "Approve" }
@@ -166,8 +178,7 @@ mod tests {
         let r = consent_page(&Consent {
             client_name: Some("Claude\u{202E}edualC\u{2066}\u{200B}\u{E0041}\u{00AD}"),
             client_id: "abc\u{202E}",
-            redirect_uri: "https://claude.ai/api/mcp/auth_callback",
-            redirect_host: "claude.ai",
+            redirect: &url::Url::parse("https://claude.ai/api/mcp/auth_callback").unwrap(),
             scope: (None, None),
             checked: SkillSet::all(),
             read_only: false,
@@ -185,12 +196,11 @@ mod tests {
 
     #[test]
     fn metadata_document_clients_say_where_they_describe_themselves() {
-        let page = |redirect_host: &str| {
+        let page = |redirect: &str| {
             consent_page(&Consent {
                 client_name: Some("Claude Code"),
                 client_id: "https://claude.ai/oauth/claude-code-client-metadata",
-                redirect_uri: "http://localhost:53682/callback",
-                redirect_host,
+                redirect: &super::super::redirect::validate_redirect_uri(redirect).unwrap(),
                 scope: (None, None),
                 checked: SkillSet::all(),
                 read_only: false,
@@ -199,11 +209,53 @@ mod tests {
             })
             .body_text()
         };
-        let local = page("localhost");
+        let local = page("http://localhost:53682/callback");
         assert!(
             local.contains("describes itself in a document") && local.contains("any program here")
         );
-        assert!(!page("claude.ai").contains("any program here"));
+        assert!(!page("https://claude.ai/api/mcp/auth_callback").contains("any program here"));
+    }
+
+    fn consent_for(redirect: &str) -> String {
+        consent_page(&Consent {
+            client_name: Some("Client"),
+            client_id: "abc",
+            redirect: &super::super::redirect::validate_redirect_uri(redirect).unwrap(),
+            scope: (None, None),
+            checked: SkillSet::all(),
+            read_only: false,
+            form_state: "s.t",
+            form_action: "'self'",
+        })
+        .body_text()
+    }
+
+    #[test]
+    fn a_non_https_redirect_shows_its_scheme_and_what_receives_it() {
+        let app = consent_for("cursor://anysphere.cursor-mcp/oauth/callback");
+        assert!(app.contains("<strong>an app on this device</strong> that opens <strong>cursor://</strong> links"), "{app}");
+        assert!(app.contains("cursor://anysphere.cursor-mcp/oauth/callback"));
+        let local = consent_for("http://127.0.0.1:33418/cb");
+        assert!(
+            local.contains("<strong>a program on this computer</strong> (<strong>http://</strong>"),
+            "{local}"
+        );
+        let site = consent_for("https://claude.ai/api/mcp/auth_callback");
+        assert!(site.contains("sent back to <strong>claude.ai</strong>:"), "{site}");
+        assert!(!site.contains("on this device"));
+    }
+
+    #[test]
+    fn the_page_shows_the_normalised_redirect_not_the_raw_string() {
+        // An internationalised look-alike host is shown in its punycode form, dot segments
+        // resolved, the default port dropped.
+        let text = consent_for("https://cl\u{0430}ude.ai:443/a/../api/mcp/auth_callback");
+        let shown = text.split("class=\"uri\">").nth(2).unwrap_or_default();
+        assert!(
+            shown.starts_with("https://xn--") && shown.contains(".ai/api/mcp/auth_callback<"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{0430}') && !text.contains("/../") && !text.contains(":443"));
     }
 
     #[test]
@@ -211,8 +263,7 @@ mod tests {
         let r = consent_page(&Consent {
             client_name: Some("<img src=x onerror=alert(1)>"),
             client_id: "abc",
-            redirect_uri: "https://claude.ai/api/mcp/auth_callback",
-            redirect_host: "claude.ai",
+            redirect: &url::Url::parse("https://claude.ai/api/mcp/auth_callback").unwrap(),
             scope: (Some("acme"), Some("web")),
             checked: SkillSet::none().with(Skill::Inspect),
             read_only: true,

@@ -1,8 +1,10 @@
 //! Redirect URIs (registration and authorization) and resource indicators (RFC 8707).
 //!
 //! Redirect URIs: exact string match, except loopback `http` URIs (`127.0.0.1`, `[::1]`,
-//! `localhost`) whose port may differ (RFC 8252 §7.3). Private-use schemes (`cursor://…`) are
-//! accepted; script-capable and local schemes, userinfo, fragments, whitespace and control
+//! `localhost`) whose port may differ (RFC 8252 §7.3). A private-use scheme (an app on the
+//! user's device) is accepted only in reverse-DNS form (`com.example.app:/cb`, RFC 8252 §7.1), or
+//! as one of the few single-word schemes real MCP clients register ([`KNOWN_APP_SCHEMES`]): an
+//! allowlist, not a denylist of dangerous schemes. Userinfo, fragments, whitespace and control
 //! characters are refused, and plain `http` only for loopback hosts.
 
 use url::{Host, Url};
@@ -11,6 +13,9 @@ use super::records::{Audience, RedirectUri};
 use crate::session::Constraints;
 
 const DANGEROUS_SCHEMES: [&str; 6] = ["javascript", "data", "vbscript", "file", "blob", "about"];
+/// Single-word private-use schemes of MCP clients people use (Cursor, VS Code), which predate
+/// the reverse-DNS rule; any other private-use scheme must be reverse-DNS.
+pub(crate) const KNOWN_APP_SCHEMES: [&str; 3] = ["cursor", "vscode", "vscode-insiders"];
 const MAX_URI_LEN: usize = 2_048;
 
 /// Check a redirect URI a client wants to register or use; `Err` explains why it is refused.
@@ -41,9 +46,45 @@ pub(crate) fn validate_redirect_uri(raw: &str) -> Result<Url, String> {
         "https" => return Err("https redirect URIs need a host".into()),
         "http" if is_loopback(&url) => {}
         "http" => return Err("plain http redirect URIs are only allowed for loopback hosts (127.0.0.1, [::1], localhost)".into()),
-        _ => {}
+        other if is_reverse_dns(other) || KNOWN_APP_SCHEMES.contains(&other) => {}
+        other => return Err(format!("the '{other}:' scheme is not allowed: an app's private-use scheme must be in reverse-DNS form, such as 'com.example.app:/callback' (RFC 8252 section 7.1)")),
     }
     Ok(url)
+}
+
+/// A scheme made of two or more domain labels (`com.example.app`): a private-use scheme based on
+/// a domain its app controls (RFC 8252 §7.1).
+fn is_reverse_dns(scheme: &str) -> bool {
+    let labels: Vec<&str> = scheme.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+/// Where the consent page says the user will be sent after approval: a web site (https), a
+/// program on this computer (loopback http), or an app on this device (a private-use scheme).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RedirectTarget {
+    Site { host: String },
+    Loopback,
+    App { scheme: String },
+}
+
+impl RedirectTarget {
+    /// The target of an accepted redirect URI.
+    pub(crate) fn of(url: &Url) -> Self {
+        match url.scheme() {
+            "https" => {
+                RedirectTarget::Site { host: url.host_str().unwrap_or_default().to_string() }
+            }
+            "http" => RedirectTarget::Loopback,
+            other => RedirectTarget::App { scheme: other.to_string() },
+        }
+    }
 }
 
 /// `http` to a loopback host.
@@ -169,9 +210,40 @@ mod tests {
             "https://claude.com/api/mcp/auth_callback",
             "https://chatgpt.com/connector_platform_oauth_redirect",
             "http://[::1]:9000/cb",
+            "vscode://vscode.vscode-mcp/callback",
+            "com.example.app:/oauth2redirect",
+            "io.github.someone.mcp-client://callback",
         ] {
             assert!(validate_redirect_uri(uri).is_ok(), "{uri}");
         }
+    }
+
+    #[test]
+    fn private_use_schemes_must_be_reverse_dns() {
+        for uri in [
+            "myapp://callback",
+            "ms-settings:privacy",
+            "intent://x#Intent;end",
+            "mailto:a@example.com",
+            "ftp://files.example.com/cb",
+            "ws://127.0.0.1/cb",
+            "com..example:/cb",
+            "com.-example:/cb",
+        ] {
+            assert!(validate_redirect_uri(uri).is_err(), "{uri}");
+        }
+        assert!(validate_redirect_uri("myapp://callback").unwrap_err().contains("reverse-DNS"));
+    }
+
+    #[test]
+    fn redirect_targets_say_what_receives_the_code() {
+        let t = |s: &str| RedirectTarget::of(&validate_redirect_uri(s).unwrap());
+        assert_eq!(t("https://claude.ai/cb"), RedirectTarget::Site { host: "claude.ai".into() });
+        assert_eq!(t("http://127.0.0.1:4000/cb"), RedirectTarget::Loopback);
+        assert_eq!(
+            t("cursor://anysphere.cursor-mcp/oauth/callback"),
+            RedirectTarget::App { scheme: "cursor".into() }
+        );
     }
 
     #[test]

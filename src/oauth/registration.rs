@@ -256,7 +256,7 @@ fn subset(
 /// parallel registrations slightly exceed the limit: good enough to stop floods, and cheap.
 async fn rate_limit(ctx: &Ctx<'_>, req: &HttpRequest) -> Result<(), super::Failure> {
     let limit = ctx.oauth.registrations_per_hour;
-    if limit == 0 {
+    if limit == 0 || !ctx.config.rate_limits {
         return Ok(());
     }
     let ip = req.headers.get("cf-connecting-ip").unwrap_or("unknown");
@@ -385,5 +385,17 @@ mod tests {
         assert!(r.headers.get("retry-after").is_some());
         fixture.platform.advance_secs(3_600);
         assert_eq!(call(&ctx, json!({"redirect_uris": ["https://a.example/cb"]})).status, 201);
+    }
+
+    #[test]
+    fn rate_limits_off_lifts_the_registration_limit() {
+        let mut fixture = Fixture::new();
+        fixture.oauth.registrations_per_hour = 1;
+        fixture.config.rate_limits = false;
+        let ctx = fixture.ctx();
+        for _ in 0..3 {
+            assert_eq!(call(&ctx, json!({"redirect_uris": ["https://a.example/cb"]})).status, 201);
+        }
+        assert!(!fixture.store.dump().contains("ratelimit:"), "no counter is kept");
     }
 }

@@ -158,3 +158,60 @@ impl HttpResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
+
+/// Why [`read_capped`] stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum BodyError {
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the body could not be read: {0}")]
+    Unreadable(String),
+}
+
+/// Read a body stream into memory, stopping as soon as it passes `max` bytes: a chunked body
+/// (no `Content-Length`) is capped while it arrives, so an endless one costs at most `max` bytes
+/// and is refused without waiting for its end.
+pub(crate) async fn read_capped<S, E>(mut chunks: S, max: usize) -> Result<Vec<u8>, BodyError>
+where
+    S: futures_util::Stream<Item = Result<Vec<u8>, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| BodyError::Unreadable(e.to_string()))?;
+        if body.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+    use crate::platform::testing::block_on;
+
+    #[test]
+    fn an_endless_chunked_body_is_refused_once_it_passes_the_cap() {
+        let pulled = std::cell::Cell::new(0usize);
+        let endless = futures_util::stream::repeat_with(|| {
+            pulled.set(pulled.get() + 1);
+            Ok::<_, String>(vec![b'x'; 1000])
+        });
+        assert_eq!(block_on(read_capped(endless, 10_000)), Err(BodyError::TooLarge(10_000)));
+        assert_eq!(pulled.get(), 11, "reading stops at the first chunk past the cap");
+    }
+
+    #[test]
+    fn a_body_within_the_cap_is_read_whole() {
+        let chunks = futures_util::stream::iter(vec![
+            Ok::<_, String>(b"{\"a\"".to_vec()),
+            Ok(b":1}".to_vec()),
+        ]);
+        assert_eq!(block_on(read_capped(chunks, 7)).unwrap(), b"{\"a\":1}");
+        let broken = futures_util::stream::iter(vec![Ok(b"{".to_vec()), Err("reset".to_string())]);
+        assert!(matches!(block_on(read_capped(broken, 100)), Err(BodyError::Unreadable(_))));
+    }
+}

@@ -20,7 +20,7 @@ pub(crate) struct MetricPoint {
 /// A rate limiter of the Worker (`[[ratelimits]]` in wrangler.toml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Limiter {
-    /// Per client address, on `/mcp` and `/oauth/*`.
+    /// Per client address, on `/oauth/*` and on `/mcp` requests that name no valid caller.
     PerAddress,
     /// Per caller (a hashed Sentry token, or the OAuth grant), on `/mcp`.
     PerCaller,

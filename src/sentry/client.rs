@@ -420,6 +420,9 @@ mod tests {
             "https://user@de.sentry.io",
             "https://us.sentry.io.evil.com",
             "javascript:alert(1)",
+            "https://us.sentry.io:8443",
+            "https://de.sentry.io/api/0/projects/acme/secret/",
+            "https://de.sentry.io/..%2f",
         ] {
             assert!(
                 matches!(
@@ -432,6 +435,11 @@ mod tests {
         assert_eq!(
             client.remember_region("acme-test-ok", "https://de.sentry.io/").unwrap().as_str(),
             "https://de.sentry.io/"
+        );
+        assert_eq!(
+            client.remember_region("acme-test-443", "https://us.sentry.io:443").unwrap().as_str(),
+            "https://us.sentry.io/",
+            "the default port, written out, is the default port"
         );
         assert!(platform.requests.borrow().is_empty());
     }

@@ -81,64 +81,68 @@ impl SentryError {
     }
 }
 
-impl fmt::Display for SentryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SentryError {
+    /// Text Sentry wrote that the message quotes (a 400 or 403 `detail`, the message of a 401
+    /// condition). It can echo values from the request, which the model may have copied from
+    /// event data, so a tool result shows it inside the untrusted-data boundary.
+    pub(crate) fn quoted(&self) -> Option<&str> {
         match self {
-            SentryError::BadRequest { status, detail } => write!(
-                f,
-                "Sentry rejected the request (HTTP {status}): {detail}. Fix the parameters (for queries, check the Sentry search syntax) and try again."
+            SentryError::BadRequest { detail, .. } | SentryError::Forbidden { detail } => {
+                Some(detail)
+            }
+            SentryError::AccessCondition { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// The message, with the [`quoted`](Self::quoted) text passed through `quote`.
+    pub(crate) fn describe(&self, quote: &dyn Fn(&str) -> String) -> String {
+        match self {
+            SentryError::BadRequest { status, detail } => format!(
+                "Sentry rejected the request (HTTP {status}): {}. Fix the parameters (for queries, check the Sentry search syntax) and try again.",
+                quote(detail)
             ),
-            SentryError::Unauthorized => write!(
-                f,
-                "Sentry rejected the access token (HTTP 401): it is missing, expired or revoked. Ask the user to create a new Sentry user auth token (Settings > Personal Tokens) or to reconnect."
+            SentryError::Unauthorized => "Sentry rejected the access token (HTTP 401): it is missing, expired or revoked. Ask the user to create a new Sentry user auth token (Settings > Personal Tokens) or to reconnect.".to_string(),
+            SentryError::AccessCondition { code, message } => format!(
+                "Sentry refused access to this organization (HTTP 401, {code}): {}. The token itself is valid; the user must resolve this in Sentry (sso-required: sign in to the organization with SSO in the browser; member-disabled: ask an owner to re-enable the membership; 2fa-required: set up two-factor authentication), then retry.",
+                quote(message)
             ),
-            SentryError::AccessCondition { code, message } => write!(
-                f,
-                "Sentry refused access to this organization (HTTP 401, {code}): {message}. The token itself is valid; the user must resolve this in Sentry (sso-required: sign in to the organization with SSO in the browser; member-disabled: ask an owner to re-enable the membership; 2fa-required: set up two-factor authentication), then retry."
+            SentryError::Forbidden { detail } => format!(
+                "The token may not do this (HTTP 403): {}. The user may lack access to this organization or project, or the token lacks a scope (read tools need org:read, project:read, event:read).",
+                quote(detail)
             ),
-            SentryError::Forbidden { detail } => write!(
-                f,
-                "The token may not do this (HTTP 403): {detail}. The user may lack access to this organization or project, or the token lacks a scope (read tools need org:read, project:read, event:read)."
-            ),
-            SentryError::NotFound { subject: Some(s) } => write!(
-                f,
+            SentryError::NotFound { subject: Some(s) } => format!(
                 "Not found (HTTP 404): {s}. Check the spelling and that it belongs to this organization; use find_organizations / find_projects / search_issues to list what exists."
             ),
-            SentryError::NotFound { subject: None } => write!(
-                f,
-                "Not found (HTTP 404). Verify the organization slug, project slug and resource id; use find_organizations / find_projects / search_issues to list what exists."
-            ),
-            SentryError::RateLimited { retry_after_secs: Some(s) } => write!(
-                f,
+            SentryError::NotFound { subject: None } => "Not found (HTTP 404). Verify the organization slug, project slug and resource id; use find_organizations / find_projects / search_issues to list what exists.".to_string(),
+            SentryError::RateLimited { retry_after_secs: Some(s) } => format!(
                 "Sentry's rate limit was reached (HTTP 429). Wait {s} seconds before calling Sentry again; do not retry in a loop."
             ),
-            SentryError::RateLimited { retry_after_secs: None } => write!(
-                f,
-                "Sentry's rate limit was reached (HTTP 429). Wait a minute before calling Sentry again; do not retry in a loop."
-            ),
-            SentryError::Server { status } => write!(
-                f,
+            SentryError::RateLimited { retry_after_secs: None } => "Sentry's rate limit was reached (HTTP 429). Wait a minute before calling Sentry again; do not retry in a loop.".to_string(),
+            SentryError::Server { status } => format!(
                 "Sentry had a server error (HTTP {status}). This is usually temporary: try again in a minute, and tell the user if it persists."
             ),
-            SentryError::UnexpectedStatus { status } => write!(f, "Sentry answered with an unexpected HTTP {status}."),
-            SentryError::NotJson { status, content_type, host } => write!(
-                f,
+            SentryError::UnexpectedStatus { status } => format!("Sentry answered with an unexpected HTTP {status}."),
+            SentryError::NotJson { status, content_type, host } => format!(
                 "{host} answered HTTP {status} with {content_type} instead of API JSON. That usually means a login page, proxy or outage in front of Sentry; check the Sentry URL and try again later."
             ),
-            SentryError::Network { host } => write!(
-                f,
+            SentryError::Network { host } => format!(
                 "Could not connect to Sentry at {host}. The host may be down or unreachable from this server; try again later or check the configured Sentry URL."
             ),
-            SentryError::Timeout { host, seconds } => write!(
-                f,
+            SentryError::Timeout { host, seconds } => format!(
                 "Sentry at {host} did not answer within {seconds} seconds. Try again, with a narrower query or shorter period if it was a search."
             ),
-            SentryError::RegionRefused { org, region } => write!(
-                f,
+            SentryError::RegionRefused { org, region } => format!(
                 "Organization '{org}' is served from {region}, which is not an allowed Sentry region for this server, so it was not contacted. The operator can allow it with SENTRY_ALLOWED_REGION_DOMAINS."
             ),
-            SentryError::InvalidRequest(msg) => write!(f, "{msg}"),
+            SentryError::InvalidRequest(msg) => msg.clone(),
         }
+    }
+}
+
+impl fmt::Display for SentryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(&|text| text.to_string()))
     }
 }
 

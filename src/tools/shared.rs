@@ -274,7 +274,10 @@ impl ToolContext<'_> {
         Ok(out)
     }
 
-    /// Markdown for a trace.
+    /// Markdown for a trace. Under a project constraint Sentry is asked for that project only
+    /// (`project=<id>`, not every project), and any node of another project that still comes back
+    /// is left out (its in-scope descendants move up) and counted in a closing note; the
+    /// trace-wide counts of `/trace-meta/` are not shown, as they include other projects.
     pub(crate) async fn trace(
         &self,
         org: &str,
@@ -282,30 +285,121 @@ impl ToolContext<'_> {
         opts: &TraceOptions,
     ) -> Result<String, ToolError> {
         let period = ("statsPeriod", "14d".to_string());
-        let meta = self
-            .sentry
-            .get(
-                Host::Org(org),
-                &path(&["organizations", org, "trace-meta", trace_id])?,
-                std::slice::from_ref(&period),
-            )
-            .await;
+        let scope = match &self.session.constraints.project {
+            Some(fixed) => Some((fixed.clone(), self.project_id(org, fixed).await?)),
+            None => None,
+        };
+        let meta = match &scope {
+            Some(_) => Ok(Value::Null),
+            None => self
+                .sentry
+                .get(
+                    Host::Org(org),
+                    &path(&["organizations", org, "trace-meta", trace_id])?,
+                    std::slice::from_ref(&period),
+                )
+                .await
+                .map(|r| r.body),
+        };
         let meta = match meta {
-            Ok(r) => r.body,
+            Ok(body) => body,
             Err(SentryError::NotFound { .. }) => Value::Null,
             Err(e) => return Err(e.into()),
         };
         let limit = ("limit", (opts.max_spans.max(100) * 2).to_string());
+        let project = ("project", scope.as_ref().map_or_else(|| "-1".into(), |(_, id)| id.clone()));
         let tree = self
             .sentry
             .get(
                 Host::Org(org),
                 &path(&["organizations", org, "trace", trace_id])?,
-                &[period, limit, ("project", "-1".into())],
+                &[period, limit, project],
             )
             .await
             .map_err(|e| e.about(format!("trace '{trace_id}' in organization '{org}'")))?
             .body;
-        Ok(trace_markdown(trace_id, org, &meta, &tree, opts, &self.untrusted))
+        let Some((fixed, id)) = scope else {
+            return Ok(trace_markdown(trace_id, org, &meta, &tree, opts, &self.untrusted));
+        };
+        let mut left_out = 0;
+        let roots = match tree {
+            Value::Array(nodes) => nodes,
+            _ => Vec::new(),
+        };
+        let in_scope = |node: &Value| {
+            let slug = node.get("project_slug").and_then(Value::as_str);
+            let node_id = node.get("project_id").map(plain);
+            slug.is_some_and(|s| s.eq_ignore_ascii_case(&fixed))
+                || node_id.is_some_and(|n| n == id || n == fixed)
+        };
+        let kept = Value::Array(keep_nodes(roots, &in_scope, &mut left_out));
+        let mut out = trace_markdown(trace_id, org, &Value::Null, &kept, opts, &self.untrusted);
+        if left_out > 0 {
+            out.push_str(&format!(
+                "\n_{left_out} span(s) or error(s) of other projects in this trace are left out: this connection is limited to project '{fixed}'._\n"
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The trace nodes `keep` accepts, with their `children` filtered the same way; a refused node
+/// is counted in `left_out` and its accepted descendants take its place.
+fn keep_nodes(
+    nodes: Vec<Value>,
+    keep: &dyn Fn(&Value) -> bool,
+    left_out: &mut usize,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    for mut node in nodes {
+        let children = match node.get_mut("children").map(Value::take) {
+            Some(Value::Array(c)) => keep_nodes(c, keep, left_out),
+            _ => Vec::new(),
+        };
+        if keep(&node) {
+            if let Some(obj) = node.as_object_mut() {
+                obj.insert("children".into(), Value::Array(children));
+            }
+            out.push(node);
+        } else {
+            *left_out += 1;
+            out.extend(children);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn other_projects_nodes_are_left_out_and_their_in_scope_descendants_move_up() {
+        let tree = json!([
+            {"span_id": "a", "project_slug": "web", "children": [
+                {"span_id": "b", "project_slug": "api", "children": [
+                    {"span_id": "c", "project_slug": "api", "children": []},
+                    {"span_id": "d", "project_slug": "web", "children": []}
+                ]}
+            ]},
+            {"event_id": "e", "project_slug": "web", "project_id": 11},
+            {"event_id": "f", "project_id": 12}
+        ]);
+        let Value::Array(roots) = tree else { unreachable!() };
+        let mut left_out = 0;
+        let in_api = |n: &Value| {
+            n.get("project_slug").and_then(Value::as_str) == Some("api")
+                || n.get("project_id").map(plain).as_deref() == Some("12")
+        };
+        let kept = keep_nodes(roots, &in_api, &mut left_out);
+        assert_eq!(left_out, 3, "a, d and e");
+        let ids: Vec<&str> = kept
+            .iter()
+            .map(|n| n.get("span_id").or(n.get("event_id")).and_then(Value::as_str).unwrap())
+            .collect();
+        assert_eq!(ids, ["b", "f"]);
+        assert_eq!(kept[0]["children"].as_array().unwrap().len(), 1);
+        assert_eq!(kept[0]["children"][0]["span_id"], "c");
     }
 }

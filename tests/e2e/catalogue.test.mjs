@@ -242,6 +242,26 @@ test("constraints cannot be escaped through URLs, ids or injected arguments", as
     assert.match(slug.text, /slug cannot be changed/);
     const trace = await call(scoped, "get_sentry_resource", { url: `https://globex.sentry.io/explore/traces/trace/${CHECKOUT}/` });
     assert.match(trace.text, /limited to organization 'acme'/);
+    // Traces: Sentry is asked for the constrained project only, and another project's spans that
+    // still come back (the emulator ignores the parameter) are left out, with a note saying so.
+    await resetUpstream();
+    for (const [tool, args] of [["get_trace_details", { organizationSlug: "acme", traceId: CHECKOUT }], ["get_sentry_resource", { url: `https://acme.sentry.io/explore/traces/trace/${CHECKOUT}/` }]]) {
+      const scopedTrace = await call(scoped, tool, args);
+      assert.equal(scopedTrace.isError, false, scopedTrace.text);
+      assert.match(scopedTrace.text, /orders\.views\.create_order/, "api-server's spans are shown");
+      assert.doesNotMatch(scopedTrace.text, /CheckoutPage|CartSummary|web-frontend/, "web-frontend's spans are not");
+      assert.match(scopedTrace.text, /\d+ span\(s\) or error\(s\) of other projects in this trace are left out: this connection is limited to project 'api-server'/);
+    }
+    const traceCalls = (await upstreamRequests()).filter((r) => r.path.includes("/trace"));
+    assert.ok(traceCalls.length >= 2 && traceCalls.every((r) => r.path.includes("/trace/") && r.query.project?.[0] === "12"), JSON.stringify(traceCalls));
+    const unconstrained = await connect();
+    try {
+      const whole = await call(unconstrained, "get_trace_details", { organizationSlug: "acme", traceId: CHECKOUT });
+      assert.match(whole.text, /CheckoutPage/, "an unconstrained connection sees every project");
+      assert.doesNotMatch(whole.text, /left out/);
+    } finally {
+      await unconstrained.close();
+    }
   } finally {
     await scoped.close();
   }

@@ -14,8 +14,9 @@ const cases = [
   ["fault-429", /rate limit.*Wait 3[78] seconds/],
   ["fault-html", /answered HTTP 200 with text\/html instead of API JSON/],
   ["fault-badjson", /malformed JSON instead of API JSON/],
-  ["fault-403", /may not do this \(HTTP 403\): You do not have permission/],
-  ["fault-sso", /refused access to this organization \(HTTP 401, sso-required\): Must login via SSO\. The token itself is valid/],
+  // Sentry's own words are quoted inside the untrusted-data boundary (they can echo the request).
+  ["fault-403", /may not do this \(HTTP 403\): <untrusted-data-([0-9a-f]{16})>You do not have permission to perform this action\.<\/untrusted-data-\1>\. The user/],
+  ["fault-sso", /refused access to this organization \(HTTP 401, sso-required\): <untrusted-data-([0-9a-f]{16})>Must login via SSO<\/untrusted-data-\1>\. The token itself is valid/],
   ["fault-slow", /did not answer within 2 seconds/],
   ["fault-refused", /Could not connect to Sentry at 127\.0\.0\.2:1/],
 ];

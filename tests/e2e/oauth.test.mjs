@@ -76,7 +76,9 @@ test("real clients' redirect sets register in one request each", async () => {
 });
 
 test("dangerous redirect URIs are refused at registration", async () => {
-  for (const uri of ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)", "data:text/html,x", "vbscript:x", "file:///etc/passwd", "blob:https://a/b", "https://user@evil.example/cb", "https://ok.example/cb#frag", "http://evil.example/cb"]) {
+  for (const uri of ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)", "data:text/html,x", "vbscript:x", "file:///etc/passwd", "blob:https://a/b", "https://user@evil.example/cb", "https://ok.example/cb#frag", "http://evil.example/cb",
+    // Private-use schemes only in reverse-DNS form (RFC 8252 section 7.1), or a known client's.
+    "myapp://callback", "ms-settings:privacy", "ftp://files.example/cb"]) {
     const r = await register([uri]);
     assert.equal(r.status, 400, uri);
     assert.equal(r.body.error, "invalid_redirect_uri", uri);
@@ -252,6 +254,23 @@ test("the consent page is hardened and escapes the client name", async () => {
   const csp = r.headers.get("content-security-policy");
   for (const d of ["default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"]) assert.ok(csp.includes(d), d);
   assert.match(r.headers.getSetCookie().join(), /__Host-smcp-csrf=.*Secure; HttpOnly; SameSite=Lax/);
+});
+
+test("the consent page names what receives a non-https redirect and shows the normalised URI", async () => {
+  const cases = [
+    ["com.example.mcp-app:/oauth/cb", /<strong>an app on this device<\/strong> that opens <strong>com\.example\.mcp-app:\/\/<\/strong> links/],
+    ["http://127.0.0.1:4711/a/../cb", /<strong>a program on this computer<\/strong> \(<strong>http:\/\/<\/strong>/],
+  ];
+  for (const [uri, label] of cases) {
+    const { body: client } = await register([uri]);
+    const r = await get(authorizeUrl({ clientId: client.client_id, redirectUri: uri, challenge: pkce().challenge }));
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.text, label);
+    if (uri.includes("/../")) {
+      assert.match(r.text, /http:\/\/127\.0\.0\.1:4711\/cb</, "dot segments resolved");
+      assert.doesNotMatch(r.text, /\/a\/\.\.\/cb/);
+    }
+  }
 });
 
 test("a tampered state is refused at the callback", async () => {

@@ -287,3 +287,29 @@ test("subscriptions/listen: acknowledged with nothing subscribed, then ended [55
   const jsonOnly = await post("/mcp", s.body, { ...s.headers, accept: "application/json" });
   assert.equal(jsonOnly.body.result.resultType, "complete", "a client without SSE gets the end at once");
 });
+
+test("a chunked body is capped while it is read: an endless upload gets 413 without waiting for its end", async () => {
+  const http = await import("node:http");
+  const url = new URL(`${ORIGIN}/mcp`);
+  const answer = await new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: "/mcp", method: "POST", headers: { ...auth(), "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+      let body = "";
+      res.on("data", (c) => { body += c; });
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    req.on("error", (e) => (e.code === "EPIPE" || e.code === "ECONNRESET" ? resolve({ status: "reset" }) : reject(e)));
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    // 1.5 MiB of whitespace, then the request is left open: only a reader that stops at the cap answers.
+    const pump = () => {
+      while (sent < 24) {
+        sent++;
+        if (!req.write(chunk)) return req.once("drain", pump);
+      }
+    };
+    pump();
+    setTimeout(() => { req.destroy(); resolve({ status: "timeout" }); }, 20_000).unref();
+  });
+  assert.equal(answer.status, 413, JSON.stringify(answer));
+  assert.match(answer.body, /too large/);
+});

@@ -86,15 +86,16 @@ async function startWorker(name, extraVars, limits) {
   return worker;
 }
 
-// The main instance reports its errors to the emulator's ingestion endpoint; its limits are out
-// of the way. A second instance has a tiny per-caller limit, samples every transaction and ends
-// idle SSE sessions after 3 seconds.
-const dsn = `http://e2epublickey@127.0.0.1:${emulator.port}/4242`;
-// Only the main instance may fetch client ID metadata documents from the tests' document host on
-// loopback (tests/e2e/clients.test.mjs); the second keeps the production rule and does not
+// The main instance reports its errors to the emulator's ingestion endpoint; its rate limits are
+// switched off (MCP_RATE_LIMITS=off), so no test that is not about limits is ever throttled, and
+// its limiters are tiny so that the switch is proven by every run. Only the main instance may
+// fetch client ID metadata documents from the tests' document host on loopback
+// (tests/e2e/clients.test.mjs). A second instance has tight limits (per address, per caller,
+// registrations), samples every transaction, ends idle SSE sessions after 3 seconds and does not
 // advertise the iss flag.
-const main = await startWorker("worker", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "0", SENTRY_ENVIRONMENT: "e2e", OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK: "true" }, { ip: 100000, user: 100000 });
-const limited = await startWorker("limited", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "1", OAUTH_ADVERTISE_ISS: "false", MCP_SSE_IDLE_SECS: "3" }, { ip: 100000, user: 5 });
+const dsn = `http://e2epublickey@127.0.0.1:${emulator.port}/4242`;
+const main = await startWorker("worker", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "0", SENTRY_ENVIRONMENT: "e2e", OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK: "true", MCP_RATE_LIMITS: "off" }, { ip: 2, user: 2 });
+const limited = await startWorker("limited", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "1", OAUTH_ADVERTISE_ISS: "false", MCP_SSE_IDLE_SECS: "3", OAUTH_REGISTRATIONS_PER_HOUR: "2" }, { ip: 6, user: 5 });
 const { origin, port, logFile } = main;
 const proxy = await startAuthProxy(port);
 const proxyUrl = `http://127.0.0.1:${proxy.address().port}/mcp`;

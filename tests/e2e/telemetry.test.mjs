@@ -183,7 +183,8 @@ test("/health: version and configured features, no secrets, no auth", async () =
   assert.deepEqual(Object.keys(body.features).sort(), ["errorReporting", "metrics", "oauth", "rateLimits", "sentryBearer"]);
   assert.equal(body.features.errorReporting, true);
   assert.equal(body.features.oauth, true);
-  assert.equal(body.features.rateLimits, true);
+  assert.equal(body.features.rateLimits, false, "the main instance runs with MCP_RATE_LIMITS=off");
+  assert.equal((await (await fetch(`${LIMITED}/health`)).json()).features.rateLimits, true);
   assert.equal(JSON.stringify(body).includes("e2epublickey"), false);
   assert.equal(JSON.stringify(body).includes(process.env.COOKIE_SECRET), false);
 });
@@ -204,4 +205,75 @@ test("a batch costs what its tool calls would cost one by one, and holds at most
   const tooLong = await send(process.env.MCP_ORIGIN, "sntryu_e2e_valid_token_0123456789abcdef", batch(21, "ping"));
   assert.equal(tooLong.status, 400);
   assert.match((await tooLong.json()).error.message, /at most 20 messages/);
+});
+
+const register = (origin) => fetch(`${origin}/oauth/register`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ redirect_uris: ["http://127.0.0.1:9/cb"], token_endpoint_auth_method: "none", client_name: "limits" }),
+});
+
+test("registration limit: an address may register OAUTH_REGISTRATIONS_PER_HOUR clients an hour", async () => {
+  // The limited instance allows 2 registrations an hour per address (before the per-address
+  // limit below spends this address's budget).
+  const statuses = [];
+  let refused;
+  for (let i = 0; i < 4 && !refused; i++) {
+    const r = await register(LIMITED);
+    statuses.push(r.status);
+    if (r.status === 429) refused = { retryAfter: r.headers.get("retry-after"), body: await r.json() };
+    else await r.arrayBuffer();
+  }
+  assert.deepEqual(statuses, [201, 201, 429]);
+  assert.equal(refused.body.error, "too_many_requests");
+  assert.ok(Number(refused.retryAfter) > 0);
+});
+
+test("per-address limit: unauthenticated /mcp and /oauth/* share an address's budget; authenticated callers behind it are not counted", async () => {
+  // The limited instance allows 6 requests a minute per address; the registrations above used 3.
+  const statuses = [];
+  let refused;
+  for (let i = 0; i < 12 && !refused; i++) {
+    const r = await fetch(`${LIMITED}/mcp`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(rpc("tools/list")) });
+    statuses.push(r.status);
+    if (r.status === 429) refused = { retryAfter: r.headers.get("retry-after"), body: await r.json() };
+    else await r.arrayBuffer();
+  }
+  assert.ok(refused, `an unauthenticated request was refused (${statuses.join(",")})`);
+  assert.ok(statuses.slice(0, -1).every((s) => s === 401), statuses.join(","));
+  assert.equal(refused.retryAfter, "60");
+  assert.match(refused.body.error.message, /too many requests from this address/);
+  const oauth = await fetch(`${LIMITED}/oauth/authorize?client_id=x`, { redirect: "manual" });
+  assert.equal(oauth.status, 429, "the OAuth routes share the address's budget");
+  await oauth.arrayBuffer();
+  const forged = await fetch(`${LIMITED}/mcp`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer not-one-of-ours" }, body: JSON.stringify(rpc("tools/list")) });
+  assert.equal(forged.status, 429, "a token that does not authenticate names no caller");
+  await forged.arrayBuffer();
+  // An office: more people behind this address than its budget, each with their own token.
+  for (let i = 0; i < 8; i++) {
+    const r = await fetch(`${LIMITED}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Sentry-Bearer sntryu_office_${i}_${Date.now()}`, "mcp-protocol-version": "2025-11-25" },
+      body: JSON.stringify(rpc("tools/list")),
+    });
+    assert.equal(r.status, 200, `caller ${i} behind the exhausted address`);
+    await r.arrayBuffer();
+  }
+});
+
+test("MCP_RATE_LIMITS=off: the main instance, whose limiters allow 2 a minute, never throttles", async () => {
+  for (let i = 0; i < 6; i++) {
+    const anonymous = await fetch(`${ORIGIN}/mcp`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(rpc("tools/list")) });
+    assert.equal(anonymous.status, 401);
+    await anonymous.arrayBuffer();
+    const r = await fetch(`${ORIGIN}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Sentry-Bearer sntryu_unthrottled", "mcp-protocol-version": "2025-11-25" },
+      body: JSON.stringify(rpc("tools/list")),
+    });
+    assert.equal(r.status, 200);
+    await r.arrayBuffer();
+  }
+  const registrations = await Promise.all([1, 2, 3].map(() => register(ORIGIN)));
+  assert.deepEqual(registrations.map((r) => r.status), [201, 201, 201]);
 });

@@ -45,9 +45,6 @@ export async function waitFor(url, ms) {
  * process group.
  */
 export async function startWorker({ name, work, vars, limits, guard = true }) {
-  const port = await freePort();
-  const logFile = path.join(work, `${name}.log`);
-  const log = fs.openSync(logFile, "w");
   // A config without [build] (the worker was built before), pointing at build/, with these limits.
   const full = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8")
     .replace(/\[build\][^\[]*/s, "")
@@ -57,7 +54,18 @@ export async function startWorker({ name, work, vars, limits, guard = true }) {
   const config = guard ? full : full.replace(/\[\[durable_objects\.bindings\]\][^\[]*/s, "");
   const configPath = path.join(work, `${name}.wrangler.toml`);
   fs.writeFileSync(configPath, config);
-  const args = ["wrangler", "dev", "-c", configPath, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", path.join(work, `${name}-state`),
+  return wranglerDev({ configPath, logFile: path.join(work, `${name}.log`), state: path.join(work, `${name}-state`), vars });
+}
+
+/**
+ * Run `wrangler dev` with the config at `configPath` on a free loopback port, its output in
+ * `logFile` and local state in `state`, and wait until it answers. Returns { origin, port,
+ * logFile, child }; `child` runs in its own process group. Also starts the soak's control worker.
+ */
+export async function wranglerDev({ configPath, logFile, state, vars = {} }) {
+  const port = await freePort();
+  const log = fs.openSync(logFile, "w");
+  const args = ["wrangler", "dev", "-c", configPath, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state,
     "--show-interactive-dev-session=false", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
   const child = spawn("npx", args, {
     cwd: root, detached: true, stdio: ["ignore", log, log],
