@@ -144,9 +144,7 @@ async fn route(
             return response;
         }
     }
-    match path {
-        _ => oauth_error(404, OAuthErrorCode::NotFound, "Nothing here; the MCP endpoint is /mcp"),
-    }
+    oauth_error(404, OAuthErrorCode::NotFound, "Nothing here; the MCP endpoint is /mcp")
 }
 
 /// The legacy HTTP+SSE transport's paths: the stream and the message URL.
