@@ -38,12 +38,12 @@ impl Skill {
     pub(crate) fn describe(self) -> (&'static str, &'static str) {
         match self {
             Skill::Inspect => {
-                ("Inspect", "read organizations, projects, issues, events, traces and logs")
+                ("Inspect", "read issues, events, traces, logs, monitors, alerts and dashboards")
             }
-            Skill::Triage => ("Triage", "resolve, assign and comment on issues"),
+            Skill::Triage => ("Triage", "resolve, assign, comment on and link issues"),
             Skill::Seer => ("Seer", "start and read Sentry's AI root-cause analysis"),
             Skill::ProjectManagement => {
-                ("Project management", "create and configure projects, teams and client keys")
+                ("Project management", "configure projects, teams, client keys and uptime monitors")
             }
         }
     }
@@ -86,6 +86,31 @@ impl SkillSet {
 
     pub(crate) fn none() -> Self {
         Self(0)
+    }
+
+    /// The skills the official server turns on by default (inspect and seer): what the consent
+    /// page ticks first and what the default token budget of `tools/list` is measured on.
+    pub(crate) fn defaults() -> Self {
+        Self::none().with(Skill::Inspect).with(Skill::Seer)
+    }
+
+    /// The Sentry scopes an OAuth sign-in asks for with these skills: the reads every tool needs,
+    /// `alerts:read` for the monitor and alert reads, and write scopes only for the skills that
+    /// write (none for a read-only consent). Space-separated, as Sentry's `scope` parameter.
+    pub(crate) fn upstream_scopes(self, read_only: bool) -> String {
+        let mut scopes = vec!["org:read", "project:read", "team:read", "event:read"];
+        if self.contains(Skill::Inspect) || self.contains(Skill::Triage) {
+            scopes.push("alerts:read");
+        }
+        if !read_only {
+            if self.contains(Skill::Triage) || self.contains(Skill::Seer) {
+                scopes.push("event:write");
+            }
+            if self.contains(Skill::ProjectManagement) {
+                scopes.extend(["project:write", "team:write", "alerts:write"]);
+            }
+        }
+        scopes.join(" ")
     }
 
     pub(crate) fn with(self, skill: Skill) -> Self {
@@ -254,6 +279,19 @@ impl AccessMethod {
     }
 
     /// How to reach an organization outside this connection's constraint.
+    /// How a connection of this kind gets a Sentry token with `scope`, for a tool of `skill`.
+    pub(crate) fn scope_hint(self, scope: &str, skill: Skill) -> String {
+        match self {
+            AccessMethod::SentryBearer | AccessMethod::AccessToken => format!(
+                "create a Sentry user auth token with the `{scope}` scope (Sentry → Settings → Personal Tokens) and {}",
+                if self == AccessMethod::SentryBearer { "send it instead of this one" } else { "restart the server with it" }
+            ),
+            AccessMethod::OAuth => format!(
+                "authorize this server again: on the consent page leave read-only access unticked and tick the '{skill}' skill, so the new sign-in asks Sentry for `{scope}`"
+            ),
+        }
+    }
+
     pub(crate) fn org_hint(self, org: &str) -> String {
         match self {
             AccessMethod::SentryBearer => format!("Connect to /mcp/{org} (or /mcp)"),
@@ -290,6 +328,32 @@ impl fmt::Debug for Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upstream_scopes_follow_the_skills() {
+        let inspect = SkillSet::none().with(Skill::Inspect);
+        assert_eq!(
+            inspect.upstream_scopes(true),
+            "org:read project:read team:read event:read alerts:read"
+        );
+        assert_eq!(
+            inspect.upstream_scopes(false),
+            inspect.upstream_scopes(true),
+            "inspect never writes"
+        );
+        let seer = SkillSet::none().with(Skill::Seer);
+        assert_eq!(
+            seer.upstream_scopes(false),
+            "org:read project:read team:read event:read event:write"
+        );
+        let all = SkillSet::all().upstream_scopes(false);
+        assert!(all.ends_with("event:write project:write team:write alerts:write"), "{all}");
+        assert!(!SkillSet::all().upstream_scopes(true).contains(":write"));
+        assert!(
+            SkillSet::defaults().contains(Skill::Inspect)
+                && SkillSet::defaults().contains(Skill::Seer)
+        );
+    }
 
     #[test]
     fn skill_lists() {

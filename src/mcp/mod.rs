@@ -10,6 +10,8 @@
 //! stdio binary frames it as one line. Each message runs inside an `mcp.server` span (`span`), in
 //! the conventions of Sentry's MCP monitoring.
 
+#[cfg(test)]
+mod budget_tests;
 pub(crate) mod completion;
 pub(crate) mod jsonrpc;
 pub(crate) mod prompts;

@@ -208,7 +208,9 @@ pub(crate) async fn read(
                 ToolError::InvalidInput(_)
                 | ToolError::OutOfScope(_)
                 | ToolError::Unsupported(_) => ErrorCode::INVALID_PARAMS,
-                ToolError::Upstream(_) => ErrorCode::INTERNAL_ERROR,
+                ToolError::Upstream(_) | ToolError::MissingScope { .. } => {
+                    ErrorCode::INTERNAL_ERROR
+                }
             };
             return Err(RpcError::new(code, message).data(json!({"uri": shown})));
         }

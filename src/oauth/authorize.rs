@@ -218,7 +218,7 @@ pub(crate) async fn show(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         })
         .filter(|s| !s.is_empty());
     let (checked, read_only) = cookies::preference(ctx, &req.headers, client.client_id.as_str())
-        .unwrap_or((requested.unwrap_or(SkillSet::none().with(Skill::Inspect)), false));
+        .unwrap_or((requested.unwrap_or(SkillSet::defaults()), false));
 
     let csrf = crate::platform::random_hex(ctx.platform, 16);
     let auth = AuthRequest {
@@ -333,7 +333,7 @@ pub(crate) async fn approve(ctx: &Ctx<'_>, req: &HttpRequest) -> Handled {
         &state,
         ctx.now().plus(Duration::from_secs(STATE_TTL_SECS)),
     );
-    let location = upstream::authorize_url(ctx, &own, read_only, &signed_state);
+    let location = upstream::authorize_url(ctx, &own, skills, read_only, &signed_state);
 
     let mut response = found(&location);
     response.headers.add("set-cookie", cookies::approve(ctx, &req.headers, &client.client_id));

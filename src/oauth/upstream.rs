@@ -7,11 +7,8 @@ use serde_json::Value;
 use super::records::UpstreamTokens;
 use super::Ctx;
 use crate::platform::http::{Headers, HttpRequest};
+use crate::session::SkillSet;
 
-/// What a read-only consent asks Sentry for.
-pub(crate) const READ_SCOPES: &str = "org:read project:read team:read event:read";
-/// Everything the tools may need (the official server's set).
-pub(crate) const FULL_SCOPES: &str = "org:read project:write team:write event:write";
 /// Used when Sentry omits `expires_in`.
 const DEFAULT_EXPIRES_SECS: u64 = 30 * 24 * 3_600;
 
@@ -42,14 +39,21 @@ pub(crate) fn callback_url(origin: &str) -> String {
     format!("{origin}/oauth/callback")
 }
 
-/// Sentry's authorization URL for this consent.
-pub(crate) fn authorize_url(ctx: &Ctx<'_>, origin: &str, read_only: bool, state: &str) -> String {
+/// Sentry's authorization URL for this consent: the scopes asked for are those the granted skills
+/// need (`SkillSet::upstream_scopes`).
+pub(crate) fn authorize_url(
+    ctx: &Ctx<'_>,
+    origin: &str,
+    skills: SkillSet,
+    read_only: bool,
+    state: &str,
+) -> String {
     let mut url = url::Url::parse(&format!("{}/oauth/authorize/", base(ctx)))
         .expect("the Sentry URL was validated");
     url.query_pairs_mut()
         .append_pair("client_id", &ctx.oauth.sentry_client_id)
         .append_pair("response_type", "code")
-        .append_pair("scope", if read_only { READ_SCOPES } else { FULL_SCOPES })
+        .append_pair("scope", &skills.upstream_scopes(read_only))
         .append_pair("redirect_uri", &callback_url(origin))
         .append_pair("state", state);
     url.to_string()

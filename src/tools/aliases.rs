@@ -43,6 +43,32 @@ pub(crate) static ALIASES: &[Alias] = &[
         rename: &[],
     },
     Alias {
+        name: "find_uptime_monitors",
+        tool: "find_monitors",
+        preset: &[("kind", "uptime")],
+        rename: &[],
+    },
+    Alias {
+        name: "find_metric_monitors",
+        tool: "find_monitors",
+        preset: &[("kind", "metric")],
+        rename: &[],
+    },
+    Alias {
+        name: "get_uptime_monitor_details",
+        tool: "get_monitor_details",
+        preset: &[("kind", "uptime")],
+        rename: &[("uptimeMonitorId", "monitorId")],
+    },
+    Alias {
+        name: "get_metric_monitor_details",
+        tool: "get_monitor_details",
+        preset: &[("kind", "metric")],
+        rename: &[("metricMonitorId", "monitorId")],
+    },
+    Alias { name: "get_alert_rule", tool: "find_alert_rules", preset: &[], rename: &[] },
+    Alias { name: "get_dashboard_details", tool: "find_dashboards", preset: &[], rename: &[] },
+    Alias {
         name: "search_metrics",
         tool: "search_events",
         preset: &[("dataset", "metrics")],

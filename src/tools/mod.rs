@@ -14,11 +14,17 @@ pub(crate) mod args;
 pub(crate) mod listing;
 
 mod add_issue_note;
+mod add_team_to_project;
 mod analyze_issue_with_seer;
 mod create_dsn;
 mod create_project;
 mod create_team;
+mod create_uptime_monitor;
+mod delete_uptime_monitor;
+mod find_alert_rules;
+mod find_dashboards;
 mod find_dsns;
+mod find_monitors;
 mod find_organizations;
 mod find_projects;
 mod find_releases;
@@ -26,15 +32,26 @@ mod find_teams;
 mod get_event_attachment;
 mod get_issue_details;
 mod get_issue_tag_values;
+mod get_monitor_details;
+mod get_sentry_mcp_info;
 mod get_sentry_resource;
 mod get_trace_details;
+mod issue_links;
+mod link_issue;
+mod monitoring;
 mod project_admin;
+mod remove_team_from_project;
 mod search_events;
 mod search_issue_events;
 mod search_issues;
 mod shared;
+mod team_access;
+mod unlink_issue;
+mod update_dsn;
 mod update_issue;
 mod update_project;
+mod update_uptime_monitor;
+mod uptime_monitor;
 mod whoami;
 
 use std::fmt;
@@ -80,6 +97,9 @@ pub(crate) struct ToolSpec {
     pub skills: &'static [Skill],
     pub annotations: Annotations,
     pub hidden_when: HiddenWhen,
+    /// The upstream scopes that allow this tool's writes (any one will do); a 403 from Sentry on
+    /// a call is then checked against the token's scopes to name the missing one.
+    pub scopes: &'static [&'static str],
 }
 
 impl ToolSpec {
@@ -145,6 +165,13 @@ pub(crate) enum ToolError {
     OutOfScope(String),
     /// Recognised, but not something this server can do.
     Unsupported(String),
+    /// Sentry refused the call and the token lacks every scope that would allow it.
+    MissingScope {
+        /// The scopes that would allow the call (any one).
+        needed: &'static [&'static str],
+        /// How this connection gets a token with it.
+        how: String,
+    },
 }
 
 impl ToolError {
@@ -159,6 +186,7 @@ impl ToolError {
             ToolError::Upstream(e) => e.class(),
             ToolError::OutOfScope(_) => "out_of_scope",
             ToolError::Unsupported(_) => "unsupported",
+            ToolError::MissingScope { .. } => "missing_scope",
         }
     }
 }
@@ -202,6 +230,12 @@ impl fmt::Display for ToolError {
             ToolError::Upstream(e) => write!(f, "**Sentry error**: {e}"),
             ToolError::OutOfScope(m) => write!(f, "**Outside this connection's scope**: {m}"),
             ToolError::Unsupported(m) => write!(f, "**Not supported**: {m}"),
+            ToolError::MissingScope { needed, how } => write!(
+                f,
+                "**Missing permission**: Sentry refused this because the token lacks the `{}` scope{}. To fix it, {how}.",
+                needed[0],
+                if needed.len() > 1 { format!(" (or {})", needed[1..].iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")) } else { String::new() }
+            ),
         }
     }
 }
@@ -347,11 +381,14 @@ pub(crate) trait Tool: Sync {
 ///         hidden_when: HiddenWhen::Never,
 ///         args: Args,
 ///         output_schema: output_schema,   // optional: fn() -> Value
+///         scopes: &["team:write"],         // optional: upstream scopes that allow a write
 ///         check_task: check_task,         // optional: async fn(ctx, handle) -> TaskState
 ///     }
 /// }
 /// ```
 macro_rules! tool {
+    (@scopes) => { &[] };
+    (@scopes $scopes:expr) => { $scopes };
     (
         $vis:vis struct $tool:ident {
             name: $name:literal,
@@ -361,6 +398,7 @@ macro_rules! tool {
             hidden_when: $hidden_when:expr,
             args: $args:ty,
             $(output_schema: $output_schema:path,)?
+            $(scopes: $scopes:expr,)?
             $(check_task: $check_task:path,)?
         }
     ) => {
@@ -376,6 +414,7 @@ macro_rules! tool {
                     skills: $skills,
                     annotations: $annotations,
                     hidden_when: $hidden_when,
+                    scopes: $crate::tools::tool!(@scopes $($scopes)?),
                 };
                 &SPEC
             }
@@ -408,7 +447,14 @@ macro_rules! tool {
             ) -> Result<$crate::tools::ToolOutput, $crate::tools::ToolError> {
                 let arguments = $crate::tools::without_fixed(self, &ctx.session.constraints, arguments);
                 let args: $args = $crate::tools::args::parse(arguments)?;
-                call(ctx, args).await
+                match call(ctx, args).await {
+                    Err($crate::tools::ToolError::Upstream(e @ $crate::sentry::SentryError::Forbidden { .. }))
+                        if !self.spec().scopes.is_empty() =>
+                    {
+                        Err($crate::tools::explain_forbidden(ctx, self.spec(), e).await)
+                    }
+                    other => other,
+                }
             }
 
             #[cfg(test)]
@@ -422,8 +468,9 @@ pub(crate) use tool;
 
 /// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
 /// project management.
-static CATALOGUE: [&dyn Tool; 21] = [
+static CATALOGUE: [&dyn Tool; 34] = [
     &whoami::Whoami,
+    &get_sentry_mcp_info::GetSentryMcpInfo,
     &find_organizations::FindOrganizations,
     &find_projects::FindProjects,
     &search_issues::SearchIssues,
@@ -436,15 +483,57 @@ static CATALOGUE: [&dyn Tool; 21] = [
     &get_event_attachment::GetEventAttachment,
     &find_teams::FindTeams,
     &find_releases::FindReleases,
+    &find_monitors::FindMonitors,
+    &get_monitor_details::GetMonitorDetails,
+    &find_alert_rules::FindAlertRules,
+    &find_dashboards::FindDashboards,
     &update_issue::UpdateIssue,
     &add_issue_note::AddIssueNote,
+    &link_issue::LinkIssue,
+    &unlink_issue::UnlinkIssue,
     &analyze_issue_with_seer::AnalyzeIssueWithSeer,
     &find_dsns::FindDsns,
     &create_dsn::CreateDsn,
+    &update_dsn::UpdateDsn,
     &create_team::CreateTeam,
     &create_project::CreateProject,
     &update_project::UpdateProject,
+    &add_team_to_project::AddTeamToProject,
+    &remove_team_from_project::RemoveTeamFromProject,
+    &create_uptime_monitor::CreateUptimeMonitor,
+    &update_uptime_monitor::UpdateUptimeMonitor,
+    &delete_uptime_monitor::DeleteUptimeMonitor,
 ];
+
+/// A 403 on a tool that declares its scopes: when the token's scopes (from `GET /api/0/`) hold
+/// none of them, say which one is missing and how to get it; otherwise keep Sentry's refusal
+/// (the user may lack access to the project, which no scope fixes).
+pub(crate) async fn explain_forbidden(
+    ctx: &ToolContext<'_>,
+    spec: &'static ToolSpec,
+    refusal: SentryError,
+) -> ToolError {
+    let root = match ctx
+        .sentry
+        .get(crate::sentry::Host::Control, &crate::sentry::ApiPath::root(), &[])
+        .await
+    {
+        Ok(r) => r.body,
+        Err(_) => return ToolError::Upstream(refusal),
+    };
+    let Some(granted) = root.pointer("/auth/scopes").and_then(Value::as_array) else {
+        return ToolError::Upstream(refusal);
+    };
+    let has = |s: &str| granted.iter().any(|g| g.as_str() == Some(s));
+    if spec.scopes.iter().any(|s| has(s)) {
+        return ToolError::Upstream(refusal);
+    }
+    let skill = spec.skills.first().copied().unwrap_or(Skill::Inspect);
+    ToolError::MissingScope {
+        needed: spec.scopes,
+        how: ctx.session.access.scope_hint(spec.scopes[0], skill),
+    }
+}
 
 /// Every tool this server has.
 pub(crate) fn catalogue() -> &'static [&'static dyn Tool] {

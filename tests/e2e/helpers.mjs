@@ -13,9 +13,9 @@ export const READONLY_TOKEN = "sntryu_e2e_readonly_token_fedcba9876543210";
 export const ORIGIN = process.env.MCP_ORIGIN;
 
 /** The whole catalogue, in tools/list order. */
-export const ALL_TOOLS = ["whoami", "find_organizations", "find_projects", "search_issues", "get_issue_details", "search_events", "get_sentry_resource", "get_trace_details", "search_issue_events", "get_issue_tag_values", "get_event_attachment", "find_teams", "find_releases", "update_issue", "add_issue_note", "analyze_issue_with_seer", "find_dsns", "create_dsn", "create_team", "create_project", "update_project"];
+export const ALL_TOOLS = ["whoami", "get_sentry_mcp_info", "find_organizations", "find_projects", "search_issues", "get_issue_details", "search_events", "get_sentry_resource", "get_trace_details", "search_issue_events", "get_issue_tag_values", "get_event_attachment", "find_teams", "find_releases", "find_monitors", "get_monitor_details", "find_alert_rules", "find_dashboards", "update_issue", "add_issue_note", "link_issue", "unlink_issue", "analyze_issue_with_seer", "find_dsns", "create_dsn", "update_dsn", "create_team", "create_project", "update_project", "add_team_to_project", "remove_team_from_project", "create_uptime_monitor", "update_uptime_monitor", "delete_uptime_monitor"];
 /** Tools that only read. */
-export const READ_TOOLS = ALL_TOOLS.filter((t) => !["update_issue", "add_issue_note", "analyze_issue_with_seer", "create_dsn", "create_team", "create_project", "update_project"].includes(t));
+export const READ_TOOLS = ALL_TOOLS.filter((t) => !["update_issue", "add_issue_note", "link_issue", "unlink_issue", "analyze_issue_with_seer", "create_dsn", "create_team", "create_project", "update_project", "update_dsn", "add_team_to_project", "remove_team_from_project", "create_uptime_monitor", "update_uptime_monitor", "delete_uptime_monitor"].includes(t));
 export const EMULATOR_URL = process.env.EMULATOR_URL;
 
 /** The native stdio binary, and the file its stderr is appended to (audited at the end). */

@@ -403,7 +403,7 @@ test("read-only consent asks Sentry for read scopes only", async () => {
   const { body: client } = await register(["https://client.example/cb"]);
   const { verifier, challenge } = pkce();
   const { code, sentryUrl } = await rawAuthorize({ clientId: client.client_id, redirectUri: "https://client.example/cb", challenge, readOnly: true });
-  assert.equal(new URL(sentryUrl).searchParams.get("scope"), "org:read project:read team:read event:read");
+  assert.equal(new URL(sentryUrl).searchParams.get("scope"), "org:read project:read team:read event:read alerts:read");
   const t = await token({ grant_type: "authorization_code", client_id: client.client_id, code, redirect_uri: "https://client.example/cb", code_verifier: verifier });
   const who = await post("/mcp", rpc("tools/call", { name: "whoami" }), bearer(t.json.access_token));
   assert.match(who.body.result.content[0].text, /Token scopes\*\*: event:read, org:read, project:read, team:read/);

@@ -22,6 +22,8 @@ import * as seer from "./handlers/seer.mjs";
 import * as discover from "./handlers/discover.mjs";
 import * as traces from "./handlers/traces.mjs";
 import * as releases from "./handlers/releases.mjs";
+import * as monitors from "./handlers/monitors.mjs";
+import * as integrations from "./handlers/integrations.mjs";
 import * as investigation from "./handlers/investigation.mjs";
 import { createOAuth } from "./handlers/oauth.mjs";
 
@@ -48,7 +50,7 @@ const LOGIN_HTML = `<!DOCTYPE html>
 
 function buildRouter() {
   const r = new Router();
-  for (const m of [identity, organizations, projects, issues, seer, discover, traces, releases, investigation]) m.register(r);
+  for (const m of [identity, organizations, projects, issues, seer, discover, traces, releases, investigation, monitors, integrations]) m.register(r);
   return r;
 }
 
@@ -181,7 +183,7 @@ export async function startEmulator({ port = 0, hosts = ["127.0.0.1", "127.0.0.2
     if (hit.methodMismatch) throw new HttpError(405, { detail: `Method "${req.method}" not allowed.` });
     ctx.routeKey = `${req.method} ${hit.route.pattern}`;
     ctx.params = hit.params;
-    if (hit.route.scope && !user.scopes.includes(hit.route.scope)) throw new HttpError(403, { detail: NO_PERMISSION });
+    if (hit.route.scope && ![hit.route.scope].flat().some((s) => user.scopes.includes(s))) throw new HttpError(403, { detail: NO_PERMISSION });
 
     if (rawBody && ["POST", "PUT"].includes(req.method)) {
       try {

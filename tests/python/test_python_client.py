@@ -28,6 +28,7 @@ CALLS = [
     ("get_issue_details", {"organizationSlug": "acme", "issueId": "API-SERVER-2A"}, "OperationalError"),
     ("search_events", {"organizationSlug": "acme", "dataset": "spans", "fields": ["span.op", "count()"]}, "count()"),
     ("get_sentry_resource", {"url": f"https://acme.sentry.io/explore/traces/trace/{TRACE}/"}, f"# Trace {TRACE}"),
+    ("find_monitors", {"organizationSlug": "acme", "kind": "uptime"}, "API health"),
 ]
 
 
@@ -60,7 +61,7 @@ def test_lists_and_calls_every_tool(transport, mode):
     async def body(client):
         tools = await client.list_tools()
         names = [t.name for t in tools.tools]
-        assert len(names) == 21 and set(c[0] for c in CALLS) <= set(names)
+        assert len(names) == 34 and set(c[0] for c in CALLS) <= set(names)
         for name, args, expected in CALLS:
             result = await client.call_tool(name, args)
             text = text_of(result)
@@ -109,7 +110,7 @@ def test_legacy_sse_transport():
         headers = {"Authorization": f"Sentry-Bearer {TOKEN}"}
         async with Client(sse_client(f"{ORIGIN}/sse", headers=headers), mode="legacy") as client:
             tools = await client.list_tools()
-            assert len(tools.tools) == 21
+            assert len(tools.tools) == 34
             for name, args, expected in CALLS[:5]:
                 result = await client.call_tool(name, args)
                 assert not result.is_error, f"{name}: {text_of(result)}"

@@ -1,4 +1,4 @@
-// Project-scoped endpoints: detail/update, teams, client keys, project creation under a team,
+// Project-scoped endpoints: detail/update, teams and team access, client keys, project creation under a team,
 // project event lookup and event attachments.
 import { badRequest, created, notFound, ok } from "../lib/http.mjs";
 import { paginate } from "../lib/paginate.mjs";
@@ -66,6 +66,35 @@ export function register(r) {
     const p = findProject(ctx, ctx.params.project);
     return ok(ctx.state.teams.filter((t) => t.orgSlug === p.orgSlug && p.teamSlugs.includes(t.slug)).map((t) => teamJson(ctx.state, t)));
   });
+
+  // Team access: adding a team twice or removing one without access are no-ops, as in Sentry.
+  const teamOf = (ctx) => {
+    const t = ctx.state.teams.find((x) => x.orgSlug === ctx.org.slug && x.slug === ctx.params.team);
+    if (!t) throw notFound();
+    return t;
+  };
+  r.add(
+    "POST",
+    "/api/0/projects/:org/:project/teams/:team/",
+    (ctx) => {
+      const p = findProject(ctx, ctx.params.project);
+      const t = teamOf(ctx);
+      if (!p.teamSlugs.includes(t.slug)) p.teamSlugs.push(t.slug);
+      return created(projectJson(ctx.state, p, { detail: true }));
+    },
+    { scope: ["project:write", "project:admin"] },
+  );
+  r.add(
+    "DELETE",
+    "/api/0/projects/:org/:project/teams/:team/",
+    (ctx) => {
+      const p = findProject(ctx, ctx.params.project);
+      const t = teamOf(ctx);
+      p.teamSlugs = p.teamSlugs.filter((s) => s !== t.slug);
+      return ok(projectJson(ctx.state, p, { detail: true }));
+    },
+    { scope: ["project:write", "project:admin"] },
+  );
 
   r.add("GET", "/api/0/projects/:org/:project/keys/", (ctx) => {
     const p = findProject(ctx, ctx.params.project);

@@ -19,7 +19,7 @@ export class Router {
   constructor() {
     this.routes = [];
   }
-  /** opts.scope: scope required (write routes); opts.orgDetail marks GET /organizations/{org}/. */
+  /** opts.scope: scope required (write routes), or a list of scopes any one of which will do; opts.orgDetail marks GET /organizations/{org}/. */
   add(method, pattern, handler, opts = {}) {
     this.routes.push({ method, parts: pattern.split("/").slice(1), pattern, handler, ...opts });
     return this;
