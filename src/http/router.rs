@@ -160,7 +160,8 @@ fn health(app: &App) -> HttpResponse {
                 "metrics": has(Binding::Metrics),
                 "rateLimits": has(Binding::RateLimiter(Limiter::PerAddress))
                     && has(Binding::RateLimiter(Limiter::PerCaller)),
-            }
+            },
+            "embeddedAgent": config.map(|c| c.agent.status()),
         }),
     )
     .with_header("cache-control", "no-store")

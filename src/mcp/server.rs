@@ -788,6 +788,7 @@ async fn call_tool(
         untrusted: Untrusted::new(ctx.platform),
         progress,
         telemetry: ctx.telemetry,
+        agent: ctx.config.agent.settings(),
     };
     let outcome = tool.call(&tool_ctx, args).await;
     let message = outcome.as_ref().err().map(ToString::to_string).unwrap_or_default();

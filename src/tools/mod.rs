@@ -28,6 +28,7 @@ mod get_issue_details;
 mod get_issue_tag_values;
 mod get_sentry_resource;
 mod get_trace_details;
+mod natural_query;
 mod project_admin;
 mod search_events;
 mod search_issue_events;
@@ -136,6 +137,8 @@ pub(crate) enum ToolError {
     OutOfScope(String),
     /// Recognised, but not something this server can do.
     Unsupported(String),
+    /// The embedded agent could not do its part (its model service failed, or a budget ran out).
+    Agent(crate::agent::AgentError),
 }
 
 impl ToolError {
@@ -150,6 +153,7 @@ impl ToolError {
             ToolError::Upstream(e) => e.class(),
             ToolError::OutOfScope(_) => "out_of_scope",
             ToolError::Unsupported(_) => "unsupported",
+            ToolError::Agent(_) => "embedded_agent",
         }
     }
 }
@@ -180,6 +184,10 @@ impl fmt::Display for ToolError {
             ToolError::Upstream(e) => write!(f, "**Sentry error**: {e}"),
             ToolError::OutOfScope(m) => write!(f, "**Outside this connection's scope**: {m}"),
             ToolError::Unsupported(m) => write!(f, "**Not supported**: {m}"),
+            ToolError::Agent(e) => write!(
+                f,
+                "**Embedded agent error**: {e}. The request was not run; pass the query in Sentry syntax (e.g. `is:unresolved level:error`) to search without the agent"
+            ),
         }
     }
 }
@@ -264,6 +272,8 @@ pub(crate) struct ToolContext<'a> {
     pub progress: Option<Progress>,
     /// The request's telemetry (tools name the organization they work on).
     pub telemetry: &'a crate::telemetry::Telemetry,
+    /// The embedded agent's settings, when the operator turned it on.
+    pub agent: Option<&'a crate::config::AgentSettings>,
 }
 
 /// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.

@@ -1,0 +1,64 @@
+//! The OpenAI chat-completions wire format, spoken by OpenAI and by most gateways and self-hosted
+//! model servers (`POST {OPENAI_BASE_URL}/chat/completions`).
+
+use super::{json_str, AgentError, ModelReply, ModelRequest, Role, Usage, WireFormat};
+use crate::config::AgentSettings;
+use crate::platform::http::{Headers, HttpRequest};
+
+/// `POST /chat/completions` with a bearer API key.
+pub(crate) struct ChatCompletions;
+
+impl WireFormat for ChatCompletions {
+    fn build(&self, settings: &AgentSettings, request: &ModelRequest) -> HttpRequest {
+        let mut messages = vec![serde_json::json!({ "role": "system", "content": request.system })];
+        messages.extend(request.messages.iter().map(|m| {
+            serde_json::json!({
+                "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
+                "content": m.content,
+            })
+        }));
+        let mut body = serde_json::json!({
+            "model": settings.model,
+            "messages": messages,
+            "max_completion_tokens": settings.max_tokens,
+        });
+        if request.json {
+            body["response_format"] = serde_json::json!({ "type": "json_object" });
+        }
+        let mut headers = Headers::new()
+            .with("content-type", "application/json")
+            .with("accept", "application/json");
+        if let Some(key) = &settings.api_key {
+            headers.set("authorization", format!("Bearer {}", key.0));
+        }
+        HttpRequest {
+            method: "POST".into(),
+            url: super::endpoint(settings, &["chat", "completions"]),
+            headers,
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<ModelReply, AgentError> {
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| AgentError::BadReply(format!("not JSON ({e})")))?;
+        let text = json_str(&value, "/choices/0/message/content").ok_or_else(|| {
+            AgentError::BadReply("no choices[0].message.content in the chat completion".into())
+        })?;
+        let count = |p: &str| value.pointer(p).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        Ok(ModelReply {
+            text,
+            model: json_str(&value, "/model"),
+            usage: Usage {
+                input_tokens: count("/usage/prompt_tokens"),
+                output_tokens: count("/usage/completion_tokens"),
+            },
+            finish_reason: json_str(&value, "/choices/0/finish_reason"),
+        })
+    }
+
+    fn error_message(&self, body: &[u8]) -> Option<String> {
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        json_str(&value, "/error/message").or_else(|| json_str(&value, "/error"))
+    }
+}
