@@ -1,6 +1,6 @@
 //! Anthropic's messages wire format (`POST {ANTHROPIC_BASE_URL}/v1/messages`).
 
-use super::{json_str, AgentError, ModelReply, ModelRequest, Role, Usage, WireFormat};
+use super::{json_str, AgentError, ModelReply, ModelRequest, Usage, WireFormat};
 use crate::config::AgentSettings;
 use crate::platform::http::{Headers, HttpRequest};
 
@@ -12,16 +12,7 @@ pub(crate) struct Messages;
 
 impl WireFormat for Messages {
     fn build(&self, settings: &AgentSettings, request: &ModelRequest) -> HttpRequest {
-        let messages: Vec<_> = request
-            .messages
-            .iter()
-            .map(|m| {
-                serde_json::json!({
-                    "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
-                    "content": m.content,
-                })
-            })
-            .collect();
+        let messages: Vec<_> = request.messages.iter().map(super::Message::to_json).collect();
         let mut system = request.system.clone();
         if request.json {
             system.push_str("\n\nAnswer with one JSON object and nothing else.");
@@ -62,14 +53,10 @@ impl WireFormat for Messages {
         if text.is_empty() {
             return Err(AgentError::BadReply("the message has no text block".into()));
         }
-        let count = |p: &str| value.pointer(p).and_then(serde_json::Value::as_u64).unwrap_or(0);
         Ok(ModelReply {
             text,
             model: json_str(&value, "/model"),
-            usage: Usage {
-                input_tokens: count("/usage/input_tokens"),
-                output_tokens: count("/usage/output_tokens"),
-            },
+            usage: Usage::at(&value, "/usage/input_tokens", "/usage/output_tokens"),
             finish_reason: json_str(&value, "/stop_reason"),
         })
     }

@@ -288,6 +288,31 @@ pub(crate) fn endpoint(settings: &AgentSettings, segments: &[&str]) -> url::Url 
     url
 }
 
+impl Usage {
+    /// The token counts at two JSON pointers of a provider's answer (0 when absent).
+    pub(crate) fn at(value: &serde_json::Value, input: &str, output: &str) -> Self {
+        let count = |p: &str| value.pointer(p).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        Self { input_tokens: count(input), output_tokens: count(output) }
+    }
+}
+
+/// The conversation as chat messages, the system prompt first (OpenAI and Workers AI shape).
+pub(crate) fn chat_messages(request: &ModelRequest) -> Vec<serde_json::Value> {
+    let mut messages = vec![serde_json::json!({ "role": "system", "content": request.system })];
+    messages.extend(request.messages.iter().map(Message::to_json));
+    messages
+}
+
+impl Message {
+    fn to_json(&self) -> serde_json::Value {
+        let role = match self.role {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        serde_json::json!({ "role": role, "content": self.content })
+    }
+}
+
 /// The text of a JSON body's string at `pointer`, if any (shared by the wire formats).
 pub(crate) fn json_str(value: &serde_json::Value, pointer: &str) -> Option<String> {
     value.pointer(pointer).and_then(serde_json::Value::as_str).map(str::to_string)

@@ -1,7 +1,7 @@
 //! The OpenAI chat-completions wire format, spoken by OpenAI and by most gateways and self-hosted
 //! model servers (`POST {OPENAI_BASE_URL}/chat/completions`).
 
-use super::{json_str, AgentError, ModelReply, ModelRequest, Role, Usage, WireFormat};
+use super::{json_str, AgentError, ModelReply, ModelRequest, Usage, WireFormat};
 use crate::config::AgentSettings;
 use crate::platform::http::{Headers, HttpRequest};
 
@@ -10,13 +10,7 @@ pub(crate) struct ChatCompletions;
 
 impl WireFormat for ChatCompletions {
     fn build(&self, settings: &AgentSettings, request: &ModelRequest) -> HttpRequest {
-        let mut messages = vec![serde_json::json!({ "role": "system", "content": request.system })];
-        messages.extend(request.messages.iter().map(|m| {
-            serde_json::json!({
-                "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
-                "content": m.content,
-            })
-        }));
+        let messages = super::chat_messages(request);
         let mut body = serde_json::json!({
             "model": settings.model,
             "messages": messages,
@@ -45,14 +39,10 @@ impl WireFormat for ChatCompletions {
         let text = json_str(&value, "/choices/0/message/content").ok_or_else(|| {
             AgentError::BadReply("no choices[0].message.content in the chat completion".into())
         })?;
-        let count = |p: &str| value.pointer(p).and_then(serde_json::Value::as_u64).unwrap_or(0);
         Ok(ModelReply {
             text,
             model: json_str(&value, "/model"),
-            usage: Usage {
-                input_tokens: count("/usage/prompt_tokens"),
-                output_tokens: count("/usage/completion_tokens"),
-            },
+            usage: Usage::at(&value, "/usage/prompt_tokens", "/usage/completion_tokens"),
             finish_reason: json_str(&value, "/choices/0/finish_reason"),
         })
     }

@@ -6,18 +6,12 @@
 //! `EMBEDDED_AGENT_PROVIDER=workers-ai` until it does; only the tests use these shapes today.
 #![cfg_attr(not(test), allow(dead_code))]
 
-use super::{AgentError, ModelReply, ModelRequest, Role, Usage};
+use super::{AgentError, ModelReply, ModelRequest, Usage};
 use crate::config::AgentSettings;
 
 /// The `input` of `env.AI.run(model, input)` for a text-generation model.
 pub(crate) fn input(settings: &AgentSettings, request: &ModelRequest) -> serde_json::Value {
-    let mut messages = vec![serde_json::json!({ "role": "system", "content": request.system })];
-    messages.extend(request.messages.iter().map(|m| {
-        serde_json::json!({
-            "role": match m.role { Role::User => "user", Role::Assistant => "assistant" },
-            "content": m.content,
-        })
-    }));
+    let messages = super::chat_messages(request);
     let mut input = serde_json::json!({ "messages": messages, "max_tokens": settings.max_tokens });
     if request.json {
         input["response_format"] = serde_json::json!({ "type": "json_object" });
@@ -33,14 +27,10 @@ pub(crate) fn output(value: &serde_json::Value) -> Result<ModelReply, AgentError
         Some(object @ serde_json::Value::Object(_)) => object.to_string(),
         _ => return Err(AgentError::BadReply("Workers AI returned no 'response'".into())),
     };
-    let count = |p: &str| value.pointer(p).and_then(serde_json::Value::as_u64).unwrap_or(0);
     Ok(ModelReply {
         text,
         model: None,
-        usage: Usage {
-            input_tokens: count("/usage/prompt_tokens"),
-            output_tokens: count("/usage/completion_tokens"),
-        },
+        usage: Usage::at(value, "/usage/prompt_tokens", "/usage/completion_tokens"),
         finish_reason: None,
     })
 }

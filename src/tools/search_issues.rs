@@ -1,4 +1,5 @@
-//! `search_issues`: issues of an organization, with Sentry's own search syntax (no second LLM).
+//! `search_issues`: issues of an organization, with Sentry's own search syntax (plain words go to the
+//! optional embedded agent, `super::natural_query`, when the operator turned it on).
 
 use serde::Deserialize;
 use serde_json::{json, Value};

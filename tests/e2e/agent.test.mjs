@@ -151,3 +151,16 @@ test("/health says whether the agent runs, and why not", async () => {
   assert.match(off.embeddedAgent.reason, /EMBEDDED_AGENT_PROVIDER is not set/);
   assert.doesNotMatch(JSON.stringify(on), /sk-e2e/);
 });
+
+test("the agent's cost is on the tool call's log line (gen_ai.* attributes), over HTTP and stdio", async () => {
+  const agentLog = process.env.WORKER_LOGS.split(",").find((f) => f.includes("agent"));
+  for (const [file, system] of [[agentLog, "openai"], [STDIO_LOG, "anthropic"]]) {
+    const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes('"event":"tool_call"') && l.includes(`"gen_ai.system":"${system}"`));
+    assert.ok(lines.length >= 1, `${system}: a tool_call line with gen_ai attributes in ${file}`);
+    const line = JSON.parse(lines[0].slice(lines[0].indexOf("{")));
+    assert.ok(line["gen_ai.usage.input_tokens"] > 0 && line["gen_ai.usage.output_tokens"] > 0, JSON.stringify(line));
+    assert.ok(line["gen_ai.agent.calls"] >= 1);
+    assert.match(line["gen_ai.request.model"], /^emu-/);
+    assert.doesNotMatch(lines.join("\n"), /sk-e2e|sk-ant-e2e/);
+  }
+});
