@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Both install what they need first and are no-ops when done.
-.PHONY: dev test build bench bench-stdio bench-worker bench-answers
+.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-agent
 
 dev:   ## run the worker locally on http://127.0.0.1:8787/mcp
 	@scripts/dev.sh
@@ -24,3 +24,6 @@ bench-worker: ## the worker in workerd: per-request cost against its upstream ca
 bench-answers: ## compare get_issue_details answer sizes (cl100k tokens) with the official npm package on every emulator category
 	@scripts/setup.sh && PATH="$$HOME/.cargo/bin:$$PWD/node_modules/.bin:$$PATH" cargo build --release --quiet --bin sentry-mcp \
 		&& PATH="$$PWD/node_modules/.bin:$$PATH" node bench/answers.mjs
+
+bench-agent: ## embedded agent: valid queries on the first try, added latency, tokens (EMBEDDED_AGENT_PROVIDER and its key from the environment; else the model emulator)
+	@PATH="$$HOME/.cargo/bin:$$PATH" cargo build --quiet --bin sentry-mcp && node bench/agent.mjs
