@@ -2,7 +2,7 @@
 
 use super::{json_str, AgentError, ModelReply, ModelRequest, Usage, WireFormat};
 use crate::config::AgentSettings;
-use crate::platform::http::{Headers, HttpRequest};
+use crate::platform::http::HttpRequest;
 
 /// The API version this format follows (`anthropic-version` header).
 pub(crate) const API_VERSION: &str = "2023-06-01";
@@ -23,24 +23,15 @@ impl WireFormat for Messages {
             "system": system,
             "messages": messages,
         });
-        let mut headers = Headers::new()
-            .with("content-type", "application/json")
-            .with("accept", "application/json")
-            .with("anthropic-version", API_VERSION);
+        let mut headers = vec![("anthropic-version", API_VERSION.to_string())];
         if let Some(key) = &settings.api_key {
-            headers.set("x-api-key", key.0.clone());
+            headers.push(("x-api-key", key.0.clone()));
         }
-        HttpRequest {
-            method: "POST".into(),
-            url: super::endpoint(settings, &["v1", "messages"]),
-            headers,
-            body: body.to_string().into_bytes(),
-        }
+        super::post_json(settings, &["v1", "messages"], &headers, &body)
     }
 
     fn parse(&self, body: &[u8]) -> Result<ModelReply, AgentError> {
-        let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| AgentError::BadReply(format!("not JSON ({e})")))?;
+        let value = super::parse_body(body)?;
         let blocks = value
             .get("content")
             .and_then(serde_json::Value::as_array)

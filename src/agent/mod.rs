@@ -25,7 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::config::{AgentProvider, AgentSettings};
-use crate::platform::http::{HttpRequest, HttpResponse};
+use crate::platform::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::{FetchError, Platform};
 
 /// The most model calls one tool call may make (translation plus corrections).
@@ -274,6 +274,31 @@ impl<'a> AgentRun<'a> {
             "gen_ai.agent.duration_ms": self.elapsed().as_millis() as u64,
         })
     }
+}
+
+/// A JSON `POST` to `{base}/{segments...}` with the provider's own headers (its key among them).
+pub(crate) fn post_json(
+    settings: &AgentSettings,
+    segments: &[&str],
+    headers: &[(&str, String)],
+    body: &serde_json::Value,
+) -> HttpRequest {
+    let mut all =
+        Headers::new().with("content-type", "application/json").with("accept", "application/json");
+    for (name, value) in headers {
+        all.set(name, value.clone());
+    }
+    HttpRequest {
+        method: "POST".into(),
+        url: endpoint(settings, segments),
+        headers: all,
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// The JSON body of a provider's answer.
+pub(crate) fn parse_body(body: &[u8]) -> Result<serde_json::Value, AgentError> {
+    serde_json::from_slice(body).map_err(|e| AgentError::BadReply(format!("not JSON ({e})")))
 }
 
 /// `{base}/{segments...}` for an HTTP provider (the base URL was validated by the configuration).

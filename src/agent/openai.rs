@@ -3,7 +3,7 @@
 
 use super::{json_str, AgentError, ModelReply, ModelRequest, Usage, WireFormat};
 use crate::config::AgentSettings;
-use crate::platform::http::{Headers, HttpRequest};
+use crate::platform::http::HttpRequest;
 
 /// `POST /chat/completions` with a bearer API key.
 pub(crate) struct ChatCompletions;
@@ -19,23 +19,16 @@ impl WireFormat for ChatCompletions {
         if request.json {
             body["response_format"] = serde_json::json!({ "type": "json_object" });
         }
-        let mut headers = Headers::new()
-            .with("content-type", "application/json")
-            .with("accept", "application/json");
-        if let Some(key) = &settings.api_key {
-            headers.set("authorization", format!("Bearer {}", key.0));
-        }
-        HttpRequest {
-            method: "POST".into(),
-            url: super::endpoint(settings, &["chat", "completions"]),
-            headers,
-            body: body.to_string().into_bytes(),
-        }
+        let headers: Vec<_> = settings
+            .api_key
+            .iter()
+            .map(|key| ("authorization", format!("Bearer {}", key.0)))
+            .collect();
+        super::post_json(settings, &["chat", "completions"], &headers, &body)
     }
 
     fn parse(&self, body: &[u8]) -> Result<ModelReply, AgentError> {
-        let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| AgentError::BadReply(format!("not JSON ({e})")))?;
+        let value = super::parse_body(body)?;
         let text = json_str(&value, "/choices/0/message/content").ok_or_else(|| {
             AgentError::BadReply("no choices[0].message.content in the chat completion".into())
         })?;
