@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Both install what they need first and are no-ops when done.
-.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-oauth soak
+.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-oauth soak bench-agent
 
 dev:   ## run the worker locally on http://127.0.0.1:8787/mcp
 	@scripts/dev.sh
@@ -32,3 +32,6 @@ bench-oauth: ## the OAuth Durable Object against KV alone: token endpoint and au
 soak: ## a bounded soak of the worker in workerd: thousands of mixed good and malformed requests from concurrent clients; fails on any 5xx, crash or growing memory
 	@scripts/setup.sh && PATH="$$HOME/.cargo/bin:$$PWD/node_modules/.bin:$$PATH" npm run build >/dev/null \
 		&& PATH="$$PWD/node_modules/.bin:$$PATH" node bench/soak.mjs
+
+bench-agent: ## embedded agent: valid queries on the first try, added latency, tokens (EMBEDDED_AGENT_PROVIDER and its key from the environment; else the model emulator)
+	@PATH="$$HOME/.cargo/bin:$$PATH" cargo build --quiet --bin sentry-mcp && node bench/agent.mjs

@@ -96,6 +96,8 @@ pub(crate) struct Config {
     /// A legacy HTTP+SSE session ends after this many seconds without a message
     /// (`MCP_SSE_IDLE_SECS`, default 600).
     pub sse_idle_secs: u64,
+    /// The optional embedded agent (natural-language search, focused answers); off by default.
+    pub agent: EmbeddedAgent,
 }
 
 impl Config {
@@ -213,6 +215,7 @@ impl Config {
                 ConfigError(format!("MCP_SSE_IDLE_SECS must be a number of seconds between 1 and 86400, got '{v}'"))
             })?,
         };
+        let agent = EmbeddedAgent::from_vars(&nonempty)?;
 
         Ok(Self {
             sentry: SentryConfig { base, region_hosts, allow_insecure_http, timeout },
@@ -222,6 +225,7 @@ impl Config {
             rate_limits,
             telemetry,
             sse_idle_secs,
+            agent,
         })
     }
 }
@@ -265,6 +269,211 @@ fn parse_sentry_url(raw: &str, allow_insecure_http: bool) -> Result<Url, ConfigE
         return Err(ConfigError(format!(
             "SENTRY_URL must be a plain origin with an optional path prefix (no credentials, query or fragment), got '{}'",
             url.origin().ascii_serialization()
+        )));
+    }
+    let trimmed = url.path().trim_end_matches('/').to_string();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+/// Default deadline for everything the embedded agent does in one tool call.
+pub(crate) const DEFAULT_AGENT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default ceiling on the tokens one model call may generate.
+pub(crate) const DEFAULT_AGENT_MAX_TOKENS: u32 = 1024;
+
+/// The model service the embedded agent calls, named by `EMBEDDED_AGENT_PROVIDER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AgentProvider {
+    /// Any OpenAI-compatible chat-completions endpoint (OpenAI, a gateway, a self-hosted model).
+    OpenAi,
+    /// Anthropic's messages API.
+    Anthropic,
+    /// Cloudflare Workers AI through the Worker's `[ai]` binding (no API key).
+    WorkersAi,
+}
+
+impl AgentProvider {
+    /// The value of `EMBEDDED_AGENT_PROVIDER` that names it (also `gen_ai.system` in telemetry).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::Anthropic => "anthropic",
+            Self::WorkersAi => "workers-ai",
+        }
+    }
+}
+
+/// A provider's API key. Its `Debug` never shows the value, so a logged configuration cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct ApiKey(pub String);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(..)")
+    }
+}
+
+/// How to reach the chosen model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AgentSettings {
+    pub provider: AgentProvider,
+    /// API base URL (`https://api.openai.com/v1`); `None` for Workers AI (a binding, not a URL).
+    pub base: Option<Url>,
+    pub model: String,
+    /// `None` only for Workers AI.
+    pub api_key: Option<ApiKey>,
+    /// Deadline for all of the agent's model calls in one tool call.
+    pub timeout: Duration,
+    /// Ceiling on the tokens one model call may generate.
+    pub max_tokens: u32,
+}
+
+/// Whether the embedded agent runs, and if not, why (shown by `/health` and a log line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EmbeddedAgent {
+    /// Off: `reason` is worded for the operator.
+    Off {
+        reason: String,
+    },
+    On(AgentSettings),
+}
+
+impl EmbeddedAgent {
+    /// The settings when the agent is on.
+    pub(crate) fn settings(&self) -> Option<&AgentSettings> {
+        match self {
+            Self::On(settings) => Some(settings),
+            Self::Off { .. } => None,
+        }
+    }
+
+    /// What `/health` and the start log line say: on with provider and model, or off and why.
+    pub(crate) fn status(&self) -> serde_json::Value {
+        match self {
+            Self::On(s) => serde_json::json!({
+                "enabled": true,
+                "provider": s.provider.name(),
+                "model": s.model,
+            }),
+            Self::Off { reason } => serde_json::json!({ "enabled": false, "reason": reason }),
+        }
+    }
+
+    /// Read the agent's variables. The agent is never auto-detected: keys without
+    /// `EMBEDDED_AGENT_PROVIDER` leave it off (with a reason), a provider without its key is an error.
+    pub(crate) fn from_vars(
+        nonempty: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let provider = match nonempty("EMBEDDED_AGENT_PROVIDER").map(|p| p.to_ascii_lowercase()) {
+            None => {
+                let keys: Vec<&str> = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]
+                    .into_iter()
+                    .filter(|k| nonempty(k).is_some())
+                    .collect();
+                let reason = if keys.is_empty() {
+                    "EMBEDDED_AGENT_PROVIDER is not set; search takes Sentry query syntax only".to_string()
+                } else {
+                    format!(
+                        "{} is set but EMBEDDED_AGENT_PROVIDER is not; the agent is never chosen from the keys present. Set EMBEDDED_AGENT_PROVIDER to openai or anthropic to turn it on",
+                        keys.join(" and ")
+                    )
+                };
+                return Ok(Self::Off { reason });
+            }
+            Some(p) if matches!(p.as_str(), "off" | "none" | "false") => {
+                return Ok(Self::Off { reason: format!("EMBEDDED_AGENT_PROVIDER is '{p}'") });
+            }
+            Some(p) => match p.as_str() {
+                "openai" => AgentProvider::OpenAi,
+                "anthropic" => AgentProvider::Anthropic,
+                "workers-ai" => AgentProvider::WorkersAi,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "EMBEDDED_AGENT_PROVIDER must be openai, anthropic, workers-ai or off, got '{p}'"
+                    )))
+                }
+            },
+        };
+        let timeout = match nonempty("EMBEDDED_AGENT_TIMEOUT_MS") {
+            None => DEFAULT_AGENT_TIMEOUT,
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (500..=120_000).contains(&ms) => Duration::from_millis(ms),
+                _ => return Err(ConfigError(format!("EMBEDDED_AGENT_TIMEOUT_MS must be a number of milliseconds between 500 and 120000, got '{v}'"))),
+            },
+        };
+        let max_tokens = match nonempty("EMBEDDED_AGENT_MAX_TOKENS") {
+            None => DEFAULT_AGENT_MAX_TOKENS,
+            Some(v) => v.parse::<u32>().ok().filter(|n| (64..=32_768).contains(n)).ok_or_else(|| {
+                ConfigError(format!(
+                    "EMBEDDED_AGENT_MAX_TOKENS must be a number of tokens between 64 and 32768, got '{v}'"
+                ))
+            })?,
+        };
+        let (prefix, default_base, default_model) = match provider {
+            AgentProvider::OpenAi => ("OPENAI", "https://api.openai.com/v1", "gpt-5"),
+            AgentProvider::Anthropic => {
+                ("ANTHROPIC", "https://api.anthropic.com", "claude-sonnet-4-5")
+            }
+            AgentProvider::WorkersAi => {
+                // The request and response shapes exist (`agent::workers_ai`), the binding call
+                // does not yet: refuse rather than run an agent that fails every call.
+                return Err(ConfigError(
+                    "EMBEDDED_AGENT_PROVIDER=workers-ai is not available in this build yet; use openai (any OpenAI-compatible endpoint) or anthropic".into(),
+                ));
+            }
+        };
+        let key_name = format!("{prefix}_API_KEY");
+        let api_key = nonempty(&key_name).map(ApiKey).ok_or_else(|| {
+            ConfigError(format!(
+                "EMBEDDED_AGENT_PROVIDER is {} but {key_name} is not set; set the key (as a secret) or unset EMBEDDED_AGENT_PROVIDER",
+                provider.name()
+            ))
+        })?;
+        let base_name = format!("{prefix}_BASE_URL");
+        let raw_base = nonempty(&base_name).unwrap_or_else(|| default_base.to_string());
+        let base = parse_agent_base(&base_name, &raw_base)?;
+        let model = nonempty(&format!("{prefix}_MODEL")).unwrap_or_else(|| default_model.into());
+        Ok(Self::On(AgentSettings {
+            provider,
+            base: Some(base),
+            model,
+            api_key: Some(api_key),
+            timeout,
+            max_tokens,
+        }))
+    }
+}
+
+/// A provider base URL: HTTPS, or plain HTTP only on a loopback host (a local model server).
+fn parse_agent_base(name: &str, raw: &str) -> Result<Url, ConfigError> {
+    let mut url = Url::parse(raw).map_err(|e| {
+        ConfigError(format!(
+            "{name} '{raw}' is not a valid URL ({e}); expected e.g. https://api.example.com/v1"
+        ))
+    })?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(ConfigError(format!(
+                "{name} must use https:// (plain http:// only for a model server on this machine: localhost, 127.0.0.1 or [::1]), got '{}'",
+                url.origin().ascii_serialization()
+            )))
+        }
+    }
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(ConfigError(format!(
+            "{name} must be a plain URL without credentials, query or fragment (put the key in the _API_KEY variable)"
         )));
     }
     let trimmed = url.path().trim_end_matches('/').to_string();
@@ -372,5 +581,75 @@ mod tests {
             .region_hosts
             .iter()
             .any(|r| r.matches(&Url::parse("http://127.0.0.2:1234").unwrap())));
+    }
+
+    #[test]
+    fn the_agent_is_off_unless_chosen_and_never_guessed_from_keys() {
+        assert!(matches!(config(&[]).unwrap().agent, EmbeddedAgent::Off { .. }));
+        let EmbeddedAgent::Off { reason } =
+            config(&[("OPENAI_API_KEY", "sk-secret")]).unwrap().agent
+        else {
+            panic!("a key alone must not turn the agent on")
+        };
+        assert!(reason.contains("OPENAI_API_KEY") && reason.contains("EMBEDDED_AGENT_PROVIDER"));
+        assert!(!reason.contains("sk-secret"));
+        let err = config(&[("EMBEDDED_AGENT_PROVIDER", "anthropic"), ("OPENAI_API_KEY", "k")])
+            .unwrap_err();
+        assert!(err.0.contains("ANTHROPIC_API_KEY"), "{err}");
+        assert!(config(&[("EMBEDDED_AGENT_PROVIDER", "gemini")]).unwrap_err().0.contains("openai"));
+        assert!(matches!(
+            config(&[("EMBEDDED_AGENT_PROVIDER", "off"), ("OPENAI_API_KEY", "k")]).unwrap().agent,
+            EmbeddedAgent::Off { .. }
+        ));
+    }
+
+    #[test]
+    fn agent_settings_defaults_and_limits() {
+        let c =
+            config(&[("EMBEDDED_AGENT_PROVIDER", "OpenAI"), ("OPENAI_API_KEY", "sk-1")]).unwrap();
+        let s = c.agent.settings().unwrap();
+        assert_eq!(s.provider, AgentProvider::OpenAi);
+        assert_eq!(s.base.as_ref().unwrap().as_str(), "https://api.openai.com/v1");
+        assert_eq!(
+            (s.model.as_str(), s.max_tokens, s.timeout),
+            ("gpt-5", 1024, DEFAULT_AGENT_TIMEOUT)
+        );
+        assert!(!format!("{c:?}").contains("sk-1"), "Debug hides the key");
+        let a = config(&[
+            ("EMBEDDED_AGENT_PROVIDER", "anthropic"),
+            ("ANTHROPIC_API_KEY", "k"),
+            ("ANTHROPIC_BASE_URL", "http://127.0.0.1:8787/"),
+            ("ANTHROPIC_MODEL", "claude-haiku-4-5"),
+            ("EMBEDDED_AGENT_TIMEOUT_MS", "5000"),
+            ("EMBEDDED_AGENT_MAX_TOKENS", "256"),
+        ])
+        .unwrap();
+        let s = a.agent.settings().unwrap();
+        assert_eq!(s.base.as_ref().unwrap().as_str(), "http://127.0.0.1:8787/");
+        assert_eq!((s.model.as_str(), s.max_tokens), ("claude-haiku-4-5", 256));
+        assert_eq!(s.timeout, Duration::from_secs(5));
+        for (name, value) in [
+            ("OPENAI_BASE_URL", "http://models.example.com/v1"),
+            ("OPENAI_BASE_URL", "https://user:pw@models.example.com"),
+            ("OPENAI_BASE_URL", "ftp://localhost"),
+            ("EMBEDDED_AGENT_TIMEOUT_MS", "10"),
+            ("EMBEDDED_AGENT_MAX_TOKENS", "many"),
+        ] {
+            let err = config(&[
+                ("EMBEDDED_AGENT_PROVIDER", "openai"),
+                ("OPENAI_API_KEY", "k"),
+                (name, value),
+            ])
+            .unwrap_err();
+            assert!(err.0.contains(name), "{name}={value}: {err}");
+        }
+        assert!(config(&[
+            ("EMBEDDED_AGENT_PROVIDER", "openai"),
+            ("OPENAI_API_KEY", "k"),
+            ("OPENAI_BASE_URL", "http://localhost:11434/v1")
+        ])
+        .is_ok());
+        let w = config(&[("EMBEDDED_AGENT_PROVIDER", "workers-ai")]).unwrap_err();
+        assert!(w.0.contains("not available"), "{w}");
     }
 }

@@ -31,6 +31,7 @@
 // tests only and the binary uses a subset, so the native builds do not judge it.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+pub(crate) mod agent;
 pub(crate) mod caches;
 pub(crate) mod config;
 pub(crate) mod crypto;

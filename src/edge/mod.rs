@@ -67,7 +67,15 @@ fn start() {
 #[event(fetch)]
 pub(crate) async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let (config, oauth_config) = CONFIG.with(|cell| {
-        let parsed = cell.get_or_init(|| IsolateConfig::read(&env));
+        let parsed = cell.get_or_init(|| {
+            let parsed = IsolateConfig::read(&env);
+            // Once per isolate: whether the embedded agent runs, and if not, why.
+            if let Ok(config) = &parsed.server {
+                let line = serde_json::json!({ "event": "embedded_agent", "status": config.agent.status() });
+                crate::platform::Platform::log(&WorkerPlatform, crate::platform::LogLevel::Info, &line.to_string());
+            }
+            parsed
+        });
         (parsed.server.clone(), parsed.oauth.clone())
     });
     // Remote OAuth needs the OAUTH_KV binding; without it the OAuth routes explain what is missing.

@@ -184,7 +184,8 @@ fn health(app: &App) -> HttpResponse {
                 "rateLimits": app.limits_on()
                     && has(Binding::RateLimiter(Limiter::PerAddress))
                     && has(Binding::RateLimiter(Limiter::PerCaller)),
-            }
+            },
+            "embeddedAgent": config.map(|c| c.agent.status()),
         }),
     )
     .with_header("cache-control", "no-store")

@@ -208,7 +208,7 @@ pub(crate) async fn read(
                 ToolError::InvalidInput(_)
                 | ToolError::OutOfScope(_)
                 | ToolError::Unsupported(_) => ErrorCode::INVALID_PARAMS,
-                ToolError::Upstream(_) | ToolError::MissingScope { .. } => {
+                ToolError::Upstream(_) | ToolError::MissingScope { .. } | ToolError::Agent(_) => {
                     ErrorCode::INTERNAL_ERROR
                 }
             };

@@ -905,6 +905,7 @@ pub(super) fn tool_context<'a>(
         progress,
         telemetry: ctx.telemetry,
         start_task,
+        agent: ctx.config.agent.settings(),
     }
 }
 

@@ -8,13 +8,18 @@
 use std::ffi::OsString;
 
 /// Flags that set a variable: `--flag value` (or `--flag=value`) and the variable it sets.
-pub(crate) const VARIABLE_FLAGS: [(&str, &str); 6] = [
+pub(crate) const VARIABLE_FLAGS: [(&str, &str); 11] = [
     ("access-token", "SENTRY_ACCESS_TOKEN"),
     ("url", "SENTRY_URL"),
     ("host", "SENTRY_HOST"),
     ("skills", "MCP_SKILLS"),
     ("disable-skills", "MCP_DISABLE_SKILLS"),
     ("client-id", "SENTRY_CLIENT_ID"),
+    ("agent-provider", "EMBEDDED_AGENT_PROVIDER"),
+    ("openai-base-url", "OPENAI_BASE_URL"),
+    ("openai-model", "OPENAI_MODEL"),
+    ("anthropic-base-url", "ANTHROPIC_BASE_URL"),
+    ("anthropic-model", "ANTHROPIC_MODEL"),
 ];
 
 /// The flags `auth` subcommands take (which Sentry, and the OAuth client to sign in with).
@@ -43,6 +48,13 @@ Options (each may also be set by the environment variable in brackets; flags win
   --project-slug <slug>        Limit every tool to this project (needs --organization-slug)
   --client-id <id>             auth login: the public OAuth client (Sentry > Settings > API >
                                Applications) to sign in with [SENTRY_CLIENT_ID]
+  --agent-provider <name>      Turn on the embedded agent (natural-language search): openai or
+                               anthropic; off unless named [EMBEDDED_AGENT_PROVIDER]
+  --openai-base-url <url>      OpenAI-compatible API, default https://api.openai.com/v1
+                               (https, or http on localhost) [OPENAI_BASE_URL]
+  --openai-model <model>       Default gpt-5 [OPENAI_MODEL]
+  --anthropic-base-url <url>   Default https://api.anthropic.com [ANTHROPIC_BASE_URL]
+  --anthropic-model <model>    Default claude-sonnet-4-5 [ANTHROPIC_MODEL]
   -h, --help                   Show this help
   -V, --version                Show the version
 
@@ -52,6 +64,9 @@ Environment only:
   HTTPS_PROXY, NO_PROXY          Proxy for calls to Sentry
   SENTRY_MCP_CREDENTIALS         Where auth login stores tokens (default
                                  $XDG_CONFIG_HOME/sentry-mcp/credentials.json, else ~/.config/...)
+  OPENAI_API_KEY, ANTHROPIC_API_KEY  The embedded agent's key (never read unless its provider is chosen)
+  EMBEDDED_AGENT_TIMEOUT_MS      Deadline of the agent's work in one tool call (default 20000)
+  EMBEDDED_AGENT_MAX_TOKENS      Tokens one model call may generate (default 1024)
 
 Prefer SENTRY_ACCESS_TOKEN to --access-token: other local users can read command lines.";
 
@@ -164,7 +179,12 @@ mod tests {
             "--organization-slug",
             "acme",
             "--project-slug=web",
+            "--agent-provider=anthropic",
+            "--anthropic-base-url",
+            "http://127.0.0.1:9",
         ]);
+        assert_eq!(f.var("EMBEDDED_AGENT_PROVIDER"), Some("anthropic"));
+        assert_eq!(f.var("ANTHROPIC_BASE_URL"), Some("http://127.0.0.1:9"));
         assert_eq!(f.var("SENTRY_ACCESS_TOKEN"), Some("sntryu_a"));
         assert_eq!(f.var("SENTRY_URL"), Some("https://sentry.example.com"));
         assert_eq!(f.var("SENTRY_ALLOW_INSECURE_HTTP"), Some("true"));

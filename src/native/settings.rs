@@ -10,7 +10,7 @@ use super::args::Flags;
 
 /// The environment variables the stdio server reads; anything else (the worker's HTTP-only
 /// settings, for instance) is ignored.
-const ENVIRONMENT: [&str; 8] = [
+const ENVIRONMENT: [&str; 17] = [
     "SENTRY_ACCESS_TOKEN",
     "SENTRY_URL",
     "SENTRY_HOST",
@@ -19,6 +19,15 @@ const ENVIRONMENT: [&str; 8] = [
     "SENTRY_API_TIMEOUT_MS",
     "MCP_SKILLS",
     "MCP_DISABLE_SKILLS",
+    "EMBEDDED_AGENT_PROVIDER",
+    "EMBEDDED_AGENT_TIMEOUT_MS",
+    "EMBEDDED_AGENT_MAX_TOKENS",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_MODEL",
 ];
 
 /// What the server runs with.

@@ -207,6 +207,7 @@ fn start_line(settings: &Settings) -> String {
         "skills": session.skills.iter().map(|s| s.id()).collect::<Vec<_>>(),
         "organization": session.constraints.organization,
         "project": session.constraints.project,
+        "embeddedAgent": settings.config.agent.status(),
     })
     .to_string()
 }

@@ -102,6 +102,8 @@ struct State {
     remote_parent: Option<String>,
     /// How many span ids were handed out (each id is derived from this count).
     spans_started: u64,
+    /// The embedded agent's `gen_ai.*` cost in the running tool call, added to its log line.
+    agent: Option<Value>,
 }
 
 /// The most spans one transaction carries (a batch of tool calls stays bounded).
@@ -322,6 +324,12 @@ impl Telemetry {
         })
     }
 
+    /// The embedded agent worked for the running tool call: its `gen_ai.*` attributes (provider,
+    /// model, tokens, model calls, time) go on the tool call's log line and metric point.
+    pub(crate) fn record_agent(&self, attributes: Value) {
+        self.state.borrow_mut().agent = Some(attributes);
+    }
+
     /// A tool call ended: log it, count it, report it if reportable. Returns the reported event id.
     pub(crate) fn tool_call_finished(
         &self,
@@ -345,6 +353,11 @@ impl Telemetry {
         line["error.expected"] = json!(expected);
         line["upstream.status_code"] = json!(upstream_status);
         line["duration_ms"] = json!(end_ms.saturating_sub(start_ms));
+        if let Some(Value::Object(agent)) = self.state.borrow_mut().agent.take() {
+            for (key, value) in agent {
+                line[key.as_str()] = value;
+            }
+        }
         let level = if class == "ok" {
             LogLevel::Info
         } else if expected {

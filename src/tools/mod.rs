@@ -39,6 +39,7 @@ mod get_trace_details;
 mod issue_links;
 mod link_issue;
 mod monitoring;
+mod natural_query;
 mod project_admin;
 mod remove_team_from_project;
 mod search_events;
@@ -172,6 +173,8 @@ pub(crate) enum ToolError {
         /// How this connection gets a token with it.
         how: String,
     },
+    /// The embedded agent could not do its part (its model service failed, or a budget ran out).
+    Agent(crate::agent::AgentError),
 }
 
 impl ToolError {
@@ -187,6 +190,7 @@ impl ToolError {
             ToolError::OutOfScope(_) => "out_of_scope",
             ToolError::Unsupported(_) => "unsupported",
             ToolError::MissingScope { .. } => "missing_scope",
+            ToolError::Agent(_) => "embedded_agent",
         }
     }
 }
@@ -235,6 +239,10 @@ impl fmt::Display for ToolError {
                 "**Missing permission**: Sentry refused this because the token lacks the `{}` scope{}. To fix it, {how}.",
                 needed[0],
                 if needed.len() > 1 { format!(" (or {})", needed[1..].iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")) } else { String::new() }
+            ),
+            ToolError::Agent(e) => write!(
+                f,
+                "**Embedded agent error**: {e}. The request was not run; pass the query in Sentry syntax (e.g. `is:unresolved level:error`) to search without the agent"
             ),
         }
     }
@@ -333,6 +341,8 @@ pub(crate) struct ToolContext<'a> {
     /// The client takes a task instead of a result: a tool that [`Tool::runs_as_task`] starts its
     /// work, returns at once with [`ToolOutput::task`] set, and answers [`Tool::check_task`] later.
     pub start_task: bool,
+    /// The embedded agent's settings, when the operator turned it on.
+    pub agent: Option<&'a crate::config::AgentSettings>,
 }
 
 /// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.

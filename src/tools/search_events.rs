@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::args::{self, choices};
 use super::listing;
+use super::natural_query::{self, SearchKind};
 use super::shared::path;
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::render::{cell, plain};
@@ -151,6 +152,9 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     let period = args.period.unwrap_or_else(|| "14d".into());
     let limit = args.limit.unwrap_or(10);
     let search = args.query.unwrap_or_default();
+    let prepared =
+        natural_query::prepare(ctx, SearchKind::Events(dataset.as_str()), &search).await?;
+    let search = prepared.query;
     let upstream_query = match dataset {
         Dataset::Conversations if search.is_empty() => "has:gen_ai.conversation.id".to_string(),
         Dataset::Conversations => format!("has:gen_ai.conversation.id ({search})"),
@@ -195,6 +199,10 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         search.replace('`', "'"),
         sort.as_deref().unwrap_or("none")
     );
+    if let Some(note) = &prepared.note {
+        out.push('\n');
+        out.push_str(note);
+    }
     if rows.is_empty() {
         out.push_str("\nNo rows match. Widen the period, loosen the query, or check field names for this dataset.\n");
     } else {

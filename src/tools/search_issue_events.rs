@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::args;
 use super::listing::{self, opt_string};
+use super::natural_query::{self, PreparedQuery, SearchKind};
 use super::shared::{issue_args, path};
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::render::{cell, str_at};
@@ -67,8 +68,12 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     let org = &issue.org;
     let limit = args.limit.unwrap_or(20);
     let mut query = vec![("per_page", limit.to_string())];
-    if let Some(q) = args.query {
-        query.push(("query", q));
+    let prepared = match args.query.as_deref() {
+        Some(q) => Some(natural_query::prepare(ctx, SearchKind::IssueEvents, q).await?),
+        None => None,
+    };
+    if let Some(p) = &prepared {
+        query.push(("query", p.query.clone()));
     }
     if let Some(p) = args.period {
         query.push(("statsPeriod", p));
@@ -87,6 +92,9 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     let events = &page.items;
     let short = &issue.short_id;
     let mut out = format!("# Events of {short} in **{org}**\n\n");
+    if let Some(PreparedQuery { query, note: Some(note) }) = &prepared {
+        out.push_str(&format!("**Query**: `{}`\n\n{note}\n", query.replace('`', "'")));
+    }
     let mut items = Vec::new();
     let mut table = String::from(
         "| event id | time | environment | release | user | message |\n|---|---|---|---|---|---|\n",

@@ -1,10 +1,12 @@
-//! `search_issues`: issues of an organization, with Sentry's own search syntax (no second LLM).
+//! `search_issues`: issues of an organization, with Sentry's own search syntax (plain words go to the
+//! optional embedded agent, `super::natural_query`, when the operator turned it on).
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::args::{self, choices};
 use super::listing::{self, opt_string};
+use super::natural_query::{self, SearchKind};
 use super::shared::path;
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::render::{num_at, str_at};
@@ -69,6 +71,8 @@ fn output_schema() -> Value {
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
     let org = ctx.org(args.organization_slug.as_deref())?;
     let search = args.query.unwrap_or_else(|| "is:unresolved".into());
+    let prepared = natural_query::prepare(ctx, SearchKind::Issues, &search).await?;
+    let search = prepared.query;
     let sort = args.sort.unwrap_or(Sort::Date).as_str();
     let period = args.period.unwrap_or_else(|| "14d".into());
     let limit = args.limit.unwrap_or(10);
@@ -94,6 +98,10 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         "# Issues in **{org}**\n\n**Query**: `{}` · **Sort**: {sort} · **Period**: {period}\n",
         search.replace('`', "'")
     );
+    if let Some(note) = &prepared.note {
+        out.push('\n');
+        out.push_str(note);
+    }
     if issues.is_empty() {
         out.push_str("\nNo issues match. Try a longer period, `query: \"\"` for every status, or check the syntax (e.g. `is:unresolved`, `level:error`, `release:1.2.3`).\n");
     }

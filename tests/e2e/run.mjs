@@ -14,6 +14,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { startEmulator } from "../emulator/server.mjs";
+import { startModelEmulator } from "../model-emulator/server.mjs";
 import { OAUTH_APP } from "../emulator/handlers/oauth.mjs";
 import { VALID_TOKEN } from "./helpers.mjs";
 import { root, startWorker as startWorkerIn } from "./worker.mjs";
@@ -63,6 +64,8 @@ process.on("SIGINT", () => { stopAll(); process.exit(130); });
 process.on("SIGTERM", () => { stopAll(); process.exit(143); });
 
 const emulator = await startEmulator({ slowMs: 5000 });
+// The embedded agent's model provider (OpenAI and Anthropic APIs), scripted by tests/e2e/agent.test.mjs.
+const models = await startModelEmulator();
 
 const COOKIE_SECRET = "e2e-cookie-secret-not-for-production-6f1d9a27c3b84e05";
 
@@ -96,6 +99,9 @@ async function startWorker(name, extraVars, limits) {
 const dsn = `http://e2epublickey@127.0.0.1:${emulator.port}/4242`;
 const main = await startWorker("worker", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "0", SENTRY_ENVIRONMENT: "e2e", OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK: "true", MCP_RATE_LIMITS: "off" }, { ip: 2, user: 2 });
 const limited = await startWorker("limited", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "1", OAUTH_ADVERTISE_ISS: "false", MCP_SSE_IDLE_SECS: "3", OAUTH_REGISTRATIONS_PER_HOUR: "2" }, { ip: 6, user: 5 });
+// A third instance runs the embedded agent against the model emulator (tests/e2e/agent.test.mjs).
+const agent = await startWorker("agent", { EMBEDDED_AGENT_PROVIDER: "openai", OPENAI_BASE_URL: `${models.url}/v1`, OPENAI_API_KEY: "sk-e2e-model-key-not-real",
+  OPENAI_MODEL: "emu-small", EMBEDDED_AGENT_TIMEOUT_MS: "1500", MCP_RATE_LIMITS: "off" }, { ip: 100000, user: 100000 });
 const { origin, port, logFile } = main;
 const proxy = await startAuthProxy(port);
 const proxyUrl = `http://127.0.0.1:${proxy.address().port}/mcp`;
@@ -108,7 +114,8 @@ fs.writeFileSync(stdioLog, "");
 const tokenLog = path.join(work, "oauth-tokens.txt");
 fs.writeFileSync(tokenLog, "");
 const env = { MCP_ORIGIN: origin, LIMITED_ORIGIN: limited.origin, EMULATOR_URL: emulator.url, EMULATOR_PORT: String(emulator.port),
-  WORKER_LOG: logFile, WORKER_LOGS: [logFile, limited.logFile].join(","), PROXY_URL: proxyUrl, SENTRY_MCP_BIN: stdioBin, STDIO_LOG: stdioLog,
+  AGENT_ORIGIN: agent.origin, MODEL_EMULATOR_URL: models.url,
+  WORKER_LOG: logFile, WORKER_LOGS: [logFile, limited.logFile, agent.logFile].join(","), PROXY_URL: proxyUrl, SENTRY_MCP_BIN: stdioBin, STDIO_LOG: stdioLog,
   COOKIE_SECRET, OAUTH_TOKEN_LOG: tokenLog, KV_STATE_DIR: path.join(work, "worker-state") };
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
@@ -145,6 +152,7 @@ if (want("audit")) {
 
 proxy.close();
 await emulator.close();
+await models.close();
 stopAll();
 const failed = results.filter(([, code]) => code !== 0);
 console.log("\n=== end-to-end summary");

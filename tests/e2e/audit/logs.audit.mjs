@@ -3,7 +3,7 @@
 // not the stdio binary's stderr, not the reports sent to Sentry, and not the worker's local KV
 // storage (the `--persist-to` directory: sqlite files and blobs). Tokens: the Sentry-Bearer test
 // tokens, the Sentry OAuth tokens the emulator issued, and the codes, access and refresh tokens
-// and client secrets this server issued.
+// and client secrets this server issued, and the embedded agent's model provider keys.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -32,7 +32,8 @@ for (const [name, log] of Object.entries(logs)) {
   });
 
   test(`${name}: no token appears anywhere in the logs`, async () => {
-    const secrets = [VALID_TOKEN, READONLY_TOKEN, "sntryu_e2e", "sntryu_leak", ...ours, ...(await sentryIssued())];
+    // The embedded agent's provider keys (tests/e2e/run.mjs and agent.test.mjs) count as tokens too.
+    const secrets = [VALID_TOKEN, READONLY_TOKEN, "sntryu_e2e", "sntryu_leak", "sk-e2e-model-key-not-real", "sk-ant-e2e-not-real", ...ours, ...(await sentryIssued())];
     for (const secret of secrets) {
       assert.equal(log.includes(secret), false, `found ${secret.slice(0, 10)}… in the ${name} log`);
     }
