@@ -127,6 +127,19 @@ async function browse(stderr, decision) {
   return { status: answer.status, text: await answer.text() };
 }
 
+/** `auth login` with the browser fallback, the test deciding in the "browser" once the link is printed. */
+async function browserLogin(decision) {
+  let browsed = null;
+  const login = await run(["auth", "login", ...target, `--client-id=${DEVICE_APP.clientId}`], {
+    extraEnv: { SENTRY_MCP_NO_BROWSER: "1" },
+    onStderr: (text) => {
+      if (!browsed && BROWSER_PROMPT.test(text)) browsed = browse(text, decision);
+    },
+  });
+  assert.ok(browsed, login.stderr);
+  return { ...login, answer: await browsed };
+}
+
 test("auth login: without the device endpoint it signs in through the browser (PKCE, loopback redirect)", async () => {
   const configure = (cfg) => fetch(`${EMULATOR_URL}/__emulator/oauth/config`, { method: "POST", body: JSON.stringify(cfg) });
   await configure({ deviceFlow: false });
@@ -134,17 +147,9 @@ test("auth login: without the device endpoint it signs in through the browser (P
     const missing = await fetch(`${EMULATOR_URL}/oauth/device/code/`, { method: "POST" });
     assert.equal(missing.status, 404);
     const before = new Set(await issuedTokens());
-    let browsed = null;
-    const login = await run(["auth", "login", ...target, `--client-id=${DEVICE_APP.clientId}`], {
-      extraEnv: { SENTRY_MCP_NO_BROWSER: "1" },
-      onStderr: (text) => {
-        if (!browsed && BROWSER_PROMPT.test(text)) browsed = browse(text, "approve");
-      },
-    });
-    assert.ok(browsed, login.stderr);
-    const answer = await browsed;
-    assert.equal(answer.status, 200);
-    assert.match(answer.text, /close this tab/);
+    const login = await browserLogin("approve");
+    assert.equal(login.answer.status, 200);
+    assert.match(login.answer.text, /close this tab/);
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stderr, /no device sign-in; signing in through the browser/);
     assert.match(login.stderr, /Signed in to http:\/\/127\.0\.0\.1:\d+\/ as Jane Doe/);
@@ -157,15 +162,8 @@ test("auth login: without the device endpoint it signs in through the browser (P
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stderr, /as Jane Doe/);
 
-    let denied = null;
-    const refused = await run(["auth", "login", ...target, `--client-id=${DEVICE_APP.clientId}`], {
-      extraEnv: { SENTRY_MCP_NO_BROWSER: "1" },
-      onStderr: (text) => {
-        if (!denied && BROWSER_PROMPT.test(text)) denied = browse(text, "deny");
-      },
-    });
-    assert.ok(denied, refused.stderr);
-    assert.equal((await denied).status, 200);
+    const refused = await browserLogin("deny");
+    assert.equal(refused.answer.status, 200);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /denied/);
     assert.ok(fs.readFileSync(credentials, "utf8").includes(token), "a denied sign-in keeps the stored one");
