@@ -7,9 +7,12 @@
 //! 0600, written atomically); the server uses it when no token is given. No command prints the
 //! token, and text from Sentry that reaches the terminal is stripped of control characters.
 //!
-//! The device flow needs a public OAuth client of the Sentry instance (`--client-id`, or
+//! Both flows need a public OAuth client of the Sentry instance (`--client-id`, or
 //! `SENTRY_CLIENT_ID`): Sentry > Settings > API > Applications. An instance without the device
-//! endpoint is told apart (404) and the answer says to use a personal token instead.
+//! endpoint (404/405) is signed in to through the browser instead ([`browser`]: authorization
+//! code with PKCE and a loopback redirect); the token is stored the same way.
+
+mod browser;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -39,8 +42,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) enum AuthError {
     #[error("no OAuth client to sign in with: pass --client-id=<id> or set SENTRY_CLIENT_ID (a public OAuth application of your Sentry, under Settings > API > Applications), or create a personal token under Settings > Personal Tokens and set SENTRY_ACCESS_TOKEN")]
     NoClientId,
-    #[error("{0} does not offer device sign-in (no /oauth/device/code/); create a personal token under Settings > Personal Tokens and set SENTRY_ACCESS_TOKEN instead")]
-    NoDeviceFlow(String),
+    #[error("could not listen on 127.0.0.1 for the browser's answer ({0}); create a personal token under Settings > Personal Tokens and set SENTRY_ACCESS_TOKEN instead")]
+    Loopback(String),
+    #[error("no approval arrived from the browser in time; run `sentry-mcp auth login` again")]
+    NoApproval,
     #[error("Sentry refused the sign-in request: {0}")]
     Refused(String),
     #[error("the sign-in was denied in the browser; run `sentry-mcp auth login` again to retry")]
@@ -219,7 +224,8 @@ fn endpoint(base: &Url, path: &str) -> Url {
     url
 }
 
-/// Sign in to `config`'s Sentry with the device flow, telling the user what to do on `out`.
+/// Sign in to `config`'s Sentry with the device flow (or, without one, through the browser),
+/// telling the user what to do on `out`.
 pub(crate) async fn login(
     platform: &dyn Platform,
     config: &Config,
@@ -234,7 +240,7 @@ pub(crate) async fn login(
     )
     .await?;
     if matches!(response.status, 404 | 405) {
-        return Err(AuthError::NoDeviceFlow(base.to_string()));
+        return browser::login(platform, config, client_id, out).await;
     }
     if response.status != 200 {
         return Err(AuthError::Refused(oauth_error(&response).1));
@@ -496,9 +502,6 @@ mod tests {
         let none =
             block_on(run_login(&FakePlatform::default(), &cfg, None, &store, &mut Vec::new()));
         assert!(matches!(none, Err(AuthError::NoClientId)));
-        let p = FakePlatform::default();
-        p.answer_json(404, serde_json::json!({"detail": "Not found"}));
-        assert!(matches!(run(&p), AuthError::NoDeviceFlow(_)));
         for (error, expected) in [("access_denied", "denied"), ("expired_token", "expired")] {
             let p = FakePlatform::default();
             device_code(&p);

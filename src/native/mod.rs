@@ -38,8 +38,10 @@ pub(crate) fn main() -> ExitCode {
         }
     };
     match invocation {
-        Invocation::Help => println!("{USAGE}"),
-        Invocation::Version => println!("sentry-mcp {}", crate::SERVER_VERSION),
+        // Written, not `println!`: a reader that stops early (`sentry-mcp --help | head`) closes
+        // the pipe, and that is no reason to panic.
+        Invocation::Help => print_to_stdout(&USAGE),
+        Invocation::Version => print_to_stdout(&format!("sentry-mcp {}", crate::SERVER_VERSION)),
         Invocation::Auth(command, flags) => return auth_command(command, &flags),
         Invocation::Serve(flags) => {
             let env = |name: &str| std::env::var(name).ok();
@@ -61,6 +63,12 @@ pub(crate) fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// One line to stdout, ignoring a closed pipe.
+fn print_to_stdout(text: &dyn std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// Run `sentry-mcp auth <command>`; its messages go to stderr (stdout stays free for scripts).

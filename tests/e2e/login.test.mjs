@@ -1,7 +1,8 @@
 // `sentry-mcp auth login|status|logout` against the emulator's device authorization endpoints,
 // as a person uses it: the binary prints a link and a code, the user approves the code on the
 // (emulated) Sentry page, the binary stores the token owner-only, and the server then starts
-// without a token. The token must never appear in anything the binary prints.
+// without a token. The token must never appear in anything the binary prints. Without the device
+// endpoint, the binary falls back to the browser flow, and the test plays the browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -95,6 +96,81 @@ test("auth login: device code, approval in the browser, token stored owner-only 
   const refused = await run(target, { input: "" });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /sentry-mcp auth login/);
+});
+
+/** The authorize link the binary printed when it fell back to the browser. */
+const BROWSER_PROMPT = /Open (\S+) to approve/;
+
+/** What the user's browser does with the printed link: open the Sentry page, press a button and
+ *  follow the redirect to the binary's loopback listener (a forged state first, which it must
+ *  refuse and keep waiting). Returns what the listener answered. */
+async function browse(stderr, decision) {
+  const link = new URL(BROWSER_PROMPT.exec(stderr)[1]);
+  assert.equal(link.origin, EMULATOR_URL);
+  assert.equal(link.searchParams.get("code_challenge_method"), "S256");
+  const redirect = new URL(link.searchParams.get("redirect_uri"));
+  assert.equal(redirect.hostname, "127.0.0.1");
+  const page = await fetch(link, { signal: AbortSignal.timeout(5000) });
+  assert.equal(page.status, 200);
+  const form = new URLSearchParams();
+  for (const m of (await page.text()).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.set(m[1], m[2].replace(/&#(\d+);/g, (_, n) => String.fromCharCode(n)));
+  form.set("decision", decision);
+  const posted = await fetch(`${EMULATOR_URL}/oauth/authorize/`, { method: "POST", body: form, redirect: "manual", signal: AbortSignal.timeout(5000) });
+  assert.equal(posted.status, 302);
+  const callback = new URL(posted.headers.get("location"));
+  assert.equal(callback.origin, redirect.origin);
+  const forged = new URL(callback);
+  forged.searchParams.set("state", "forged");
+  const stray = await fetch(forged, { signal: AbortSignal.timeout(5000) });
+  assert.equal(stray.status, 400, "a callback with another state is refused");
+  const answer = await fetch(callback, { signal: AbortSignal.timeout(5000) });
+  return { status: answer.status, text: await answer.text() };
+}
+
+/** `auth login` with the browser fallback, the test deciding in the "browser" once the link is printed. */
+async function browserLogin(decision) {
+  let browsed = null;
+  const login = await run(["auth", "login", ...target, `--client-id=${DEVICE_APP.clientId}`], {
+    extraEnv: { SENTRY_MCP_NO_BROWSER: "1" },
+    onStderr: (text) => {
+      if (!browsed && BROWSER_PROMPT.test(text)) browsed = browse(text, decision);
+    },
+  });
+  assert.ok(browsed, login.stderr);
+  return { ...login, answer: await browsed };
+}
+
+test("auth login: without the device endpoint it signs in through the browser (PKCE, loopback redirect)", async () => {
+  const configure = (cfg) => fetch(`${EMULATOR_URL}/__emulator/oauth/config`, { method: "POST", body: JSON.stringify(cfg) });
+  await configure({ deviceFlow: false });
+  try {
+    const missing = await fetch(`${EMULATOR_URL}/oauth/device/code/`, { method: "POST" });
+    assert.equal(missing.status, 404);
+    const before = new Set(await issuedTokens());
+    const login = await browserLogin("approve");
+    assert.equal(login.answer.status, 200);
+    assert.match(login.answer.text, /close this tab/);
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stderr, /no device sign-in; signing in through the browser/);
+    assert.match(login.stderr, /Signed in to http:\/\/127\.0\.0\.1:\d+\/ as Jane Doe/);
+    const token = (await issuedTokens()).find((t) => !before.has(t) && t.startsWith("sntryo_"));
+    assert.ok(token, "the emulator issued a token");
+    assert.ok(!login.stderr.includes(token) && !login.stdout.includes(token), "the token is never printed");
+    assert.equal(fs.statSync(credentials).mode & 0o777, 0o600);
+    assert.ok(fs.readFileSync(credentials, "utf8").includes(token));
+    const status = await run(["auth", "status", ...target]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stderr, /as Jane Doe/);
+
+    const refused = await browserLogin("deny");
+    assert.equal(refused.answer.status, 200);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /denied/);
+    assert.ok(fs.readFileSync(credentials, "utf8").includes(token), "a denied sign-in keeps the stored one");
+    assert.equal((await run(["auth", "logout", ...target])).code, 0);
+  } finally {
+    await configure({});
+  }
 });
 
 test("auth login: a denied code, a missing client id and a file others can read are refused with the fix", async () => {

@@ -180,6 +180,13 @@ describe("the command line", () => {
     assert.match(help.stdout, /sentry-mcp auth login\|status\|logout/);
   });
 
+  test("--help into a pipe whose reader has gone (`sentry-mcp --help | head`) exits 0, no panic", () => {
+    // The reader (`true`) is gone before the binary writes: a deterministic broken pipe.
+    const r = spawnSync("sh", ["-c", '{ sleep 0.3; "$BIN" --help; echo "status=$?" >&2; } | true'], { env: { PATH: process.env.PATH, BIN: STDIO_BIN }, encoding: "utf8", timeout: 10_000 });
+    assert.match(r.stderr, /status=0/, r.stderr);
+    assert.doesNotMatch(r.stderr, /panicked/);
+  });
+
   test("a missing token is a clear error and a non-zero exit, with nothing on stdout", () => {
     const r = run([`--url=${EMULATOR_URL}`, "--insecure-http"]);
     assert.equal(r.status, 1);

@@ -1,5 +1,6 @@
 // Self-test of the Sentry emulator: node --test tests/emulator/selftest.mjs
 // Exercises the main endpoints, the fault orgs and the CLI entry point. Every wait is bounded.
+import crypto from "node:crypto";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -668,4 +669,30 @@ test("device authorization flow (RFC 8628): pending, slow_down, approval, single
   assert.equal(me.status, 200);
   await new Promise((r) => setTimeout(r, code.interval * 1000));
   assert.equal((await (await poll()).json()).error, "invalid_grant", "a device code is used once");
+});
+
+test("public client's authorization code: loopback redirect, PKCE S256 checked, no device endpoint when switched off", async () => {
+  const form = (fields) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields), redirect: "manual" });
+  const base = `http://127.0.0.1:${emu.port}`;
+  const client = "sentry-e2e-device-app";
+  const verifier = "v".repeat(50);
+  const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
+  const redirect = "http://127.0.0.1:9/callback";
+  const authorize = (q) => fetch(`${base}/oauth/authorize/?${new URLSearchParams({ response_type: "code", client_id: client, scope: "org:read", ...q })}`);
+  assert.equal((await authorize({ redirect_uri: "https://evil.example/cb", code_challenge: challenge, code_challenge_method: "S256" })).status, 400, "a public client redirects to loopback only");
+  assert.equal((await authorize({ redirect_uri: redirect })).status, 400, "a public client must send PKCE");
+  assert.equal((await authorize({ redirect_uri: redirect, code_challenge: challenge, code_challenge_method: "S256" })).status, 200);
+  const codeFor = async () => {
+    const r = await fetch(`${base}/oauth/authorize/`, form({ client_id: client, scope: "org:read", redirect_uri: redirect, state: "s", code_challenge: challenge, decision: "approve" }));
+    return new URL(r.headers.get("location")).searchParams.get("code");
+  };
+  const exchange = (code, code_verifier) => fetch(`${base}/oauth/token/`, form({ grant_type: "authorization_code", client_id: client, code, redirect_uri: redirect, code_verifier }));
+  assert.equal((await (await exchange(await codeFor(), "w".repeat(50))).json()).error, "invalid_grant", "a wrong verifier is refused");
+  const token = await (await exchange(await codeFor(), verifier)).json();
+  assert.match(token.access_token, /^sntryo_/);
+  const off = await fetch(`${base}/__emulator/oauth/config`, { method: "POST", body: JSON.stringify({ deviceFlow: false }) });
+  assert.equal((await off.json()).deviceFlow, false);
+  assert.equal((await fetch(`${base}/oauth/device/code/`, form({ client_id: client }))).status, 404);
+  await fetch(`${base}/__emulator/oauth/config`, { method: "POST", body: "{}" });
+  assert.notEqual((await fetch(`${base}/oauth/device/code/`, form({ client_id: client }))).status, 404);
 });

@@ -9,6 +9,11 @@
 // and approves or denies, and the client polls /oauth/token/ with the device_code grant, getting
 // authorization_pending, slow_down when it polls faster than the interval, access_denied or
 // expired_token, and finally the token answer.
+//
+// The same public client may use the authorization-code flow with PKCE (S256) through a loopback
+// redirect (http://127.0.0.1:<port>/…), the fallback `auth login` takes when the device endpoint
+// is absent: POST /__emulator/oauth/config {"deviceFlow": false} makes /oauth/device/* a 404, as
+// on a Sentry without device sign-in.
 import crypto from "node:crypto";
 import { READ_SCOPES, USERS, WRITE_SCOPES } from "../fixtures/constants.mjs";
 
@@ -31,6 +36,9 @@ export function createOAuth() {
   const issued = []; // every token ever issued (the audit scans storage and logs for them)
   const devices = new Map(); // device_code → {userCode, scope, decision, lastPoll, expiresAt, used}
   let expiresIn = DEFAULT_EXPIRES_IN;
+  let deviceFlow = true;
+  const s256 = (verifier) => crypto.createHash("sha256").update(verifier).digest("base64url");
+  const loopback = (uri) => { try { const u = new URL(uri); return u.protocol === "http:" && u.hostname === "127.0.0.1" && u.port !== ""; } catch { return false; } };
 
   function issue(scope) {
     const scopes = /:write|:admin/.test(scope) ? WRITE_SCOPES : READ_SCOPES;
@@ -59,6 +67,7 @@ export function createOAuth() {
 
   /** /oauth/device/code/ (POST), the /oauth/device/ page (GET, POST decision), and the device_code grant. */
   function device(req, url, rawBody) {
+    if (!deviceFlow && url.pathname.startsWith("/oauth/device/")) return { status: 404, json: { detail: "Not found" } };
     if (url.pathname === "/oauth/device/code/" && req.method === "POST") {
       const f = new URLSearchParams(rawBody);
       if (f.get("client_id") !== DEVICE_APP.clientId) return oauthError(401, "invalid_client");
@@ -104,9 +113,12 @@ export function createOAuth() {
     if (deviceAnswer) return deviceAnswer;
     if (url.pathname === "/oauth/authorize/" && req.method === "GET") {
       const q = url.searchParams;
-      if (q.get("client_id") !== OAUTH_APP.clientId) return { ...page("<h1>Invalid client</h1>"), status: 400 };
+      const publicClient = q.get("client_id") === DEVICE_APP.clientId;
+      if (q.get("client_id") !== OAUTH_APP.clientId && !publicClient) return { ...page("<h1>Invalid client</h1>"), status: 400 };
       if (q.get("response_type") !== "code" || !q.get("redirect_uri")) return { ...page("<h1>Invalid request</h1>"), status: 400 };
-      const hidden = ["client_id", "scope", "redirect_uri", "state"].map((k) => `<input type="hidden" name="${k}" value="${esc(q.get(k) ?? "")}">`).join("");
+      // A public client must prove possession (PKCE S256) and may only redirect to a loopback address.
+      if (publicClient && (!loopback(q.get("redirect_uri")) || q.get("code_challenge_method") !== "S256" || !q.get("code_challenge"))) return { ...page("<h1>Invalid request</h1>"), status: 400 };
+      const hidden = ["client_id", "scope", "redirect_uri", "state", "code_challenge"].map((k) => `<input type="hidden" name="${k}" value="${esc(q.get(k) ?? "")}">`).join("");
       return page(`<h1>Authorize application</h1><p>Scopes: <code id="scopes">${esc(q.get("scope") ?? "")}</code></p>
 <form method="post" action="/oauth/authorize/">${hidden}<button name="decision" value="approve">Approve</button><button name="decision" value="deny">Deny</button></form>`);
     }
@@ -116,7 +128,7 @@ export function createOAuth() {
       if (f.get("state")) target.searchParams.set("state", f.get("state"));
       if (f.get("decision") === "approve") {
         const code = token("sentry_code_");
-        codes.set(code, { scope: f.get("scope") ?? "", redirectUri: f.get("redirect_uri"), used: false });
+        codes.set(code, { scope: f.get("scope") ?? "", redirectUri: f.get("redirect_uri"), clientId: f.get("client_id"), challenge: f.get("code_challenge") || null, used: false });
         target.searchParams.set("code", code);
       } else {
         target.searchParams.set("error", "access_denied");
@@ -125,14 +137,17 @@ export function createOAuth() {
     }
     if (url.pathname === "/oauth/token/" && req.method === "POST") {
       const f = new URLSearchParams(rawBody);
-      if (f.get("client_id") !== OAUTH_APP.clientId || f.get("client_secret") !== OAUTH_APP.clientSecret) return oauthError(401, "invalid_client");
+      const publicClient = f.get("client_id") === DEVICE_APP.clientId && !f.get("client_secret");
+      if (!publicClient && (f.get("client_id") !== OAUTH_APP.clientId || f.get("client_secret") !== OAUTH_APP.clientSecret)) return oauthError(401, "invalid_client");
       if (f.get("grant_type") === "authorization_code") {
         const c = codes.get(f.get("code"));
-        if (!c || c.used || c.redirectUri !== f.get("redirect_uri")) return oauthError(400, "invalid_grant");
+        if (!c || c.used || c.redirectUri !== f.get("redirect_uri") || c.clientId !== f.get("client_id")) return oauthError(400, "invalid_grant");
+        if ((publicClient || c.challenge) && (!c.challenge || s256(f.get("code_verifier") ?? "") !== c.challenge)) return oauthError(400, "invalid_grant");
         c.used = true;
         return issue(c.scope);
       }
       if (f.get("grant_type") === "refresh_token") {
+        if (publicClient) return oauthError(401, "invalid_client");
         const r = refresh.get(f.get("refresh_token"));
         if (!r || r.used) return oauthError(400, "invalid_grant");
         r.used = true;
@@ -161,7 +176,8 @@ export function createOAuth() {
     if (route === "POST /__emulator/oauth/config") {
       const cfg = body ? JSON.parse(body) : {};
       expiresIn = Number.isInteger(cfg.expiresIn) ? cfg.expiresIn : DEFAULT_EXPIRES_IN;
-      return { ok: true, expiresIn };
+      deviceFlow = cfg.deviceFlow !== false;
+      return { ok: true, expiresIn, deviceFlow };
     }
     if (route === "GET /__emulator/oauth/issued") return { issued };
     return null;
