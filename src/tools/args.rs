@@ -22,6 +22,16 @@ use serde_json::{Map, Value};
 use super::ToolError;
 use crate::sentry::ids;
 
+/// The description of every list tool's `cursor` argument, worded once for the whole catalogue
+/// (the `tools/list` budget counts each repetition).
+#[cfg(test)]
+pub(crate) const CURSOR: &str = "The previous result's 'Next page' cursor.";
+
+/// The description of every `organizationSlug` argument; the tool descriptions' examples show a
+/// slug, and `find_organizations` says where to get one.
+#[cfg(test)]
+pub(crate) const ORGANIZATION_SLUG: &str = "Organization slug.";
+
 /// Parse a call's `arguments` object into a tool's argument struct.
 pub(crate) fn parse<T: DeserializeOwned>(arguments: Map<String, Value>) -> Result<T, ToolError> {
     T::deserialize(Arguments(arguments)).map_err(|e| ToolError::InvalidInput(e.0))

@@ -16,7 +16,7 @@ uptime_settings! {
     #[cfg_attr(test, derive(schemars::JsonSchema))]
     #[serde(rename_all = "camelCase")]
     pub(super) struct Args {
-        /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+        #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
         #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
         pub organization_slug: args::Required,
         /// The project.

@@ -15,7 +15,7 @@ pub(super) struct Args {
     /// Part of an organization's slug or name to filter by.
     #[serde(default, deserialize_with = "args::string")]
     pub query: Option<String>,
-    /// Cursor from the 'Next page' line of the previous result.
+    #[cfg_attr(test, schemars(description = crate::tools::args::CURSOR))]
     #[serde(default, deserialize_with = "args::cursor")]
     pub cursor: Option<String>,
 }

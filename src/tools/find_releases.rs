@@ -14,7 +14,7 @@ use crate::sentry::Host;
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'.
+    #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
     /// Only releases of this project (slug or numeric id).
@@ -28,7 +28,7 @@ pub(super) struct Args {
     #[serde(default, deserialize_with = "args::int::<_, 1, 100>")]
     #[cfg_attr(test, schemars(range(min = 1, max = 100)))]
     pub limit: Option<i64>,
-    /// Cursor from the 'Next page' line of the previous result.
+    #[cfg_attr(test, schemars(description = crate::tools::args::CURSOR))]
     #[serde(default, deserialize_with = "args::cursor")]
     pub cursor: Option<String>,
 }

@@ -13,13 +13,13 @@ use crate::sentry::Host;
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'.
+    #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
     /// Part of a team's slug or name to filter by.
     #[serde(default, deserialize_with = "args::string")]
     pub query: Option<String>,
-    /// Cursor from the 'Next page' line of the previous result.
+    #[cfg_attr(test, schemars(description = crate::tools::args::CURSOR))]
     #[serde(default, deserialize_with = "args::cursor")]
     pub cursor: Option<String>,
 }

@@ -28,13 +28,13 @@ issue_args! {
         /// Event to show: a 32-hex id, 'latest' (default), 'oldest' or 'recommended'.
         #[serde(default, deserialize_with = "args::string")]
         pub event_id: Option<String>,
-        /// details (default), activity (history and comments), breadcrumbs, stacktrace (one thread), user_reports or suspect_commits.
+        /// Default details; activity is history and comments, stacktrace one thread's full stack.
         #[serde(default, deserialize_with = "args::choice")]
         pub view: Option<View>,
         /// For stacktrace: thread id or exact name (default: the crashed thread).
         #[serde(default, deserialize_with = "args::string")]
         pub thread: Option<String>,
-        /// Also show the event's breadcrumbs (default false).
+        /// Also show the event's breadcrumbs.
         #[serde(default, deserialize_with = "args::flag")]
         pub include_breadcrumbs: Option<bool>,
         /// Frames per stack trace (default 20; in-app frames first).

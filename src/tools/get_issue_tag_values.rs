@@ -21,7 +21,7 @@ issue_args! {
         #[serde(default, deserialize_with = "args::int::<_, 1, 100>")]
         #[cfg_attr(test, schemars(range(min = 1, max = 100)))]
         pub limit: Option<i64>,
-        /// Cursor from the 'Next page' line of the previous result.
+        #[cfg_attr(test, schemars(description = crate::tools::args::CURSOR))]
         #[serde(default, deserialize_with = "args::cursor")]
         pub cursor: Option<String>,
     }

@@ -18,10 +18,10 @@ const RECENT: i64 = 10;
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'. Call find_organizations if unsure.
+    #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
-    /// cron (default), uptime or metric.
+    /// Default cron.
     #[serde(default, deserialize_with = "args::choice")]
     pub kind: Option<MonitorKind>,
     /// A cron monitor's slug.

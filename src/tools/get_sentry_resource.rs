@@ -26,7 +26,7 @@ choices! {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Any Sentry link: issue, event, trace, replay, profile, release, AI conversation.
+    /// Any Sentry link.
     #[serde(default, deserialize_with = "args::string")]
     pub url: Option<String>,
     /// Without a URL: what resourceId is.
@@ -35,7 +35,7 @@ pub(super) struct Args {
     /// Without a URL: the id (span: 16 hex; release: version).
     #[serde(default, deserialize_with = "args::string")]
     pub resource_id: Option<String>,
-    /// Organization slug, e.g. 'acme'.
+    #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
     #[serde(default, deserialize_with = "args::string")]
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: Option<String>,

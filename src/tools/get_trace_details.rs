@@ -11,10 +11,10 @@ use crate::sentry::ids;
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'.
+    #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
-    /// 32-character hex trace id (from an event's trace context or a trace URL).
+    /// 32-hex trace id, from an event's trace context or a trace URL.
     pub trace_id: args::Required,
     /// A span to point out in the tree (16 hex).
     #[serde(default, deserialize_with = "args::string")]

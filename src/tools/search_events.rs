@@ -25,16 +25,16 @@ choices! {
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Args {
-    /// Organization slug, e.g. 'acme'.
+    #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
     #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
     pub organization_slug: args::Required,
-    /// errors (default), spans, logs, metrics (trace metrics), profiles, replays, conversations (AI agents) or outcomes (accepted vs dropped).
+    /// Default errors; metrics are trace metrics, outcomes accepted vs dropped events.
     #[serde(default, deserialize_with = "args::choice")]
     pub dataset: Option<Dataset>,
     /// Sentry search, e.g. 'span.op:db', 'count_rage_clicks:>0'; for outcomes a category (error, span, log_item...).
     #[serde(default, deserialize_with = "args::string")]
     pub query: Option<String>,
-    /// Columns, or aggregates such as count(), p95(span.duration), count_unique(user) with group-by fields.
+    /// Columns, or aggregates such as count(), p95(span.duration), count_unique(user).
     #[serde(default, deserialize_with = "args::strings::<_, 20>")]
     #[cfg_attr(test, schemars(length(max = 20)))]
     pub fields: Option<Vec<String>>,
@@ -55,7 +55,7 @@ pub(super) struct Args {
     #[serde(default, deserialize_with = "args::int::<_, 1, 100>")]
     #[cfg_attr(test, schemars(range(min = 1, max = 100)))]
     pub limit: Option<i64>,
-    /// Cursor from the 'Next page' line of the previous result.
+    #[cfg_attr(test, schemars(description = crate::tools::args::CURSOR))]
     #[serde(default, deserialize_with = "args::cursor")]
     pub cursor: Option<String>,
 }

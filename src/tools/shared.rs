@@ -25,10 +25,10 @@ macro_rules! issue_args {
     ($(#[$meta:meta])* $vis:vis struct $name:ident { $($fields:tt)* }) => {
         $(#[$meta])*
         $vis struct $name {
-            /// A Sentry issue or event URL, in any form. Use instead of organizationSlug + issueId.
+            /// Any Sentry issue or event URL, instead of organizationSlug + issueId.
             #[serde(default, deserialize_with = "crate::tools::args::string")]
             pub issue_url: Option<String>,
-            /// Organization slug, e.g. 'acme'.
+            #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
             #[serde(default, deserialize_with = "crate::tools::args::string")]
             #[cfg_attr(test, schemars(extend("x-scope" = "organization")))]
             pub organization_slug: Option<String>,
