@@ -1,8 +1,9 @@
 //! What several tools share: the org/project arguments and scope rules, naming and resolving an
-//! issue (`issue_args!`, `ctx.resolve_issue`), one page of a list (`ctx.list`), and fetch-and-render
-//! helpers for issues and traces (used by the dedicated tools and by `get_sentry_resource`).
+//! issue (`issue_args!`, `ctx.resolve_issue`), one page of a list (`ctx.list`), an update read
+//! before and after (`ctx.update`), and fetch-and-render helpers for issues and traces (used by
+//! the dedicated tools and by `get_sentry_resource`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{ToolContext, ToolError};
 use crate::render::event::{issue_and_event, EventOptions};
@@ -196,6 +197,28 @@ impl ToolContext<'_> {
             _ => Vec::new(),
         };
         Ok(Page { items, next_cursor: resp.next_cursor })
+    }
+
+    /// Read a resource, `PUT` `changes` to it, and return it as it was and as Sentry now has it:
+    /// the update tools show each changed field before and after. `subject` names the resource in
+    /// errors ([`SentryError::about`]).
+    pub(crate) async fn update(
+        &self,
+        org: &str,
+        path: &ApiPath,
+        changes: &Map<String, Value>,
+        subject: &str,
+    ) -> Result<(Value, Value), ToolError> {
+        let about = |e: SentryError| e.about(subject);
+        let before = self.sentry.get(Host::Org(org), path, &[]).await.map_err(about)?.body;
+        let changes = Value::Object(changes.clone());
+        let after = self
+            .sentry
+            .send("PUT", Host::Org(org), path, &[], Some(&changes))
+            .await
+            .map_err(about)?
+            .body;
+        Ok((before, after))
     }
 
     /// Fetch an issue, refusing one outside the project constraint.

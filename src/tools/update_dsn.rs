@@ -8,7 +8,7 @@ use super::project_admin::{describe_key, project_arg};
 use super::shared::path;
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::render::{cell, plain};
-use crate::sentry::{ids, Host};
+use crate::sentry::ids;
 
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -89,16 +89,14 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         ));
     }
     let key_path = path(&["projects", &org, &project, "keys", &key_id])?;
-    let about = |e: crate::sentry::SentryError| {
-        e.about(format!("key '{key_id}' of project '{project}' in organization '{org}'"))
-    };
-    let before = ctx.sentry.get(Host::Org(&org), &key_path, &[]).await.map_err(about)?.body;
-    let after = ctx
-        .sentry
-        .send("PUT", Host::Org(&org), &key_path, &[], Some(&Value::Object(body.clone())))
-        .await
-        .map_err(about)?
-        .body;
+    let (before, after) = ctx
+        .update(
+            &org,
+            &key_path,
+            &body,
+            &format!("key '{key_id}' of project '{project}' in organization '{org}'"),
+        )
+        .await?;
     let shown = |v: Option<&Value>| match v {
         None | Some(Value::Null) => "none".to_string(),
         Some(Value::Object(o)) if o.contains_key("count") => format!(

@@ -1,14 +1,14 @@
 //! `update_project`: rename a project or change its slug or platform.
 
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 use super::args;
 use super::project_admin::project_arg;
 use super::shared::path;
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::render::{cell, str_at};
-use crate::sentry::{ids, Host};
+use crate::sentry::ids;
 
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -71,16 +71,9 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         return Err(ToolError::invalid("pass at least one of 'name', 'slug' or 'platform'"));
     }
     let project_path = path(&["projects", &org, &project])?;
-    let about = |e: crate::sentry::SentryError| {
-        e.about(format!("project '{project}' in organization '{org}'"))
-    };
-    let before = ctx.sentry.get(Host::Org(&org), &project_path, &[]).await.map_err(about)?.body;
-    let after = ctx
-        .sentry
-        .send("PUT", Host::Org(&org), &project_path, &[], Some(&Value::Object(body.clone())))
-        .await
-        .map_err(about)?
-        .body;
+    let (before, after) = ctx
+        .update(&org, &project_path, &body, &format!("project '{project}' in organization '{org}'"))
+        .await?;
     let mut out = format!("# Updated project {project} in **{org}**\n\n## Changes made\n");
     for field in body.keys() {
         let old = str_at(&before, &format!("/{field}")).unwrap_or("");

@@ -11,7 +11,6 @@ use super::shared::path;
 use super::uptime_monitor::{check_name, check_url, uptime_settings};
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::render::{cell, plain};
-use crate::sentry::Host;
 
 uptime_settings! {
     #[derive(Deserialize)]
@@ -76,16 +75,14 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         ));
     }
     let monitor_path = path(&["projects", &org, &project, "uptime", &id])?;
-    let about = |e: crate::sentry::SentryError| {
-        e.about(format!("uptime monitor {id} of project '{project}' in organization '{org}'"))
-    };
-    let before = ctx.sentry.get(Host::Org(&org), &monitor_path, &[]).await.map_err(about)?.body;
-    let after = ctx
-        .sentry
-        .send("PUT", Host::Org(&org), &monitor_path, &[], Some(&Value::Object(body.clone())))
-        .await
-        .map_err(about)?
-        .body;
+    let (before, after) = ctx
+        .update(
+            &org,
+            &monitor_path,
+            &body,
+            &format!("uptime monitor {id} of project '{project}' in organization '{org}'"),
+        )
+        .await?;
     let u = &ctx.untrusted;
     let mut out = format!("# Updated uptime monitor {id} in **{org}**\n\n## Changes made\n");
     for field in body.keys() {
