@@ -372,19 +372,8 @@ fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::{AccessMethod, Constraints, Skill, SkillSet};
-
-    fn session(skills: SkillSet, org: Option<&str>, project: Option<&str>) -> Session {
-        Session {
-            upstream_token: "t".into(),
-            access: AccessMethod::SentryBearer,
-            skills,
-            constraints: Constraints {
-                organization: org.map(Into::into),
-                project: project.map(Into::into),
-            },
-        }
-    }
+    use crate::session::{Skill, SkillSet};
+    use crate::tools::tests::session;
 
     fn get_text(s: &Session, name: &str, args: Value) -> Result<String, RpcError> {
         let params = json!({"name": name, "arguments": args});

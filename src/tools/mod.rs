@@ -638,11 +638,12 @@ pub(crate) fn without_fixed(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::session::{AccessMethod, SkillSet};
 
-    fn session(skills: SkillSet, org: Option<&str>, project: Option<&str>) -> Session {
+    /// A Sentry-Bearer session with these skills and URL constraints (also for `mcp`'s tests).
+    pub(crate) fn session(skills: SkillSet, org: Option<&str>, project: Option<&str>) -> Session {
         Session {
             upstream_token: "t".into(),
             access: AccessMethod::SentryBearer,
