@@ -343,6 +343,9 @@ pub(crate) struct ToolContext<'a> {
     pub start_task: bool,
     /// The embedded agent's settings, when the operator turned it on.
     pub agent: Option<&'a crate::config::AgentSettings>,
+    /// The client renders this tool's MCP Apps view (`mcp::apps`): add the data it draws to
+    /// `structuredContent`. Off for every other client, whose answer stays as it was.
+    pub views: bool,
 }
 
 /// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.

@@ -48,8 +48,8 @@ export function flagsFor(path) {
 
 /** Connect the official TypeScript SDK client to `path` (default /mcp) with Sentry-Bearer, or,
  *  when TRANSPORT is stdio, start the binary with the flags equivalent to `path`. */
-export async function connect({ path = "/mcp", token = VALID_TOKEN, headers = {} } = {}) {
-  const client = new Client({ name: "e2e-ts-sdk", version: "1.0.0" });
+export async function connect({ path = "/mcp", token = VALID_TOKEN, headers = {}, capabilities } = {}) {
+  const client = new Client({ name: "e2e-ts-sdk", version: "1.0.0" }, capabilities ? { capabilities } : undefined);
   if (TRANSPORT === "stdio") {
     const stdio = new StdioClientTransport({ ...stdioServer({ token, args: flagsFor(path) }), stderr: "pipe" });
     stdio.stderr.on("data", (chunk) => fs.appendFileSync(STDIO_LOG, chunk));
