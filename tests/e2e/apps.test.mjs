@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { call, connect, EMULATOR_URL, modern, post, rpc, auth, TRANSPORT, VALID_TOKEN } from "./helpers.mjs";
+import { auth, call, connect, EMULATOR_URL, launchChromium, modern, post, rpc, TRANSPORT, VALID_TOKEN } from "./helpers.mjs";
 
 const EXTENSION = "io.modelcontextprotocol/ui";
 const MIME = "text/html;profile=mcp-app";
@@ -25,13 +25,7 @@ let browser;
 before(async () => {
   plain = await connect();
   apps = await connect({ capabilities: UI });
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await plain?.close();

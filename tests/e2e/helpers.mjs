@@ -146,3 +146,14 @@ export function boundarySegments(text) {
   if (out.includes(close)) throw new Error("a stray closing marker stands outside the boundaries");
   return { nonce, inside, outside: out };
 }
+
+/** Headless Chromium (Debian's, installed by set-up) for the suites that render pages. */
+export async function launchChromium() {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    timeout: 30_000,
+  });
+}

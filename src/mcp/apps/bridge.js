@@ -81,15 +81,6 @@ function startView(name, render) {
   });
   bridge.on("ui/notifications/tool-cancelled", () => show(el("p", "note", "The call was cancelled.")));
   bridge.on("ui/notifications/host-context-changed", applyHostContext);
-  let last = "";
-  new ResizeObserver(() => {
-    const size = { width: Math.ceil(document.documentElement.scrollWidth), height: Math.ceil(document.documentElement.scrollHeight) };
-    const key = `${size.width}x${size.height}`;
-    if (key !== last) {
-      last = key;
-      bridge.notify("ui/notifications/size-changed", size);
-    }
-  }).observe(document.documentElement);
   bridge
     .request("ui/initialize", {
       protocolVersion: "2026-01-26",
@@ -99,6 +90,16 @@ function startView(name, render) {
     .then((init) => {
       applyHostContext(init.hostContext);
       bridge.notify("ui/notifications/initialized", {});
+      // From now on the host sizes the frame to the content.
+      let last = "";
+      new ResizeObserver(() => {
+        const size = { width: Math.ceil(document.documentElement.scrollWidth), height: Math.ceil(document.documentElement.scrollHeight) };
+        const key = `${size.width}x${size.height}`;
+        if (key !== last) {
+          last = key;
+          bridge.notify("ui/notifications/size-changed", size);
+        }
+      }).observe(document.documentElement);
     })
     .catch((e) => show(el("p", "note", `The host did not start the view (${e.message}).`)));
 }

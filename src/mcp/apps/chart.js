@@ -21,7 +21,7 @@ function renderChart(data) {
   const max = Math.max(...points.map((p) => p[1]), 0) || 1;
   const x = (t) => left + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (width - left - right);
   const y = (v) => top + (1 - v / max) * (height - top - bottom);
-  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img" });
+  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
   svg.append(svgEl("title", {}, `${series.yAxis} per ${series.interval}`));
   svg.append(svgEl("line", { class: "axis", x1: left, y1: y(0), x2: width - right, y2: y(0) }));
   svg.append(svgEl("line", { class: "axis", x1: left, y1: top, x2: left, y2: y(0) }));

@@ -27,7 +27,7 @@ function renderWaterfall(data) {
     track.append(bar);
     rows.append(label, track);
   }
-  if (Number(data.total) > spans.length) rows.append(el("p", "more", `${data.total - spans.length} more spans or errors are in the answer's text limit; raise maxSpans to draw more.`));
+  if (Number(data.total) > spans.length) rows.append(el("p", "more", `${data.total - spans.length} more spans are not drawn; raise maxSpans to draw them.`));
   show(title, facts, rows);
 }
 
