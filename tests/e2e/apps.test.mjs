@@ -96,7 +96,7 @@ test("over HTTP the negotiation survives statelessness: a marker session id, and
   const init = (capabilities) => rpc("initialize", { protocolVersion: "2025-11-25", capabilities, clientInfo: { name: "raw", version: "1" } });
   const withUi = await post("/mcp", init(UI), auth());
   const session = withUi.headers.get("mcp-session-id");
-  assert.match(session ?? "", /^mcp-app\.[0-9a-f]{32}$/);
+  assert.match(session ?? "", /^mcp-app\.[0-9a-f]{64}$/);
   assert.deepEqual(withUi.body.result.capabilities.extensions, { [EXTENSION]: {} });
   const without = await post("/mcp", init({}), auth());
   assert.equal(without.headers.get("mcp-session-id"), null, "no session for a client without the extension");
