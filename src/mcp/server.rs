@@ -639,14 +639,14 @@ fn capabilities(era: Era, session: &Session, views: bool) -> Value {
     let mut caps = json!({"tools": {"listChanged": false}});
     let has_prompts = super::prompts::visible(session).next().is_some();
     let has_views = views && super::apps::visible(session).next().is_some();
-    let has_resources = super::resources::offered(session) || has_views;
+    let has_templates = super::resources::offered(session);
     if has_prompts {
         caps["prompts"] = json!({"listChanged": false});
     }
-    if has_resources {
+    if has_templates || has_views {
         caps["resources"] = json!({"listChanged": false, "subscribe": false});
     }
-    if has_prompts || has_resources {
+    if has_prompts || has_templates {
         caps["completions"] = json!({});
     }
     match era {
@@ -849,7 +849,7 @@ async fn features(
             list().map(|()| super::prompts::list(ctx.session, version))
         }
         "prompts/get" if has_prompts => super::prompts::get(ctx.session, params),
-        "resources/templates/list" if has_resources => {
+        "resources/templates/list" if has_resources || has_views => {
             list().map(|()| super::resources::templates(ctx.session, version))
         }
         "resources/list" if has_resources || has_views => match list() {
