@@ -195,6 +195,13 @@ test("application-written span names are shown as text, never as markup", async 
     assert.equal(await frame.$$eval("script", (els) => els.length), 1);
     assert.notEqual(await frame.evaluate(() => document.title), "pwned");
     assert.deepEqual(problems, []);
+    // And were markup ever to get in, the view's own policy would keep it from loading anything.
+    const violated = await frame.evaluate(() => new Promise((resolve) => {
+      document.addEventListener("securitypolicyviolation", (e) => resolve(e.effectiveDirective));
+      new Image().src = "http://127.0.0.1:9/x.png";
+      setTimeout(() => resolve(null), 2000);
+    }));
+    assert.equal(violated, "img-src");
   } finally {
     await context.close();
   }
