@@ -15,12 +15,15 @@ pub(crate) mod listing;
 
 mod add_issue_note;
 mod add_team_to_project;
+mod alert_rule;
 mod analyze_issue_with_seer;
+mod create_alert_rule;
 mod create_dsn;
+mod create_monitor;
 mod create_project;
 mod create_team;
-mod create_uptime_monitor;
-mod delete_uptime_monitor;
+mod delete_alert_rule;
+mod delete_monitor;
 mod find_alert_rules;
 mod find_dashboards;
 mod find_dsns;
@@ -38,6 +41,7 @@ mod get_sentry_resource;
 mod get_trace_details;
 mod issue_links;
 mod link_issue;
+mod metric_monitor;
 mod monitoring;
 mod natural_query;
 mod project_admin;
@@ -48,10 +52,11 @@ mod search_issues;
 mod shared;
 mod team_access;
 mod unlink_issue;
+mod update_alert_rule;
 mod update_dsn;
 mod update_issue;
+mod update_monitor;
 mod update_project;
-mod update_uptime_monitor;
 mod uptime_monitor;
 mod whoami;
 
@@ -478,7 +483,7 @@ pub(crate) use tool;
 
 /// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
 /// project management.
-static CATALOGUE: [&dyn Tool; 34] = [
+static CATALOGUE: [&dyn Tool; 37] = [
     &whoami::Whoami,
     &get_sentry_mcp_info::GetSentryMcpInfo,
     &find_organizations::FindOrganizations,
@@ -510,9 +515,12 @@ static CATALOGUE: [&dyn Tool; 34] = [
     &update_project::UpdateProject,
     &add_team_to_project::AddTeamToProject,
     &remove_team_from_project::RemoveTeamFromProject,
-    &create_uptime_monitor::CreateUptimeMonitor,
-    &update_uptime_monitor::UpdateUptimeMonitor,
-    &delete_uptime_monitor::DeleteUptimeMonitor,
+    &create_monitor::CreateMonitor,
+    &update_monitor::UpdateMonitor,
+    &delete_monitor::DeleteMonitor,
+    &create_alert_rule::CreateAlertRule,
+    &update_alert_rule::UpdateAlertRule,
+    &delete_alert_rule::DeleteAlertRule,
 ];
 
 /// A 403 on a tool that declares its scopes: when the token's scopes (from `GET /api/0/`) hold
