@@ -192,6 +192,26 @@ pub(crate) fn workflow_fields(
     Ok(body)
 }
 
+/// The path of the alert `id` names (digits only), for the writes that name one.
+pub(crate) fn alert_path(
+    org: &str,
+    id: Option<&str>,
+) -> Result<(String, crate::sentry::ApiPath), ToolError> {
+    let id = super::get_monitor_details::numeric_id(id, "an alert").map_err(|_| {
+        invalid("'alertRuleId' is a number such as 9201 (find_alert_rules lists them)")
+    })?;
+    let path = super::shared::path(&["organizations", org, "workflows", &id])?;
+    Ok((id, path))
+}
+
+/// An alert's name: at most 256 characters, as Sentry allows.
+pub(crate) fn check_name(name: &str) -> Result<(), ToolError> {
+    if name.chars().count() > 256 {
+        return Err(invalid("'name' is limited to 256 characters"));
+    }
+    Ok(())
+}
+
 /// The fields of an alert its update sends back (Sentry's `PUT` takes the whole alert).
 pub(crate) fn editable(w: &Value) -> Map<String, Value> {
     let mut out = Map::new();

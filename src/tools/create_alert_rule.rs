@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::alert_rule::alert_settings;
+use super::alert_rule::{alert_settings, check_name};
 use super::args::{self, require};
 use super::find_alert_rules::describe;
 use super::shared::path;
@@ -45,9 +45,7 @@ tool! {
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
     let org = ctx.org(args.organization_slug.as_deref())?;
     let name = require!(args.name, "Name the alert, e.g. 'Page on-call for checkout errors'.")?;
-    if name.chars().count() > 256 {
-        return Err(ToolError::invalid("'name' is limited to 256 characters"));
-    }
+    check_name(&name)?;
     let mut body = args.changes(true)?;
     body.insert("name".into(), json!(name));
     let w = ctx

@@ -3,10 +3,9 @@
 
 use serde::Deserialize;
 
+use super::alert_rule::alert_path;
 use super::args;
 use super::find_alert_rules::describe;
-use super::get_monitor_details::numeric_id;
-use super::shared::path;
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::sentry::{Host, SentryError};
 
@@ -39,10 +38,7 @@ tool! {
 
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
     let org = ctx.org(args.organization_slug.as_deref())?;
-    let id = numeric_id(args.alert_rule_id.as_deref(), "an alert").map_err(|_| {
-        ToolError::invalid("'alertRuleId' is a number such as 9201 (find_alert_rules lists them)")
-    })?;
-    let alert_path = path(&["organizations", &org, "workflows", &id])?;
+    let (id, alert_path) = alert_path(&org, args.alert_rule_id.as_deref())?;
     let about = |e: SentryError| e.about(format!("alert {id} in organization '{org}'"));
     let before = ctx.sentry.get(Host::Org(&org), &alert_path, &[]).await.map_err(about)?.body;
     ctx.sentry.send("DELETE", Host::Org(&org), &alert_path, &[], None).await.map_err(about)?;

@@ -5,11 +5,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::alert_rule::{alert_settings, editable};
+use super::alert_rule::{alert_path, alert_settings, check_name, editable};
 use super::args;
 use super::find_alert_rules::describe;
-use super::get_monitor_details::numeric_id;
-use super::shared::path;
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::sentry::{Host, SentryError};
 
@@ -46,14 +44,10 @@ tool! {
 
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
     let org = ctx.org(args.organization_slug.as_deref())?;
-    let id = numeric_id(args.alert_rule_id.as_deref(), "an alert").map_err(|_| {
-        ToolError::invalid("'alertRuleId' is a number such as 9201 (find_alert_rules lists them)")
-    })?;
+    let (id, alert_path) = alert_path(&org, args.alert_rule_id.as_deref())?;
     let mut changes = args.changes(false)?;
     if let Some(name) = &args.name {
-        if name.chars().count() > 256 {
-            return Err(ToolError::invalid("'name' is limited to 256 characters"));
-        }
+        check_name(name)?;
         changes.insert("name".into(), json!(name));
     }
     if changes.is_empty() {
@@ -61,7 +55,6 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
             "pass at least one setting to change, e.g. status, actionFilters or detectorIds",
         ));
     }
-    let alert_path = path(&["organizations", &org, "workflows", &id])?;
     let about = |e: SentryError| e.about(format!("alert {id} in organization '{org}'"));
     let before = ctx.sentry.get(Host::Org(&org), &alert_path, &[]).await.map_err(about)?.body;
     let mut body = editable(&before);
