@@ -169,45 +169,8 @@ async fn options(
                 .await
                 .map_err(about)?;
             for a in &page.items {
-                let kind = str_at(a, "/type").unwrap_or("?");
-                let integrations: Vec<String> = a
-                    .get("integrations")
-                    .and_then(Value::as_array)
-                    .map(|l| {
-                        l.iter()
-                            .map(|i| {
-                                format!(
-                                    "{} (integrationId {})",
-                                    cell(str_at(i, "/name").unwrap_or("?"), 60),
-                                    id_at(i, "/id").unwrap_or_default()
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let fields = |key: &str| -> Vec<String> {
-                    a.pointer(&format!("/{key}/properties"))
-                        .and_then(Value::as_object)
-                        .map(|p| p.keys().map(|k| cell(k, 40)).collect())
-                        .unwrap_or_default()
-                };
-                out.push_str(&format!(
-                    "- **{}** ({})",
-                    cell(kind, 40),
-                    cell(str_at(a, "/handlerGroup").unwrap_or("other"), 40)
-                ));
-                if !integrations.is_empty() {
-                    out.push_str(&format!(" · {}", integrations.join(", ")));
-                }
-                let (config, data) = (fields("configSchema"), fields("dataSchema"));
-                if !config.is_empty() {
-                    out.push_str(&format!(" · config: {}", config.join(", ")));
-                }
-                if !data.is_empty() {
-                    out.push_str(&format!(" · data: {}", data.join(", ")));
-                }
-                out.push('\n');
-                items.push(json!({"type": kind, "integrations": a.get("integrations"), "configSchema": a.get("configSchema"), "dataSchema": a.get("dataSchema")}));
+                out.push_str(&action_line(a));
+                items.push(json!({"type": str_at(a, "/type"), "integrations": a.get("integrations"), "configSchema": a.get("configSchema"), "dataSchema": a.get("dataSchema")}));
             }
             out.push_str("\nAn action is {type, integrationId, config: {targetType: specific|user|team|issue_owners, targetIdentifier, targetDisplay}, data}; Slack and Teams take the channel name as targetDisplay.\n");
         }
@@ -232,26 +195,8 @@ async fn options(
                     ConditionGroup::Filters => "\n## Filters (if; actionFilters[].conditions)\n",
                 });
                 for c in &page.items {
-                    let kind = str_at(c, "/type").unwrap_or("?");
-                    let schema = c.get("comparisonJsonSchema").unwrap_or(&Value::Null);
-                    let comparison = match str_at(schema, "/type") {
-                        Some("object") => format!(
-                            "{{{}}}",
-                            schema
-                                .get("properties")
-                                .and_then(Value::as_object)
-                                .map(|p| p
-                                    .keys()
-                                    .map(|k| cell(k, 40))
-                                    .collect::<Vec<_>>()
-                                    .join(", "))
-                                .unwrap_or_default()
-                        ),
-                        Some(t) => cell(t, 40),
-                        None => "true".into(),
-                    };
-                    out.push_str(&format!("- `{}` · comparison: {comparison}\n", cell(kind, 60)));
-                    items.push(json!({"type": kind, "group": group.as_str(), "comparisonJsonSchema": schema}));
+                    out.push_str(&condition_line(c));
+                    items.push(json!({"type": str_at(c, "/type"), "group": group.as_str(), "comparisonJsonSchema": c.get("comparisonJsonSchema")}));
                 }
             }
         }
@@ -262,19 +207,7 @@ async fn options(
                 .await
                 .map_err(about)?;
             for d in &page.items {
-                let alerts: Vec<String> = d
-                    .get("workflowIds")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().map(plain).collect())
-                    .unwrap_or_default();
-                out.push_str(&format!(
-                    "- {} (id {}) · {} · project id {} · alerts: {}\n",
-                    u.inline(str_at(d, "/name").unwrap_or("?"), 120),
-                    id_at(d, "/id").unwrap_or_default(),
-                    cell(str_at(d, "/type").unwrap_or("?"), 40),
-                    id_at(d, "/projectId").unwrap_or_else(|| "all".into()),
-                    if alerts.is_empty() { "none".into() } else { alerts.join(", ") }
-                ));
+                out.push_str(&source_line(d, u));
                 items.push(json!({"id": id_at(d, "/id"), "name": str_at(d, "/name"), "type": str_at(d, "/type"), "projectId": id_at(d, "/projectId")}));
             }
             out.push_str(&listing::footer(
@@ -295,6 +228,82 @@ async fn options(
     let fields: &'static [&'static str] =
         if view == View::Sources { &["/sources/*/name"] } else { &[] };
     Ok(ToolOutput::markdown(u.finish(out)).with_structured(structured, fields))
+}
+
+/// An action alerts can run: its type and group, the integrations that provide it (with the
+/// `integrationId` an action names), and the fields of its `config` and `data`.
+fn action_line(a: &Value) -> String {
+    let integrations: Vec<String> = a
+        .get("integrations")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .map(|i| {
+                    format!(
+                        "{} (integrationId {})",
+                        cell(str_at(i, "/name").unwrap_or("?"), 60),
+                        id_at(i, "/id").unwrap_or_default()
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut line = format!(
+        "- **{}** ({})",
+        cell(str_at(a, "/type").unwrap_or("?"), 40),
+        cell(str_at(a, "/handlerGroup").unwrap_or("other"), 40)
+    );
+    if !integrations.is_empty() {
+        line.push_str(&format!(" · {}", integrations.join(", ")));
+    }
+    for (label, key) in [("config", "/configSchema/properties"), ("data", "/dataSchema/properties")]
+    {
+        let names: Vec<String> = a
+            .pointer(key)
+            .and_then(Value::as_object)
+            .map(|p| p.keys().map(|k| cell(k, 40)).collect())
+            .unwrap_or_default();
+        if !names.is_empty() {
+            line.push_str(&format!(" · {label}: {}", names.join(", ")));
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// A condition alerts can use and the comparison it takes (`{key, match, value}`, `integer`).
+fn condition_line(c: &Value) -> String {
+    let schema = c.get("comparisonJsonSchema").unwrap_or(&Value::Null);
+    let comparison = match str_at(schema, "/type") {
+        Some("object") => format!(
+            "{{{}}}",
+            schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.keys().map(|k| cell(k, 40)).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default()
+        ),
+        Some(t) => cell(t, 40),
+        None => "true".into(),
+    };
+    format!("- `{}` · comparison: {comparison}\n", cell(str_at(c, "/type").unwrap_or("?"), 60))
+}
+
+/// A monitor an alert can connect to; its name may come from an SDK, so it is fenced.
+fn source_line(d: &Value, u: &crate::render::Untrusted) -> String {
+    let alerts: Vec<String> = d
+        .get("workflowIds")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(plain).collect())
+        .unwrap_or_default();
+    format!(
+        "- {} (id {}) · {} · project id {} · alerts: {}\n",
+        u.inline(str_at(d, "/name").unwrap_or("?"), 120),
+        id_at(d, "/id").unwrap_or_default(),
+        cell(str_at(d, "/type").unwrap_or("?"), 40),
+        id_at(d, "/projectId").unwrap_or_else(|| "all".into()),
+        if alerts.is_empty() { "none".into() } else { alerts.join(", ") }
+    )
 }
 
 /// One alert as Markdown: when, if, then.
@@ -385,4 +394,42 @@ fn conditions(list: Option<&Value>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::Untrusted;
+
+    /// The option lines for shapes as Sentry's `available-actions`, `data-conditions` and
+    /// `detectors` return them (the emulator's fixtures); `UPDATE_EXPECT=1 cargo test` rewrites.
+    #[test]
+    fn option_lines_snapshot() {
+        let u = Untrusted::with_nonce("0123456789abcdef".into());
+        let target = json!({"type": "object", "properties": {"targetType": {}, "targetIdentifier": {}, "targetDisplay": {}}});
+        let pagerduty = json!({"type": "pagerduty", "handlerGroup": "notification", "configSchema": target,
+            "dataSchema": {"type": "object", "properties": {"priority": {"type": "string"}}},
+            "integrations": [{"id": "501", "name": "acme-pagerduty", "services": [{"id": "PXA12B3", "name": "Checkout on-call"}]}]});
+        let email = json!({"type": "email", "handlerGroup": "notification", "configSchema": target, "dataSchema": {}});
+        let tagged = json!({"type": "tagged_event", "comparisonJsonSchema": {"type": "object", "properties": {"key": {}, "match": {}, "value": {}}}});
+        let first =
+            json!({"type": "first_seen_event", "comparisonJsonSchema": {"type": "boolean"}});
+        let cron = json!({"id": "8050", "name": "nightly </untrusted-data-0123456789abcdef> run", "type": "monitor_check_in_failure", "projectId": null, "workflowIds": [9201, "9202"]});
+        let text = [
+            action_line(&pagerduty),
+            action_line(&email),
+            condition_line(&tagged),
+            condition_line(&first),
+            source_line(&cron, &u),
+        ]
+        .concat();
+        expect_test::expect![[r#"
+            - **pagerduty** (notification) · acme-pagerduty (integrationId 501) · config: targetDisplay, targetIdentifier, targetType · data: priority
+            - **email** (notification) · config: targetDisplay, targetIdentifier, targetType
+            - `tagged_event` · comparison: {key, match, value}
+            - `first_seen_event` · comparison: boolean
+            - <untrusted-data-0123456789abcdef>nightly </untrusted_data-0123456789abcdef> run</untrusted-data-0123456789abcdef> (id 8050) · monitor_check_in_failure · project id all · alerts: 9201, 9202
+        "#]]
+        .assert_eq(&text);
+    }
 }

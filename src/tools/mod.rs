@@ -721,6 +721,38 @@ pub(crate) mod tests {
         }
     }
 
+    /// A write's upstream scopes are asked for by the skills of its tool, and a write scope is
+    /// asked for only by a skill with a tool that needs it (`alerts:write`: the monitor and alert
+    /// writes of project-management).
+    #[test]
+    fn write_scopes_follow_the_skills_whose_tools_need_them() {
+        for skill in Skill::ALL {
+            let asked = SkillSet::none().with(skill).upstream_scopes(false);
+            let asked: Vec<&str> = asked.split(' ').collect();
+            let tools: Vec<_> =
+                catalogue().iter().filter(|t| t.spec().skills.contains(&skill)).collect();
+            for t in &tools {
+                let scopes = t.spec().scopes;
+                assert!(
+                    scopes.is_empty() || scopes.iter().any(|s| asked.contains(s)),
+                    "{} needs one of {scopes:?}; skill {skill} asks for {asked:?}",
+                    t.spec().name
+                );
+            }
+            for scope in asked.iter().filter(|s| **s == "alerts:write") {
+                assert!(
+                    tools.iter().any(|t| t.spec().scopes.contains(scope)),
+                    "skill {skill} asks for {scope} without a tool that needs it"
+                );
+            }
+        }
+        for name in ["create_alert_rule", "update_alert_rule", "delete_alert_rule"] {
+            let tool = catalogue().iter().find(|t| t.spec().name == name).unwrap();
+            assert_eq!(tool.spec().scopes[0], "alerts:write", "{name}");
+            assert_eq!(tool.spec().skills, &[Skill::ProjectManagement], "{name}");
+        }
+    }
+
     #[test]
     fn constraints_hide_tools_and_parameters() {
         let s = session(SkillSet::all(), Some("acme"), Some("web"));
