@@ -41,6 +41,11 @@ macro_rules! alert_settings {
             /// Monitor ids.
             #[serde(default, deserialize_with = "crate::tools::args::strings::<_, 50>")]
             pub detector_ids: Option<Vec<String>>,
+            /// The official server's `projectSlugs`: all issues of these projects (their issue
+            /// streams) feed the alert. Not in the schema (the budget); `detectorIds` says it.
+            #[serde(default, deserialize_with = "crate::tools::args::strings::<_, 20>")]
+            #[cfg_attr(test, schemars(skip))]
+            pub project_slugs: Option<Vec<String>>,
         }
 
         impl $name {
@@ -190,6 +195,54 @@ pub(crate) fn workflow_fields(
         body.entry("detectorIds").or_insert(json!([]));
     }
     Ok(body)
+}
+
+/// Add the issue streams of `projects` (every issue of those projects) to the monitors in
+/// `body`, starting from `current`'s when the call names no `detectorIds`.
+pub(crate) async fn connect_projects(
+    ctx: &super::ToolContext<'_>,
+    org: &str,
+    projects: Option<&[String]>,
+    body: &mut Map<String, Value>,
+    current: Option<&Value>,
+) -> Result<(), ToolError> {
+    let Some(projects) = projects else { return Ok(()) };
+    let mut ids: Vec<Value> = body
+        .get("detectorIds")
+        .or_else(|| current.and_then(|c| c.get("detectorIds")))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for slug in projects {
+        let project = crate::sentry::ids::project_slug_or_id(slug)?;
+        let query = [
+            ("project", ctx.project_id(org, &project).await?),
+            ("query", "type:issue_stream".to_string()),
+        ];
+        let page = ctx
+            .list(
+                crate::sentry::Host::Org(org),
+                &super::shared::path(&["organizations", org, "detectors"])?,
+                &query,
+            )
+            .await
+            .map_err(|e| {
+                e.about(format!("monitors of project '{project}' in organization '{org}'"))
+            })?;
+        let stream = page
+            .items
+            .iter()
+            .find(|d| d.get("type").and_then(Value::as_str) == Some("issue_stream"))
+            .and_then(|d| crate::render::id_at(d, "/id"))
+            .ok_or_else(|| {
+                invalid(format!("project '{project}' has no issue stream to connect"))
+            })?;
+        if !ids.contains(&json!(stream)) {
+            ids.push(json!(stream));
+        }
+    }
+    body.insert("detectorIds".into(), Value::Array(ids));
+    Ok(())
 }
 
 /// The path of the alert `id` names (digits only), for the writes that name one.

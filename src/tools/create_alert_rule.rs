@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::alert_rule::{alert_settings, check_name};
+use super::alert_rule::{alert_settings, check_name, connect_projects};
 use super::args::{self, require};
 use super::find_alert_rules::describe;
 use super::shared::path;
@@ -47,6 +47,7 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     let name = require!(args.name, "Name the alert, e.g. 'Page on-call for checkout errors'.")?;
     check_name(&name)?;
     let mut body = args.changes(true)?;
+    connect_projects(ctx, &org, args.project_slugs.as_deref(), &mut body, None).await?;
     body.insert("name".into(), json!(name));
     let w = ctx
         .sentry

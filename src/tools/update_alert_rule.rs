@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::alert_rule::{alert_path, alert_settings, check_name, editable};
+use super::alert_rule::{alert_path, alert_settings, check_name, connect_projects, editable};
 use super::args;
 use super::find_alert_rules::describe;
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
@@ -50,13 +50,14 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         check_name(name)?;
         changes.insert("name".into(), json!(name));
     }
-    if changes.is_empty() {
+    if changes.is_empty() && args.project_slugs.is_none() {
         return Err(ToolError::invalid(
             "pass at least one setting to change, e.g. status, actionFilters or detectorIds",
         ));
     }
     let about = |e: SentryError| e.about(format!("alert {id} in organization '{org}'"));
     let before = ctx.sentry.get(Host::Org(&org), &alert_path, &[]).await.map_err(about)?.body;
+    connect_projects(ctx, &org, args.project_slugs.as_deref(), &mut changes, Some(&before)).await?;
     let mut body = editable(&before);
     let changed: Vec<String> = changes.keys().cloned().collect();
     body.extend(changes);

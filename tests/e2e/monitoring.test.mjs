@@ -338,15 +338,15 @@ test("create, update and delete an alert; the emulator's state and monitor links
   assert.equal(byName.isError, false, byName.text);
   assert.match(byName.text, new RegExp(`\\(id ${id}\\)`));
 
-  const updated = await call(client, "update_alert_rule", { organizationSlug: "acme", alertRuleId: id, status: "disabled", actionFilters: [{ conditions: [], actions: [{ type: "slack", integrationId: "502", config: { targetType: "specific", targetDisplay: "#api-alerts" } }] }] });
+  const updated = await call(client, "update_alert_rule", { organizationSlug: "acme", alertRuleId: id, status: "disabled", projectSlugs: ["web-frontend"], actionFilters: [{ conditions: [], actions: [{ type: "slack", integrationId: "502", config: { targetType: "specific", targetDisplay: "#api-alerts" } }] }] });
   assert.equal(updated.isError, false, updated.text);
-  assert.match(updated.text, /\*\*Changed\*\*: actionFilters, enabled/);
+  assert.match(updated.text, /\*\*Changed\*\*: actionFilters, detectorIds, enabled/);
   assert.match(updated.text, /## Before\n[\s\S]*\*\*Enabled\*\*: yes[\s\S]*email → 102[\s\S]*## After\n[\s\S]*\*\*Enabled\*\*: no[\s\S]*slack → #api-alerts/);
   state = await upstream(`organizations/acme/workflows/${id}/`);
   assert.equal(state.body.enabled, false);
   assert.equal(state.body.actionFilters[0].actions[0].type, "slack");
   assert.equal(state.body.config.frequency, 60, "what the update does not name stays");
-  assert.deepEqual(state.body.detectorIds, ["8002"]);
+  assert.deepEqual(state.body.detectorIds, ["8002", "8001"], "the official projectSlugs adds web-frontend's issue stream");
 
   const deleted = await call(client, "delete_alert_rule", { organizationSlug: "acme", alertRuleId: id });
   assert.equal(deleted.isError, false, deleted.text);
