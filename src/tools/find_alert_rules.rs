@@ -343,6 +343,7 @@ pub(super) fn describe(w: &Value) -> String {
                     .map(|act| {
                         let target = str_at(act, "/config/targetDisplay")
                             .or(str_at(act, "/config/targetIdentifier"))
+                            .or(str_at(act, "/config/targetType"))
                             .unwrap_or("");
                         format!(
                             "{} → {}",
