@@ -15,12 +15,15 @@ pub(crate) mod listing;
 
 mod add_issue_note;
 mod add_team_to_project;
+mod alert_rule;
 mod analyze_issue_with_seer;
+mod create_alert_rule;
 mod create_dsn;
+mod create_monitor;
 mod create_project;
 mod create_team;
-mod create_uptime_monitor;
-mod delete_uptime_monitor;
+mod delete_alert_rule;
+mod delete_monitor;
 mod find_alert_rules;
 mod find_dashboards;
 mod find_dsns;
@@ -38,6 +41,7 @@ mod get_sentry_resource;
 mod get_trace_details;
 mod issue_links;
 mod link_issue;
+mod metric_monitor;
 mod monitoring;
 mod natural_query;
 mod project_admin;
@@ -48,10 +52,11 @@ mod search_issues;
 mod shared;
 mod team_access;
 mod unlink_issue;
+mod update_alert_rule;
 mod update_dsn;
 mod update_issue;
+mod update_monitor;
 mod update_project;
-mod update_uptime_monitor;
 mod uptime_monitor;
 mod whoami;
 
@@ -481,7 +486,7 @@ pub(crate) use tool;
 
 /// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
 /// project management.
-static CATALOGUE: [&dyn Tool; 34] = [
+static CATALOGUE: [&dyn Tool; 37] = [
     &whoami::Whoami,
     &get_sentry_mcp_info::GetSentryMcpInfo,
     &find_organizations::FindOrganizations,
@@ -513,9 +518,12 @@ static CATALOGUE: [&dyn Tool; 34] = [
     &update_project::UpdateProject,
     &add_team_to_project::AddTeamToProject,
     &remove_team_from_project::RemoveTeamFromProject,
-    &create_uptime_monitor::CreateUptimeMonitor,
-    &update_uptime_monitor::UpdateUptimeMonitor,
-    &delete_uptime_monitor::DeleteUptimeMonitor,
+    &create_monitor::CreateMonitor,
+    &update_monitor::UpdateMonitor,
+    &delete_monitor::DeleteMonitor,
+    &create_alert_rule::CreateAlertRule,
+    &update_alert_rule::UpdateAlertRule,
+    &delete_alert_rule::DeleteAlertRule,
 ];
 
 /// A 403 on a tool that declares its scopes: when the token's scopes (from `GET /api/0/`) hold
@@ -713,6 +721,38 @@ pub(crate) mod tests {
                     && schema.get("anyOf").is_none()
                     && schema.get("allOf").is_none()
             );
+        }
+    }
+
+    /// A write's upstream scopes are asked for by the skills of its tool, and a write scope is
+    /// asked for only by a skill with a tool that needs it (`alerts:write`: the monitor and alert
+    /// writes of project-management).
+    #[test]
+    fn write_scopes_follow_the_skills_whose_tools_need_them() {
+        for skill in Skill::ALL {
+            let asked = SkillSet::none().with(skill).upstream_scopes(false);
+            let asked: Vec<&str> = asked.split(' ').collect();
+            let tools: Vec<_> =
+                catalogue().iter().filter(|t| t.spec().skills.contains(&skill)).collect();
+            for t in &tools {
+                let scopes = t.spec().scopes;
+                assert!(
+                    scopes.is_empty() || scopes.iter().any(|s| asked.contains(s)),
+                    "{} needs one of {scopes:?}; skill {skill} asks for {asked:?}",
+                    t.spec().name
+                );
+            }
+            for scope in asked.iter().filter(|s| **s == "alerts:write") {
+                assert!(
+                    tools.iter().any(|t| t.spec().scopes.contains(scope)),
+                    "skill {skill} asks for {scope} without a tool that needs it"
+                );
+            }
+        }
+        for name in ["create_alert_rule", "update_alert_rule", "delete_alert_rule"] {
+            let tool = catalogue().iter().find(|t| t.spec().name == name).unwrap();
+            assert_eq!(tool.spec().scopes[0], "alerts:write", "{name}");
+            assert_eq!(tool.spec().skills, &[Skill::ProjectManagement], "{name}");
         }
     }
 
