@@ -16,12 +16,15 @@ pub(crate) mod listing;
 mod add_issue_note;
 mod add_team_to_project;
 mod analyze_issue_with_seer;
+mod create_custom_inbound_filter;
 mod create_dsn;
 mod create_project;
 mod create_team;
 mod create_uptime_monitor;
+mod delete_custom_inbound_filter;
 mod delete_uptime_monitor;
 mod find_alert_rules;
+mod find_custom_inbound_filters;
 mod find_dashboards;
 mod find_dsns;
 mod find_monitors;
@@ -33,9 +36,9 @@ mod get_event_attachment;
 mod get_issue_details;
 mod get_issue_tag_values;
 mod get_monitor_details;
-mod get_sentry_mcp_info;
 mod get_sentry_resource;
 mod get_trace_details;
+mod inbound_filters;
 mod issue_links;
 mod link_issue;
 mod monitoring;
@@ -48,6 +51,7 @@ mod search_issues;
 mod shared;
 mod team_access;
 mod unlink_issue;
+mod update_custom_inbound_filter;
 mod update_dsn;
 mod update_issue;
 mod update_project;
@@ -478,9 +482,8 @@ pub(crate) use tool;
 
 /// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
 /// project management.
-static CATALOGUE: [&dyn Tool; 34] = [
+static CATALOGUE: [&dyn Tool; 37] = [
     &whoami::Whoami,
-    &get_sentry_mcp_info::GetSentryMcpInfo,
     &find_organizations::FindOrganizations,
     &find_projects::FindProjects,
     &search_issues::SearchIssues,
@@ -513,6 +516,10 @@ static CATALOGUE: [&dyn Tool; 34] = [
     &create_uptime_monitor::CreateUptimeMonitor,
     &update_uptime_monitor::UpdateUptimeMonitor,
     &delete_uptime_monitor::DeleteUptimeMonitor,
+    &find_custom_inbound_filters::FindCustomInboundFilters,
+    &create_custom_inbound_filter::CreateCustomInboundFilter,
+    &update_custom_inbound_filter::UpdateCustomInboundFilter,
+    &delete_custom_inbound_filter::DeleteCustomInboundFilter,
 ];
 
 /// A 403 on a tool that declares its scopes: when the token's scopes (from `GET /api/0/`) hold

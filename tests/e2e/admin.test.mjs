@@ -1,5 +1,5 @@
 // Admin tools through the official TypeScript SDK client (over HTTP, and again over stdio):
-// update_dsn, team access to a project and get_sentry_mcp_info, with the emulator's state
+// update_dsn, team access to a project and issue links, with the emulator's state
 // checked after each write and the failures an agent must be able to act on.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -73,22 +73,6 @@ test("team access with a read-only token names the missing scope", async () => {
     assert.deepEqual((await upstream("projects/acme/web-frontend/teams/")).body.map((t) => t.slug), ["frontend"]);
   } finally {
     await reader.close();
-  }
-});
-
-test("get_sentry_mcp_info names the version and this connection's skills", async () => {
-  const r = await call(client, "get_sentry_mcp_info");
-  assert.equal(r.isError, false, r.text);
-  assert.match(r.text, /^# sentry-mcp-rs \d+\.\d+\.\d+/);
-  assert.match(r.text, /Skills on by default: inspect, seer/);
-  assert.match(r.text, /\| project-management \| yes \| .*update_dsn/);
-  const narrow = await connect({ path: "/mcp?skills=inspect" });
-  try {
-    const n = await call(narrow, "get_sentry_mcp_info");
-    assert.match(n.text, /\| triage \| no \|/);
-    assert.match(n.text, /\| inspect \| yes \| .*find_monitors/);
-  } finally {
-    await narrow.close();
   }
 });
 
