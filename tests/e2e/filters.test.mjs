@@ -159,9 +159,10 @@ test("get_sentry_mcp_info is whoami: the user, the server's version and the skil
   try {
     const n = await call(narrow, "get_sentry_mcp_info");
     assert.match(n.text, /\| triage \| no \|/);
-    assert.match(n.text, /\| inspect \| yes \| .*find_custom_inbound_filters/);
+    assert.match(n.text, /\| inspect \| yes \| .*find_monitors/);
+    assert.match(n.text, /\| project-management \| no \| .*find_custom_inbound_filters/);
     const listed = (await narrow.listTools()).tools.map((t) => t.name);
-    assert.ok(listed.includes("find_custom_inbound_filters") && !listed.includes("create_custom_inbound_filter"));
+    assert.ok(!listed.includes("find_custom_inbound_filters") && !listed.includes("create_custom_inbound_filter"));
     assert.ok(!listed.includes("get_sentry_mcp_info"), "an alias is never listed");
   } finally {
     await narrow.close();
