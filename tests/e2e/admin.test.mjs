@@ -3,7 +3,7 @@
 // checked after each write and the failures an agent must be able to act on.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { call, connect, EMULATOR_URL, READONLY_TOKEN, resetUpstream, TRANSPORT, VALID_TOKEN } from "./helpers.mjs";
+import { call, connect, EMULATOR_URL, READONLY_TOKEN, resetUpstream, TRANSPORT, upstreamRequests, VALID_TOKEN } from "./helpers.mjs";
 
 let client;
 before(async () => {
@@ -102,6 +102,29 @@ test("link_issue links an issue to a Jira ticket and a GitHub issue; unlink_issu
   const again = await call(client, "unlink_issue", { organizationSlug: "acme", issueId: "API-SERVER-2A", externalIssue: "OPS-2231" });
   assert.equal(again.isError, true);
   assert.match(again.text, /API-SERVER-2A is not linked to 'OPS-2231'/);
+});
+
+test("link_issue and unlink_issue take the ticket's URL (externalIssueUrl), finding the tracker from it", async () => {
+  await resetUpstream();
+  const pr = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://github.com/acme/web/pull/7" });
+  assert.equal(pr.isError, false, pr.text);
+  assert.match(pr.text, /# Linked WEB-FRONTEND-7K to acme\/web#7/);
+  assert.match(pr.text, /unlink_issue\(externalIssueUrl="https:\/\/github\.com\/acme\/web\/pull\/7"\)/);
+  const put = (await upstreamRequests()).filter((q) => q.method === "PUT" && q.path.endsWith("/integrations/602/")).at(-1);
+  assert.deepEqual(put.body, { repo: "acme/web", externalIssue: "7" }, "GitHub's link form: the repository and the number");
+  const jira = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://acme.atlassian.net/browse/shop-9" });
+  assert.equal(jira.isError, false, jira.text);
+  let state = (await upstream("organizations/acme/issues/4001/integrations/")).body;
+  assert.deepEqual(state.flatMap((i) => i.externalIssues.map((x) => x.key)).sort(), ["SHOP-9", "acme/web#7"]);
+  const foreign = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://github.com/other/app/issues/3" });
+  assert.equal(foreign.isError, true);
+  assert.match(foreign.text, /no issue-tracker integration of this organization serves github\.com\/other/);
+  const unreadable = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://acme.atlassian.net/wiki/spaces/OPS" });
+  assert.match(unreadable.text, /cannot read a ticket from/);
+  const gone = await call(client, "unlink_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://github.com/acme/web/pull/7" });
+  assert.equal(gone.isError, false, gone.text);
+  state = (await upstream("organizations/acme/issues/4001/integrations/")).body;
+  assert.deepEqual(state.flatMap((i) => i.externalIssues.map((x) => x.key)), ["SHOP-9"]);
 });
 
 test("link_issue with a read-only token names event:write", async () => {
