@@ -89,41 +89,38 @@ impl Stacks {
                 stack.iter().filter(|i| self.frames[**i].in_app).copied().collect();
             *app_paths.entry(if app.is_empty() { stack.clone() } else { app }).or_default() += w;
         }
-        let ranked = |m: HashMap<usize, f64>| {
-            let mut v: Vec<(usize, f64)> = m.into_iter().collect();
-            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            v
-        };
-        let marker = |i: usize| if self.frames[i].in_app { " [in-app]" } else { "" };
         let mut out = format!(
             "Application code on top of the stack: {:.1}% · libraries and runtime: {:.1}%\n",
             pct(app_self, total),
             pct(total - app_self, total)
         );
-        out.push_str("\nSelf time (share of samples where the function was on top):\n");
-        for (f, w) in ranked(self_time).iter().take(10) {
-            let _ = writeln!(
-                out,
-                "- {:.1}% {}{}",
-                pct(*w, total),
-                truncate(&self.frames[*f].name(), 200),
-                marker(*f)
-            );
-        }
-        out.push_str("\nTotal time (the function and what it calls):\n");
-        for (f, w) in ranked(total_time).iter().take(10) {
-            let p = match self.frames[*f].percentiles {
-                Some((p75, p99)) => format!(" · p75 {} · p99 {}", ms(p75), ms(p99)),
-                None => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "- {:.1}% {}{}{p}",
-                pct(*w, total),
-                truncate(&self.frames[*f].name(), 200),
-                marker(*f)
-            );
-        }
+        // The ten heaviest functions of `times`; percentiles only where Sentry gave them.
+        let top = |title: &str, times: HashMap<usize, f64>, percentiles: bool, out: &mut String| {
+            let mut v: Vec<(usize, f64)> = times.into_iter().collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let _ = writeln!(out, "\n{title}:");
+            for (f, w) in v.iter().take(10) {
+                let frame = &self.frames[*f];
+                let p = match frame.percentiles.filter(|_| percentiles) {
+                    Some((p75, p99)) => format!(" · p75 {} · p99 {}", ms(p75), ms(p99)),
+                    None => String::new(),
+                };
+                let marker = if frame.in_app { " [in-app]" } else { "" };
+                let _ = writeln!(
+                    out,
+                    "- {:.1}% {}{marker}{p}",
+                    pct(*w, total),
+                    truncate(&frame.name(), 200)
+                );
+            }
+        };
+        top(
+            "Self time (share of samples where the function was on top)",
+            self_time,
+            false,
+            &mut out,
+        );
+        top("Total time (the function and what it calls)", total_time, true, &mut out);
         let mut whole: HashMap<&[usize], f64> = HashMap::new();
         for (stack, w) in &self.stacks {
             *whole.entry(stack.as_slice()).or_default() += w;
