@@ -120,6 +120,7 @@ pub(crate) static ALIASES: &[Alias] = &[
         preset: &[("kind", "cron")],
         rename: &[],
     },
+    Alias { name: "get_sentry_mcp_info", tool: "whoami", preset: &[], rename: &[] },
     Alias { name: "get_dashboard_details", tool: "find_dashboards", preset: &[], rename: &[] },
     Alias {
         name: "search_metrics",
@@ -198,6 +199,12 @@ pub(crate) static ALIASES: &[Alias] = &[
         tool: "get_sentry_resource",
         preset: &[("resourceType", "profile")],
         rename: &[("profileUrl", "url"), ("profileId", "resourceId")],
+    },
+    Alias {
+        name: "get_profile",
+        tool: "get_sentry_resource",
+        preset: &[("resourceType", "profile")],
+        rename: &[("profileUrl", "url"), ("transactionName", "resourceId")],
     },
     Alias {
         name: "get_release_details",

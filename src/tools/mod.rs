@@ -18,13 +18,16 @@ mod add_team_to_project;
 mod alert_rule;
 mod analyze_issue_with_seer;
 mod create_alert_rule;
+mod create_custom_inbound_filter;
 mod create_dsn;
 mod create_monitor;
 mod create_project;
 mod create_team;
 mod delete_alert_rule;
+mod delete_custom_inbound_filter;
 mod delete_monitor;
 mod find_alert_rules;
+mod find_custom_inbound_filters;
 mod find_dashboards;
 mod find_dsns;
 mod find_monitors;
@@ -36,9 +39,9 @@ mod get_event_attachment;
 mod get_issue_details;
 mod get_issue_tag_values;
 mod get_monitor_details;
-mod get_sentry_mcp_info;
 mod get_sentry_resource;
 mod get_trace_details;
+mod inbound_filters;
 mod issue_links;
 mod link_issue;
 mod metric_monitor;
@@ -53,6 +56,7 @@ mod shared;
 mod team_access;
 mod unlink_issue;
 mod update_alert_rule;
+mod update_custom_inbound_filter;
 mod update_dsn;
 mod update_issue;
 mod update_monitor;
@@ -486,9 +490,8 @@ pub(crate) use tool;
 
 /// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
 /// project management.
-static CATALOGUE: [&dyn Tool; 37] = [
+static CATALOGUE: [&dyn Tool; 40] = [
     &whoami::Whoami,
-    &get_sentry_mcp_info::GetSentryMcpInfo,
     &find_organizations::FindOrganizations,
     &find_projects::FindProjects,
     &search_issues::SearchIssues,
@@ -524,6 +527,10 @@ static CATALOGUE: [&dyn Tool; 37] = [
     &create_alert_rule::CreateAlertRule,
     &update_alert_rule::UpdateAlertRule,
     &delete_alert_rule::DeleteAlertRule,
+    &find_custom_inbound_filters::FindCustomInboundFilters,
+    &create_custom_inbound_filter::CreateCustomInboundFilter,
+    &update_custom_inbound_filter::UpdateCustomInboundFilter,
+    &delete_custom_inbound_filter::DeleteCustomInboundFilter,
 ];
 
 /// A 403 on a tool that declares its scopes: when the token's scopes (from `GET /api/0/`) hold
