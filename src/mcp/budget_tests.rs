@@ -19,6 +19,7 @@ fn session(skills: SkillSet) -> Session {
         access: AccessMethod::SentryBearer,
         skills,
         constraints: Constraints::default(),
+        agent_off: false,
     }
 }
 
@@ -26,27 +27,33 @@ fn session(skills: SkillSet) -> Session {
 /// its description's part.
 fn shares(skills: SkillSet) -> String {
     let bpe = tiktoken_rs::cl100k_base().expect("the cl100k table ships with the crate");
-    let mut shares: Vec<(usize, String)> = entries(&session(skills), ProtocolVersion::V2025_11_25)
-        .iter()
-        .map(|t| {
-            let description = t["description"].as_str().unwrap_or_default();
-            (
-                bpe.encode_ordinary(&t.to_string()).len(),
-                format!(
-                    "{} ({})",
-                    t["name"].as_str().unwrap_or("?"),
-                    bpe.encode_ordinary(description).len()
-                ),
-            )
-        })
-        .collect();
+    let mut shares: Vec<(usize, String)> =
+        entries(&session(skills), ProtocolVersion::V2025_11_25, false)
+            .iter()
+            .map(|t| {
+                let description = t["description"].as_str().unwrap_or_default();
+                (
+                    bpe.encode_ordinary(&t.to_string()).len(),
+                    format!(
+                        "{} ({})",
+                        t["name"].as_str().unwrap_or("?"),
+                        bpe.encode_ordinary(description).len()
+                    ),
+                )
+            })
+            .collect();
     shares.sort_unstable_by(|a, b| b.cmp(a));
     shares.iter().map(|(n, name)| format!("{name} {n}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The tool count and cl100k token count of the `tools/list` answer with `skills`.
+/// The tool count and cl100k token count of the `tools/list` answer with `skills` (without the
+/// embedded agent, as a deployment is unless its operator turns the agent on).
 fn measure(skills: SkillSet) -> (usize, usize) {
-    let tools = entries(&session(skills), ProtocolVersion::V2025_11_25);
+    measure_with(skills, false)
+}
+
+fn measure_with(skills: SkillSet, agent: bool) -> (usize, usize) {
+    let tools = entries(&session(skills), ProtocolVersion::V2025_11_25, agent);
     let count = tools.len();
     let text = json!({ "tools": tools }).to_string();
     let bpe = tiktoken_rs::cl100k_base().expect("the cl100k table ships with the crate");
@@ -71,6 +78,33 @@ fn default_skills_fit_six_thousand_tokens() {
         tokens <= MAX_TOKENS_DEFAULT,
         "tools/list with the default skills is {tokens} cl100k tokens; the budget is {MAX_TOKENS_DEFAULT}: {}",
         shares(SkillSet::defaults())
+    );
+}
+
+#[test]
+fn the_agents_parameters_cost_nothing_unless_it_is_on() {
+    let off =
+        json!({ "tools": entries(&session(SkillSet::all()), ProtocolVersion::V2025_11_25, false) })
+            .to_string();
+    assert!(
+        !off.contains("\"focus\"") && !off.contains("x-agent"),
+        "no focus parameter without the agent"
+    );
+    let on =
+        json!({ "tools": entries(&session(SkillSet::all()), ProtocolVersion::V2025_11_25, true) })
+            .to_string();
+    assert!(on.contains("\"focus\"") && !on.contains("x-agent"), "focus listed, the marker never");
+    let (off_count, off_tokens) = measure_with(SkillSet::defaults(), false);
+    let (on_count, on_tokens) = measure_with(SkillSet::defaults(), true);
+    assert_eq!(off_count, on_count);
+    assert!(
+        on_tokens > off_tokens && on_tokens - off_tokens < 60,
+        "the agent's parameters cost {} tokens",
+        on_tokens - off_tokens
+    );
+    assert!(
+        on_tokens <= MAX_TOKENS_DEFAULT,
+        "with the agent on, the default skills are {on_tokens} tokens"
     );
 }
 

@@ -14,15 +14,16 @@ use crate::tools::{self, Tool};
 /// version, skills, constraints). The catalogue is static, so one answer per key is built and
 /// serialised once per isolate or process, then spliced into every response as bytes
 /// (`Answer::Raw`): no rebuilding, cloning or re-serialising on the hot path.
-pub(crate) fn result_key(session: &Session, version: ProtocolVersion) -> ToolListKey {
+pub(crate) fn result_key(session: &Session, version: ProtocolVersion, agent: bool) -> ToolListKey {
     let skills: Vec<&str> = session.skills.iter().map(|s| s.id()).collect();
     let c = &session.constraints;
     ToolListKey(format!(
-        "{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}",
         version.as_str(),
         skills.join(","),
         c.organization.as_deref().unwrap_or(""),
-        c.project.as_deref().unwrap_or("")
+        c.project.as_deref().unwrap_or(""),
+        if agent { "agent" } else { "" }
     ))
 }
 
@@ -40,18 +41,24 @@ pub(crate) fn cached_result(
     raw
 }
 
-/// The `tools/list` entries the session sees, in catalogue order.
-pub(crate) fn entries(session: &Session, version: ProtocolVersion) -> Vec<Value> {
-    tools::visible(session).map(|t| entry(t, session, version)).collect()
+/// The `tools/list` entries the session sees, in catalogue order; `agent`: the embedded agent
+/// serves this connection, so its parameters (`focus`) are listed.
+pub(crate) fn entries(session: &Session, version: ProtocolVersion, agent: bool) -> Vec<Value> {
+    tools::visible(session).map(|t| entry(t, session, version, agent)).collect()
 }
 
 /// A tool's `tools/list` entry, with only the fields `version` defines.
-pub(crate) fn entry(tool: &dyn Tool, session: &Session, version: ProtocolVersion) -> Value {
+pub(crate) fn entry(
+    tool: &dyn Tool,
+    session: &Session,
+    version: ProtocolVersion,
+    agent: bool,
+) -> Value {
     let spec = tool.spec();
     let mut entry = json!({
         "name": spec.name,
         "description": spec.description(),
-        "inputSchema": tools::session_schema(tool, &session.constraints),
+        "inputSchema": tools::session_schema(tool, &session.constraints, agent),
     });
     if version.has_structured_output() {
         entry["title"] = json!(spec.title);
@@ -90,13 +97,14 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills: SkillSet::all(),
             constraints: Constraints::default(),
+            agent_off: false,
         };
         let tool = tools::lookup("whoami", &s).unwrap();
-        let old = entry(tool, &s, ProtocolVersion::V2024_11_05);
+        let old = entry(tool, &s, ProtocolVersion::V2024_11_05, false);
         assert!(old.get("annotations").is_none() && old.get("title").is_none());
-        let mid = entry(tool, &s, ProtocolVersion::V2025_03_26);
+        let mid = entry(tool, &s, ProtocolVersion::V2025_03_26, false);
         assert!(mid.get("annotations").is_some() && mid.get("title").is_none());
-        let new = entry(tool, &s, ProtocolVersion::V2025_11_25);
+        let new = entry(tool, &s, ProtocolVersion::V2025_11_25, false);
         assert_eq!(new["annotations"]["readOnlyHint"], true);
         assert!(new.get("title").is_some());
     }
@@ -108,8 +116,9 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills: SkillSet::all(),
             constraints: Constraints::default(),
+            agent_off: false,
         };
-        let list = json!(entries(&s, ProtocolVersion::V2025_11_25)).to_string();
+        let list = json!(entries(&s, ProtocolVersion::V2025_11_25, false)).to_string();
         assert!(list.contains("organizationSlug") && !list.contains("x-scope"));
     }
 
@@ -121,25 +130,27 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills: SkillSet::all(),
             constraints: Constraints::default(),
+            agent_off: false,
         };
         let narrowed = Session {
             skills: SkillSet::none().with(crate::session::Skill::Inspect),
             constraints: Constraints::new(Some("acme"), Some("web")).unwrap(),
             upstream_token: "t".into(),
             access: AccessMethod::SentryBearer,
+            agent_off: false,
         };
         let v = ProtocolVersion::V2025_11_25;
         fn build(session: &Session, v: ProtocolVersion) -> impl FnOnce() -> Value + '_ {
-            move || json!({ "tools": entries(session, v) })
+            move || json!({ "tools": entries(session, v, false) })
         }
-        let first = cached_result(&caches, result_key(&all, v), build(&all, v));
-        let again = cached_result(&caches, result_key(&all, v), || unreachable!("cached"));
+        let first = cached_result(&caches, result_key(&all, v, false), build(&all, v));
+        let again = cached_result(&caches, result_key(&all, v, false), || unreachable!("cached"));
         assert!(Rc::ptr_eq(&first, &again), "served from the cache");
         assert_eq!(&*first, build(&all, v)().to_string(), "the same answer as building it");
-        let other = cached_result(&caches, result_key(&narrowed, v), build(&narrowed, v));
+        let other = cached_result(&caches, result_key(&narrowed, v, false), build(&narrowed, v));
         assert!(other.len() < first.len(), "constraints and skills have answers of their own");
         let old = ProtocolVersion::V2024_11_05;
-        let older = cached_result(&caches, result_key(&all, old), build(&all, old));
+        let older = cached_result(&caches, result_key(&all, old, false), build(&all, old));
         assert_ne!(older, first, "and so do protocol versions");
     }
 }

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::{ToolContext, ToolError};
-use crate::render::event::{issue_and_event, EventOptions};
+use crate::render::event::{issue_parts, EventOptions, IssueParts};
 use crate::render::trace::{trace_markdown, TraceOptions};
 use crate::render::{plain, str_at};
 use crate::sentry::web_url::{self, SentryResource};
@@ -264,6 +264,20 @@ impl ToolContext<'_> {
         event_id: Option<&str>,
         opts: &EventOptions,
     ) -> Result<String, ToolError> {
+        let parts = self.issue_event_parts(org, issue_id, event_id, opts).await?;
+        let mut out = String::new();
+        parts.render(&(0..parts.sections.len()).collect::<Vec<_>>(), &self.untrusted, &mut out);
+        Ok(out)
+    }
+
+    /// One issue and one of its events as addressable parts (a focused answer keeps some).
+    pub(crate) async fn issue_event_parts(
+        &self,
+        org: &str,
+        issue_id: &str,
+        event_id: Option<&str>,
+        opts: &EventOptions,
+    ) -> Result<IssueParts, ToolError> {
         let issue = self.fetch_issue(org, issue_id).await?;
         let numeric_id = issue.get("id").and_then(Value::as_str).unwrap_or(issue_id).to_string();
         let which = event_id.unwrap_or("latest");
@@ -275,10 +289,8 @@ impl ToolContext<'_> {
                 &[],
             )
             .await;
-        let mut out = String::new();
-        let u = &self.untrusted;
-        match event {
-            Ok(resp) => issue_and_event(&issue, org, Some((&resp.body, which)), opts, u, &mut out),
+        let mut parts = match event {
+            Ok(resp) => issue_parts(&issue, org, Some((&resp.body, which)), opts),
             Err(SentryError::NotFound { .. }) if event_id.is_some() => {
                 return Err(SentryError::NotFound {
                     subject: Some(format!("event '{which}' of issue '{issue_id}'")),
@@ -286,15 +298,18 @@ impl ToolContext<'_> {
                 .into())
             }
             Err(SentryError::NotFound { .. }) => {
-                issue_and_event(&issue, org, None, opts, u, &mut out);
-                out.push_str("\n_This issue has no stored events (they may have expired)._\n");
+                let mut parts = issue_parts(&issue, org, None, opts);
+                parts
+                    .note
+                    .push_str("\n_This issue has no stored events (they may have expired)._\n");
+                parts
             }
             Err(e) => return Err(e.into()),
-        }
-        out.push_str(
+        };
+        parts.note.push_str(
             "\nMore events: search_issue_events, or eventId here ('oldest', 'recommended', an id).\n",
         );
-        Ok(out)
+        Ok(parts)
     }
 
     /// Markdown for a trace. Under a project constraint Sentry is asked for that project only
