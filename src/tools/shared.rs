@@ -322,6 +322,20 @@ impl ToolContext<'_> {
         trace_id: &str,
         opts: &TraceOptions,
     ) -> Result<String, ToolError> {
+        let data = self.trace_data(org, trace_id, opts.max_spans).await?;
+        let mut out = trace_markdown(trace_id, org, &data.meta, &data.roots, opts, &self.untrusted);
+        out.push_str(&data.note);
+        Ok(out)
+    }
+
+    /// A trace's nodes as [`ToolContext::trace`] renders them: the meta (`Null` under a project
+    /// constraint), the roots (other projects' nodes left out) and the note that says so.
+    pub(crate) async fn trace_data(
+        &self,
+        org: &str,
+        trace_id: &str,
+        max_spans: usize,
+    ) -> Result<TraceData, ToolError> {
         let period = ("statsPeriod", "14d".to_string());
         let scope = match &self.session.constraints.project {
             Some(fixed) => Some((fixed.clone(), self.project_id(org, fixed).await?)),
@@ -344,7 +358,7 @@ impl ToolContext<'_> {
             Err(SentryError::NotFound { .. }) => Value::Null,
             Err(e) => return Err(e.into()),
         };
-        let limit = ("limit", (opts.max_spans.max(100) * 2).to_string());
+        let limit = ("limit", (max_spans.max(100) * 2).to_string());
         let project = ("project", scope.as_ref().map_or_else(|| "-1".into(), |(_, id)| id.clone()));
         let tree = self
             .sentry
@@ -357,7 +371,7 @@ impl ToolContext<'_> {
             .map_err(|e| e.about(format!("trace '{trace_id}' in organization '{org}'")))?
             .body;
         let Some((fixed, id)) = scope else {
-            return Ok(trace_markdown(trace_id, org, &meta, &tree, opts, &self.untrusted));
+            return Ok(TraceData { meta, roots: tree, note: String::new() });
         };
         let mut left_out = 0;
         let roots = match tree {
@@ -371,14 +385,22 @@ impl ToolContext<'_> {
                 || node_id.is_some_and(|n| n == id || n == fixed)
         };
         let kept = Value::Array(keep_nodes(roots, &in_scope, &mut left_out));
-        let mut out = trace_markdown(trace_id, org, &Value::Null, &kept, opts, &self.untrusted);
+        let mut note = String::new();
         if left_out > 0 {
-            out.push_str(&format!(
+            note = format!(
                 "\n_{left_out} span(s) or error(s) of other projects in this trace are left out: this connection is limited to project '{fixed}'._\n"
-            ));
+            );
         }
-        Ok(out)
+        Ok(TraceData { meta: Value::Null, roots: kept, note })
     }
+}
+
+/// A trace as read for one answer ([`ToolContext::trace_data`]).
+pub(crate) struct TraceData {
+    pub meta: Value,
+    pub roots: Value,
+    /// Said after the trace (nodes of other projects left out).
+    pub note: String,
 }
 
 /// The trace nodes `keep` accepts, with their `children` filtered the same way; a refused node
