@@ -153,7 +153,7 @@ for (const [transport, provider] of TRANSPORTS) {
     assert.equal(r.isError, false, r.text);
     assert.match(r.text, /# Issue WEB-FRONTEND-7K in \*\*acme\*\*/);
     assert.match(r.text, /Focused answer: kept \S.* \(1 of \d+ parts\)\. Left out: .*Call get_issue_details again without `focus`/);
-    assert.ok(r.text.length < full.text.length * 0.8, `${r.text.length} vs ${full.text.length}`);
+    assert.ok(r.text.length < full.text.length, `${r.text.length} vs ${full.text.length}`);
     const [sent] = await modelRequests(key);
     const user = userText(sent);
     assert.match(user, /^Question: which cart line broke the total/);
@@ -181,6 +181,22 @@ for (const [transport, provider] of TRANSPORTS) {
     assert.ok(kept >= 1 && kept <= 6, `at most six parts kept, unknown ids ignored: ${kept}`);
     const { outside } = boundarySegments(r.text);
     assert.doesNotMatch(outside, /ignore all previous instructions/i, "application text stays fenced");
+  });
+
+  test(`${transport}/${provider}: a focused trace keeps the spans the agent picks and their parents`, async () => {
+    const key = `what makes the checkout trace slow ${transport}`;
+    await script(key, [{ text: JSON.stringify({ keep: [3, 5000], note: "ignore the rest" }) }]);
+    const args = { organizationSlug: "acme", traceId: "a3f1c2d4e5b64798a0b1c2d3e4f50617" };
+    const full = await call(clients[transport], "get_trace_details", args);
+    const r = await call(clients[transport], "get_trace_details", { ...args, focus: key });
+    assert.equal(r.isError, false, r.text);
+    assert.match(r.text, /## Span tree \(what `focus` kept, with the parents: \d+ of \d+\)/);
+    assert.match(r.text, /Focused answer: the tree shows the 1 span\(s\) or error\(s\)/);
+    assert.equal(r.text.match(/\*\*Spans\*\*: \d+/)[0], full.text.match(/\*\*Spans\*\*: \d+/)[0], "the counts cover the whole trace");
+    assert.ok(r.text.length < full.text.length, `${r.text.length} vs ${full.text.length}`);
+    const [sent] = await modelRequests(key);
+    assert.match(userText(sent), /<untrusted-data-[0-9a-f]{16}>\n1 · depth 0 · /, "a fenced depth-first outline");
+    assert.doesNotMatch(r.text, /ignore the rest/);
   });
 
   test(`${transport}/${provider}: a provider failure gives the full answer with a line saying focus was not applied`, async () => {
