@@ -129,10 +129,16 @@ impl AgentError {
 /// [`AgentRun`]'s job.
 #[async_trait(?Send)]
 pub(crate) trait ModelProvider {
+    /// The settings it was made from.
+    fn settings(&self) -> &AgentSettings;
     /// The provider's name as `EMBEDDED_AGENT_PROVIDER` spells it (`gen_ai.system`).
-    fn system(&self) -> &'static str;
+    fn system(&self) -> &'static str {
+        self.settings().provider.name()
+    }
     /// The model asked for (`gen_ai.request.model`).
-    fn model(&self) -> &str;
+    fn model(&self) -> &str {
+        &self.settings().model
+    }
     /// One call, given up after `timeout`.
     async fn complete(
         &self,
@@ -185,11 +191,8 @@ pub(crate) fn provider<'a>(
 
 #[async_trait(?Send)]
 impl ModelProvider for HttpProvider<'_> {
-    fn system(&self) -> &'static str {
-        self.settings.provider.name()
-    }
-    fn model(&self) -> &str {
-        &self.settings.model
+    fn settings(&self) -> &AgentSettings {
+        self.settings
     }
     async fn complete(
         &self,

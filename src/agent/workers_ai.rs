@@ -45,11 +45,8 @@ pub(crate) struct WorkersAi<'a> {
 
 #[async_trait(?Send)]
 impl ModelProvider for WorkersAi<'_> {
-    fn system(&self) -> &'static str {
-        self.settings.provider.name()
-    }
-    fn model(&self) -> &str {
-        &self.settings.model
+    fn settings(&self) -> &AgentSettings {
+        self.settings
     }
     async fn complete(
         &self,

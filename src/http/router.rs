@@ -304,6 +304,18 @@ mod tests {
         assert!(health.body_text().contains(r#""rateLimits":false"#), "{}", health.body_text());
     }
 
+    /// An authenticated `/mcp` POST to a server configured by `var`, and its platform.
+    fn mcp_with(var: impl Fn(&str) -> Option<String>) -> (HttpResponse, Rc<FakePlatform>) {
+        let platform = Rc::new(FakePlatform::default());
+        let app = App::for_tests(Config::from_vars(var), platform.clone(), None);
+        let headers = Headers::new()
+            .with("authorization", "Sentry-Bearer sntryu_x")
+            .with("content-type", "application/json");
+        let resp =
+            block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
+        (resp, platform)
+    }
+
     #[test]
     fn health_says_why_the_agent_is_off_and_a_provider_without_its_key_is_a_mistake() {
         let health = |vars: &[(&str, &str)]| {
@@ -329,15 +341,8 @@ mod tests {
         let (_, body) = health(&[("EMBEDDED_AGENT_PROVIDER", "workers-ai")]);
         assert_eq!(body["embeddedAgent"]["provider"], "workers-ai", "{body}");
 
-        let platform = Rc::new(FakePlatform::default());
-        let config =
-            Config::from_vars(|k| (k == "EMBEDDED_AGENT_PROVIDER").then(|| "anthropic".into()));
-        let app = App::for_tests(config, platform.clone(), None);
-        let headers = Headers::new()
-            .with("authorization", "Sentry-Bearer sntryu_x")
-            .with("content-type", "application/json");
-        let resp =
-            block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
+        let (resp, platform) =
+            mcp_with(|k| (k == "EMBEDDED_AGENT_PROVIDER").then(|| "anthropic".into()));
         assert_eq!(resp.status, 500, "a provider without its key is a configuration error");
         assert!(platform
             .logs
@@ -363,16 +368,8 @@ mod tests {
 
     #[test]
     fn a_configuration_mistake_is_explained_and_logged() {
-        let platform = Rc::new(FakePlatform::default());
-        let config = Config::from_vars(|k| {
-            (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string())
-        });
-        let app = App::for_tests(config, platform.clone(), None);
-        let headers = Headers::new()
-            .with("authorization", "Sentry-Bearer sntryu_x")
-            .with("content-type", "application/json");
-        let resp =
-            block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
+        let (resp, platform) =
+            mcp_with(|k| (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string()));
         assert_eq!(resp.status, 500);
         assert!(resp.body_text().contains("misconfigured"), "{}", resp.body_text());
         assert!(
