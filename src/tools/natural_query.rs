@@ -265,7 +265,7 @@ pub(crate) async fn prepare(
     let Some(settings) = ctx.agent else {
         return Ok(PreparedQuery {
             query: text.to_string(),
-            note: Some("_This reads as plain words, searched as message text. Translating a request in natural language into Sentry syntax needs the embedded agent, which this server runs without; write terms such as `is:unresolved level:error release:1.2.3` to filter precisely._\n".into()),
+            note: Some("_This reads as plain words, searched as message text. Translating a request in natural language into Sentry syntax needs the embedded agent, which is off for this connection; write terms such as `is:unresolved level:error release:1.2.3` to filter precisely._\n".into()),
         });
     };
     let keys = org_keys(ctx, org, kind).await;

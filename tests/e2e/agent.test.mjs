@@ -248,7 +248,7 @@ test("without the agent, plain words run as message text and the answer says tra
   try {
     const r = await call(client, "search_issues", { organizationSlug: "acme", query: "unresolved errors in checkout" });
     assert.equal(r.isError, false, r.text);
-    assert.match(r.text, /needs the embedded agent, which this server runs without/);
+    assert.match(r.text, /needs the embedded agent, which is off for this connection/);
   } finally {
     await client.close();
   }
