@@ -42,6 +42,16 @@ pub(crate) struct EndpointKey {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ToolListKey(pub String);
 
+/// One caller's view of an organization's search keys for one dataset (the embedded agent's
+/// translation prompt): the caller is a fingerprint of the token, so no caller sees keys read
+/// with another's access.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SearchKeysKey {
+    pub caller: String,
+    pub organization: String,
+    pub dataset: &'static str,
+}
+
 /// The SHA-256 hex of an authorization code that was redeemed here.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RedeemedCode(pub String);
@@ -94,6 +104,8 @@ pub(crate) struct Caches {
     /// Complete `tools/list` results, serialised once per distinct answer
     /// (`mcp::tool_list::ResultKey`) and spliced into each response as they are.
     pub tool_lists: Bounded<ToolListKey, Rc<str>>,
+    /// An organization's tag keys or dataset attributes, and until when (ms) they are used.
+    pub search_keys: Bounded<SearchKeysKey, (u64, Rc<[String]>)>,
 }
 
 /// A rate limiter, as a cache key.
@@ -108,6 +120,7 @@ impl Caches {
             redeemed_codes: Bounded::new(1_000),
             absent_limiters_logged: Bounded::new(8),
             tool_lists: Bounded::new(64),
+            search_keys: Bounded::new(500),
         }
     }
 

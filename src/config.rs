@@ -278,6 +278,8 @@ fn parse_sentry_url(raw: &str, allow_insecure_http: bool) -> Result<Url, ConfigE
 
 /// Default deadline for everything the embedded agent does in one tool call.
 pub(crate) const DEFAULT_AGENT_TIMEOUT: Duration = Duration::from_secs(20);
+/// The Workers AI model used unless `WORKERS_AI_MODEL` names another.
+pub(crate) const DEFAULT_WORKERS_AI_MODEL: &str = "@cf/meta/llama-3.3-70b-instruct-fp8-fast";
 /// Default ceiling on the tokens one model call may generate.
 pub(crate) const DEFAULT_AGENT_MAX_TOKENS: u32 = 1024;
 
@@ -374,7 +376,7 @@ impl EmbeddedAgent {
                     "EMBEDDED_AGENT_PROVIDER is not set; search takes Sentry query syntax only".to_string()
                 } else {
                     format!(
-                        "{} is set but EMBEDDED_AGENT_PROVIDER is not; the agent is never chosen from the keys present. Set EMBEDDED_AGENT_PROVIDER to openai or anthropic to turn it on",
+                        "{} is set but EMBEDDED_AGENT_PROVIDER is not; the agent is never chosen from the keys present. Set EMBEDDED_AGENT_PROVIDER to openai, anthropic or workers-ai to turn it on",
                         keys.join(" and ")
                     )
                 };
@@ -415,11 +417,18 @@ impl EmbeddedAgent {
                 ("ANTHROPIC", "https://api.anthropic.com", "claude-sonnet-4-5")
             }
             AgentProvider::WorkersAi => {
-                // The request and response shapes exist (`agent::workers_ai`), the binding call
-                // does not yet: refuse rather than run an agent that fails every call.
-                return Err(ConfigError(
-                    "EMBEDDED_AGENT_PROVIDER=workers-ai is not available in this build yet; use openai (any OpenAI-compatible endpoint) or anthropic".into(),
-                ));
+                // The `[ai]` binding is the credential: no key, no URL. Whether the Worker has
+                // the binding is known per request (`Platform::run_ai`), and said there.
+                let model =
+                    nonempty("WORKERS_AI_MODEL").unwrap_or_else(|| DEFAULT_WORKERS_AI_MODEL.into());
+                return Ok(Self::On(AgentSettings {
+                    provider,
+                    base: None,
+                    model,
+                    api_key: None,
+                    timeout,
+                    max_tokens,
+                }));
             }
         };
         let key_name = format!("{prefix}_API_KEY");
@@ -649,7 +658,19 @@ mod tests {
             ("OPENAI_BASE_URL", "http://localhost:11434/v1")
         ])
         .is_ok());
-        let w = config(&[("EMBEDDED_AGENT_PROVIDER", "workers-ai")]).unwrap_err();
-        assert!(w.0.contains("not available"), "{w}");
+        let w =
+            config(&[("EMBEDDED_AGENT_PROVIDER", "workers-ai"), ("OPENAI_API_KEY", "k")]).unwrap();
+        let s = w.agent.settings().unwrap();
+        assert_eq!(
+            (s.provider, s.base.as_ref(), s.api_key.as_ref(), s.model.as_str()),
+            (AgentProvider::WorkersAi, None, None, DEFAULT_WORKERS_AI_MODEL),
+            "the binding needs no key or URL, and other providers' keys are not read"
+        );
+        let w = config(&[
+            ("EMBEDDED_AGENT_PROVIDER", "workers-ai"),
+            ("WORKERS_AI_MODEL", "@cf/qwen/qwen3-30b-a3b-fp8"),
+        ])
+        .unwrap();
+        assert_eq!(w.agent.settings().unwrap().model, "@cf/qwen/qwen3-30b-a3b-fp8");
     }
 }

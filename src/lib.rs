@@ -78,8 +78,9 @@ pub fn full_tools_list(protocol_version: &str) -> serde_json::Value {
         access: AccessMethod::SentryBearer,
         skills: SkillSet::all(),
         constraints: Constraints::default(),
+        agent_off: false,
     };
-    serde_json::json!({ "tools": mcp::tool_list::entries(&session, version, false) })
+    serde_json::json!({ "tools": mcp::tool_list::entries(&session, version, mcp::tool_list::Listing::default()) })
 }
 
 /// The product name, as it appears in `serverInfo` and the upstream `User-Agent`.

@@ -378,6 +378,7 @@ fn mcp_answer(headers: &Headers, body: &[u8]) -> HttpResponse {
         access: crate::session::AccessMethod::SentryBearer,
         skills: crate::session::SkillSet::all(),
         constraints: crate::session::Constraints::default(),
+        agent_off: false,
     };
     let telemetry = crate::telemetry::Telemetry::disabled(&platform);
     let caches = crate::caches::Caches::new();

@@ -168,6 +168,31 @@ impl SkillSet {
     }
 }
 
+/// Whether a connection's options (`?agent=off` on the `/mcp` URL) opt it out of the embedded
+/// agent: `off` (or `false`, `no`, `0`) does, `on` (`true`, `yes`, `1`) or no option leaves it
+/// to the server; anything else is refused so a typo never silently keeps the agent.
+pub(crate) fn agent_opt_out<'a>(
+    options: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<bool, String> {
+    let mut off = false;
+    for (key, value) in options {
+        if key != "agent" {
+            continue;
+        }
+        off = match value.trim().to_ascii_lowercase().as_str() {
+            "off" | "false" | "no" | "0" => true,
+            "on" | "true" | "yes" | "1" => false,
+            _ => {
+                return Err(format!(
+                    "agent must be 'off' (no embedded agent for this connection) or 'on', got '{}'",
+                    value.chars().take(20).collect::<String>()
+                ))
+            }
+        };
+    }
+    Ok(off)
+}
+
 /// Serialised as the list of skill ids, in catalogue order (`["inspect","triage"]`): the shape
 /// OAuth records, the upstream `state` and the preference cookie have always stored.
 impl serde::Serialize for SkillSet {
@@ -312,6 +337,8 @@ pub(crate) struct Session {
     pub access: AccessMethod,
     pub skills: SkillSet,
     pub constraints: Constraints,
+    /// The connection opted out of the embedded agent (`?agent=off`, `--no-agent`).
+    pub agent_off: bool,
 }
 
 impl fmt::Debug for Session {
@@ -321,6 +348,7 @@ impl fmt::Debug for Session {
             .field("access", &self.access)
             .field("skills", &self.skills)
             .field("constraints", &self.constraints)
+            .field("agent_off", &self.agent_off)
             .finish()
     }
 }
@@ -328,6 +356,18 @@ impl fmt::Debug for Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_opts_out_of_the_agent_by_name() {
+        assert_eq!(agent_opt_out([]), Ok(false));
+        assert_eq!(agent_opt_out([("skills", "inspect")]), Ok(false));
+        for off in ["off", "OFF", "false", "no", "0"] {
+            assert_eq!(agent_opt_out([("agent", off)]), Ok(true), "{off}");
+        }
+        assert_eq!(agent_opt_out([("agent", "off"), ("agent", "on")]), Ok(false), "the last wins");
+        let err = agent_opt_out([("agent", "disabled-please-and-more-text")]).unwrap_err();
+        assert!(err.contains("'off'") && !err.contains("more-text"), "{err}");
+    }
 
     #[test]
     fn upstream_scopes_follow_the_skills() {
@@ -418,6 +458,7 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills: SkillSet::all(),
             constraints: Constraints::default(),
+            agent_off: false,
         };
         assert!(!format!("{s:?}").contains("sntryu_secret"));
     }

@@ -7,7 +7,8 @@
 //! - [`ModelProvider`] is the small trait every provider implements; [`openai`] (any
 //!   OpenAI-compatible chat-completions endpoint) and [`anthropic`] (messages API) are HTTP wire
 //!   formats sent through the runtime's [`Platform::fetch`], so the Worker and the stdio binary
-//!   share them. [`workers_ai`] builds and reads the `[ai]` binding's values.
+//!   share them. [`workers_ai`] calls Workers AI through the runtime's `[ai]` binding
+//!   ([`Platform::run_ai`]); [`provider`] picks the one the settings name.
 //! - [`AgentRun`] is one tool call's budget: at most [`MAX_MODEL_CALLS`] model calls, all inside
 //!   one deadline, with the tokens and time they cost added up for telemetry (`gen_ai.*`).
 //!
@@ -19,7 +20,7 @@ pub(crate) mod anthropic;
 pub(crate) mod openai;
 pub(crate) mod workers_ai;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -91,19 +92,53 @@ pub(crate) enum AgentError {
     #[error("the embedded agent's model service sent an answer this server cannot read: {0}")]
     BadReply(String),
     #[error(
-        "the embedded agent needs the Worker's [ai] binding, which this deployment does not have"
+        "the embedded agent needs the Worker's [ai] binding (Workers AI), which this deployment does not have; add it to wrangler.toml (see the README) or choose another EMBEDDED_AGENT_PROVIDER"
     )]
     NoBinding,
+    #[error("the embedded agent's Workers AI call failed: {0}")]
+    Binding(String),
+}
+
+impl AgentError {
+    /// A short stable name (`error.type` of the model call's span).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::StepLimit => "step_limit",
+            Self::Deadline(_) => "deadline",
+            Self::Unreachable(_) => "unreachable",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Upstream { .. } => "upstream_error",
+            Self::BadReply(_) => "bad_reply",
+            Self::NoBinding => "no_binding",
+            Self::Binding(_) => "binding_error",
+        }
+    }
+
+    /// The span status of a call that failed this way.
+    fn span_status(&self) -> &'static str {
+        match self {
+            Self::Deadline(_) => "deadline_exceeded",
+            Self::RateLimited { .. } | Self::StepLimit => "resource_exhausted",
+            Self::Unreachable(_) | Self::NoBinding => "unavailable",
+            _ => "internal_error",
+        }
+    }
 }
 
 /// A model service. Implementations send one request and read one answer; budgets are
 /// [`AgentRun`]'s job.
 #[async_trait(?Send)]
 pub(crate) trait ModelProvider {
+    /// The settings it was made from.
+    fn settings(&self) -> &AgentSettings;
     /// The provider's name as `EMBEDDED_AGENT_PROVIDER` spells it (`gen_ai.system`).
-    fn system(&self) -> &'static str;
+    fn system(&self) -> &'static str {
+        self.settings().provider.name()
+    }
     /// The model asked for (`gen_ai.request.model`).
-    fn model(&self) -> &str;
+    fn model(&self) -> &str {
+        &self.settings().model
+    }
     /// One call, given up after `timeout`.
     async fn complete(
         &self,
@@ -129,7 +164,7 @@ pub(crate) struct HttpProvider<'a> {
 }
 
 impl<'a> HttpProvider<'a> {
-    /// The HTTP provider the settings name; `None` for Workers AI (a binding, supplied by the edge).
+    /// The HTTP provider the settings name; `None` for Workers AI (a binding: [`provider`]).
     pub(crate) fn for_settings(
         settings: &'a AgentSettings,
         platform: &'a dyn Platform,
@@ -143,13 +178,21 @@ impl<'a> HttpProvider<'a> {
     }
 }
 
+/// The provider the settings name: an HTTP API, or Workers AI through the runtime's binding.
+pub(crate) fn provider<'a>(
+    settings: &'a AgentSettings,
+    platform: &'a dyn Platform,
+) -> Box<dyn ModelProvider + 'a> {
+    match HttpProvider::for_settings(settings, platform) {
+        Some(http) => Box::new(http),
+        None => Box::new(workers_ai::WorkersAi { settings, platform }),
+    }
+}
+
 #[async_trait(?Send)]
 impl ModelProvider for HttpProvider<'_> {
-    fn system(&self) -> &'static str {
-        self.settings.provider.name()
-    }
-    fn model(&self) -> &str {
-        &self.settings.model
+    fn settings(&self) -> &AgentSettings {
+        self.settings
     }
     async fn complete(
         &self,
@@ -207,6 +250,18 @@ pub(crate) struct AgentRun<'a> {
     budget: Duration,
     calls: Cell<u8>,
     usage: Cell<Usage>,
+    log: RefCell<Vec<ModelCall>>,
+}
+
+/// One model call of a run, for its telemetry span.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ModelCall {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// `ok`, or the span status of the failure (`deadline_exceeded`, `resource_exhausted`...).
+    pub status: &'static str,
+    /// The call's `gen_ai.*` attributes.
+    pub attributes: serde_json::Value,
 }
 
 impl<'a> AgentRun<'a> {
@@ -222,6 +277,7 @@ impl<'a> AgentRun<'a> {
             budget,
             calls: Cell::new(0),
             usage: Cell::new(Usage::default()),
+            log: RefCell::new(Vec::new()),
         }
     }
 
@@ -236,13 +292,48 @@ impl<'a> AgentRun<'a> {
             return Err(AgentError::Deadline(self.budget));
         }
         self.calls.set(self.calls.get() + 1);
-        let reply = self.provider.complete(request, remaining).await?;
+        let start_ms = self.platform.now_ms();
+        let outcome = self.provider.complete(request, remaining).await;
+        let mut attributes = serde_json::json!({
+            "gen_ai.operation.name": "chat",
+            "gen_ai.system": self.provider.system(),
+            "gen_ai.request.model": self.provider.model(),
+        });
+        let status = match &outcome {
+            Ok(reply) => {
+                attributes["gen_ai.usage.input_tokens"] = reply.usage.input_tokens.into();
+                attributes["gen_ai.usage.output_tokens"] = reply.usage.output_tokens.into();
+                if let Some(model) = &reply.model {
+                    attributes["gen_ai.response.model"] = model.as_str().into();
+                }
+                if let Some(reason) = &reply.finish_reason {
+                    attributes["gen_ai.response.finish_reasons"] = serde_json::json!([reason]);
+                }
+                "ok"
+            }
+            Err(e) => {
+                attributes["error.type"] = e.kind().into();
+                e.span_status()
+            }
+        };
+        self.log.borrow_mut().push(ModelCall {
+            start_ms,
+            end_ms: self.platform.now_ms(),
+            status,
+            attributes,
+        });
+        let reply = outcome?;
         let total = self.usage.get();
         self.usage.set(Usage {
             input_tokens: total.input_tokens + reply.usage.input_tokens,
             output_tokens: total.output_tokens + reply.usage.output_tokens,
         });
         Ok(reply)
+    }
+
+    /// The model calls made so far, for their spans.
+    pub(crate) fn model_calls(&self) -> Vec<ModelCall> {
+        self.log.borrow().clone()
     }
 
     /// Model calls made so far.

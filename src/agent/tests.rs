@@ -206,3 +206,56 @@ fn workers_ai_input_and_output() {
     assert!(workers_ai::output(&json!({ "result": {} })).is_err());
     assert!(HttpProvider::for_settings(&s, &FakePlatform::default()).is_none());
 }
+
+#[test]
+fn workers_ai_through_the_binding() {
+    let mut s = settings(AgentProvider::WorkersAi, "https://unused.example.com");
+    s.base = None;
+    s.api_key = None;
+    s.model = "@cf/meta/llama-3.3-70b-instruct-fp8-fast".into();
+    let platform = FakePlatform::default();
+    *platform.ai.borrow_mut() = Some(
+        [
+            Ok(json!({
+                "response": { "keep": [2] },
+                "usage": { "prompt_tokens": 210, "completion_tokens": 7 }
+            })),
+            Err(FetchError::Network("3040: Capacity temporarily exceeded".into())),
+            Err(FetchError::Timeout(Duration::from_secs(1))),
+        ]
+        .into(),
+    );
+    let provider = provider(&s, &platform);
+    assert_eq!((provider.system(), provider.model()), ("workers-ai", s.model.as_str()));
+    let run = AgentRun::new(provider.as_ref(), &platform, Duration::from_secs(10));
+    let reply = block_on(run.call(&ask("which part?"))).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&reply.text).unwrap(), json!({ "keep": [2] }));
+    assert_eq!(run.usage(), Usage { input_tokens: 210, output_tokens: 7 });
+    let calls = platform.ai_calls.borrow().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].0, "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+        "the model is the binding's first argument"
+    );
+    assert_eq!(
+        calls[0].1,
+        workers_ai::input(&s, &ask("which part?")),
+        "the input is exactly what input() builds"
+    );
+    assert!(platform.requests.borrow().is_empty(), "no HTTP request: the binding is the transport");
+    assert_eq!(
+        block_on(run.call(&ask("again"))).unwrap_err(),
+        AgentError::Binding("3040: Capacity temporarily exceeded".into())
+    );
+    assert_eq!(block_on(run.call(&ask("late"))).unwrap_err(), AgentError::Deadline(s.timeout));
+    let attributes = run.attributes();
+    assert_eq!(attributes["gen_ai.system"], "workers-ai");
+    assert_eq!(attributes["gen_ai.request.model"], "@cf/meta/llama-3.3-70b-instruct-fp8-fast");
+
+    // A runtime without the binding (stdio, a Worker deployed without [ai]) says what is missing.
+    let bare = FakePlatform::default();
+    let provider = super::provider(&s, &bare);
+    let err = block_on(provider.complete(&ask("x"), Duration::from_secs(1))).unwrap_err();
+    assert_eq!(err, AgentError::NoBinding);
+    assert!(err.to_string().contains("[ai] binding"), "{err}");
+}

@@ -1,13 +1,15 @@
-//! The values exchanged with Cloudflare Workers AI through the Worker's `[ai]` binding
-//! (`env.AI.run(model, input)`): the input this server builds and the output it reads. The call
-//! itself is the edge's; keeping the shapes here lets `cargo test` check them natively.
-//!
-//! Not wired yet: the edge does not call the binding, so the configuration refuses
-//! `EMBEDDED_AGENT_PROVIDER=workers-ai` until it does; only the tests use these shapes today.
-#![cfg_attr(not(test), allow(dead_code))]
+//! Cloudflare Workers AI through the Worker's `[ai]` binding (`env.AI.run(model, input)`): the
+//! input this server builds, the output it reads, and the provider that sends one through the
+//! runtime's [`Platform::run_ai`]. No API key and no URL: the binding is the credential. The
+//! call itself is the edge's; keeping the shapes here lets `cargo test` check them natively.
 
-use super::{AgentError, ModelReply, ModelRequest, Usage};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{AgentError, ModelProvider, ModelReply, ModelRequest, Usage};
 use crate::config::AgentSettings;
+use crate::platform::{FetchError, Platform};
 
 /// The `input` of `env.AI.run(model, input)` for a text-generation model.
 pub(crate) fn input(settings: &AgentSettings, request: &ModelRequest) -> serde_json::Value {
@@ -33,4 +35,36 @@ pub(crate) fn output(value: &serde_json::Value) -> Result<ModelReply, AgentError
         usage: Usage::at(value, "/usage/prompt_tokens", "/usage/completion_tokens"),
         finish_reason: None,
     })
+}
+
+/// Workers AI through the runtime's `[ai]` binding.
+pub(crate) struct WorkersAi<'a> {
+    pub settings: &'a AgentSettings,
+    pub platform: &'a dyn Platform,
+}
+
+#[async_trait(?Send)]
+impl ModelProvider for WorkersAi<'_> {
+    fn settings(&self) -> &AgentSettings {
+        self.settings
+    }
+    async fn complete(
+        &self,
+        request: &ModelRequest,
+        timeout: Duration,
+    ) -> Result<ModelReply, AgentError> {
+        let input = input(self.settings, request);
+        match self.platform.run_ai(&self.settings.model, input, timeout).await {
+            None => Err(AgentError::NoBinding),
+            Some(Err(FetchError::Timeout(_))) => Err(AgentError::Deadline(self.settings.timeout)),
+            Some(Err(FetchError::Network(message))) => {
+                let mut message: String = message.chars().take(300).collect();
+                if message.is_empty() {
+                    message = "no error message".into();
+                }
+                Err(AgentError::Binding(message))
+            }
+            Some(Ok(value)) => output(&value),
+        }
+    }
 }

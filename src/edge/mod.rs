@@ -72,7 +72,7 @@ pub(crate) async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Respon
             // Once per isolate: whether the embedded agent runs, and if not, why.
             if let Ok(config) = &parsed.server {
                 let line = serde_json::json!({ "event": "embedded_agent", "status": config.agent.status() });
-                crate::platform::Platform::log(&WorkerPlatform, crate::platform::LogLevel::Info, &line.to_string());
+                crate::platform::Platform::log(&WorkerPlatform::default(), crate::platform::LogLevel::Info, &line.to_string());
             }
             parsed
         });
@@ -88,7 +88,7 @@ pub(crate) async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Respon
         };
         OAuthSetup { config: oauth_config, store }
     });
-    let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform);
+    let platform: Rc<dyn crate::platform::Platform> = Rc::new(WorkerPlatform::with_bindings(&env));
     let services: Rc<dyn crate::platform::services::Services> =
         Rc::new(WorkerServices { env, ctx });
     let caches = CACHES.with(Rc::clone);

@@ -17,8 +17,25 @@ use crate::platform::http::{Headers, HttpRequest, HttpResponse};
 use crate::platform::services::{Binding, Limiter, MetricPoint, Services, SseCall, SseReply};
 use crate::platform::{FetchError, LogLevel, Platform};
 
-/// The Workers runtime: needs nothing of the request, so one value serves the isolate.
-pub(crate) struct WorkerPlatform;
+/// The Workers runtime: `fetch`, the clock, randomness, the console, and the request's `[ai]`
+/// binding (Workers AI) when the Worker has one.
+#[derive(Default)]
+pub(crate) struct WorkerPlatform {
+    pub ai: Option<wasm_bindgen::JsValue>,
+}
+
+impl WorkerPlatform {
+    /// The runtime with the `AI` binding of `env`, if bound.
+    pub(crate) fn with_bindings(env: &worker::Env) -> Self {
+        let ai = js_sys::Reflect::get(env, &AI_BINDING.into())
+            .ok()
+            .filter(|b| !b.is_undefined() && !b.is_null());
+        Self { ai }
+    }
+}
+
+/// The name of the optional `[ai]` binding (`binding = "AI"` in wrangler.toml).
+const AI_BINDING: &str = "AI";
 
 /// The Worker's services for one request: its bindings (`env`) and its context (`waitUntil`).
 pub(crate) struct WorkerServices {
@@ -64,6 +81,52 @@ impl Platform for WorkerPlatform {
             LogLevel::Error => worker::console_error!("{line}"),
         }
     }
+
+    async fn run_ai(
+        &self,
+        model: &str,
+        input: serde_json::Value,
+        timeout: Duration,
+    ) -> Option<Result<serde_json::Value, FetchError>> {
+        let ai = self.ai.as_ref()?;
+        Some(run_ai(ai, model, &input, timeout).await)
+    }
+}
+
+/// `env.AI.run(model, input)` with a deadline, its answer read back as JSON.
+async fn run_ai(
+    ai: &wasm_bindgen::JsValue,
+    model: &str,
+    input: &serde_json::Value,
+    timeout: Duration,
+) -> Result<serde_json::Value, FetchError> {
+    let failed = |e: wasm_bindgen::JsValue| {
+        let text = e
+            .as_string()
+            .or_else(|| js_sys::Reflect::get(&e, &"message".into()).ok()?.as_string())
+            .unwrap_or_else(|| "no error message".into());
+        FetchError::Network(text)
+    };
+    let run: js_sys::Function = js_sys::Reflect::get(ai, &"run".into())
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(|_| FetchError::Network("the AI binding has no run method".into()))?;
+    let input = js_sys::JSON::parse(&input.to_string()).map_err(failed)?;
+    let promise: js_sys::Promise = run
+        .call2(ai, &model.into(), &input)
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(|_| FetchError::Network("AI.run did not return a promise".into()))?;
+    let call = Box::pin(JsFuture::from(promise));
+    let deadline = Box::pin(sleep(timeout));
+    let value = match select(call, deadline).await {
+        Either::Left((result, _)) => result.map_err(failed)?,
+        Either::Right(((), _)) => return Err(FetchError::Timeout(timeout)),
+    };
+    let json = js_sys::JSON::stringify(&value).map_err(failed)?;
+    serde_json::from_str(&String::from(json)).map_err(|e| {
+        FetchError::Network(format!("Workers AI answered something other than JSON ({e})"))
+    })
 }
 
 #[async_trait(?Send)]
@@ -84,7 +147,7 @@ impl Services for WorkerServices {
             builder = builder.add_double(*double);
         }
         if let Err(e) = dataset.write_data_point(&builder.build()) {
-            WorkerPlatform.log(
+            WorkerPlatform::default().log(
                 LogLevel::Warn,
                 &serde_json::json!({"event": "metrics_write_failed", "error": e.to_string()})
                     .to_string(),

@@ -1,7 +1,7 @@
 //! `/mcp`, `/mcp/{org}` and `/mcp/{org}/{project}`: the checks every MCP POST passes before the
 //! protocol layer sees it, in this order: method (405), Host (403, DNS rebinding), Origin (403),
 //! credentials (401/400; `credentials` reads the headers, `oauth::bearer` validates our own
-//! tokens), the per-caller rate limit (429), `?skills=` (400), content type (415/406). A request
+//! tokens), the per-caller rate limit (429), `?skills=` and `?agent=` (400), content type (415/406). A request
 //! that names no valid caller (no credential, a malformed one, an OAuth token that does not
 //! authenticate) meets the per-address limit instead, before anything else. With an
 //! OAuth token, a `tools/call` for a tool the grant's skills do not cover is 403
@@ -179,6 +179,8 @@ pub(super) async fn authenticate(
                 access: AccessMethod::OAuth,
                 skills: authorized.skills,
                 constraints,
+                agent_off: agent_from_query(req)
+                    .map_err(|msg| oauth_error(400, OAuthErrorCode::InvalidRequest, &msg))?,
             };
             return Ok(Caller { session, fingerprint: caller, grant_id: Some(authorized.grant_id) });
         }
@@ -202,8 +204,15 @@ pub(super) async fn authenticate(
     }
     let skills = skills_from_query(req)
         .map_err(|msg| oauth_error(400, OAuthErrorCode::InvalidRequest, &msg))?;
-    let session =
-        Session { upstream_token: token, access: AccessMethod::SentryBearer, skills, constraints };
+    let agent_off = agent_from_query(req)
+        .map_err(|msg| oauth_error(400, OAuthErrorCode::InvalidRequest, &msg))?;
+    let session = Session {
+        upstream_token: token,
+        access: AccessMethod::SentryBearer,
+        skills,
+        constraints,
+        agent_off,
+    };
     Ok(Caller { session, fingerprint: caller, grant_id: None })
 }
 
@@ -367,6 +376,13 @@ fn skills_from_query(req: &HttpRequest) -> Result<SkillSet, String> {
     let pairs: Vec<(String, String)> =
         req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     SkillSet::choose(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| e.to_string())
+}
+
+/// `?agent=off` opts this connection out of the embedded agent.
+fn agent_from_query(req: &HttpRequest) -> Result<bool, String> {
+    let pairs: Vec<(String, String)> =
+        req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    crate::session::agent_opt_out(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// 415 for a non-JSON body, 406 when the client cannot accept JSON.

@@ -304,18 +304,72 @@ mod tests {
         assert!(health.body_text().contains(r#""rateLimits":false"#), "{}", health.body_text());
     }
 
-    #[test]
-    fn a_configuration_mistake_is_explained_and_logged() {
+    /// An authenticated `/mcp` POST to a server configured by `var`, and its platform.
+    fn mcp_with(var: impl Fn(&str) -> Option<String>) -> (HttpResponse, Rc<FakePlatform>) {
         let platform = Rc::new(FakePlatform::default());
-        let config = Config::from_vars(|k| {
-            (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string())
-        });
-        let app = App::for_tests(config, platform.clone(), None);
+        let app = App::for_tests(Config::from_vars(var), platform.clone(), None);
         let headers = Headers::new()
             .with("authorization", "Sentry-Bearer sntryu_x")
             .with("content-type", "application/json");
         let resp =
             block_on(handle(&app, request("POST", "https://mcp.example.com/mcp", headers, "{}")));
+        (resp, platform)
+    }
+
+    #[test]
+    fn health_says_why_the_agent_is_off_and_a_provider_without_its_key_is_a_mistake() {
+        let health = |vars: &[(&str, &str)]| {
+            let (app, _) = limited_app(vars, 100);
+            let resp = block_on(handle(
+                &app,
+                request("GET", "https://mcp.example.com/health", Headers::new(), ""),
+            ));
+            (
+                resp.status,
+                serde_json::from_slice::<serde_json::Value>(&resp.body).unwrap_or_default(),
+            )
+        };
+        let (status, body) = health(&[("OPENAI_API_KEY", "sk-live-secret")]);
+        assert_eq!(status, 200);
+        let reason = body["embeddedAgent"]["reason"].as_str().unwrap_or_default();
+        assert_eq!(body["embeddedAgent"]["enabled"], false, "{body}");
+        assert!(
+            reason.contains("OPENAI_API_KEY is set but EMBEDDED_AGENT_PROVIDER is not"),
+            "{reason}"
+        );
+        assert!(!body.to_string().contains("sk-live-secret"), "never the key");
+        let (_, body) = health(&[("EMBEDDED_AGENT_PROVIDER", "workers-ai")]);
+        assert_eq!(body["embeddedAgent"]["provider"], "workers-ai", "{body}");
+
+        let (resp, platform) =
+            mcp_with(|k| (k == "EMBEDDED_AGENT_PROVIDER").then(|| "anthropic".into()));
+        assert_eq!(resp.status, 500, "a provider without its key is a configuration error");
+        assert!(platform
+            .logs
+            .borrow()
+            .iter()
+            .any(|l| l.contains("config_error") && l.contains("ANTHROPIC_API_KEY is not set")));
+    }
+
+    #[test]
+    fn agent_off_in_the_url_is_understood_and_a_typo_refused() {
+        let (app, _) = limited_app(&[], 100);
+        let post = |query: &str| {
+            let mut req = mcp_post("198.51.100.9", Some("sntryu_alice"));
+            req.url.set_query(Some(query));
+            block_on(handle(&app, req))
+        };
+        assert_eq!(post("agent=off").status, 200);
+        assert_eq!(post("agent=on&skills=inspect").status, 200);
+        let typo = post("agent=of");
+        assert_eq!(typo.status, 400);
+        assert!(typo.body_text().contains("agent must be 'off'"), "{}", typo.body_text());
+    }
+
+    #[test]
+    fn a_configuration_mistake_is_explained_and_logged() {
+        let (resp, platform) =
+            mcp_with(|k| (k == "SENTRY_URL").then(|| "http://sentry.internal".to_string()));
         assert_eq!(resp.status, 500);
         assert!(resp.body_text().contains("misconfigured"), "{}", resp.body_text());
         assert!(

@@ -165,6 +165,7 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills,
             constraints: Constraints::default(),
+            agent_off: false,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::tool_list::entries;
+use super::tool_list::{entries, Listing};
 use super::version::ProtocolVersion;
 use crate::session::{AccessMethod, Constraints, Session, SkillSet};
 
@@ -19,6 +19,7 @@ fn session(skills: SkillSet) -> Session {
         access: AccessMethod::SentryBearer,
         skills,
         constraints: Constraints::default(),
+        agent_off: false,
     }
 }
 
@@ -27,7 +28,7 @@ fn session(skills: SkillSet) -> Session {
 fn shares(skills: SkillSet) -> String {
     let bpe = tiktoken_rs::cl100k_base().expect("the cl100k table ships with the crate");
     let mut shares: Vec<(usize, String)> =
-        entries(&session(skills), ProtocolVersion::V2025_11_25, false)
+        entries(&session(skills), ProtocolVersion::V2025_11_25, Listing::default())
             .iter()
             .map(|t| {
                 let description = t["description"].as_str().unwrap_or_default();
@@ -45,9 +46,18 @@ fn shares(skills: SkillSet) -> String {
     shares.iter().map(|(n, name)| format!("{name} {n}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The tool count and cl100k token count of the `tools/list` answer with `skills`.
+/// The tool count and cl100k token count of the `tools/list` answer with `skills` (without the
+/// embedded agent, as a deployment is unless its operator turns the agent on).
 fn measure(skills: SkillSet) -> (usize, usize) {
-    let tools = entries(&session(skills), ProtocolVersion::V2025_11_25, false);
+    measure_with(skills, false)
+}
+
+fn measure_with(skills: SkillSet, agent: bool) -> (usize, usize) {
+    let tools = entries(
+        &session(skills),
+        ProtocolVersion::V2025_11_25,
+        Listing { agent, ..Listing::default() },
+    );
     let count = tools.len();
     let text = json!({ "tools": tools }).to_string();
     let bpe = tiktoken_rs::cl100k_base().expect("the cl100k table ships with the crate");
@@ -72,6 +82,33 @@ fn default_skills_fit_six_thousand_tokens() {
         tokens <= MAX_TOKENS_DEFAULT,
         "tools/list with the default skills is {tokens} cl100k tokens; the budget is {MAX_TOKENS_DEFAULT}: {}",
         shares(SkillSet::defaults())
+    );
+}
+
+#[test]
+fn the_agents_parameters_cost_nothing_unless_it_is_on() {
+    let off =
+        json!({ "tools": entries(&session(SkillSet::all()), ProtocolVersion::V2025_11_25, Listing::default()) })
+            .to_string();
+    assert!(
+        !off.contains("\"focus\"") && !off.contains("x-agent"),
+        "no focus parameter without the agent"
+    );
+    let on =
+        json!({ "tools": entries(&session(SkillSet::all()), ProtocolVersion::V2025_11_25, Listing { agent: true, views: false }) })
+            .to_string();
+    assert!(on.contains("\"focus\"") && !on.contains("x-agent"), "focus listed, the marker never");
+    let (off_count, off_tokens) = measure_with(SkillSet::defaults(), false);
+    let (on_count, on_tokens) = measure_with(SkillSet::defaults(), true);
+    assert_eq!(off_count, on_count);
+    assert!(
+        on_tokens > off_tokens && on_tokens - off_tokens < 80,
+        "the agent's parameters cost {} tokens",
+        on_tokens - off_tokens
+    );
+    assert!(
+        on_tokens <= MAX_TOKENS_DEFAULT,
+        "with the agent on, the default skills are {on_tokens} tokens"
     );
 }
 
@@ -100,9 +137,9 @@ fn views_cost_only_the_clients_that_render_them() {
     // A client that did not declare MCP Apps gets byte for byte the list it got before; one that
     // did pays a few tokens for the two `_meta.ui.resourceUri` pointers.
     let s = session(SkillSet::all());
-    let plain = entries(&s, ProtocolVersion::V2025_11_25, false);
+    let plain = entries(&s, ProtocolVersion::V2025_11_25, Listing::default());
     assert!(plain.iter().all(|t| t.get("_meta").is_none()));
-    let with = entries(&s, ProtocolVersion::V2025_11_25, true);
+    let with = entries(&s, ProtocolVersion::V2025_11_25, Listing { views: true, agent: false });
     let without_meta: Vec<_> = with
         .iter()
         .cloned()

@@ -288,6 +288,7 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills: SkillSet::all(),
             constraints: Constraints::default(),
+            agent_off: false,
         };
         let (caches, upstream) = (Caches::new(), UpstreamSignals::default());
         let ctx = McpContext {

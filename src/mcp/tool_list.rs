@@ -10,20 +10,33 @@ use crate::caches::{Caches, ToolListKey};
 use crate::session::Session;
 use crate::tools::{self, Tool};
 
+/// What a `tools/list` answer depends on beyond the session and protocol version: whether the
+/// client renders MCP Apps views, and whether the embedded agent serves the connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Listing {
+    pub views: bool,
+    pub agent: bool,
+}
+
 /// The cache key of a complete `tools/list` result: everything the answer depends on (protocol
-/// version, skills, constraints, whether the client renders MCP Apps views). The catalogue is static, so one answer per key is built and
+/// version, skills, constraints, [`Listing`]). The catalogue is static, so one answer per key is built and
 /// serialised once per isolate or process, then spliced into every response as bytes
 /// (`Answer::Raw`): no rebuilding, cloning or re-serialising on the hot path.
-pub(crate) fn result_key(session: &Session, version: ProtocolVersion, views: bool) -> ToolListKey {
+pub(crate) fn result_key(
+    session: &Session,
+    version: ProtocolVersion,
+    listing: Listing,
+) -> ToolListKey {
     let skills: Vec<&str> = session.skills.iter().map(|s| s.id()).collect();
     let c = &session.constraints;
     ToolListKey(format!(
-        "{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}",
         version.as_str(),
         skills.join(","),
         c.organization.as_deref().unwrap_or(""),
         c.project.as_deref().unwrap_or(""),
-        if views { "ui" } else { "" }
+        if listing.views { "ui" } else { "" },
+        if listing.agent { "agent" } else { "" }
     ))
 }
 
@@ -41,13 +54,15 @@ pub(crate) fn cached_result(
     raw
 }
 
-/// The `tools/list` entries the session sees, in catalogue order; with `views` (the client
-/// renders MCP Apps), the tools that have a view point at it in `_meta.ui.resourceUri`.
-pub(crate) fn entries(session: &Session, version: ProtocolVersion, views: bool) -> Vec<Value> {
+/// The `tools/list` entries the session sees, in catalogue order. With `listing.views` (the
+/// client renders MCP Apps), the tools that have a view point at it in `_meta.ui.resourceUri`;
+/// with `listing.agent` (the embedded agent serves this connection), its parameters (`focus`) are
+/// listed.
+pub(crate) fn entries(session: &Session, version: ProtocolVersion, listing: Listing) -> Vec<Value> {
     tools::visible(session)
         .map(|t| {
-            let mut e = entry(t, session, version);
-            if let Some(view) = super::apps::for_tool(t.spec().name).filter(|_| views) {
+            let mut e = entry(t, session, version, listing.agent);
+            if let Some(view) = super::apps::for_tool(t.spec().name).filter(|_| listing.views) {
                 e["_meta"] = super::apps::tool_meta(view);
             }
             e
@@ -56,12 +71,17 @@ pub(crate) fn entries(session: &Session, version: ProtocolVersion, views: bool) 
 }
 
 /// A tool's `tools/list` entry, with only the fields `version` defines.
-pub(crate) fn entry(tool: &dyn Tool, session: &Session, version: ProtocolVersion) -> Value {
+pub(crate) fn entry(
+    tool: &dyn Tool,
+    session: &Session,
+    version: ProtocolVersion,
+    agent: bool,
+) -> Value {
     let spec = tool.spec();
     let mut entry = json!({
         "name": spec.name,
         "description": spec.description(),
-        "inputSchema": tools::session_schema(tool, &session.constraints),
+        "inputSchema": tools::session_schema(tool, &session.constraints, agent),
     });
     if version.has_structured_output() {
         entry["title"] = json!(spec.title);
@@ -100,13 +120,14 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills: SkillSet::all(),
             constraints: Constraints::default(),
+            agent_off: false,
         };
         let tool = tools::lookup("whoami", &s).unwrap();
-        let old = entry(tool, &s, ProtocolVersion::V2024_11_05);
+        let old = entry(tool, &s, ProtocolVersion::V2024_11_05, false);
         assert!(old.get("annotations").is_none() && old.get("title").is_none());
-        let mid = entry(tool, &s, ProtocolVersion::V2025_03_26);
+        let mid = entry(tool, &s, ProtocolVersion::V2025_03_26, false);
         assert!(mid.get("annotations").is_some() && mid.get("title").is_none());
-        let new = entry(tool, &s, ProtocolVersion::V2025_11_25);
+        let new = entry(tool, &s, ProtocolVersion::V2025_11_25, false);
         assert_eq!(new["annotations"]["readOnlyHint"], true);
         assert!(new.get("title").is_some());
     }
@@ -118,8 +139,9 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills: SkillSet::all(),
             constraints: Constraints::default(),
+            agent_off: false,
         };
-        let list = json!(entries(&s, ProtocolVersion::V2025_11_25, false)).to_string();
+        let list = json!(entries(&s, ProtocolVersion::V2025_11_25, Listing::default())).to_string();
         assert!(list.contains("organizationSlug") && !list.contains("x-scope"));
     }
 
@@ -131,25 +153,34 @@ mod tests {
             access: AccessMethod::SentryBearer,
             skills: SkillSet::all(),
             constraints: Constraints::default(),
+            agent_off: false,
         };
         let narrowed = Session {
             skills: SkillSet::none().with(crate::session::Skill::Inspect),
             constraints: Constraints::new(Some("acme"), Some("web")).unwrap(),
             upstream_token: "t".into(),
             access: AccessMethod::SentryBearer,
+            agent_off: false,
         };
         let v = ProtocolVersion::V2025_11_25;
         fn build(session: &Session, v: ProtocolVersion) -> impl FnOnce() -> Value + '_ {
-            move || json!({ "tools": entries(session, v, false) })
+            move || json!({ "tools": entries(session, v, Listing::default()) })
         }
-        let first = cached_result(&caches, result_key(&all, v, false), build(&all, v));
-        let again = cached_result(&caches, result_key(&all, v, false), || unreachable!("cached"));
+        let first = cached_result(&caches, result_key(&all, v, Listing::default()), build(&all, v));
+        let again = cached_result(&caches, result_key(&all, v, Listing::default()), || {
+            unreachable!("cached")
+        });
         assert!(Rc::ptr_eq(&first, &again), "served from the cache");
         assert_eq!(&*first, build(&all, v)().to_string(), "the same answer as building it");
-        let other = cached_result(&caches, result_key(&narrowed, v, false), build(&narrowed, v));
+        let other = cached_result(
+            &caches,
+            result_key(&narrowed, v, Listing::default()),
+            build(&narrowed, v),
+        );
         assert!(other.len() < first.len(), "constraints and skills have answers of their own");
         let old = ProtocolVersion::V2024_11_05;
-        let older = cached_result(&caches, result_key(&all, old, false), build(&all, old));
+        let older =
+            cached_result(&caches, result_key(&all, old, Listing::default()), build(&all, old));
         assert_ne!(older, first, "and so do protocol versions");
     }
 }

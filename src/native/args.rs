@@ -48,13 +48,15 @@ Options (each may also be set by the environment variable in brackets; flags win
   --project-slug <slug>        Limit every tool to this project (needs --organization-slug)
   --client-id <id>             auth login: the public OAuth client (Sentry > Settings > API >
                                Applications) to sign in with [SENTRY_CLIENT_ID]
-  --agent-provider <name>      Turn on the embedded agent (natural-language search): openai or
-                               anthropic; off unless named [EMBEDDED_AGENT_PROVIDER]
+  --agent-provider <name>      Turn on the embedded agent (natural-language search, focused
+                               answers): openai or anthropic; off unless named [EMBEDDED_AGENT_PROVIDER]
   --openai-base-url <url>      OpenAI-compatible API, default https://api.openai.com/v1
                                (https, or http on localhost) [OPENAI_BASE_URL]
   --openai-model <model>       Default gpt-5 [OPENAI_MODEL]
   --anthropic-base-url <url>   Default https://api.anthropic.com [ANTHROPIC_BASE_URL]
   --anthropic-model <model>    Default claude-sonnet-4-5 [ANTHROPIC_MODEL]
+  --no-agent                   No embedded agent for this connection, even if a provider is set
+                               (as ?agent=off on the worker's /mcp URL)
   -h, --help                   Show this help
   -V, --version                Show the version
 
@@ -95,6 +97,8 @@ pub(crate) struct Flags {
     vars: Vec<(&'static str, String)>,
     pub organization: Option<String>,
     pub project: Option<String>,
+    /// `--no-agent`: no embedded agent for this connection, whatever the provider settings.
+    pub no_agent: bool,
 }
 
 impl Flags {
@@ -142,6 +146,7 @@ pub(crate) fn parse(
             Short('h') | Long("help") => return Ok(Invocation::Help),
             Short('V') | Short('v') | Long("version") => return Ok(Invocation::Version),
             Long("insecure-http") => flags.set("SENTRY_ALLOW_INSECURE_HTTP", "true".into()),
+            Long("no-agent") => flags.no_agent = true,
             Long("organization-slug") => flags.organization = Some(parser.value()?.string()?),
             Long("project-slug") => flags.project = Some(parser.value()?.string()?),
             Long(name) => match VARIABLE_FLAGS.iter().find(|(flag, _)| *flag == name) {
@@ -197,6 +202,7 @@ mod tests {
             "the last one wins"
         );
         assert_eq!(serve(&[]), Flags::default());
+        assert!(serve(&["--no-agent"]).no_agent && !serve(&[]).no_agent);
     }
 
     #[test]

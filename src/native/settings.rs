@@ -2,7 +2,7 @@
 //! [`Config`] (read through the same variable names, so region routing and the SSRF guard are the
 //! same) and the one [`Session`] of this process (token, skills, constraints).
 
-use crate::config::{parse_bool, Config, ConfigError};
+use crate::config::{parse_bool, AgentProvider, Config, ConfigError};
 use crate::sentry::ids::InvalidId;
 use crate::session::{AccessMethod, Constraints, Session, SkillChoiceError, SkillSet};
 
@@ -76,7 +76,13 @@ pub(crate) fn settings(
     let constraints = Constraints::new(flags.organization.as_deref(), flags.project.as_deref())?;
     Ok(Settings {
         config,
-        session: Session { upstream_token, access: AccessMethod::AccessToken, skills, constraints },
+        session: Session {
+            upstream_token,
+            access: AccessMethod::AccessToken,
+            skills,
+            constraints,
+            agent_off: flags.no_agent,
+        },
     })
 }
 
@@ -103,7 +109,17 @@ pub(crate) fn sentry_config(
         .or_else(|| flags.var("SENTRY_HOST").map(|h| host_url(h.to_string())))
         .or_else(|| from_env(env, "SENTRY_URL"))
         .or_else(|| from_env(env, "SENTRY_HOST").map(host_url));
-    Ok(Config::from_vars(|name| if name == "SENTRY_URL" { sentry_url.clone() } else { var(name) })?)
+    let config =
+        Config::from_vars(
+            |name| if name == "SENTRY_URL" { sentry_url.clone() } else { var(name) },
+        )?;
+    if config.agent.settings().is_some_and(|s| s.provider == AgentProvider::WorkersAi) {
+        return Err(ConfigError(
+            "EMBEDDED_AGENT_PROVIDER=workers-ai needs a Worker's [ai] binding, which the stdio binary does not have; use openai (any OpenAI-compatible endpoint, a local model server too) or anthropic".into(),
+        )
+        .into());
+    }
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -116,6 +132,25 @@ mod tests {
         let Ok(Invocation::Serve(flags)) = parse(args) else { panic!("{args:?}") };
         let env = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
         settings(&flags, env, |_| Ok(None))
+    }
+
+    #[test]
+    fn the_agent_settings_on_stdio() {
+        let token = ("SENTRY_ACCESS_TOKEN", "sntryu_env");
+        let err = run(&["--agent-provider=openai"], &[token]).unwrap_err().to_string();
+        assert!(err.contains("OPENAI_API_KEY is not set"), "a provider without its key: {err}");
+        let err = run(&["--agent-provider=workers-ai"], &[token]).unwrap_err().to_string();
+        assert!(err.contains("[ai] binding") && err.contains("stdio"), "{err}");
+        let keys_only = run(&[], &[token, ("ANTHROPIC_API_KEY", "sk-ant")]).unwrap();
+        assert!(keys_only.config.agent.settings().is_none(), "never chosen from the keys present");
+        let on = run(&["--agent-provider=anthropic"], &[token, ("ANTHROPIC_API_KEY", "sk-ant")]);
+        let on = on.unwrap();
+        assert!(on.config.agent.settings().is_some() && !on.session.agent_off);
+        let off = run(
+            &["--agent-provider=anthropic", "--no-agent"],
+            &[token, ("ANTHROPIC_API_KEY", "k")],
+        );
+        assert!(off.unwrap().session.agent_off, "--no-agent opts this connection out");
     }
 
     #[test]

@@ -207,7 +207,11 @@ fn start_line(settings: &Settings) -> String {
         "skills": session.skills.iter().map(|s| s.id()).collect::<Vec<_>>(),
         "organization": session.constraints.organization,
         "project": session.constraints.project,
-        "embeddedAgent": settings.config.agent.status(),
+        "embeddedAgent": if session.agent_off {
+            json!({ "enabled": false, "reason": "--no-agent turns it off for this connection" })
+        } else {
+            settings.config.agent.status()
+        },
     })
     .to_string()
 }

@@ -52,6 +52,18 @@ pub(crate) trait Platform {
     fn fill_random(&self, buf: &mut [u8]);
     /// Write one log line. Callers must never pass credentials here.
     fn log(&self, level: LogLevel, line: &str);
+    /// Run a Cloudflare Workers AI model through the Worker's `[ai]` binding
+    /// (`env.AI.run(model, input)`), giving up after `timeout`: `None` when this runtime has no
+    /// such binding (the stdio binary, a Worker deployed without `[ai]`); a failure is the
+    /// binding's message ([`FetchError::Network`]) or the deadline.
+    async fn run_ai(
+        &self,
+        _model: &str,
+        _input: serde_json::Value,
+        _timeout: Duration,
+    ) -> Option<Result<serde_json::Value, FetchError>> {
+        None
+    }
 }
 
 /// A lowercase hex string of `bytes` random bytes (nonces, request ids).
@@ -84,6 +96,10 @@ pub(crate) mod testing {
         pub logs: RefCell<Vec<String>>,
         /// Time passed by `sleep`, added to the clock.
         pub slept_ms: Cell<u64>,
+        /// Scripted `[ai]` binding answers; `None`: no binding.
+        pub ai: RefCell<Option<VecDeque<Result<serde_json::Value, FetchError>>>>,
+        /// What `run_ai` was asked: model and input.
+        pub ai_calls: RefCell<Vec<(String, serde_json::Value)>>,
     }
 
     impl FakePlatform {
@@ -117,6 +133,21 @@ pub(crate) mod testing {
         }
         fn log(&self, _level: LogLevel, line: &str) {
             self.logs.borrow_mut().push(line.to_string());
+        }
+        async fn run_ai(
+            &self,
+            model: &str,
+            input: serde_json::Value,
+            _timeout: Duration,
+        ) -> Option<Result<serde_json::Value, FetchError>> {
+            let mut ai = self.ai.borrow_mut();
+            let answers = ai.as_mut()?;
+            self.ai_calls.borrow_mut().push((model.to_string(), input));
+            Some(
+                answers
+                    .pop_front()
+                    .unwrap_or(Err(FetchError::Network("no scripted answer".into()))),
+            )
         }
     }
 

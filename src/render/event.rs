@@ -35,7 +35,9 @@ const MAX_TAGS: usize = 40;
 const VALUE_CHARS: usize = 300;
 
 /// An issue and one of its events (`None`: no stored event) with a single boundary around all
-/// the application data of both: the compact form `get_issue_details` answers with.
+/// the application data of both: the compact form `get_issue_details` answers with (which renders
+/// [`issue_parts`], all of them or the ones a focus keeps).
+#[cfg(test)]
 pub(crate) fn issue_and_event(
     issue: &Value,
     org: &str,
@@ -44,22 +46,68 @@ pub(crate) fn issue_and_event(
     u: &Untrusted,
     out: &mut String,
 ) {
-    issue_facts(issue, org, out);
+    let parts = issue_parts(issue, org, event, opts);
+    let all: Vec<usize> = (0..parts.sections.len()).collect();
+    parts.render(&all, u, out);
+}
+
+/// One addressable part of an issue answer's application data (the exception, the request, the
+/// tags...): a focused answer keeps some of them by index and this renderer renders them again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Section {
+    /// Our own heading (never application text).
+    pub(crate) title: String,
+    /// The section as rendered inside the boundary, heading included; application data.
+    pub(crate) text: String,
+}
+
+/// An issue answer split into parts: Sentry's facts (outside the boundary), the issue's identity
+/// (title, culprit, releases: always kept), the event's sections, and the closing note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IssueParts {
+    pub(crate) facts: String,
+    pub(crate) identity: String,
+    pub(crate) sections: Vec<Section>,
+    pub(crate) note: String,
+}
+
+impl IssueParts {
+    /// The facts, then the identity and the sections at `keep` (in their order) in one boundary,
+    /// then the note. Every section kept is the full answer.
+    pub(crate) fn render(&self, keep: &[usize], u: &Untrusted, out: &mut String) {
+        out.push_str(&self.facts);
+        let mut app = self.identity.clone();
+        for (i, section) in self.sections.iter().enumerate() {
+            if keep.contains(&i) {
+                app.push_str(&section.text);
+            }
+        }
+        if !app.trim().is_empty() {
+            out.push_str(&u.block(&app));
+        }
+        out.push_str(&self.note);
+    }
+}
+
+/// An issue and one of its events as [`IssueParts`].
+pub(crate) fn issue_parts(
+    issue: &Value,
+    org: &str,
+    event: Option<(&Value, &str)>,
+    opts: &EventOptions,
+) -> IssueParts {
+    let mut facts = String::new();
+    issue_facts(issue, org, &mut facts);
     // The event is rendered first so that the issue's metadata can skip what it repeats.
     let draft = issue_app_text(issue, "");
-    let mut app = draft.clone();
-    let mut note = String::new();
-    if let Some((event, label)) = event {
-        event_facts(event, label, out);
-        let seen = format!("{out}{draft}");
-        let (body, crumbs) = event_body(event, opts, &seen);
-        app = format!("{}{body}", issue_app_text(issue, &body));
-        note = crumbs;
-    }
-    if !app.trim().is_empty() {
-        out.push_str(&u.block(&app));
-    }
-    out.push_str(&note);
+    let Some((event, label)) = event else {
+        return IssueParts { facts, identity: draft, sections: Vec::new(), note: String::new() };
+    };
+    event_facts(event, label, &mut facts);
+    let seen = format!("{facts}{draft}");
+    let (body, note) = event_body(event, opts, &seen);
+    let identity = issue_app_text(issue, &body.text);
+    IssueParts { facts, identity, sections: body.sections(), note }
 }
 
 fn issue_facts(issue: &Value, org: &str, out: &mut String) {
@@ -274,8 +322,8 @@ pub(crate) fn event_details(
 ) {
     event_facts(event, label, out);
     let (body, note) = event_body(event, opts, out);
-    if !body.trim().is_empty() {
-        out.push_str(&u.block(&body));
+    if !body.text.trim().is_empty() {
+        out.push_str(&u.block(&body.text));
     }
     out.push_str(&note);
 }
@@ -297,12 +345,13 @@ fn event_facts(event: &Value, label: &str, out: &mut String) {
 
 /// The application data of an event (for one block) and the note on breadcrumbs left out;
 /// `shown` is the text rendered before it, so values it already holds are not repeated.
-fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, String) {
+fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (Body, String) {
     let entry = |kind: &str| entry_data(event, kind);
 
     // Everything below is application data, rendered into one block.
-    let mut body = String::new();
+    let mut body = Body::default();
     if let Some(t) = str_at(event, "/contexts/trace/trace_id") {
+        body.mark("Trace");
         match str_at(event, "/contexts/trace/op") {
             Some(op) => {
                 let _ = writeln!(body, "Trace: {} (op {})", one_line(t, 64), one_line(op, 64));
@@ -328,7 +377,7 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
         sub(&mut body, "Stack trace", &stacktrace_text(data, opts, &mut Vec::new()));
     }
     if let Some(data) = entry("debugmeta") {
-        let images = debug_images_text(data, &body);
+        let images = debug_images_text(data, &body.text);
         sub(&mut body, "Debug images", &images);
     }
     let seen = format!("{shown}{body}");
@@ -419,6 +468,7 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (String, Strin
     if let Some(sdk) = event.get("sdk").filter(|v| v.is_object()) {
         let name = str_at(sdk, "/name").unwrap_or("unknown");
         let version = str_at(sdk, "/version").unwrap_or("");
+        body.mark("SDK");
         let _ = writeln!(body, "SDK: {}", one_line(format!("{name} {version}").trim(), 120));
     }
     let mut crumbs_note = String::new();
@@ -522,11 +572,53 @@ fn one_line(s: &str, max: usize) -> String {
     truncate(&s.replace("\r\n", " ⏎ ").replace(['\n', '\r'], " ⏎ "), max)
 }
 
+/// An event's application data as it is rendered, with where each section starts.
+#[derive(Default)]
+struct Body {
+    text: String,
+    /// Each section's heading and the offset in `text` where it starts.
+    starts: Vec<(String, usize)>,
+}
+
+impl Body {
+    /// A section named `title` starts here.
+    fn mark(&mut self, title: &str) {
+        self.starts.push((title.to_string(), self.text.len()));
+    }
+
+    /// The text cut at the marks (text before the first mark, if any, joins the first section).
+    fn sections(&self) -> Vec<Section> {
+        let mut out = Vec::new();
+        for (i, (title, start)) in self.starts.iter().enumerate() {
+            let start = if i == 0 { 0 } else { *start };
+            let end = self.starts.get(i + 1).map_or(self.text.len(), |(_, e)| *e);
+            if let Some(text) = self.text.get(start..end).filter(|t| !t.is_empty()) {
+                out.push(Section { title: title.clone(), text: text.to_string() });
+            }
+        }
+        out
+    }
+}
+
+impl Write for Body {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.text.push_str(s);
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// A sub-section of the event block: a heading, then its text.
-fn sub(body: &mut String, title: &str, text: &str) {
+fn sub(body: &mut Body, title: &str, text: &str) {
     if text.trim().is_empty() {
         return;
     }
+    body.mark(title);
     let _ = write!(body, "### {title}\n{}\n", text.trim_end_matches('\n'));
 }
 

@@ -22,7 +22,7 @@ fn render(name: &str, fixture: &Value) -> String {
         md
     } else if let Some(trace) = fixture.get("trace") {
         let id = fixture["traceId"].as_str().unwrap_or_default();
-        let opts = TraceOptions { max_spans: 50, focus_span: None };
+        let opts = TraceOptions { max_spans: 50, focus_span: None, keep: None };
         trace_markdown(id, "initech", &Value::Null, trace, &opts, &u)
     } else if let Some(state) = fixture.get("state") {
         let short = fixture["shortId"].as_str().unwrap_or_default();

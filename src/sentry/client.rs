@@ -82,6 +82,16 @@ impl<'a> SentryClient<'a> {
         self
     }
 
+    /// The caches of the isolate or process.
+    pub(crate) fn caches(&self) -> &Caches {
+        self.caches
+    }
+
+    /// A fingerprint of the caller's token, for caches kept per caller (never the token).
+    pub(crate) fn caller(&self) -> String {
+        crate::digest::fingerprint("token", self.token)
+    }
+
     pub(crate) fn config(&self) -> &SentryConfig {
         self.config
     }
@@ -232,11 +242,8 @@ impl<'a> SentryClient<'a> {
             bytes = serde_json::to_vec(b).unwrap_or_default();
         }
         let logged_path = url.path().to_string();
-        let limit_key = EndpointKey {
-            caller: crate::digest::fingerprint("token", self.token),
-            host: host.clone(),
-            path: logged_path.clone(),
-        };
+        let limit_key =
+            EndpointKey { caller: self.caller(), host: host.clone(), path: logged_path.clone() };
         let started = self.platform.now_ms();
         if let Some(until) = self.caches.exhausted_until.get(&limit_key) {
             if until > started {

@@ -330,6 +330,34 @@ impl Telemetry {
         self.state.borrow_mut().agent = Some(attributes);
     }
 
+    /// One model call of the embedded agent, as a `gen_ai.chat` span under the running MCP span
+    /// (OpenTelemetry GenAI conventions: `gen_ai.operation.name`, `gen_ai.system`,
+    /// `gen_ai.request.model`, `gen_ai.usage.*` in `data`). Never the prompt or the answer.
+    pub(crate) fn record_model_call(
+        &self,
+        model: &str,
+        start_ms: u64,
+        end_ms: u64,
+        status: &str,
+        data: Value,
+    ) {
+        let span_id = self.new_span_id();
+        let mut s = self.state.borrow_mut();
+        if s.spans.len() < MAX_SPANS {
+            let parent_span_id = s.current_span.clone();
+            s.spans.push(Span {
+                op: "gen_ai.chat",
+                description: format!("chat {}", crate::redact::scrub(model, None)),
+                span_id,
+                parent_span_id,
+                start_ms,
+                end_ms,
+                status: status.to_string(),
+                data,
+            });
+        }
+    }
+
     /// A tool call ended: log it, count it, report it if reportable. Returns the reported event id.
     pub(crate) fn tool_call_finished(
         &self,

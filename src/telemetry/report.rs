@@ -205,6 +205,11 @@ pub(crate) fn metric_point(tool: &str, line: &Value, _reporting: bool) -> Metric
         doubles: vec![
             line.get("duration_ms").and_then(Value::as_f64).unwrap_or(0.0),
             line.get("upstream.status_code").and_then(Value::as_f64).unwrap_or(0.0),
+            // The embedded agent's cost in this call (0 when it did not work).
+            line.get("gen_ai.usage.input_tokens").and_then(Value::as_f64).unwrap_or(0.0),
+            line.get("gen_ai.usage.output_tokens").and_then(Value::as_f64).unwrap_or(0.0),
+            line.get("gen_ai.agent.duration_ms").and_then(Value::as_f64).unwrap_or(0.0),
+            line.get("gen_ai.agent.calls").and_then(Value::as_f64).unwrap_or(0.0),
         ],
     }
 }

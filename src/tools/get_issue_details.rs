@@ -41,6 +41,10 @@ issue_args! {
         #[serde(default, deserialize_with = "args::int::<_, 1, 200>")]
         #[cfg_attr(test, schemars(range(min = 1, max = 200)))]
         pub max_frames: Option<i64>,
+        /// A question or focus ('why does checkout fail?'): keep only the parts of the details that bear on it.
+        #[serde(default, deserialize_with = "args::string")]
+        #[cfg_attr(test, schemars(extend("x-agent" = true), length(max = 500)))]
+        pub focus: Option<String>,
     }
 }
 
@@ -70,9 +74,13 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
             as usize,
         breadcrumbs: args.include_breadcrumbs.unwrap_or(false).then_some(50),
     };
+    if args.focus.is_some() && view != View::Details {
+        return Err(ToolError::invalid("'focus' goes with the default view='details'"));
+    }
     if view == View::Details {
-        let md =
-            ctx.issue_with_event(&issue.org, &issue.issue_id, event_id.as_deref(), &opts).await?;
+        let parts =
+            ctx.issue_event_parts(&issue.org, &issue.issue_id, event_id.as_deref(), &opts).await?;
+        let md = super::focus::issue_answer(ctx, &parts, args.focus.as_deref()).await;
         return Ok(ToolOutput::markdown(ctx.untrusted.finish(md)));
     }
     let resolved = ctx.fetch_resolved(issue).await?;

@@ -97,7 +97,7 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         }
         SentryResource::Trace { org, trace_id, span_id } => {
             ctx.ensure_org_in_scope(&org)?;
-            ctx.trace(&org, &trace_id, &TraceOptions { max_spans: 50, focus_span: span_id }).await?
+            ctx.trace(&org, &trace_id, &TraceOptions { max_spans: 50, focus_span: span_id, keep: None }).await?
         }
         SentryResource::ProjectEvent { org, project, event_id } => {
             ctx.ensure_org_in_scope(&org)?;

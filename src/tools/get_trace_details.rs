@@ -1,11 +1,14 @@
-//! `get_trace_details`: one trace as a bounded span tree with timings, errors and performance issues;
-//! for a client that renders MCP Apps views, also the spans as the waterfall view draws them.
+//! `get_trace_details`: one trace as a bounded span tree with timings, errors and performance
+//! issues; with `focus` and the embedded agent, only the spans and errors that bear on a question
+//! (chosen by id from a fenced outline, rendered here) and their parents; for a client that
+//! renders MCP Apps views, also the spans as the waterfall view draws them.
 
 use serde::Deserialize;
 
 use super::args::{self, require};
+use super::focus::{self, Selection, Subject};
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
-use crate::render::trace::{waterfall, TraceOptions};
+use crate::render::trace::{outline_lines, trace_markdown, waterfall, TraceOptions};
 use crate::sentry::ids;
 
 #[derive(Deserialize)]
@@ -24,6 +27,10 @@ pub(super) struct Args {
     #[serde(default, deserialize_with = "args::int::<_, 5, 500>")]
     #[cfg_attr(test, schemars(range(min = 5, max = 500)))]
     pub max_spans: Option<i64>,
+    /// A question or focus ('what makes checkout slow?'): keep only the spans and errors that bear on it.
+    #[serde(default, deserialize_with = "args::string")]
+    #[cfg_attr(test, schemars(extend("x-agent" = true), length(max = 500)))]
+    pub focus: Option<String>,
 }
 
 tool! {
@@ -45,13 +52,33 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     )?)?;
     let focus_span = args.span_id.map(|s| s.to_ascii_lowercase());
     let max_spans = args.max_spans.unwrap_or(50) as usize;
-    let (md, tree) =
-        ctx.trace_tree(&org, &trace_id, &TraceOptions { max_spans, focus_span }).await?;
+    let data = ctx.trace_data(&org, &trace_id, max_spans).await?;
+    let (lines, count) = outline_lines(&data.roots, OUTLINE_NODES);
+    let selection =
+        focus::select(ctx, Subject::TraceNodes, args.focus.as_deref(), &lines, count).await;
+    let keep = match &selection {
+        Selection::Keep(keep) => Some(keep.clone()),
+        _ => None,
+    };
+    let kept = keep.as_ref().map_or(0, Vec::len);
+    let opts = TraceOptions { max_spans, focus_span, keep };
+    let mut md = trace_markdown(&trace_id, &org, &data.meta, &data.roots, &opts, &ctx.untrusted);
+    md.push_str(&data.note);
+    match selection {
+        Selection::Keep(_) => md.push_str(&format!(
+            "\n_Focused answer: the tree shows the {kept} span(s) or error(s) the question needs and their parents; the counts and operations above cover the whole trace. Call get_trace_details again without `focus` for the full tree._\n"
+        )),
+        Selection::Full(line) => md.push_str(&line),
+        Selection::None => {}
+    }
     let output = ToolOutput::markdown(ctx.untrusted.finish(md));
     if !ctx.views {
         return Ok(output);
     }
-    // The MCP Apps waterfall draws the spans the text shows (see `mcp::apps`).
-    let spans = waterfall(&trace_id, &org, &tree, max_spans);
+    // The MCP Apps waterfall draws the trace's spans (see `mcp::apps`).
+    let spans = waterfall(&trace_id, &org, &data.roots, max_spans);
     Ok(output.with_structured(spans, &["/spans/*/op", "/spans/*/name"]))
 }
+
+/// Nodes a focus chooses from (depth-first, the first ones).
+const OUTLINE_NODES: usize = 200;

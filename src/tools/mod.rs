@@ -35,6 +35,7 @@ mod find_organizations;
 mod find_projects;
 mod find_releases;
 mod find_teams;
+mod focus;
 mod get_event_attachment;
 mod get_issue_details;
 mod get_issue_tag_values;
@@ -357,6 +358,24 @@ pub(crate) struct ToolContext<'a> {
     pub views: bool,
 }
 
+impl ToolContext<'_> {
+    /// What the embedded agent cost in this call: one `gen_ai.chat` span per model call, and
+    /// the run's `gen_ai.*` totals on the tool call's log line and metric point.
+    pub(crate) fn record_agent_run(&self, run: &crate::agent::AgentRun<'_>) {
+        for call in run.model_calls() {
+            let model = call.attributes["gen_ai.request.model"].as_str().unwrap_or("").to_string();
+            self.telemetry.record_model_call(
+                &model,
+                call.start_ms,
+                call.end_ms,
+                call.status,
+                call.attributes,
+            );
+        }
+        self.telemetry.record_agent(run.attributes());
+    }
+}
+
 /// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.
 #[async_trait(?Send)]
 pub(crate) trait Tool: Sync {
@@ -605,6 +624,8 @@ fn hidden(spec: &ToolSpec, c: &Constraints) -> bool {
 
 /// The schema keyword that marks a parameter a URL constraint can fix, with its role.
 const SCOPE_KEYWORD: &str = "x-scope";
+/// Marks a parameter that only the embedded agent serves (`focus`): listed only when it is on.
+const AGENT_KEYWORD: &str = "x-agent";
 
 /// The parameters of `schema` whose role (`x-scope`) the constraints fix.
 fn fixed_parameters(schema: &Value, constraints: &Constraints) -> Vec<String> {
@@ -622,15 +643,16 @@ fn fixed_parameters(schema: &Value, constraints: &Constraints) -> Vec<String> {
         .collect()
 }
 
-/// The schema a session sees: parameters fixed by the URL are removed, and role markers are
-/// never sent.
-pub(crate) fn session_schema(tool: &dyn Tool, constraints: &Constraints) -> Value {
+/// The schema a session sees: parameters fixed by the URL are removed, so are the embedded
+/// agent's (`x-agent`) unless it serves the connection, and role markers are never sent.
+pub(crate) fn session_schema(tool: &dyn Tool, constraints: &Constraints, agent: bool) -> Value {
     let mut schema = tool.input_schema();
     let remove = fixed_parameters(&schema, constraints);
     if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-        props.retain(|name, _| !remove.contains(name));
+        props.retain(|name, p| !remove.contains(name) && (agent || p.get(AGENT_KEYWORD).is_none()));
         for prop in props.values_mut().filter_map(Value::as_object_mut) {
             prop.remove(SCOPE_KEYWORD);
+            prop.remove(AGENT_KEYWORD);
         }
     }
     if let Some(req) = schema.get_mut("required").and_then(Value::as_array_mut) {
@@ -670,6 +692,7 @@ pub(crate) mod tests {
                 organization: org.map(Into::into),
                 project: project.map(Into::into),
             },
+            agent_off: false,
         }
     }
 
@@ -769,7 +792,7 @@ pub(crate) mod tests {
         let names: Vec<_> = visible(&s).map(|t| t.spec().name).collect();
         assert!(!names.contains(&"find_organizations") && !names.contains(&"find_projects"));
         let tool = lookup("search_issues", &s).unwrap();
-        let schema = session_schema(tool, &s.constraints);
+        let schema = session_schema(tool, &s.constraints, false);
         assert!(schema["properties"].get("organizationSlug").is_none());
         assert!(schema["properties"].get("projectSlugOrId").is_none());
         assert!(!schema

@@ -154,7 +154,7 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     let limit = args.limit.unwrap_or(10);
     let search = args.query.unwrap_or_default();
     let prepared =
-        natural_query::prepare(ctx, SearchKind::Events(dataset.as_str()), &search).await?;
+        natural_query::prepare(ctx, &org, SearchKind::Events(dataset.as_str()), &search).await?;
     let search = prepared.query;
     let upstream_query = match dataset {
         Dataset::Conversations if search.is_empty() => "has:gen_ai.conversation.id".to_string(),

@@ -69,7 +69,7 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     let limit = args.limit.unwrap_or(20);
     let mut query = vec![("per_page", limit.to_string())];
     let prepared = match args.query.as_deref() {
-        Some(q) => Some(natural_query::prepare(ctx, SearchKind::IssueEvents, q).await?),
+        Some(q) => Some(natural_query::prepare(ctx, org, SearchKind::IssueEvents, q).await?),
         None => None,
     };
     if let Some(p) = &prepared {

@@ -71,7 +71,7 @@ fn output_schema() -> Value {
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
     let org = ctx.org(args.organization_slug.as_deref())?;
     let search = args.query.unwrap_or_else(|| "is:unresolved".into());
-    let prepared = natural_query::prepare(ctx, SearchKind::Issues, &search).await?;
+    let prepared = natural_query::prepare(ctx, &org, SearchKind::Issues, &search).await?;
     let search = prepared.query;
     let sort = args.sort.unwrap_or(Sort::Date).as_str();
     let period = args.period.unwrap_or_else(|| "14d".into());

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::{ToolContext, ToolError};
-use crate::render::event::{issue_and_event, EventOptions};
+use crate::render::event::{issue_parts, EventOptions, IssueParts};
 use crate::render::trace::{trace_markdown, TraceOptions};
 use crate::render::{plain, str_at};
 use crate::sentry::web_url::{self, SentryResource};
@@ -264,6 +264,20 @@ impl ToolContext<'_> {
         event_id: Option<&str>,
         opts: &EventOptions,
     ) -> Result<String, ToolError> {
+        let parts = self.issue_event_parts(org, issue_id, event_id, opts).await?;
+        let mut out = String::new();
+        parts.render(&(0..parts.sections.len()).collect::<Vec<_>>(), &self.untrusted, &mut out);
+        Ok(out)
+    }
+
+    /// One issue and one of its events as addressable parts (a focused answer keeps some).
+    pub(crate) async fn issue_event_parts(
+        &self,
+        org: &str,
+        issue_id: &str,
+        event_id: Option<&str>,
+        opts: &EventOptions,
+    ) -> Result<IssueParts, ToolError> {
         let issue = self.fetch_issue(org, issue_id).await?;
         let numeric_id = issue.get("id").and_then(Value::as_str).unwrap_or(issue_id).to_string();
         let which = event_id.unwrap_or("latest");
@@ -275,10 +289,8 @@ impl ToolContext<'_> {
                 &[],
             )
             .await;
-        let mut out = String::new();
-        let u = &self.untrusted;
-        match event {
-            Ok(resp) => issue_and_event(&issue, org, Some((&resp.body, which)), opts, u, &mut out),
+        let mut parts = match event {
+            Ok(resp) => issue_parts(&issue, org, Some((&resp.body, which)), opts),
             Err(SentryError::NotFound { .. }) if event_id.is_some() => {
                 return Err(SentryError::NotFound {
                     subject: Some(format!("event '{which}' of issue '{issue_id}'")),
@@ -286,15 +298,18 @@ impl ToolContext<'_> {
                 .into())
             }
             Err(SentryError::NotFound { .. }) => {
-                issue_and_event(&issue, org, None, opts, u, &mut out);
-                out.push_str("\n_This issue has no stored events (they may have expired)._\n");
+                let mut parts = issue_parts(&issue, org, None, opts);
+                parts
+                    .note
+                    .push_str("\n_This issue has no stored events (they may have expired)._\n");
+                parts
             }
             Err(e) => return Err(e.into()),
-        }
-        out.push_str(
+        };
+        parts.note.push_str(
             "\nMore events: search_issue_events, or eventId here ('oldest', 'recommended', an id).\n",
         );
-        Ok(out)
+        Ok(parts)
     }
 
     /// Markdown for a trace. Under a project constraint Sentry is asked for that project only
@@ -307,16 +322,20 @@ impl ToolContext<'_> {
         trace_id: &str,
         opts: &TraceOptions,
     ) -> Result<String, ToolError> {
-        self.trace_tree(org, trace_id, opts).await.map(|(md, _)| md)
+        let data = self.trace_data(org, trace_id, opts.max_spans).await?;
+        let mut out = trace_markdown(trace_id, org, &data.meta, &data.roots, opts, &self.untrusted);
+        out.push_str(&data.note);
+        Ok(out)
     }
 
-    /// [`Self::trace`], and the span tree it shows (Sentry's `/trace/` nodes, scoped as above).
-    pub(crate) async fn trace_tree(
+    /// A trace's nodes as [`ToolContext::trace`] renders them: the meta (`Null` under a project
+    /// constraint), the roots (other projects' nodes left out) and the note that says so.
+    pub(crate) async fn trace_data(
         &self,
         org: &str,
         trace_id: &str,
-        opts: &TraceOptions,
-    ) -> Result<(String, Value), ToolError> {
+        max_spans: usize,
+    ) -> Result<TraceData, ToolError> {
         let period = ("statsPeriod", "14d".to_string());
         let scope = match &self.session.constraints.project {
             Some(fixed) => Some((fixed.clone(), self.project_id(org, fixed).await?)),
@@ -339,7 +358,7 @@ impl ToolContext<'_> {
             Err(SentryError::NotFound { .. }) => Value::Null,
             Err(e) => return Err(e.into()),
         };
-        let limit = ("limit", (opts.max_spans.max(100) * 2).to_string());
+        let limit = ("limit", (max_spans.max(100) * 2).to_string());
         let project = ("project", scope.as_ref().map_or_else(|| "-1".into(), |(_, id)| id.clone()));
         let tree = self
             .sentry
@@ -352,8 +371,7 @@ impl ToolContext<'_> {
             .map_err(|e| e.about(format!("trace '{trace_id}' in organization '{org}'")))?
             .body;
         let Some((fixed, id)) = scope else {
-            let md = trace_markdown(trace_id, org, &meta, &tree, opts, &self.untrusted);
-            return Ok((md, tree));
+            return Ok(TraceData { meta, roots: tree, note: String::new() });
         };
         let mut left_out = 0;
         let roots = match tree {
@@ -367,14 +385,22 @@ impl ToolContext<'_> {
                 || node_id.is_some_and(|n| n == id || n == fixed)
         };
         let kept = Value::Array(keep_nodes(roots, &in_scope, &mut left_out));
-        let mut out = trace_markdown(trace_id, org, &Value::Null, &kept, opts, &self.untrusted);
+        let mut note = String::new();
         if left_out > 0 {
-            out.push_str(&format!(
+            note = format!(
                 "\n_{left_out} span(s) or error(s) of other projects in this trace are left out: this connection is limited to project '{fixed}'._\n"
-            ));
+            );
         }
-        Ok((out, kept))
+        Ok(TraceData { meta: Value::Null, roots: kept, note })
     }
+}
+
+/// A trace as read for one answer ([`ToolContext::trace_data`]).
+pub(crate) struct TraceData {
+    pub meta: Value,
+    pub roots: Value,
+    /// Said after the trace (nodes of other projects left out).
+    pub note: String,
 }
 
 /// The trace nodes `keep` accepts, with their `children` filtered the same way; a refused node

@@ -79,6 +79,12 @@ test("the builder's URL follows the choices and every client's snippet contains 
     await page.fill("input[name=project]", "bad slug!");
     await page.locator(".problems").waitFor();
     assert.equal(await endpointText(page), `${ORIGIN}/mcp/acme?skills=inspect,triage,project-management`, "a bad slug is explained and left out");
+
+    await page.check("input[name=agent][value=off]");
+    const agentOff = `${ORIGIN}/mcp/acme?skills=inspect,triage,project-management&agent=off`;
+    await page.waitForFunction((url) => document.querySelector("#endpoint")?.innerText === url, agentOff);
+    const stdio = await page.locator("#client-stdio pre").allInnerTexts();
+    assert.ok(stdio.some((c) => c.includes("--no-agent")), JSON.stringify(stdio));
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

@@ -100,8 +100,9 @@ const dsn = `http://e2epublickey@127.0.0.1:${emulator.port}/4242`;
 const main = await startWorker("worker", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "0", SENTRY_ENVIRONMENT: "e2e", OAUTH_CIMD_ALLOW_INSECURE_LOOPBACK: "true", MCP_RATE_LIMITS: "off" }, { ip: 2, user: 2 });
 const limited = await startWorker("limited", { SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "1", OAUTH_ADVERTISE_ISS: "false", MCP_SSE_IDLE_SECS: "3", OAUTH_REGISTRATIONS_PER_HOUR: "2" }, { ip: 6, user: 5 });
 // A third instance runs the embedded agent against the model emulator (tests/e2e/agent.test.mjs).
+// It samples every transaction, so the agent's gen_ai.chat spans reach the envelope sink.
 const agent = await startWorker("agent", { EMBEDDED_AGENT_PROVIDER: "openai", OPENAI_BASE_URL: `${models.url}/v1`, OPENAI_API_KEY: "sk-e2e-model-key-not-real",
-  OPENAI_MODEL: "emu-small", EMBEDDED_AGENT_TIMEOUT_MS: "1500", MCP_RATE_LIMITS: "off" }, { ip: 100000, user: 100000 });
+  OPENAI_MODEL: "emu-small", EMBEDDED_AGENT_TIMEOUT_MS: "1500", MCP_RATE_LIMITS: "off", SENTRY_DSN: dsn, SENTRY_TRACES_SAMPLE_RATE: "1" }, { ip: 100000, user: 100000 });
 const { origin, port, logFile } = main;
 const proxy = await startAuthProxy(port);
 const proxyUrl = `http://127.0.0.1:${proxy.address().port}/mcp`;

@@ -1,5 +1,6 @@
 //! The connection builder's model: what a visitor chose (organization, project, skills, how they
-//! sign in) and the exact MCP endpoint URL those choices make.
+//! sign in, whether the embedded agent is off for the connection) and the exact MCP endpoint URL
+//! those choices make.
 //!
 //! The choices arrive as the landing page's query string (`/?org=acme&project=web&skills=inspect`),
 //! so the builder works as a plain form without JavaScript and every page state has a link. They
@@ -29,13 +30,15 @@ pub(crate) struct Connection {
     pub project: Option<String>,
     pub skills: SkillSet,
     pub access: Access,
+    /// No embedded agent for this connection (`?agent=off`, `--no-agent`).
+    pub agent_off: bool,
     /// Why a choice was left out, in words for the visitor.
     pub problems: Vec<String>,
 }
 
 impl Connection {
     /// Read the choices from the page's query pairs (`org`, `project`, `skill` repeated or
-    /// `skills=a,b`, `access=token`); unknown keys are ignored.
+    /// `skills=a,b`, `access=token`, `agent=off`); unknown keys are ignored.
     pub(crate) fn from_query<'a>(
         origin: &str,
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -44,6 +47,7 @@ impl Connection {
         let mut project = None;
         let mut skills: Option<SkillSet> = None;
         let mut access = Access::OAuth;
+        let mut agent_off = false;
         let mut problems = Vec::new();
         for (key, value) in pairs {
             let value = value.trim();
@@ -57,6 +61,7 @@ impl Connection {
                     Err(e) => problems.push(format!("Skills: {e}.")),
                 },
                 "access" => access = if value == "token" { Access::Token } else { Access::OAuth },
+                "agent" => agent_off = value == "off",
                 _ => {}
             }
         }
@@ -77,19 +82,34 @@ impl Connection {
             Some(s) => s,
             None => SkillSet::all(),
         };
-        Self { origin: origin.to_string(), organization, project, skills, access, problems }
+        Self {
+            origin: origin.to_string(),
+            organization,
+            project,
+            skills,
+            access,
+            agent_off,
+            problems,
+        }
     }
 
     /// The MCP endpoint: `{origin}/mcp[/{org}[/{project}]]`, with `?skills=` when a token
     /// connection narrows the skills (an OAuth connection chooses them on the consent page,
-    /// and the endpoint ignores the parameter for it).
+    /// and the endpoint ignores the parameter for it), and `agent=off` when chosen.
     pub(crate) fn endpoint(&self) -> String {
         let mut url = format!("{}/mcp", self.origin);
         for segment in [&self.organization, &self.project].into_iter().flatten() {
             let _ = write!(url, "/{segment}");
         }
+        let mut params = Vec::new();
         if let Some(skills) = self.skills_param() {
-            let _ = write!(url, "?skills={skills}");
+            params.push(format!("skills={skills}"));
+        }
+        if self.agent_off {
+            params.push("agent=off".to_string());
+        }
+        if !params.is_empty() {
+            let _ = write!(url, "?{}", params.join("&"));
         }
         url
     }
@@ -112,6 +132,9 @@ impl Connection {
         if self.skills != SkillSet::all() {
             let ids: Vec<&str> = self.skills.iter().map(Skill::id).collect();
             args.push(format!("--skills={}", ids.join(",")));
+        }
+        if self.agent_off {
+            args.push("--no-agent".into());
         }
         args
     }
@@ -162,6 +185,16 @@ mod tests {
             "https://mcp.example.com/mcp",
             "every skill needs no parameter"
         );
+    }
+
+    #[test]
+    fn the_agent_can_be_turned_off_for_the_connection() {
+        assert!(!build("").agent_off && !build("agent=on").agent_off);
+        let c = build("org=acme&agent=off");
+        assert_eq!(c.endpoint(), "https://mcp.example.com/mcp/acme?agent=off");
+        assert_eq!(c.stdio_args(), ["--organization-slug=acme", "--no-agent"].map(String::from));
+        let token = build("skill=inspect&access=token&agent=off");
+        assert_eq!(token.endpoint(), "https://mcp.example.com/mcp?skills=inspect&agent=off");
     }
 
     #[test]

@@ -162,6 +162,13 @@ fn builder(c: &Connection) -> Markup {
                         " My own Sentry token in a header"
                     }
                 }
+                fieldset {
+                    legend { "Embedded agent" }
+                    label.check {
+                        input type="checkbox" name="agent" value="off" checked[c.agent_off];
+                        " Off for this connection (where the server runs one for plain-words search and focused answers)"
+                    }
+                }
                 button type="submit" { "Show my setup" }
             }
         }

@@ -189,6 +189,25 @@ export function register(r) {
     return ok({ data, start: first / 1000, end: last / 1000, isMetricsData: false, meta: { fields: { [yAxis[0]]: type }, units: { [yAxis[0]]: unit }, isMetricsData: false, dataset } });
   });
 
+  // The attribute keys of a trace-item dataset (Explore's key list; the embedded agent's search
+  // keys). String or number attributes seen in the org's rows, each once, sorted.
+  r.add("GET", "/api/0/organizations/:org/trace-items/attributes/", (ctx) => {
+    const itemType = ctx.q("itemType") ?? "spans";
+    const kind = ctx.q("attributeType") ?? "string";
+    if (!["spans", "logs", "tracemetrics"].includes(itemType)) throw badRequest(`Invalid itemType: ${JSON.stringify(itemType)}`);
+    if (!["string", "number", "boolean"].includes(kind)) throw badRequest(`Invalid attributeType: ${JSON.stringify(kind)}`);
+    const st = ctx.state;
+    const rows = { spans: st.spanRows, logs: st.logRows, tracemetrics: st.metricRows }[itemType].filter((x) => x.orgSlug === ctx.org.slug);
+    const keys = new Set();
+    for (const row of rows) {
+      for (const [key, value] of Object.entries(row)) {
+        if (key === "orgSlug" || key.startsWith("_") || value === null) continue;
+        if ((kind === "string" && typeof value === "string") || (kind === "number" && typeof value === "number") || (kind === "boolean" && typeof value === "boolean")) keys.add(key);
+      }
+    }
+    return ok([...keys].sort().map((key) => ({ key, name: key, attributeSource: { source_type: key.startsWith("sentry.") ? "sentry" : "user" } })));
+  });
+
   r.add("GET", "/api/0/organizations/:org/events/", (ctx) => {
     const fields = ctx.qa("field").filter((f) => f.trim() !== "");
     if (!fields.length) throw badRequest("No columns selected");
