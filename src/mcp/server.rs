@@ -920,13 +920,18 @@ pub(super) fn tool_result(
 ) -> Value {
     let mut result = match outcome {
         Ok(output) => {
-            let mut r = json!({"content": output.content, "isError": false});
+            // Moved in, not through `json!`, which would copy the content through `to_value`.
+            let mut r = Map::new();
+            r.insert("content".into(), Value::Array(output.content));
+            r.insert("isError".into(), Value::Bool(false));
             if let (Some(s), true) = (output.structured, version.has_structured_output()) {
-                r["structuredContent"] = s;
-                r["_meta"] =
-                    json!({ PROVENANCE: {"applicationFields": output.application_fields} });
+                r.insert("structuredContent".into(), s);
+                r.insert(
+                    "_meta".into(),
+                    json!({ PROVENANCE: {"applicationFields": output.application_fields} }),
+                );
             }
-            r
+            Value::Object(r)
         }
         Err(e) => {
             let mut text = e.markdown(&tool_ctx.untrusted);
