@@ -3,6 +3,7 @@
 //! (configuration, credentials, JSON, rendering, telemetry). Ignored by default; run with
 //! `cargo test --release cost_profile -- --ignored --nocapture`, or under `perf record` for a
 //! call graph. The worker benchmark (`bench/worker.mjs`) measures the same requests in workerd.
+//! On a busy machine, count instructions instead: `make profile` (`super::request_profile`).
 
 use std::rc::Rc;
 use std::time::Instant;
