@@ -106,7 +106,7 @@ pub(super) const REQUESTS: &[(&str, &str, &str)] = &[
 ];
 
 /// The POST a client sends through workerd (Node's `fetch`, as the benchmark's clients are).
-fn post(id: u32, method: &str, params: &str) -> HttpRequest {
+pub(super) fn post(id: u32, method: &str, params: &str) -> HttpRequest {
     HttpRequest {
         method: "POST".into(),
         url: url::Url::parse("http://127.0.0.1:8787/mcp").unwrap(),
