@@ -216,8 +216,17 @@ enum Era {
 
 /// Handle one POST body.
 pub(crate) async fn handle(ctx: &McpContext<'_>, headers: &Headers, body: &[u8]) -> HttpResponse {
+    handle_parsed(ctx, headers, serde_json::from_slice(body)).await
+}
+
+/// [`handle`] for a body the caller has already parsed (to look at it first), so it is parsed once.
+pub(crate) async fn handle_parsed(
+    ctx: &McpContext<'_>,
+    headers: &Headers,
+    body: Result<Value, serde_json::Error>,
+) -> HttpResponse {
     let transport = Transport::Http(headers);
-    let answer = match serde_json::from_slice(body) {
+    let answer = match body {
         Ok(message) => dispatch(ctx, &transport, message).await,
         Err(e) => parse_error(&transport, &e),
     };
