@@ -2,7 +2,7 @@
 // (and its latest event) of every category, both trace formats and both Seer state shapes, trimmed
 // to the fields the renderers read. The snapshot tests (src/render/snapshot_tests.rs) render them.
 // Run again after changing the emulator's initech fixtures: node scripts/dump-render-fixtures.mjs
-// (`--only investigation` writes only the investigation-*.json fixtures of replays, profiles,
+// (`--only investigation` writes only the investigation-*.json fixtures of replays, profiles (one, and a transaction's flamegraph),
 // releases, spans, AI conversations and issue activity).
 import fs from "node:fs";
 import path from "node:path";
@@ -43,6 +43,7 @@ try {
     const replay = (await get(`/organizations/acme/replays/${replayCheckout}/`)).data;
     write("investigation-replay", { replay, segments: await get(`/projects/acme/11/replays/${replayCheckout}/recording-segments/?download=true`) });
     write("investigation-profile", { profile: await get(`/projects/acme/api-server/profiling/profiles/${profileSlowOrders}/`) });
+    write("investigation-flamegraph", { flamegraph: await get(`/organizations/acme/profiling/flamegraph/?project=12&query=${encodeURIComponent('transaction:"/api/orders/"')}&statsPeriod=7d`) });
     const version = encodeURIComponent("com.acme.shop@3.2.1+418");
     write("investigation-release", {
       release: await get(`/organizations/acme/releases/${version}/?health=1`),

@@ -79,7 +79,7 @@ pub fn full_tools_list(protocol_version: &str) -> serde_json::Value {
         skills: SkillSet::all(),
         constraints: Constraints::default(),
     };
-    serde_json::json!({ "tools": mcp::tool_list::entries(&session, version) })
+    serde_json::json!({ "tools": mcp::tool_list::entries(&session, version, false) })
 }
 
 /// The product name, as it appears in `serverInfo` and the upstream `User-Agent`.

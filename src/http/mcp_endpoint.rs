@@ -40,7 +40,8 @@ use crate::tools::NotificationSink;
 
 /// Headers a browser-based MCP client may send and read.
 const CORS_ALLOW_HEADERS: &str = "Authorization, Sentry-Bearer, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID";
-const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version";
+/// `Mcp-Session-Id` is given only to a client that declared MCP Apps (see `mcp::apps`).
+const CORS_EXPOSE_HEADERS: &str = "WWW-Authenticate, MCP-Protocol-Version, Mcp-Session-Id";
 
 /// Handle a request whose path is `/mcp` or below.
 pub(super) async fn handle(

@@ -26,27 +26,28 @@ fn session(skills: SkillSet) -> Session {
 /// its description's part.
 fn shares(skills: SkillSet) -> String {
     let bpe = tiktoken_rs::cl100k_base().expect("the cl100k table ships with the crate");
-    let mut shares: Vec<(usize, String)> = entries(&session(skills), ProtocolVersion::V2025_11_25)
-        .iter()
-        .map(|t| {
-            let description = t["description"].as_str().unwrap_or_default();
-            (
-                bpe.encode_ordinary(&t.to_string()).len(),
-                format!(
-                    "{} ({})",
-                    t["name"].as_str().unwrap_or("?"),
-                    bpe.encode_ordinary(description).len()
-                ),
-            )
-        })
-        .collect();
+    let mut shares: Vec<(usize, String)> =
+        entries(&session(skills), ProtocolVersion::V2025_11_25, false)
+            .iter()
+            .map(|t| {
+                let description = t["description"].as_str().unwrap_or_default();
+                (
+                    bpe.encode_ordinary(&t.to_string()).len(),
+                    format!(
+                        "{} ({})",
+                        t["name"].as_str().unwrap_or("?"),
+                        bpe.encode_ordinary(description).len()
+                    ),
+                )
+            })
+            .collect();
     shares.sort_unstable_by(|a, b| b.cmp(a));
     shares.iter().map(|(n, name)| format!("{name} {n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The tool count and cl100k token count of the `tools/list` answer with `skills`.
 fn measure(skills: SkillSet) -> (usize, usize) {
-    let tools = entries(&session(skills), ProtocolVersion::V2025_11_25);
+    let tools = entries(&session(skills), ProtocolVersion::V2025_11_25, false);
     let count = tools.len();
     let text = json!({ "tools": tools }).to_string();
     let bpe = tiktoken_rs::cl100k_base().expect("the cl100k table ships with the crate");
@@ -92,4 +93,29 @@ fn the_count_is_not_trivially_small() {
     // A broken measure (an empty list, a tokenizer that counts nothing) must not pass the budgets.
     let (count, tokens) = measure(SkillSet::all());
     assert!(count >= 20 && tokens > count * 100, "{count} tools, {tokens} tokens");
+}
+
+#[test]
+fn views_cost_only_the_clients_that_render_them() {
+    // A client that did not declare MCP Apps gets byte for byte the list it got before; one that
+    // did pays a few tokens for the two `_meta.ui.resourceUri` pointers.
+    let s = session(SkillSet::all());
+    let plain = entries(&s, ProtocolVersion::V2025_11_25, false);
+    assert!(plain.iter().all(|t| t.get("_meta").is_none()));
+    let with = entries(&s, ProtocolVersion::V2025_11_25, true);
+    let without_meta: Vec<_> = with
+        .iter()
+        .cloned()
+        .map(|mut t| {
+            t.as_object_mut().map(|o| o.remove("_meta"));
+            t
+        })
+        .collect();
+    assert_eq!(without_meta, plain);
+    let bpe = tiktoken_rs::cl100k_base().expect("the cl100k table ships with the crate");
+    let tokens = |tools: &Vec<serde_json::Value>| {
+        bpe.encode_ordinary(&json!({ "tools": tools }).to_string()).len()
+    };
+    let growth = tokens(&with) - tokens(&plain);
+    assert!(growth > 0 && growth <= 60, "the views cost {growth} tokens");
 }

@@ -72,6 +72,8 @@ pub(crate) enum Transport<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct StdioConnection {
     negotiated: Cell<Option<ProtocolVersion>>,
+    /// Whether `initialize` declared the MCP Apps extension (`mcp::apps`).
+    views: Cell<bool>,
 }
 
 impl StdioConnection {
@@ -98,6 +100,15 @@ impl Transport<'_> {
                 headers.get("mcp-protocol-version").map(str::trim).filter(|h| !h.is_empty())
             }
             Transport::Stdio(_) => None,
+        }
+    }
+
+    /// Whether a legacy request's client declared the MCP Apps extension in its `initialize`:
+    /// over HTTP the `Mcp-Session-Id` that answer gave says so, on stdio the connection remembers.
+    fn legacy_views(&self) -> bool {
+        match self {
+            Transport::Http(headers) => super::apps::from_session_id(headers.get("mcp-session-id")),
+            Transport::Stdio(conn) => conn.views.get(),
         }
     }
 
@@ -226,12 +237,26 @@ pub(crate) async fn handle_parsed(
     body: Result<Value, serde_json::Error>,
 ) -> HttpResponse {
     let transport = Transport::Http(headers);
+    let mut views_session = false;
     let answer = match body {
-        Ok(message) => dispatch(ctx, &transport, message).await,
+        Ok(message) => {
+            // A legacy `initialize` that declares MCP Apps: its answer names a session that says
+            // so, as this stateless server cannot remember it (see `mcp::apps`).
+            views_session = message.get("method").and_then(Value::as_str) == Some("initialize")
+                && message.pointer("/params/_meta").is_none()
+                && super::apps::declared(message.pointer("/params/capabilities"));
+            dispatch(ctx, &transport, message).await
+        }
         Err(e) => parse_error(&transport, &e),
     };
     match answer {
         Answer::Nothing => HttpResponse::new(202),
+        Answer::Message(body) if views_session && body.get("result").is_some() => {
+            let mut r = HttpResponse::json(200, &body);
+            let marker = crate::platform::random_hex(ctx.platform, 32);
+            r.headers.set("mcp-session-id", super::apps::session_id(&marker));
+            r
+        }
         Answer::Message(body) => HttpResponse::json(200, &body),
         Answer::Raw(bytes) => HttpResponse::json_bytes(200, bytes),
         Answer::Error { id, error, stage } => {
@@ -406,6 +431,15 @@ async fn answer_one(
         // refer to ran on its own isolate; the stdio binary cancels in its transport loop.
         return Reply::Accepted;
     };
+    let views = match era {
+        Era::Modern(_) => {
+            super::apps::declared(params.get("_meta").and_then(|m| m.get(META_CAPABILITIES)))
+        }
+        Era::Legacy(_) if method == "initialize" => {
+            super::apps::declared(params.get("capabilities"))
+        }
+        Era::Legacy(_) => transport.legacy_views(),
+    };
     if method == "tools/list" && no_cursor(&params).is_ok() {
         if let Era::Modern(_) = era {
             if let Err(error) = validate_modern(transport, &method, &params) {
@@ -413,9 +447,9 @@ async fn answer_one(
             }
         }
         let (Era::Legacy(version) | Era::Modern(version)) = era;
-        let key = super::tool_list::result_key(ctx.session, version);
+        let key = super::tool_list::result_key(ctx.session, version, views);
         let result =
-            super::tool_list::cached_result(ctx.caches, key, || tools_list_result(ctx, era));
+            super::tool_list::cached_result(ctx.caches, key, || tools_list_result(ctx, era, views));
         return Reply::Raw { id, result };
     }
     let outcome = match era {
@@ -425,11 +459,12 @@ async fn answer_one(
                     "Invalid Request: initialize must not be part of a batch",
                 ))
             } else {
-                let outcome = legacy(ctx, version, &method, &params).await;
+                let outcome = legacy(ctx, version, views, &method, &params).await;
                 if let (Transport::Stdio(conn), "initialize", Ok(_)) =
                     (transport, method.as_str(), &outcome)
                 {
                     conn.negotiated.set(Some(version));
+                    conn.views.set(views);
                 }
                 outcome
             }
@@ -438,7 +473,7 @@ async fn answer_one(
             if let Err(error) = validate_modern(transport, &method, &params) {
                 return Reply::Error { id, error, stage: Stage::Message };
             }
-            modern(ctx, version, &id, &method, &params).await
+            modern(ctx, version, views, &id, &method, &params).await
         }
     };
     match outcome {
@@ -607,18 +642,20 @@ fn server_info(version: ProtocolVersion) -> Value {
 /// Tools are the product; prompts, resources and completions are declared only when the session
 /// is offered some (they follow its skills); `logging/setLevel` is accepted in the legacy era
 /// only (this server sends no log notifications). Tasks: the experimental capability for
-/// 2025-11-25, the extension for the modern era (`mcp::tasks`).
-fn capabilities(era: Era, session: &Session) -> Value {
+/// 2025-11-25, the extension for the modern era (`mcp::tasks`). MCP Apps: the extension (and
+/// resources, for its views) only for a client that declared it (`views`).
+fn capabilities(era: Era, session: &Session, views: bool) -> Value {
     let mut caps = json!({"tools": {"listChanged": false}});
     let has_prompts = super::prompts::visible(session).next().is_some();
-    let has_resources = super::resources::offered(session);
+    let has_views = views && super::apps::visible(session).next().is_some();
+    let has_templates = super::resources::offered(session);
     if has_prompts {
         caps["prompts"] = json!({"listChanged": false});
     }
-    if has_resources {
+    if has_templates || has_views {
         caps["resources"] = json!({"listChanged": false, "subscribe": false});
     }
-    if has_prompts || has_resources {
+    if has_prompts || has_templates {
         caps["completions"] = json!({});
     }
     match era {
@@ -629,6 +666,13 @@ fn capabilities(era: Era, session: &Session) -> Value {
             }
         }
         Era::Modern(_) => caps["extensions"] = json!({ tasks::EXTENSION: {} }),
+    }
+    if has_views {
+        let ui = super::apps::capability();
+        match caps.get_mut("extensions").and_then(Value::as_object_mut) {
+            Some(extensions) => extensions.extend(ui.as_object().cloned().unwrap_or_default()),
+            None => caps["extensions"] = ui,
+        }
     }
     caps
 }
@@ -649,19 +693,20 @@ fn no_cursor(params: &Map<String, Value>) -> Result<(), RpcError> {
 async fn legacy(
     ctx: &McpContext<'_>,
     version: ProtocolVersion,
+    views: bool,
     method: &str,
     params: &Map<String, Value>,
 ) -> Result<Value, RpcError> {
     match method {
         "initialize" => Ok(json!({
             "protocolVersion": version.as_str(),
-            "capabilities": capabilities(Era::Legacy(version), ctx.session),
+            "capabilities": capabilities(Era::Legacy(version), ctx.session, views),
             "serverInfo": server_info(version),
             "instructions": INSTRUCTIONS,
         })),
         "ping" => Ok(json!({})),
-        "tools/list" => list_tools(ctx, version, params),
-        "tools/call" => call_tool(ctx, version, params).await,
+        "tools/list" => list_tools(ctx, version, views, params),
+        "tools/call" => call_tool(ctx, version, views, params).await,
         "logging/setLevel" => match params.get("level").and_then(Value::as_str) {
             Some(level) if LOG_LEVELS.contains(&level) => Ok(json!({})),
             _ => Err(RpcError::invalid_params(format!(
@@ -675,7 +720,9 @@ async fn legacy(
         "tasks/result" if version.has_experimental_tasks() => {
             tasks::result(ctx, version, params).await
         }
-        other => match features(ctx, version, other, params, ErrorCode::RESOURCE_NOT_FOUND).await {
+        other => match features(ctx, version, views, other, params, ErrorCode::RESOURCE_NOT_FOUND)
+            .await
+        {
             Some(result) => result,
             None => Err(RpcError::method_not_found(other)),
         },
@@ -685,6 +732,7 @@ async fn legacy(
 async fn modern(
     ctx: &McpContext<'_>,
     version: ProtocolVersion,
+    views: bool,
     id: &Value,
     method: &str,
     params: &Map<String, Value>,
@@ -692,16 +740,16 @@ async fn modern(
     let result = match method {
         "server/discover" => json!({
             "supportedVersions": ProtocolVersion::MODERN.iter().chain(ProtocolVersion::LEGACY.iter()).map(|v| v.as_str()).collect::<Vec<_>>(),
-            "capabilities": capabilities(Era::Modern(version), ctx.session),
+            "capabilities": capabilities(Era::Modern(version), ctx.session, views),
             "instructions": INSTRUCTIONS,
             "ttlMs": LIST_TTL_MS,
             "cacheScope": "private",
         }),
         "tools/list" => {
             no_cursor(params)?;
-            return Ok(tools_list_result(ctx, Era::Modern(version)));
+            return Ok(tools_list_result(ctx, Era::Modern(version), views));
         }
-        "tools/call" => call_tool(ctx, version, params).await?,
+        "tools/call" => call_tool(ctx, version, views, params).await?,
         "tasks/get" => {
             tasks::require_extension(params)?;
             tasks::get(ctx, Flavour::Extension, version, params).await?
@@ -711,24 +759,26 @@ async fn modern(
             tasks::acknowledge(ctx, params)?
         }
         "subscriptions/listen" => listen(ctx, id, params)?,
-        other => match features(ctx, version, other, params, ErrorCode::INVALID_PARAMS).await {
-            Some(r) => {
-                let mut r = r?;
-                // Every list depends on the caller's skills, constraints or assigned issues, and
-                // a read on the caller's access to the issue; Sentry data changes within minutes.
-                let ttl = match other {
-                    "resources/read" => Some(READ_TTL_MS),
-                    m if m.ends_with("/list") => Some(LIST_TTL_MS),
-                    _ => None,
-                };
-                if let Some(ttl) = ttl {
-                    r["ttlMs"] = json!(ttl);
-                    r["cacheScope"] = json!("private");
+        other => {
+            match features(ctx, version, views, other, params, ErrorCode::INVALID_PARAMS).await {
+                Some(r) => {
+                    let mut r = r?;
+                    // Every list depends on the caller's skills, constraints or assigned issues, and
+                    // a read on the caller's access to the issue; Sentry data changes within minutes.
+                    let ttl = match other {
+                        "resources/read" => Some(READ_TTL_MS),
+                        m if m.ends_with("/list") => Some(LIST_TTL_MS),
+                        _ => None,
+                    };
+                    if let Some(ttl) = ttl {
+                        r["ttlMs"] = json!(ttl);
+                        r["cacheScope"] = json!("private");
+                    }
+                    r
                 }
-                r
+                None => return Err(RpcError::method_not_found(other)),
             }
-            None => return Err(RpcError::method_not_found(other)),
-        },
+        }
     };
     Ok(complete_modern(result, version))
 }
@@ -749,12 +799,14 @@ fn complete_modern(mut result: Value, version: ProtocolVersion) -> Value {
 
 /// The whole `tools/list` result for this session and era; it depends on nothing else, which is
 /// why `handle_one` serves it from [`super::tool_list::cached_result`].
-fn tools_list_result(ctx: &McpContext<'_>, era: Era) -> Value {
+fn tools_list_result(ctx: &McpContext<'_>, era: Era, views: bool) -> Value {
     match era {
-        Era::Legacy(version) => json!({ "tools": super::tool_list::entries(ctx.session, version) }),
+        Era::Legacy(version) => {
+            json!({ "tools": super::tool_list::entries(ctx.session, version, views) })
+        }
         Era::Modern(version) => complete_modern(
             json!({
-                "tools": super::tool_list::entries(ctx.session, version),
+                "tools": super::tool_list::entries(ctx.session, version, views),
                 "ttlMs": LIST_TTL_MS,
                 "cacheScope": "private",
             }),
@@ -790,25 +842,42 @@ fn listen(
 async fn features(
     ctx: &McpContext<'_>,
     version: ProtocolVersion,
+    views: bool,
     method: &str,
     params: &Map<String, Value>,
     not_found: ErrorCode,
 ) -> Option<Result<Value, RpcError>> {
     let has_prompts = super::prompts::visible(ctx.session).next().is_some();
+    let has_views = views && super::apps::visible(ctx.session).next().is_some();
     let has_resources = super::resources::offered(ctx.session);
     let list = || no_cursor(params);
+    let view_uri =
+        params.get("uri").and_then(Value::as_str).filter(|u| super::apps::is_view_uri(u));
     Some(match method {
         "prompts/list" if has_prompts => {
             list().map(|()| super::prompts::list(ctx.session, version))
         }
         "prompts/get" if has_prompts => super::prompts::get(ctx.session, params),
-        "resources/templates/list" if has_resources => {
+        "resources/templates/list" if has_resources || has_views => {
             list().map(|()| super::resources::templates(ctx.session, version))
         }
-        "resources/list" if has_resources => match list() {
-            Ok(()) => super::resources::list(ctx, version).await,
+        "resources/list" if has_resources || has_views => match list() {
+            Ok(()) if !has_resources => Ok(json!({"resources": super::apps::listing(ctx.session)})),
+            Ok(()) => super::resources::list(ctx, version).await.map(|mut r| {
+                if has_views {
+                    let mut all = super::apps::listing(ctx.session);
+                    all.extend(r["resources"].as_array().cloned().unwrap_or_default());
+                    r["resources"] = Value::Array(all);
+                }
+                r
+            }),
             Err(e) => Err(e),
         },
+        // A view is read by the host that renders it, whether or not this request repeats the
+        // negotiation: the HTML is the same for everyone who may call its tool.
+        "resources/read" if view_uri.is_some() && (has_resources || has_views) => {
+            super::apps::read(ctx.session, view_uri.unwrap_or_default(), not_found)
+        }
         "resources/read" if has_resources => super::resources::read(ctx, params, not_found).await,
         "completion/complete" if has_prompts || has_resources => {
             super::completion::complete(ctx, params).await
@@ -820,15 +889,17 @@ async fn features(
 fn list_tools(
     ctx: &McpContext<'_>,
     version: ProtocolVersion,
+    views: bool,
     params: &Map<String, Value>,
 ) -> Result<Value, RpcError> {
     no_cursor(params)?;
-    Ok(tools_list_result(ctx, Era::Legacy(version)))
+    Ok(tools_list_result(ctx, Era::Legacy(version), views))
 }
 
 async fn call_tool(
     ctx: &McpContext<'_>,
     version: ProtocolVersion,
+    views: bool,
     params: &Map<String, Value>,
 ) -> Result<Value, RpcError> {
     let Some(name) = params.get("name").and_then(Value::as_str) else {
@@ -882,7 +953,8 @@ async fn call_tool(
         }
         _ => None,
     };
-    let tool_ctx = tool_context(ctx, progress, start_task);
+    let mut tool_ctx = tool_context(ctx, progress, start_task);
+    tool_ctx.views = views && super::apps::for_tool(tool.spec().name).is_some();
     let outcome = tool.call(&tool_ctx, args).await;
     let reported = tool_finished(ctx, name, &outcome, started);
     match task.filter(|_| start_task) {
@@ -915,6 +987,7 @@ pub(super) fn tool_context<'a>(
         telemetry: ctx.telemetry,
         start_task,
         agent: ctx.config.agent.settings(),
+        views: false,
     }
 }
 
@@ -1030,6 +1103,38 @@ mod tests {
 
     fn body(answer: Answer) -> Value {
         answer.body().unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn mcp_apps_follow_what_the_client_declared() {
+        let ui = json!({"extensions": {super::super::apps::EXTENSION: {"mimeTypes": [super::super::apps::MIME_TYPE]}}});
+        let init = |caps: &Value| json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": {"name": "t", "version": "1"}}});
+        let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+        let trace_meta = |answer: Answer| {
+            let tools = body(answer)["result"]["tools"].as_array().cloned().unwrap_or_default();
+            tools.into_iter().find(|t| t["name"] == "get_trace_details").map(|t| t["_meta"].clone())
+        };
+        // stdio: the connection remembers what initialize declared.
+        let conn = StdioConnection::default();
+        let stdio = Transport::Stdio(&conn);
+        let caps = body(run(&stdio, init(&ui)))["result"]["capabilities"].clone();
+        assert_eq!(caps["extensions"], json!({super::super::apps::EXTENSION: {}}));
+        assert_eq!(
+            trace_meta(run(&stdio, list.clone())),
+            Some(json!({"ui": {"resourceUri": "ui://sentry-mcp-rs/trace-waterfall.html"}}))
+        );
+        let plain = StdioConnection::default();
+        let plain = Transport::Stdio(&plain);
+        assert!(body(run(&plain, init(&json!({}))))["result"]["capabilities"]
+            .get("extensions")
+            .is_none());
+        assert_eq!(trace_meta(run(&plain, list.clone())), Some(Value::Null));
+        // HTTP: the marker session id says it; nothing else does.
+        let mut headers = Headers::default();
+        headers.set("mcp-protocol-version", "2025-11-25");
+        assert_eq!(trace_meta(run(&Transport::Http(&headers), list.clone())), Some(Value::Null));
+        headers.set("mcp-session-id", super::super::apps::session_id("00ff"));
+        assert!(trace_meta(run(&Transport::Http(&headers), list)).is_some_and(|m| m.is_object()));
     }
 
     #[test]

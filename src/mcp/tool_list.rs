@@ -11,18 +11,19 @@ use crate::session::Session;
 use crate::tools::{self, Tool};
 
 /// The cache key of a complete `tools/list` result: everything the answer depends on (protocol
-/// version, skills, constraints). The catalogue is static, so one answer per key is built and
+/// version, skills, constraints, whether the client renders MCP Apps views). The catalogue is static, so one answer per key is built and
 /// serialised once per isolate or process, then spliced into every response as bytes
 /// (`Answer::Raw`): no rebuilding, cloning or re-serialising on the hot path.
-pub(crate) fn result_key(session: &Session, version: ProtocolVersion) -> ToolListKey {
+pub(crate) fn result_key(session: &Session, version: ProtocolVersion, views: bool) -> ToolListKey {
     let skills: Vec<&str> = session.skills.iter().map(|s| s.id()).collect();
     let c = &session.constraints;
     ToolListKey(format!(
-        "{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}",
         version.as_str(),
         skills.join(","),
         c.organization.as_deref().unwrap_or(""),
-        c.project.as_deref().unwrap_or("")
+        c.project.as_deref().unwrap_or(""),
+        if views { "ui" } else { "" }
     ))
 }
 
@@ -40,9 +41,18 @@ pub(crate) fn cached_result(
     raw
 }
 
-/// The `tools/list` entries the session sees, in catalogue order.
-pub(crate) fn entries(session: &Session, version: ProtocolVersion) -> Vec<Value> {
-    tools::visible(session).map(|t| entry(t, session, version)).collect()
+/// The `tools/list` entries the session sees, in catalogue order; with `views` (the client
+/// renders MCP Apps), the tools that have a view point at it in `_meta.ui.resourceUri`.
+pub(crate) fn entries(session: &Session, version: ProtocolVersion, views: bool) -> Vec<Value> {
+    tools::visible(session)
+        .map(|t| {
+            let mut e = entry(t, session, version);
+            if let Some(view) = super::apps::for_tool(t.spec().name).filter(|_| views) {
+                e["_meta"] = super::apps::tool_meta(view);
+            }
+            e
+        })
+        .collect()
 }
 
 /// A tool's `tools/list` entry, with only the fields `version` defines.
@@ -109,7 +119,7 @@ mod tests {
             skills: SkillSet::all(),
             constraints: Constraints::default(),
         };
-        let list = json!(entries(&s, ProtocolVersion::V2025_11_25)).to_string();
+        let list = json!(entries(&s, ProtocolVersion::V2025_11_25, false)).to_string();
         assert!(list.contains("organizationSlug") && !list.contains("x-scope"));
     }
 
@@ -130,16 +140,16 @@ mod tests {
         };
         let v = ProtocolVersion::V2025_11_25;
         fn build(session: &Session, v: ProtocolVersion) -> impl FnOnce() -> Value + '_ {
-            move || json!({ "tools": entries(session, v) })
+            move || json!({ "tools": entries(session, v, false) })
         }
-        let first = cached_result(&caches, result_key(&all, v), build(&all, v));
-        let again = cached_result(&caches, result_key(&all, v), || unreachable!("cached"));
+        let first = cached_result(&caches, result_key(&all, v, false), build(&all, v));
+        let again = cached_result(&caches, result_key(&all, v, false), || unreachable!("cached"));
         assert!(Rc::ptr_eq(&first, &again), "served from the cache");
         assert_eq!(&*first, build(&all, v)().to_string(), "the same answer as building it");
-        let other = cached_result(&caches, result_key(&narrowed, v), build(&narrowed, v));
+        let other = cached_result(&caches, result_key(&narrowed, v, false), build(&narrowed, v));
         assert!(other.len() < first.len(), "constraints and skills have answers of their own");
         let old = ProtocolVersion::V2024_11_05;
-        let older = cached_result(&caches, result_key(&all, old), build(&all, old));
+        let older = cached_result(&caches, result_key(&all, old, false), build(&all, old));
         assert_ne!(older, first, "and so do protocol versions");
     }
 }

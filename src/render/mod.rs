@@ -8,6 +8,7 @@
 pub(crate) mod event;
 pub(crate) mod feed;
 pub(crate) mod occurrence;
+pub(crate) mod profile;
 pub(crate) mod resource;
 pub(crate) mod seer;
 #[cfg(test)]

@@ -1,12 +1,11 @@
-//! Replays, profiles, releases, single spans and AI agent conversations as Markdown (the
-//! resource kinds of `get_sentry_resource` beyond issues and traces).
+//! Replays, releases, single spans and AI agent conversations as Markdown (the resource kinds
+//! of `get_sentry_resource` beyond issues, traces and profiles, which `render::profile` shows).
 //!
 //! Sentry's facts (ids, counts, durations, dates, statuses) are written plainly; what the
 //! application or its users sent (URLs, user names, span descriptions, click targets, frame
 //! names, commit messages, prompts and answers) goes inside the answer's untrusted boundary.
 //! Every list is bounded and every cut is announced.
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
 use serde_json::Value;
@@ -238,113 +237,6 @@ fn replay_timeline(segments: &Value, started_at: Option<&str>, max: usize) -> St
         lines.push(format!("… {} more recording events not shown", events.len() - max));
     }
     lines.join("\n")
-}
-
-/// A frame of a sampled profile as `function (file:line)`.
-fn frame_name(frame: &Value) -> String {
-    let function = str_at(frame, "/function").unwrap_or("<unknown>");
-    let file =
-        str_at(frame, "/filename").or(str_at(frame, "/module")).or(str_at(frame, "/package"));
-    match (file, frame.get("lineno").and_then(Value::as_u64)) {
-        (Some(f), Some(l)) => format!("{function} ({f}:{l})"),
-        (Some(f), None) => format!("{function} ({f})"),
-        _ => function.to_string(),
-    }
-}
-
-/// A sampled profile (Sentry's sample format: `profile.samples`, `stacks` of frame indices leaf
-/// first, `frames`) reduced to what a flame graph shows at a glance: the functions with the
-/// most self time, and the heaviest call paths (in-app frames only, root → leaf).
-pub(crate) fn profile(
-    org: &str,
-    project: &str,
-    profile_id: &str,
-    body: &Value,
-    u: &Untrusted,
-) -> String {
-    let mut out = format!("# Profile {profile_id} in **{org}** / {project}\n\n");
-    let p = body.get("profile").unwrap_or(&Value::Null);
-    let frames = p.get("frames").and_then(Value::as_array).cloned().unwrap_or_default();
-    let stacks = p.get("stacks").and_then(Value::as_array).cloned().unwrap_or_default();
-    let samples = p.get("samples").and_then(Value::as_array).cloned().unwrap_or_default();
-    let active = body.pointer("/transaction/active_thread_id").map(plain);
-    let on_thread = |s: &&Value| match &active {
-        Some(t) if !t.is_empty() => s.get("thread_id").map(plain).as_deref() == Some(t.as_str()),
-        _ => true,
-    };
-    let chosen: Vec<&Value> = samples.iter().filter(on_thread).collect();
-    let _ = writeln!(
-        out,
-        "- **Platform**: {} · **Samples**: {} (thread {}) · **Frames**: {}",
-        fact(&body["platform"]),
-        chosen.len(),
-        active.as_deref().map(token_or_unknown).unwrap_or("all"),
-        frames.len()
-    );
-    if chosen.is_empty() {
-        out.push_str("\nThis profile has no samples to summarise.\n");
-        return out;
-    }
-    let stack_of = |s: &Value| -> Vec<usize> {
-        s.get("stack_id")
-            .and_then(Value::as_u64)
-            .and_then(|i| stacks.get(i as usize))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_u64)
-                    .map(|i| i as usize)
-                    .filter(|i| *i < frames.len())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let in_app = |i: &usize| frames[*i].get("in_app").and_then(Value::as_bool) == Some(true);
-    let mut self_time: HashMap<usize, usize> = HashMap::new();
-    let mut paths: HashMap<Vec<usize>, usize> = HashMap::new();
-    for s in &chosen {
-        let stack = stack_of(s);
-        if let Some(leaf) = stack.first() {
-            *self_time.entry(*leaf).or_default() += 1;
-        }
-        let app: Vec<usize> = stack.iter().rev().filter(|i| in_app(i)).copied().collect();
-        let path = if app.is_empty() { stack.iter().rev().copied().collect() } else { app };
-        *paths.entry(path).or_default() += 1;
-    }
-    let n = chosen.len() as f64;
-    let mut top: Vec<(usize, usize)> = self_time.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut app = String::from("Self time (share of samples where the function was on top):\n");
-    for (frame, count) in top.iter().take(10) {
-        let marker = if in_app(frame) { " [in-app]" } else { "" };
-        let _ = writeln!(
-            app,
-            "- {:.1}% {}{marker}",
-            *count as f64 * 100.0 / n,
-            truncate(&frame_name(&frames[*frame]), 200)
-        );
-    }
-    let mut heavy: Vec<(Vec<usize>, usize)> = paths.into_iter().collect();
-    heavy.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    app.push_str("\nHot paths (in-app frames, root → leaf):\n");
-    for (path, count) in heavy.iter().take(5) {
-        let names: Vec<String> = path
-            .iter()
-            .map(|i| str_at(&frames[*i], "/function").unwrap_or("<unknown>").to_string())
-            .collect();
-        let _ = writeln!(
-            app,
-            "- {:.1}% {}",
-            *count as f64 * 100.0 / n,
-            truncate(&names.join(" → "), 600)
-        );
-    }
-    if let Some(name) = str_at(body, "/transaction/name") {
-        app = format!("Transaction: {}\n\n{app}", truncate(name, 200));
-    }
-    out.push('\n');
-    out.push_str(&u.block(&app));
-    out
 }
 
 /// A release: dates, counts, per-project health, then its version, deploys and commits (all

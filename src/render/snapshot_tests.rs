@@ -56,7 +56,15 @@ fn investigation(f: &Value, u: &Untrusted) -> Option<String> {
     Some(if let Some(replay) = f.get("replay") {
         resource::replay("acme", replay, &f["segments"], u)
     } else if let Some(profile) = f.get("profile") {
-        resource::profile("acme", "api-server", "d4c3b2a1f0e94d8c8b7a6f5e4d3c2b1a", profile, u)
+        super::profile::sampled(
+            "acme",
+            "api-server",
+            "d4c3b2a1f0e94d8c8b7a6f5e4d3c2b1a",
+            profile,
+            u,
+        )
+    } else if let Some(flamegraph) = f.get("flamegraph") {
+        super::profile::flamegraph("acme", "api-server", "/api/orders/", "7d", flamegraph, u)
     } else if let Some(release) = f.get("release") {
         resource::release("acme", release, &list("deploys"), &list("commits"), u)
     } else if let Some(span) = f.get("span") {

@@ -4,6 +4,9 @@
 //! Sentry sends an issue's volume as `stats: {"24h": [[epochSeconds, count], …], "30d": …}` (the
 //! list endpoint's `groupStatsPeriod`, the details endpoint's 24 h and 30 d series). These counts
 //! are Sentry's own, not application-written, so the line stays outside the untrusted-data boundary.
+//! The label says what the series covers: a named period (`24h`, `14d`, `30d`) by its name, any
+//! other (`auto`, which follows the request's `statsPeriod`) by the span of its own buckets, so it
+//! never claims a period the data does not cover.
 
 use serde_json::Value;
 
@@ -36,7 +39,7 @@ pub(crate) fn volume_line(stats: &Value) -> Option<String> {
         "24h" => "Last 24 h".to_string(),
         "14d" => "Last 14 days".to_string(),
         "30d" => "Last 30 days".to_string(),
-        other => format!("Period {}", crate::render::truncate(other, 12)),
+        _ => covered(points[points.len() - 1].0 - points[0].0),
     };
     if total == 0 {
         return Some(format!("**{label}**: no events"));
@@ -59,6 +62,15 @@ pub(crate) fn volume_line(stats: &Value) -> Option<String> {
     };
     let events = if total == 1 { "event" } else { "events" };
     Some(format!("**{label}**: {line} {total} {events} · peak {peak} {when} · {}", trend(&counts)))
+}
+
+/// `Last 14 days`, `Last 6 h`, `Last 45 min`: the span from the first bucket to the last.
+fn covered(seconds: i64) -> String {
+    match seconds {
+        s if s >= 2 * 86_400 && s % 86_400 == 0 => format!("Last {} days", s / 86_400),
+        s if s >= 3_600 && s % 3_600 == 0 => format!("Last {} h", s / 3_600),
+        s => format!("Last {} min", (s / 60).max(1)),
+    }
 }
 
 /// The trend in words: the last third of the period against the first third.
@@ -113,6 +125,20 @@ mod tests {
         let long = json!({"24h": (0..96).map(|i| json!([1_764_547_200 + 900 * i, 1])).collect::<Vec<_>>()});
         let line = volume_line(&long).unwrap();
         assert_eq!(line.split(' ').nth(3).unwrap().chars().count(), 12, "{line}");
+    }
+
+    #[test]
+    fn an_auto_series_is_labelled_by_what_it_covers() {
+        let series = |step: i64, n: i64| json!({"auto": (0..n).map(|i| json!([1_764_547_200 + step * i, 1 + i % 3])).collect::<Vec<_>>()});
+        let label = |v: Value| volume_line(&v).unwrap().split("**").nth(1).unwrap().to_string();
+        assert_eq!(label(series(86_400, 15)), "Last 14 days");
+        assert_eq!(label(series(3_600, 7)), "Last 6 h");
+        assert_eq!(label(series(300, 10)), "Last 45 min");
+        assert_eq!(label(series(86_400, 2)), "Last 24 h");
+        expect_test::expect![
+            "**Last 14 days**: ▅▆█▅▆█▅▅ 30 events · peak 3 on 2025-12-15 · steady"
+        ]
+        .assert_eq(&volume_line(&series(86_400, 15)).unwrap());
     }
 
     #[test]

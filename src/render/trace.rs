@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{num_at, str_at, truncate, Untrusted};
 
@@ -174,6 +174,55 @@ pub(crate) fn trace_markdown(
     out
 }
 
+/// The spans of a trace as the MCP Apps waterfall draws them (`structuredContent` of
+/// `get_trace_details` for a client that renders views): the first `max_spans` spans of the
+/// depth-first walk the tree shows, each with its depth, its start relative to the trace's
+/// earliest span and its duration in milliseconds. `op` and `name` are application-written (the
+/// tool names them as such in its provenance); a span without timestamps starts at 0.
+pub(crate) fn waterfall(trace_id: &str, org: &str, roots: &Value, max_spans: usize) -> Value {
+    let mut all = Vec::new();
+    for r in roots.as_array().into_iter().flatten() {
+        collect(r, 0, &mut all);
+    }
+    let spans: Vec<&(usize, &Value)> = all.iter().filter(|(_, n)| is_span(n)).collect();
+    let start_of = |n: &Value| n.get("start_timestamp").and_then(Value::as_f64);
+    let start = spans.iter().filter_map(|(_, n)| start_of(n)).fold(f64::INFINITY, f64::min);
+    let round = |ms: f64| (ms * 1000.0).round() / 1000.0;
+    let shown: Vec<Value> = spans
+        .iter()
+        .take(max_spans)
+        .map(|(depth, n)| {
+            let offset = match start_of(n) {
+                Some(s) if start.is_finite() => (s - start) * 1000.0,
+                _ => 0.0,
+            };
+            let errors = n.get("errors").and_then(Value::as_array).map_or(0, Vec::len);
+            json!({
+                "spanId": span_id(n),
+                "depth": depth,
+                "op": truncate(span_op(n), 80),
+                "name": truncate(&span_label(n).replace('\n', " "), 200),
+                "project": str_at(n, "/project_slug"),
+                "startMs": round(offset.max(0.0)),
+                "durationMs": round(duration_ms(n)),
+                "errors": errors,
+                "transaction": is_transaction(n),
+            })
+        })
+        .collect();
+    let duration = shown
+        .iter()
+        .map(|s| s["startMs"].as_f64().unwrap_or(0.0) + s["durationMs"].as_f64().unwrap_or(0.0))
+        .fold(0.0, f64::max);
+    json!({
+        "traceId": trace_id,
+        "organization": org,
+        "durationMs": round(duration),
+        "spans": shown,
+        "total": spans.len(),
+    })
+}
+
 /// Span nodes in both formats: the older one (`span_id`, `transaction.op`) and the newer one
 /// (`event_type: "span"`, the span id in `event_id`); error nodes are the rest.
 fn is_span(n: &Value) -> bool {
@@ -279,6 +328,33 @@ mod tests {
         assert!(md.contains("← selected span"));
         assert!(md.contains("! error: Boom (issue 7)"), "{md}");
         assert_eq!(md.matches("</untrusted-data-t>").count(), 2);
+    }
+
+    #[test]
+    fn the_waterfall_places_every_shown_span() {
+        for name in ["trace-newer-format", "trace-older-format"] {
+            let path = format!("{}/tests/fixtures/render/{name}.json", env!("CARGO_MANIFEST_DIR"));
+            let fixture: Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let w = waterfall("t", "initech", &fixture["trace"], 50);
+            let spans = w["spans"].as_array().unwrap();
+            assert!(spans.len() >= 2 && spans.len() <= 50, "{name}: {}", spans.len());
+            assert_eq!(spans[0]["startMs"], 0.0, "{name}: the root starts the trace");
+            assert_eq!(spans[0]["depth"], 0);
+            let total = w["durationMs"].as_f64().unwrap();
+            for s in spans {
+                let (start, d) =
+                    (s["startMs"].as_f64().unwrap(), s["durationMs"].as_f64().unwrap());
+                assert!(start >= 0.0 && d >= 0.0 && start + d <= total + 0.001, "{name}: {s}");
+                assert!(s["name"].is_string() && s["op"].is_string(), "{name}: {s}");
+            }
+            assert!(w["total"].as_u64().unwrap() >= spans.len() as u64);
+            assert_eq!(
+                waterfall("t", "initech", &fixture["trace"], 2)["spans"].as_array().unwrap().len(),
+                2
+            );
+        }
+        assert_eq!(waterfall("t", "o", &Value::Null, 50)["spans"], json!([]));
     }
 
     #[test]

@@ -430,6 +430,16 @@ pub(crate) mod schema {
         }
         obj.remove("format");
         obj.remove("default");
+        // A free-form object (`Map<String, Value>`) or item says so by its type alone; `true`
+        // is JSON Schema's default, and each repetition costs `tools/list` tokens.
+        if obj.get("additionalProperties") == Some(&Value::Bool(true)) {
+            obj.remove("additionalProperties");
+        }
+        if let Some(Value::Object(items)) = obj.get_mut("items") {
+            if items.get("additionalProperties") == Some(&Value::Bool(true)) {
+                items.remove("additionalProperties");
+            }
+        }
     }
 }
 

@@ -261,11 +261,17 @@ async fn uptime(
         }
         out.push_str(&format!("\n**Last {}**: {} failed\n", checks.items.len(), failures));
     }
-    out.push_str("\nNext: update_uptime_monitor to change it; search_issues(query=\"issue.category:uptime\") for downtime issues.\n");
+    out.push_str("\nNext: update_monitor(kind=\"uptime\") to change it; search_issues(query=\"issue.category:uptime\") for downtime issues.\n");
     Ok(out)
 }
 
-async fn metric(ctx: &ToolContext<'_>, org: &str, id: &str) -> Result<String, ToolError> {
+/// A metric monitor (detector of type `metric_issue`), refused when it is of another kind or
+/// outside the connection's project (also for the writes, which read it first).
+pub(super) async fn fetch_metric(
+    ctx: &ToolContext<'_>,
+    org: &str,
+    id: &str,
+) -> Result<Value, ToolError> {
     let m = ctx
         .sentry
         .get(Host::Org(org), &path(&["organizations", org, "detectors", id])?, &[])
@@ -278,13 +284,18 @@ async fn metric(ctx: &ToolContext<'_>, org: &str, id: &str) -> Result<String, To
             cell(str_at(&m, "/type").unwrap_or("?"), 40)
         )));
     }
-    let project_id = id_at(&m, "/projectId");
     if let Some(fixed) = &ctx.session.constraints.project {
         let fixed_id = ctx.project_id(org, fixed).await?;
-        if project_id.as_deref() != Some(fixed_id.as_str()) {
+        if id_at(&m, "/projectId").as_deref() != Some(fixed_id.as_str()) {
             return Err(ToolError::OutOfScope(format!("this connection is limited to project '{fixed}', and this monitor belongs to another project.")));
         }
     }
+    Ok(m)
+}
+
+async fn metric(ctx: &ToolContext<'_>, org: &str, id: &str) -> Result<String, ToolError> {
+    let m = fetch_metric(ctx, org, id).await?;
+    let project_id = id_at(&m, "/projectId");
     let u = &ctx.untrusted;
     let mut out = format!(
         "# Metric monitor {id} in **{org}**\n\n**Name**: {}\n**Query**: {}\n**Thresholds**: {}\n",

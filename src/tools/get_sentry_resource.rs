@@ -32,7 +32,7 @@ pub(super) struct Args {
     /// Without a URL: what resourceId is.
     #[serde(default, deserialize_with = "args::choice")]
     pub resource_type: Option<ResourceType>,
-    /// Without a URL: the id (span: 16 hex; release: version).
+    /// Without a URL: the id (span: 16 hex; release: version; profile: id or transaction name).
     #[serde(default, deserialize_with = "args::string")]
     pub resource_id: Option<String>,
     #[cfg_attr(test, schemars(description = crate::tools::args::ORGANIZATION_SLUG))]
@@ -53,6 +53,15 @@ tool! {
 }
 
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
+    if let (None, Some(ResourceType::Profile), Some(id)) =
+        (&args.url, args.resource_type, args.resource_id.as_deref())
+    {
+        if !is_profile_id(id) {
+            let org = ctx.org(args.organization_slug.as_deref())?;
+            let md = transaction_profiles(ctx, &org, id).await?;
+            return Ok(ToolOutput::markdown(ctx.untrusted.finish(md)));
+        }
+    }
     let resource = match &args.url {
         Some(url) => web_url::parse(url)?,
         None => by_type(ctx, &args)?,
@@ -286,7 +295,82 @@ async fn profile(
         .await
         .map_err(|e| e.about(format!("profile '{profile_id}' in project '{project}'")))?
         .body;
-    Ok(resource::profile(org, project, profile_id, &body, &ctx.untrusted))
+    Ok(crate::render::profile::sampled(org, project, profile_id, &body, &ctx.untrusted))
+}
+
+/// A profile id (32 hex, dashes allowed), alone or as `project/id`; anything else given as a
+/// profile's resourceId is a transaction name.
+fn is_profile_id(id: &str) -> bool {
+    let id = id.rsplit_once('/').map_or(id, |(_, p)| p);
+    ids::event_id(id).is_ok()
+}
+
+/// The period a transaction's profiles are aggregated over (the official `get_profile`'s default).
+const FLAMEGRAPH_PERIOD: &str = "7d";
+
+/// The hot paths of a transaction over all its profiles of the period: the aggregated
+/// flamegraph of the transaction's project (the URL's project, else the project that profiled it
+/// most recently, from the profiles dataset).
+async fn transaction_profiles(
+    ctx: &ToolContext<'_>,
+    org: &str,
+    transaction: &str,
+) -> Result<String, ToolError> {
+    if transaction.chars().count() > 200 || transaction.contains(['\n', '\r']) {
+        return Err(ToolError::invalid("a profile's resourceId is its id (32 hex) or a transaction name (one line, at most 200 characters)"));
+    }
+    let search =
+        format!("transaction:\"{}\"", transaction.replace('\\', "\\\\").replace('"', "\\\""));
+    let project = match ctx.project(None)? {
+        Some(p) => p,
+        None => {
+            let extra =
+                [("per_page", "1"), ("sort", "-timestamp"), ("referrer", "api.mcp.profile")];
+            let subject = format!(
+                "profiles of transaction '{}' in organization '{org}'",
+                crate::render::cell(transaction, 80)
+            );
+            let rows = explore_rows(
+                ctx,
+                org,
+                "profiles",
+                &["project", "timestamp"],
+                search.clone(),
+                &extra,
+                subject,
+            )
+            .await?;
+            ids::slug(
+                "project",
+                rows[0].get("project").and_then(Value::as_str).unwrap_or_default(),
+            )?
+        }
+    };
+    let project_id = ctx.project_id(org, &project).await?;
+    let body = ctx
+        .sentry
+        .get(
+            Host::Org(org),
+            &path(&["organizations", org, "profiling", "flamegraph"])?,
+            &[
+                ("project", project_id),
+                ("query", search),
+                ("statsPeriod", FLAMEGRAPH_PERIOD.into()),
+            ],
+        )
+        .await
+        .map_err(|e| {
+            e.about(format!("the flamegraph of project '{project}' in organization '{org}'"))
+        })?
+        .body;
+    Ok(crate::render::profile::flamegraph(
+        org,
+        &project,
+        transaction,
+        FLAMEGRAPH_PERIOD,
+        &body,
+        &ctx.untrusted,
+    ))
 }
 
 /// The project of a profile, from the profiles dataset.

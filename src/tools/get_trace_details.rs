@@ -1,10 +1,11 @@
-//! `get_trace_details`: one trace as a bounded span tree with timings, errors and performance issues.
+//! `get_trace_details`: one trace as a bounded span tree with timings, errors and performance issues;
+//! for a client that renders MCP Apps views, also the spans as the waterfall view draws them.
 
 use serde::Deserialize;
 
 use super::args::{self, require};
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
-use crate::render::trace::TraceOptions;
+use crate::render::trace::{waterfall, TraceOptions};
 use crate::sentry::ids;
 
 #[derive(Deserialize)]
@@ -44,6 +45,13 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     )?)?;
     let focus_span = args.span_id.map(|s| s.to_ascii_lowercase());
     let max_spans = args.max_spans.unwrap_or(50) as usize;
-    let md = ctx.trace(&org, &trace_id, &TraceOptions { max_spans, focus_span }).await?;
-    Ok(ToolOutput::markdown(ctx.untrusted.finish(md)))
+    let (md, tree) =
+        ctx.trace_tree(&org, &trace_id, &TraceOptions { max_spans, focus_span }).await?;
+    let output = ToolOutput::markdown(ctx.untrusted.finish(md));
+    if !ctx.views {
+        return Ok(output);
+    }
+    // The MCP Apps waterfall draws the spans the text shows (see `mcp::apps`).
+    let spans = waterfall(&trace_id, &org, &tree, max_spans);
+    Ok(output.with_structured(spans, &["/spans/*/op", "/spans/*/name"]))
 }

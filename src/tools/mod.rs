@@ -15,13 +15,19 @@ pub(crate) mod listing;
 
 mod add_issue_note;
 mod add_team_to_project;
+mod alert_rule;
 mod analyze_issue_with_seer;
+mod create_alert_rule;
+mod create_custom_inbound_filter;
 mod create_dsn;
+mod create_monitor;
 mod create_project;
 mod create_team;
-mod create_uptime_monitor;
-mod delete_uptime_monitor;
+mod delete_alert_rule;
+mod delete_custom_inbound_filter;
+mod delete_monitor;
 mod find_alert_rules;
+mod find_custom_inbound_filters;
 mod find_dashboards;
 mod find_dsns;
 mod find_monitors;
@@ -33,11 +39,12 @@ mod get_event_attachment;
 mod get_issue_details;
 mod get_issue_tag_values;
 mod get_monitor_details;
-mod get_sentry_mcp_info;
 mod get_sentry_resource;
 mod get_trace_details;
+mod inbound_filters;
 mod issue_links;
 mod link_issue;
+mod metric_monitor;
 mod monitoring;
 mod natural_query;
 mod project_admin;
@@ -48,10 +55,12 @@ mod search_issues;
 mod shared;
 mod team_access;
 mod unlink_issue;
+mod update_alert_rule;
+mod update_custom_inbound_filter;
 mod update_dsn;
 mod update_issue;
+mod update_monitor;
 mod update_project;
-mod update_uptime_monitor;
 mod uptime_monitor;
 mod whoami;
 
@@ -343,6 +352,9 @@ pub(crate) struct ToolContext<'a> {
     pub start_task: bool,
     /// The embedded agent's settings, when the operator turned it on.
     pub agent: Option<&'a crate::config::AgentSettings>,
+    /// The client renders this tool's MCP Apps view (`mcp::apps`): add the data it draws to
+    /// `structuredContent`. Off for every other client, whose answer stays as it was.
+    pub views: bool,
 }
 
 /// A tool. Implemented by [`tool!`]; the catalogue holds them as `&dyn Tool`.
@@ -478,9 +490,8 @@ pub(crate) use tool;
 
 /// Every tool, in the order `tools/list` shows them: orientation, then inspect, triage, Seer and
 /// project management.
-static CATALOGUE: [&dyn Tool; 34] = [
+static CATALOGUE: [&dyn Tool; 40] = [
     &whoami::Whoami,
-    &get_sentry_mcp_info::GetSentryMcpInfo,
     &find_organizations::FindOrganizations,
     &find_projects::FindProjects,
     &search_issues::SearchIssues,
@@ -510,9 +521,16 @@ static CATALOGUE: [&dyn Tool; 34] = [
     &update_project::UpdateProject,
     &add_team_to_project::AddTeamToProject,
     &remove_team_from_project::RemoveTeamFromProject,
-    &create_uptime_monitor::CreateUptimeMonitor,
-    &update_uptime_monitor::UpdateUptimeMonitor,
-    &delete_uptime_monitor::DeleteUptimeMonitor,
+    &create_monitor::CreateMonitor,
+    &update_monitor::UpdateMonitor,
+    &delete_monitor::DeleteMonitor,
+    &create_alert_rule::CreateAlertRule,
+    &update_alert_rule::UpdateAlertRule,
+    &delete_alert_rule::DeleteAlertRule,
+    &find_custom_inbound_filters::FindCustomInboundFilters,
+    &create_custom_inbound_filter::CreateCustomInboundFilter,
+    &update_custom_inbound_filter::UpdateCustomInboundFilter,
+    &delete_custom_inbound_filter::DeleteCustomInboundFilter,
 ];
 
 /// A 403 on a tool that declares its scopes: when the token's scopes (from `GET /api/0/`) hold
@@ -714,6 +732,38 @@ pub(crate) mod tests {
                     && schema.get("anyOf").is_none()
                     && schema.get("allOf").is_none()
             );
+        }
+    }
+
+    /// A write's upstream scopes are asked for by the skills of its tool, and a write scope is
+    /// asked for only by a skill with a tool that needs it (`alerts:write`: the monitor and alert
+    /// writes of project-management).
+    #[test]
+    fn write_scopes_follow_the_skills_whose_tools_need_them() {
+        for skill in Skill::ALL {
+            let asked = SkillSet::none().with(skill).upstream_scopes(false);
+            let asked: Vec<&str> = asked.split(' ').collect();
+            let tools: Vec<_> =
+                catalogue().iter().filter(|t| t.spec().skills.contains(&skill)).collect();
+            for t in &tools {
+                let scopes = t.spec().scopes;
+                assert!(
+                    scopes.is_empty() || scopes.iter().any(|s| asked.contains(s)),
+                    "{} needs one of {scopes:?}; skill {skill} asks for {asked:?}",
+                    t.spec().name
+                );
+            }
+            for scope in asked.iter().filter(|s| **s == "alerts:write") {
+                assert!(
+                    tools.iter().any(|t| t.spec().scopes.contains(scope)),
+                    "skill {skill} asks for {scope} without a tool that needs it"
+                );
+            }
+        }
+        for name in ["create_alert_rule", "update_alert_rule", "delete_alert_rule"] {
+            let tool = catalogue().iter().find(|t| t.spec().name == name).unwrap();
+            assert_eq!(tool.spec().scopes[0], "alerts:write", "{name}");
+            assert_eq!(tool.spec().skills, &[Skill::ProjectManagement], "{name}");
         }
     }
 

@@ -188,12 +188,24 @@ pub(crate) fn metric_thresholds(m: &Value) -> String {
         .map(|a| {
             a.iter()
                 .map(|c| {
-                    format!(
-                        "{} {} → {}",
-                        comparison_sign(str_at(c, "/type").unwrap_or("?")),
-                        crate::render::plain(c.get("comparison").unwrap_or(&Value::Null)),
-                        level(c.get("conditionResult").unwrap_or(&Value::Null))
-                    )
+                    let result = level(c.get("conditionResult").unwrap_or(&Value::Null));
+                    let cmp = c.get("comparison").unwrap_or(&Value::Null);
+                    match str_at(c, "/type").unwrap_or("?") {
+                        "anomaly_detection" => format!(
+                            "anomaly {}, {} sensitivity → {result}",
+                            match num_at(cmp, "/thresholdType") {
+                                Some(0) => "above",
+                                Some(1) => "below",
+                                _ => "above or below",
+                            },
+                            cell(str_at(cmp, "/sensitivity").unwrap_or("?"), 20)
+                        ),
+                        t => format!(
+                            "{} {} → {result}",
+                            comparison_sign(t),
+                            crate::render::plain(cmp)
+                        ),
+                    }
                 })
                 .collect()
         })
@@ -296,5 +308,11 @@ mod tests {
             {"type": "gt", "comparison": 1500, "conditionResult": 75},
             {"type": "lte", "comparison": 1000, "conditionResult": 0}]}});
         assert_eq!(metric_thresholds(&m), "static: > 1500 → high, ≤ 1000 → resolved");
+        let dynamic = json!({"config": {"detectionType": "dynamic"}, "conditionGroup": {"conditions": [
+            {"type": "anomaly_detection", "comparison": {"sensitivity": "medium", "seasonality": "auto", "thresholdType": 0}, "conditionResult": 75}]}});
+        assert_eq!(
+            metric_thresholds(&dynamic),
+            "dynamic: anomaly above, medium sensitivity → high"
+        );
     }
 }

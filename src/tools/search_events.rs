@@ -1,6 +1,7 @@
 //! `search_events`: rows or aggregates from Sentry's datasets (errors, spans, logs, trace
 //! metrics, profiles) through Explore's `/events/`, replays through `/replays/`, and ingest
-//! outcomes (accepted versus dropped, by reason) through `/stats_v2/`. One tool with a `dataset`
+//! outcomes (accepted versus dropped, by reason) through `/stats_v2/`. For a client that renders
+//! MCP Apps views, an aggregate also brings its time series (`/events-stats/`) for the chart. One tool with a `dataset`
 //! argument keeps the catalogue small; the official server's per-dataset names are aliases.
 
 use serde::Deserialize;
@@ -211,8 +212,60 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     }
     out.push_str(&listing::footer(resp.next_cursor.as_deref(), rows.len(), "rows"));
     let extra = json!({"organization": org, "dataset": dataset, "fields": fields, "query": search});
-    let structured = listing::page("rows", rows, resp.next_cursor.as_deref(), extra);
+    let mut structured = listing::page("rows", rows, resp.next_cursor.as_deref(), extra);
+    if ctx.views && aggregate {
+        // The MCP Apps chart (see `mcp::apps`) draws the first aggregate over the period; the
+        // text answer is the same without it, so a failed series is simply left out.
+        let y_axis = fields.iter().find(|f| f.contains('(')).cloned().unwrap_or_default();
+        let stats_query: Vec<(&str, String)> = query
+            .iter()
+            .filter(|(k, _)| !matches!(*k, "field" | "sort" | "per_page" | "cursor"))
+            .cloned()
+            .chain([("yAxis", y_axis.clone()), ("interval", interval(&period).into())])
+            .collect();
+        if let Ok(stats) = ctx
+            .sentry
+            .get(Host::Org(&org), &path(&["organizations", &org, "events-stats"])?, &stats_query)
+            .await
+        {
+            structured["series"] = series(&y_axis, interval(&period), &stats.body);
+        }
+    }
     Ok(ToolOutput::markdown(ctx.untrusted.finish(out)).with_structured(structured, &["/rows/*"]))
+}
+
+/// The bucket of a time series over `period`: the finest of Sentry's usual intervals that keeps
+/// the series at most 100 points.
+fn interval(period: &str) -> &'static str {
+    let (n, unit) = period.split_at(period.len().saturating_sub(1));
+    let unit_s = match unit {
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => 604_800,
+    };
+    let seconds = n.parse::<u64>().unwrap_or(14) * unit_s;
+    [("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3_600), ("4h", 14_400), ("12h", 43_200)]
+        .into_iter()
+        .find(|(_, step)| seconds / step <= 100)
+        .map_or("1d", |(name, _)| name)
+}
+
+/// `/events-stats/` (`data: [[epochSeconds, [{"count": value}]], …]`) as `{yAxis, interval,
+/// points: [[epochSeconds, value], …]}`; a bucket without a value counts 0.
+fn series(y_axis: &str, interval: &str, body: &Value) -> Value {
+    let points: Vec<Value> = body
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let t = p.get(0)?.as_i64()?;
+            let v = p.pointer("/1/0/count").and_then(Value::as_f64).unwrap_or(0.0);
+            Some(json!([t, v]))
+        })
+        .collect();
+    json!({"yAxis": y_axis, "interval": interval, "points": points})
 }
 
 /// A Markdown table of `rows` by `fields`, units in the header.
@@ -322,4 +375,28 @@ async fn outcomes(ctx: &ToolContext<'_>, org: &str, args: Args) -> Result<ToolOu
     let structured = listing::page("rows", rows, None, extra);
     Ok(ToolOutput::markdown(ctx.untrusted.finish(out))
         .with_structured(structured, &["/rows/*/reason"]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_keep_series_short() {
+        for (period, expected) in
+            [("1h", "1m"), ("24h", "15m"), ("7d", "4h"), ("14d", "4h"), ("2w", "4h"), ("90d", "1d")]
+        {
+            assert_eq!(interval(period), expected, "{period}");
+        }
+    }
+
+    #[test]
+    fn series_take_each_bucket() {
+        let body = json!({"data": [[1000, [{"count": 3}]], [2000, [{"count": null}]], [3000, []], ["x", []]]});
+        assert_eq!(
+            series("count()", "1h", &body),
+            json!({"yAxis": "count()", "interval": "1h", "points": [[1000, 3.0], [2000, 0.0], [3000, 0.0]]})
+        );
+        assert_eq!(series("count()", "1h", &json!({}))["points"], json!([]));
+    }
 }

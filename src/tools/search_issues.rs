@@ -80,6 +80,9 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
         ("query", search.clone()),
         ("sort", sort.to_string()),
         ("statsPeriod", period.clone()),
+        // Each issue's volume series over the same period (Sentry's default is the last 24 h),
+        // so the sparkline and the **Period** above it speak of the same window.
+        ("groupStatsPeriod", "auto".into()),
         ("limit", limit.to_string()),
     ];
     if let Some(project) = ctx.project(args.project_slug_or_id.as_deref())? {

@@ -307,6 +307,16 @@ impl ToolContext<'_> {
         trace_id: &str,
         opts: &TraceOptions,
     ) -> Result<String, ToolError> {
+        self.trace_tree(org, trace_id, opts).await.map(|(md, _)| md)
+    }
+
+    /// [`Self::trace`], and the span tree it shows (Sentry's `/trace/` nodes, scoped as above).
+    pub(crate) async fn trace_tree(
+        &self,
+        org: &str,
+        trace_id: &str,
+        opts: &TraceOptions,
+    ) -> Result<(String, Value), ToolError> {
         let period = ("statsPeriod", "14d".to_string());
         let scope = match &self.session.constraints.project {
             Some(fixed) => Some((fixed.clone(), self.project_id(org, fixed).await?)),
@@ -342,7 +352,8 @@ impl ToolContext<'_> {
             .map_err(|e| e.about(format!("trace '{trace_id}' in organization '{org}'")))?
             .body;
         let Some((fixed, id)) = scope else {
-            return Ok(trace_markdown(trace_id, org, &meta, &tree, opts, &self.untrusted));
+            let md = trace_markdown(trace_id, org, &meta, &tree, opts, &self.untrusted);
+            return Ok((md, tree));
         };
         let mut left_out = 0;
         let roots = match tree {
@@ -362,7 +373,7 @@ impl ToolContext<'_> {
                 "\n_{left_out} span(s) or error(s) of other projects in this trace are left out: this connection is limited to project '{fixed}'._\n"
             ));
         }
-        Ok(out)
+        Ok((out, kept))
     }
 }
 

@@ -3,8 +3,7 @@
 
 use serde_json::Value;
 
-use super::args::require;
-use super::issue_links::{choose, integrations, linked, Args};
+use super::issue_links::{choose, integrations, linked, ticket_url, Args};
 use super::shared::path;
 use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::render::{cell, id_at, str_at};
@@ -28,7 +27,12 @@ tool! {
 }
 
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
-    let key = require!(args.external_issue, "Name the linked ticket, e.g. 'ENG-123'.")?;
+    let reference = args.reference("Pass the linked ticket's URL or key, e.g. 'ENG-123'.")?;
+    // A URL names the ticket by the key Sentry stored with the link.
+    let key = match ticket_url(&reference)? {
+        Some(ticket) => ticket.key,
+        None => reference,
+    };
     let issue = ctx.resolve_issue(&args).await?;
     let list = integrations(ctx, &issue).await?;
     let candidates: Vec<&Value> = match &args.integration_id {

@@ -1,6 +1,7 @@
-//! What the uptime monitor writes share: the request settings (`uptime_settings!`), checked
-//! against Sentry's limits before anything is sent, so a wrong interval or timeout comes back
-//! naming the values Sentry accepts instead of as a 400 from Sentry.
+//! What the monitor writes share: the settings of both kinds (`monitor_settings!`): an uptime
+//! monitor's request, checked against Sentry's limits before anything is sent, so a wrong
+//! interval or timeout comes back naming the values Sentry accepts instead of as a 400 from
+//! Sentry; and a metric monitor's query, detection and thresholds (`super::metric_monitor`).
 
 use serde_json::{json, Map, Value};
 
@@ -16,13 +17,19 @@ choices! {
     pub(crate) enum MonitorStatus { Active = "active", Disabled = "disabled" }
 }
 
-/// An argument struct with the uptime request settings, followed by the tool's own fields.
-macro_rules! uptime_settings {
+choices! {
+    /// The kinds of monitor the create and update tools write (cron monitors are made by SDKs).
+    pub(crate) enum WritableKind { Uptime = "uptime", Metric = "metric" }
+}
+
+/// An argument struct with the tool's own fields, then the uptime request settings and the
+/// metric monitor settings.
+macro_rules! monitor_settings {
     ($(#[$meta:meta])* $vis:vis struct $name:ident { $($fields:tt)* }) => {
         $(#[$meta])*
         $vis struct $name {
             $($fields)*
-            /// Seconds between checks: 60, 300, 600, 1200, 1800 or 3600.
+            /// 60, 300, 600, 1200, 1800 or 3600.
             #[serde(default, deserialize_with = "crate::tools::args::int::<_, 60, 3600>")]
             #[cfg_attr(test, schemars(range(min = 60, max = 3600)))]
             pub interval_seconds: Option<i64>,
@@ -30,22 +37,30 @@ macro_rules! uptime_settings {
             #[serde(default, deserialize_with = "crate::tools::args::int::<_, 1000, 60000>")]
             #[cfg_attr(test, schemars(range(min = 1000, max = 60000)))]
             pub timeout_ms: Option<i64>,
-            /// Default GET.
             #[serde(default, deserialize_with = "crate::tools::args::choice")]
             pub method: Option<crate::tools::uptime_monitor::HttpMethod>,
             /// [name, value] pairs.
             #[serde(default)]
-            #[cfg_attr(test, schemars(length(max = 20)))]
             pub headers: Option<Vec<[String; 2]>>,
-            /// For POST, PUT or PATCH.
             #[serde(default, deserialize_with = "crate::tools::args::string")]
             pub body: Option<String>,
-            /// Environment of its issues.
+            /// uptime.
             #[serde(default, deserialize_with = "crate::tools::args::string")]
             pub environment: Option<String>,
-            /// disabled pauses checks.
             #[serde(default, deserialize_with = "crate::tools::args::choice")]
             pub status: Option<crate::tools::uptime_monitor::MonitorStatus>,
+            /// metric: {dataset, aggregate, query, timeWindowSeconds, environment}.
+            #[serde(default)]
+            pub query: Option<serde_json::Map<String, serde_json::Value>>,
+            /// metric: {detectionType, comparisonDeltaSeconds}.
+            #[serde(default)]
+            pub config: Option<serde_json::Map<String, serde_json::Value>>,
+            /// metric: {conditions: [{type, comparison, conditionResult}]}.
+            #[serde(default)]
+            pub condition_group: Option<serde_json::Map<String, serde_json::Value>>,
+            /// metric: alert ids.
+            #[serde(default, deserialize_with = "crate::tools::args::strings::<_, 20>")]
+            pub workflow_ids: Option<Vec<String>>,
         }
 
         impl $name {
@@ -61,10 +76,54 @@ macro_rules! uptime_settings {
                     status: self.status,
                 })
             }
+
+            /// The metric monitor settings given.
+            fn metric(&self) -> crate::tools::metric_monitor::MetricInput<'_> {
+                crate::tools::metric_monitor::MetricInput {
+                    query: self.query.as_ref(),
+                    config: self.config.as_ref(),
+                    condition_group: self.condition_group.as_ref(),
+                    workflow_ids: self.workflow_ids.as_deref(),
+                }
+            }
+
+            /// The names of the uptime settings given (to refuse them for a metric monitor).
+            fn uptime_given(&self) -> Vec<&'static str> {
+                let mut names = Vec::new();
+                for (name, set) in [
+                    ("intervalSeconds", self.interval_seconds.is_some()),
+                    ("timeoutMs", self.timeout_ms.is_some()),
+                    ("method", self.method.is_some()),
+                    ("headers", self.headers.is_some()),
+                    ("body", self.body.is_some()),
+                    ("environment", self.environment.is_some()),
+                    ("url", self.url.is_some()),
+                ] {
+                    if set {
+                        names.push(name);
+                    }
+                }
+                names
+            }
         }
     };
 }
-pub(crate) use uptime_settings;
+pub(crate) use monitor_settings;
+
+/// Refuse settings of the other kind: `given` names them, `kind` is the monitor's.
+pub(crate) fn refuse_other_kind(given: &[&str], kind: &str) -> Result<(), ToolError> {
+    match given.first() {
+        Some(name) => Err(ToolError::invalid(format!(
+            "'{name}' is not a setting of a {kind} monitor{}",
+            if kind == "metric" {
+                " (url, intervalSeconds, timeoutMs, method, headers, body and environment are uptime settings; a metric monitor's environment goes in query.environment)"
+            } else {
+                " (query, config, conditionGroup and workflowIds are metric settings)"
+            }
+        ))),
+        None => Ok(()),
+    }
+}
 
 /// The settings of one call, borrowed from its arguments.
 pub(crate) struct Settings<'a> {

@@ -1,10 +1,13 @@
-//! `whoami`: who the token belongs to and what it may do.
+//! `whoami`: who the token belongs to and what it may do, and what this server is: its version
+//! and skills (granted and available, with their tools), so an agent skill written for a given
+//! server can check what it talks to. The official `get_sentry_mcp_info` is an alias of it.
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
+use super::{catalogue, tool, Annotations, HiddenWhen, Skill, ToolContext, ToolError, ToolOutput};
 use crate::sentry::{ApiPath, Host};
+use crate::session::SkillSet;
 
 /// No arguments.
 #[derive(Deserialize)]
@@ -60,5 +63,33 @@ async fn call(ctx: &ToolContext<'_>, _args: Args) -> Result<ToolOutput, ToolErro
         (Some(o), None) => out.push_str(&format!("**Limited to**: organization '{o}'\n")),
         _ => {}
     }
+    server(ctx.session.skills, &mut out);
     Ok(ToolOutput::markdown(out))
+}
+
+/// This server's version, and each skill: whether the connection has it, and the tools it
+/// brings beyond those every skill has.
+fn server(granted: SkillSet, out: &mut String) {
+    out.push_str(&format!(
+        "\n## Server: {} {}\n\nSkills on by default: {}.\n\n| Skill | In this connection | Tools |\n| --- | --- | --- |\n",
+        crate::SERVER_NAME,
+        crate::SERVER_VERSION,
+        SkillSet::defaults().iter().map(Skill::id).collect::<Vec<_>>().join(", ")
+    ));
+    let specs = || catalogue().iter().map(|t| t.spec());
+    for skill in Skill::ALL {
+        let tools: Vec<&str> = specs()
+            .filter(|s| s.skills.contains(&skill) && s.skills.len() < Skill::ALL.len())
+            .map(|s| s.name)
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            skill.id(),
+            if granted.contains(skill) { "yes" } else { "no" },
+            tools.join(", ")
+        ));
+    }
+    let everywhere: Vec<&str> =
+        specs().filter(|s| s.skills.len() == Skill::ALL.len()).map(|s| s.name).collect();
+    out.push_str(&format!("\nIn every skill: {}.\n", everywhere.join(", ")));
 }

@@ -1,9 +1,9 @@
 // Admin tools through the official TypeScript SDK client (over HTTP, and again over stdio):
-// update_dsn, team access to a project and get_sentry_mcp_info, with the emulator's state
+// update_dsn, team access to a project and issue links, with the emulator's state
 // checked after each write and the failures an agent must be able to act on.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { call, connect, EMULATOR_URL, READONLY_TOKEN, resetUpstream, TRANSPORT, VALID_TOKEN } from "./helpers.mjs";
+import { call, connect, EMULATOR_URL, READONLY_TOKEN, resetUpstream, TRANSPORT, upstreamRequests, VALID_TOKEN } from "./helpers.mjs";
 
 let client;
 before(async () => {
@@ -76,22 +76,6 @@ test("team access with a read-only token names the missing scope", async () => {
   }
 });
 
-test("get_sentry_mcp_info names the version and this connection's skills", async () => {
-  const r = await call(client, "get_sentry_mcp_info");
-  assert.equal(r.isError, false, r.text);
-  assert.match(r.text, /^# sentry-mcp-rs \d+\.\d+\.\d+/);
-  assert.match(r.text, /Skills on by default: inspect, seer/);
-  assert.match(r.text, /\| project-management \| yes \| .*update_dsn/);
-  const narrow = await connect({ path: "/mcp?skills=inspect" });
-  try {
-    const n = await call(narrow, "get_sentry_mcp_info");
-    assert.match(n.text, /\| triage \| no \|/);
-    assert.match(n.text, /\| inspect \| yes \| .*find_monitors/);
-  } finally {
-    await narrow.close();
-  }
-});
-
 test("link_issue links an issue to a Jira ticket and a GitHub issue; unlink_issue removes a link", async () => {
   const which = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssue: "SHOP-118" });
   assert.equal(which.isError, true);
@@ -118,6 +102,29 @@ test("link_issue links an issue to a Jira ticket and a GitHub issue; unlink_issu
   const again = await call(client, "unlink_issue", { organizationSlug: "acme", issueId: "API-SERVER-2A", externalIssue: "OPS-2231" });
   assert.equal(again.isError, true);
   assert.match(again.text, /API-SERVER-2A is not linked to 'OPS-2231'/);
+});
+
+test("link_issue and unlink_issue take the ticket's URL (externalIssueUrl), finding the tracker from it", async () => {
+  await resetUpstream();
+  const pr = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://github.com/acme/web/pull/7" });
+  assert.equal(pr.isError, false, pr.text);
+  assert.match(pr.text, /# Linked WEB-FRONTEND-7K to acme\/web#7/);
+  assert.match(pr.text, /unlink_issue\(externalIssueUrl="https:\/\/github\.com\/acme\/web\/pull\/7"\)/);
+  const put = (await upstreamRequests()).filter((q) => q.method === "PUT" && q.path.endsWith("/integrations/602/")).at(-1);
+  assert.deepEqual(put.body, { repo: "acme/web", externalIssue: "7" }, "GitHub's link form: the repository and the number");
+  const jira = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://acme.atlassian.net/browse/shop-9" });
+  assert.equal(jira.isError, false, jira.text);
+  let state = (await upstream("organizations/acme/issues/4001/integrations/")).body;
+  assert.deepEqual(state.flatMap((i) => i.externalIssues.map((x) => x.key)).sort(), ["SHOP-9", "acme/web#7"]);
+  const foreign = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://github.com/other/app/issues/3" });
+  assert.equal(foreign.isError, true);
+  assert.match(foreign.text, /no issue-tracker integration of this organization serves github\.com\/other/);
+  const unreadable = await call(client, "link_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://acme.atlassian.net/wiki/spaces/OPS" });
+  assert.match(unreadable.text, /cannot read a ticket from/);
+  const gone = await call(client, "unlink_issue", { organizationSlug: "acme", issueId: "WEB-FRONTEND-7K", externalIssueUrl: "https://github.com/acme/web/pull/7" });
+  assert.equal(gone.isError, false, gone.text);
+  state = (await upstream("organizations/acme/issues/4001/integrations/")).body;
+  assert.deepEqual(state.flatMap((i) => i.externalIssues.map((x) => x.key)), ["SHOP-9"]);
 });
 
 test("link_issue with a read-only token names event:write", async () => {

@@ -13,9 +13,9 @@ export const READONLY_TOKEN = "sntryu_e2e_readonly_token_fedcba9876543210";
 export const ORIGIN = process.env.MCP_ORIGIN;
 
 /** The whole catalogue, in tools/list order. */
-export const ALL_TOOLS = ["whoami", "get_sentry_mcp_info", "find_organizations", "find_projects", "search_issues", "get_issue_details", "search_events", "get_sentry_resource", "get_trace_details", "search_issue_events", "get_issue_tag_values", "get_event_attachment", "find_teams", "find_releases", "find_monitors", "get_monitor_details", "find_alert_rules", "find_dashboards", "update_issue", "add_issue_note", "link_issue", "unlink_issue", "analyze_issue_with_seer", "find_dsns", "create_dsn", "update_dsn", "create_team", "create_project", "update_project", "add_team_to_project", "remove_team_from_project", "create_uptime_monitor", "update_uptime_monitor", "delete_uptime_monitor"];
+export const ALL_TOOLS = ["whoami", "find_organizations", "find_projects", "search_issues", "get_issue_details", "search_events", "get_sentry_resource", "get_trace_details", "search_issue_events", "get_issue_tag_values", "get_event_attachment", "find_teams", "find_releases", "find_monitors", "get_monitor_details", "find_alert_rules", "find_dashboards", "update_issue", "add_issue_note", "link_issue", "unlink_issue", "analyze_issue_with_seer", "find_dsns", "create_dsn", "update_dsn", "create_team", "create_project", "update_project", "add_team_to_project", "remove_team_from_project", "create_monitor", "update_monitor", "delete_monitor", "create_alert_rule", "update_alert_rule", "delete_alert_rule", "find_custom_inbound_filters", "create_custom_inbound_filter", "update_custom_inbound_filter", "delete_custom_inbound_filter"];
 /** Tools that only read. */
-export const READ_TOOLS = ALL_TOOLS.filter((t) => !["update_issue", "add_issue_note", "link_issue", "unlink_issue", "analyze_issue_with_seer", "create_dsn", "create_team", "create_project", "update_project", "update_dsn", "add_team_to_project", "remove_team_from_project", "create_uptime_monitor", "update_uptime_monitor", "delete_uptime_monitor"].includes(t));
+export const READ_TOOLS = ALL_TOOLS.filter((t) => !["update_issue", "add_issue_note", "link_issue", "unlink_issue", "analyze_issue_with_seer", "create_dsn", "create_team", "create_project", "update_project", "update_dsn", "add_team_to_project", "remove_team_from_project", "create_monitor", "update_monitor", "delete_monitor", "create_alert_rule", "update_alert_rule", "delete_alert_rule", "create_custom_inbound_filter", "update_custom_inbound_filter", "delete_custom_inbound_filter"].includes(t));
 export const EMULATOR_URL = process.env.EMULATOR_URL;
 
 /** The native stdio binary, and the file its stderr is appended to (audited at the end). */
@@ -48,8 +48,8 @@ export function flagsFor(path) {
 
 /** Connect the official TypeScript SDK client to `path` (default /mcp) with Sentry-Bearer, or,
  *  when TRANSPORT is stdio, start the binary with the flags equivalent to `path`. */
-export async function connect({ path = "/mcp", token = VALID_TOKEN, headers = {} } = {}) {
-  const client = new Client({ name: "e2e-ts-sdk", version: "1.0.0" });
+export async function connect({ path = "/mcp", token = VALID_TOKEN, headers = {}, capabilities } = {}) {
+  const client = new Client({ name: "e2e-ts-sdk", version: "1.0.0" }, capabilities ? { capabilities } : undefined);
   if (TRANSPORT === "stdio") {
     const stdio = new StdioClientTransport({ ...stdioServer({ token, args: flagsFor(path) }), stderr: "pipe" });
     stdio.stderr.on("data", (chunk) => fs.appendFileSync(STDIO_LOG, chunk));
@@ -145,4 +145,15 @@ export function boundarySegments(text) {
   const out = outside.join("");
   if (out.includes(close)) throw new Error("a stray closing marker stands outside the boundaries");
   return { nonce, inside, outside: out };
+}
+
+/** Headless Chromium (Debian's, installed by set-up) for the suites that render pages. */
+export async function launchChromium() {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    timeout: 30_000,
+  });
 }

@@ -4,17 +4,11 @@
 // is not blank. Then robots.txt, llms.txt and the server card, checked against tools/list.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect, ORIGIN } from "./helpers.mjs";
+import { connect, launchChromium, ORIGIN } from "./helpers.mjs";
 
 let browser;
 before(async () => {
-  const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 });
 after(async () => browser?.close());
 

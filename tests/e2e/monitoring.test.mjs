@@ -194,3 +194,207 @@ test("find_dashboards lists dashboards; with an id, each widget's query", async 
   assert.equal(bad.isError, true);
   assert.match(bad.text, /'dashboardId' is a number/);
 });
+
+test("create, update and delete a metric monitor by the official names; the emulator's state and alert links follow", async () => {
+  const created = await call(client, "create_metric_monitor", {
+    organizationSlug: "acme",
+    projectSlug: "api-server",
+    name: "Checkout error count",
+    query: { dataset: "events", aggregate: "count()", query: "transaction:/api/checkout level:error", timeWindowSeconds: 300, environment: "production" },
+    config: { detectionType: "static" },
+    conditionGroup: { id: "81010", conditions: [{ id: "1", type: "gt", comparison: 50, conditionResult: 75 }, { type: "lte", comparison: 50, conditionResult: 0 }] },
+    workflowIds: ["9201"],
+  });
+  assert.equal(created.isError, false, created.text);
+  assert.match(created.text, /# New metric monitor in \*\*acme\*\*/);
+  assert.match(created.text, /`count\(\)` over 5 min where .*transaction:\/api\/checkout level:error.* \(events\), environment production · static: > 50 → high, ≤ 50 → resolved · project id 12/);
+  const id = created.text.match(/\(id (\d+)\)/)?.[1];
+  assert.ok(id, created.text);
+  let state = await upstream(`organizations/acme/detectors/${id}/`);
+  assert.equal(state.body.projectId, "12");
+  assert.equal(state.body.type, "metric_issue");
+  assert.deepEqual(state.body.dataSources[0].queryObj.snubaQuery.eventTypes, ["error", "default"]);
+  assert.deepEqual(state.body.workflowIds, ["9201"]);
+  assert.notEqual(state.body.conditionGroup.conditions[0].id, "1", "a copied condition id is not sent");
+  assert.ok((await upstream("organizations/acme/workflows/9201/")).body.detectorIds.includes(id), "the alert lists its new monitor");
+
+  const percent = await call(client, "update_metric_monitor", { organizationSlug: "acme", monitorId: id, config: { detectionType: "percent", comparisonDeltaSeconds: 86400 }, conditionGroup: { conditions: [{ type: "gt", comparison: 120, conditionResult: 75 }] } });
+  assert.equal(percent.isError, false, percent.text);
+  assert.match(percent.text, /\*\*thresholds\*\*: static: > 50 → high, ≤ 50 → resolved → \*\*percent \(% change\): > 120 → high\*\*/);
+  state = await upstream(`organizations/acme/detectors/${id}/`);
+  assert.deepEqual(state.body.config, { detectionType: "percent", comparisonDelta: 86400 });
+  assert.equal(state.body.name, "Checkout error count", "what the update does not name stays");
+
+  const windowed = await call(client, "update_monitor", { organizationSlug: "acme", kind: "metric", monitorId: id, query: { timeWindowSeconds: 900 }, status: "disabled" });
+  assert.equal(windowed.isError, false, windowed.text);
+  assert.match(windowed.text, /\*\*enabled\*\*: true → \*\*false\*\*/);
+  state = await upstream(`organizations/acme/detectors/${id}/`);
+  assert.equal(state.body.dataSources[0].queryObj.snubaQuery.timeWindow, 900);
+  assert.equal(state.body.dataSources[0].queryObj.snubaQuery.query, "transaction:/api/checkout level:error");
+  assert.equal(state.body.enabled, false);
+
+  const deleted = await call(client, "delete_metric_monitor", { organizationSlug: "acme", monitorId: id });
+  assert.equal(deleted.isError, false, deleted.text);
+  assert.match(deleted.text, /# Deleted metric monitor \d+ from \*\*acme\*\*/);
+  assert.equal((await upstream(`organizations/acme/detectors/${id}/`)).status, 404);
+  assert.equal((await upstream("organizations/acme/workflows/9201/")).body.detectorIds.includes(id), false);
+  const again = await call(client, "delete_monitor", { organizationSlug: "acme", kind: "metric", monitorId: id });
+  assert.equal(again.isError, true);
+  assert.match(again.text, new RegExp(`metric monitor ${id} in organization 'acme'`));
+});
+
+test("metric monitor writes outside Sentry's limits, of the wrong kind or of another type are refused before any write", async () => {
+  const writes = async () => (await upstreamRequests()).filter((q) => q.method !== "GET").length;
+  const before = await writes();
+  const base = { organizationSlug: "acme", projectSlug: "api-server", kind: "metric", name: "x", query: { dataset: "events", aggregate: "count()", timeWindowSeconds: 300 }, conditionGroup: { conditions: [{ type: "gt", comparison: 1, conditionResult: 75 }] } };
+  const dynamic = await call(client, "create_monitor", { ...base, config: { detectionType: "dynamic" }, conditionGroup: { conditions: [{ type: "anomaly_detection", comparison: { sensitivity: "high", thresholdType: 2 }, conditionResult: 75 }] } });
+  assert.equal(dynamic.isError, true);
+  assert.match(dynamic.text, /dynamic detection needs a time window of 900, 1800 or 3600 seconds/);
+  const percent = await call(client, "create_monitor", { ...base, config: { detectionType: "percent" } });
+  assert.match(percent.text, /'config.comparisonDeltaSeconds' must be 300, 900, 3600, 86400, 604800 or 2592000/);
+  const windowed = await call(client, "create_monitor", { ...base, query: { ...base.query, timeWindowSeconds: 120 } });
+  assert.match(windowed.text, /'query.timeWindowSeconds' must be one of 60, 300/);
+  const dataset = await call(client, "create_monitor", { ...base, query: { ...base.query, dataset: "errors" } });
+  assert.match(dataset.text, /'query.dataset' must be one of events, transactions/);
+  const mixed = await call(client, "create_monitor", { ...base, url: "https://a.example/" });
+  assert.match(mixed.text, /'url' is not a setting of a metric monitor/);
+  const onlyResolve = await call(client, "create_monitor", { ...base, conditionGroup: { conditions: [{ type: "lte", comparison: 1, conditionResult: 0 }] } });
+  assert.match(onlyResolve.text, /never opens an issue/);
+  const noKind = await call(client, "create_monitor", { organizationSlug: "acme", projectSlug: "api-server", name: "x" });
+  assert.match(noKind.text, /pass 'kind': uptime or metric/);
+  const stream = await call(client, "update_monitor", { organizationSlug: "acme", kind: "metric", monitorId: "8002", name: "renamed" });
+  assert.equal(stream.isError, true);
+  assert.match(stream.text, /monitor 8002 is a issue_stream monitor, not a metric monitor/);
+  const unknown = await call(client, "update_metric_monitor", { organizationSlug: "acme", monitorId: "9999", name: "x" });
+  assert.match(unknown.text, /metric monitor 9999 in organization 'acme'/);
+  assert.equal(await writes(), before, "nothing was written");
+});
+
+test("delete_monitor_environment deletes one environment of a cron monitor; the monitor and its other environments stay", async () => {
+  const args = { organizationSlug: "acme", projectSlug: "api-server", monitorSlug: "cache-warmup", environment: "staging" };
+  const r = await call(client, "delete_monitor_environment", args);
+  assert.equal(r.isError, false, r.text);
+  assert.match(r.text, /# Deleted environment staging of cron monitor `cache-warmup` in \*\*acme\*\*/);
+  assert.match(r.text, /The monitor stays in production/);
+  const state = await upstream("organizations/acme/monitors/cache-warmup/");
+  assert.deepEqual(state.body.environments.map((e) => e.name), ["production"]);
+  const sent = (await upstreamRequests()).filter((q) => q.method === "DELETE").at(-1);
+  assert.equal(sent.path, "/api/0/projects/acme/api-server/monitors/cache-warmup/environments/staging/");
+  const again = await call(client, "delete_monitor", { ...args, kind: "cron" });
+  assert.equal(again.isError, false, again.text);
+  assert.match(again.text, /has no environment staging\n\nNothing to delete \(its environments: production\)/);
+  const wrongProject = await call(client, "delete_monitor_environment", { ...args, projectSlug: "web-frontend", environment: "production" });
+  assert.equal(wrongProject.isError, true);
+  assert.match(wrongProject.text, /belongs to project 'api-server', not 'web-frontend'/);
+  const noEnv = await call(client, "delete_monitor", { organizationSlug: "acme", kind: "cron", projectSlug: "api-server", monitorSlug: "cache-warmup" });
+  assert.match(noEnv.text, /'environment' is required for a cron monitor/);
+  const unknown = await call(client, "delete_monitor_environment", { ...args, monitorSlug: "no-such-job" });
+  assert.match(unknown.text, /cron monitor 'no-such-job' in organization 'acme'/);
+  assert.deepEqual((await upstream("organizations/acme/monitors/cache-warmup/")).body.environments.map((e) => e.name), ["production"]);
+});
+
+test("alert options: actions with their integrations, trigger and filter conditions, monitors to connect (and the official get_alert_options)", async () => {
+  const actions = await call(client, "find_alert_rules", { organizationSlug: "acme", view: "actions" });
+  assert.equal(actions.isError, false, actions.text);
+  assert.match(actions.text, /- \*\*slack\*\* \(notification\) · acme-workspace \(integrationId 502\) · config: targetDisplay, targetIdentifier, targetType · data: notes, tags/);
+  assert.match(actions.text, /- \*\*pagerduty\*\* \(notification\) · acme-pagerduty \(integrationId 501\)/);
+  assert.deepEqual(actions.result.structuredContent.actions.map((a) => a.type), ["email", "slack", "pagerduty", "jira"]);
+  const filters = await call(client, "get_alert_options", { organizationSlug: "acme", section: "conditions", conditionGroup: "action_filter" });
+  assert.equal(filters.isError, false, filters.text);
+  assert.match(filters.text, /## Filters/);
+  assert.match(filters.text, /- `tagged_event` · comparison: \{key, match, value\}/);
+  assert.equal(filters.text.includes("first_seen_event"), false);
+  const both = await call(client, "find_alert_rules", { organizationSlug: "acme", view: "conditions" });
+  assert.match(both.text, /## Triggers[\s\S]*`first_seen_event` · comparison: boolean[\s\S]*## Filters/);
+  const sources = await call(client, "get_alert_options", { organizationSlug: "acme", section: "sources" });
+  assert.match(sources.text, /Issue Stream.* \(id 8002\) · issue_stream · project id 12 · alerts: none/);
+  assert.match(sources.text, /Checkout p95 latency.* \(id 8101\) · metric_issue · project id 12 · alerts: 9201/);
+  const bad = await call(client, "find_alert_rules", { organizationSlug: "acme", view: "everything" });
+  assert.equal(bad.isError, true);
+  assert.match(bad.text, /'view' must be one of: actions, conditions, sources/);
+});
+
+test("create, update and delete an alert; the emulator's state and monitor links follow; get_alert_rule finds it by name", async () => {
+  const created = await call(client, "create_alert_rule", {
+    organizationSlug: "acme",
+    name: "Email backend on new API issues",
+    detectorIds: ["8002"],
+    frequencyMinutes: 60,
+    triggers: { id: "1", conditions: [{ id: "11", type: "first_seen_event" }] },
+    actionFilters: [{ conditions: [{ type: "issue_priority_greater_or_equal", comparison: 50 }], actions: [{ type: "email", config: { targetType: "team", targetIdentifier: "102" } }] }],
+  });
+  assert.equal(created.isError, false, created.text);
+  const id = created.text.match(/\(id (\d+)\)/)?.[1];
+  assert.ok(id, created.text);
+  assert.match(created.text, /\*\*At most every\*\*: 60 min/);
+  assert.match(created.text, /- \*\*When\*\*: a new issue\n- \*\*If\*\*: priority ≥ 50\n- \*\*Then\*\*: email → 102\n- \*\*Monitors\*\*: 8002/);
+  let state = await upstream(`organizations/acme/workflows/${id}/`);
+  assert.deepEqual(state.body.detectorIds, ["8002"]);
+  assert.equal(state.body.config.frequency, 60);
+  assert.notEqual(state.body.triggers.conditions[0].id, "11", "copied component ids are not sent");
+  assert.ok((await upstream("organizations/acme/detectors/8002/")).body.workflowIds.includes(id));
+
+  const byName = await call(client, "get_alert_rule", { organizationSlug: "acme", ruleIdOrName: "Email backend on new API issues" });
+  assert.equal(byName.isError, false, byName.text);
+  assert.match(byName.text, new RegExp(`\\(id ${id}\\)`));
+
+  const updated = await call(client, "update_alert_rule", { organizationSlug: "acme", alertRuleId: id, status: "disabled", projectSlugs: ["web-frontend"], actionFilters: [{ conditions: [], actions: [{ type: "slack", integrationId: "502", config: { targetType: "specific", targetDisplay: "#api-alerts" } }] }] });
+  assert.equal(updated.isError, false, updated.text);
+  assert.match(updated.text, /\*\*Changed\*\*: actionFilters, detectorIds, enabled/);
+  assert.match(updated.text, /## Before\n[\s\S]*\*\*Enabled\*\*: yes[\s\S]*email → 102[\s\S]*## After\n[\s\S]*\*\*Enabled\*\*: no[\s\S]*slack → #api-alerts/);
+  state = await upstream(`organizations/acme/workflows/${id}/`);
+  assert.equal(state.body.enabled, false);
+  assert.equal(state.body.actionFilters[0].actions[0].type, "slack");
+  assert.equal(state.body.config.frequency, 60, "what the update does not name stays");
+  assert.deepEqual(state.body.detectorIds, ["8002", "8001"], "the official projectSlugs adds web-frontend's issue stream");
+
+  const deleted = await call(client, "delete_alert_rule", { organizationSlug: "acme", alertRuleId: id });
+  assert.equal(deleted.isError, false, deleted.text);
+  assert.match(deleted.text, new RegExp(`# Deleted alert ${id} from \\*\\*acme\\*\\*`));
+  assert.equal((await upstream(`organizations/acme/workflows/${id}/`)).status, 404);
+  assert.equal((await upstream("organizations/acme/detectors/8002/")).body.workflowIds.includes(id), false);
+  const again = await call(client, "delete_alert_rule", { organizationSlug: "acme", alertRuleId: id });
+  assert.equal(again.isError, true);
+  assert.match(again.text, new RegExp(`alert ${id} in organization 'acme'`));
+});
+
+test("alert writes: Sentry's limits, Sentry's refusal fenced, a missing scope named, and hidden under a project constraint", async () => {
+  const base = { organizationSlug: "acme", name: "x", detectorIds: ["8002"] };
+  const frequency = await call(client, "create_alert_rule", { ...base, frequencyMinutes: 15 });
+  assert.match(frequency.text, /'frequencyMinutes' must be 0, 5, 10, 30, 60, 180, 720 or 1440/);
+  const logic = await call(client, "create_alert_rule", { ...base, triggers: { logicType: "all", conditions: [] } });
+  assert.match(logic.text, /'triggers.logicType' is any-short/);
+  const noActions = await call(client, "create_alert_rule", { ...base, actionFilters: [{ conditions: [], actions: [] }] });
+  assert.match(noActions.text, /each action filter needs actions/);
+  const unknownCondition = await call(client, "create_alert_rule", { ...base, triggers: { conditions: [{ type: "no_such_condition" }] } });
+  assert.equal(unknownCondition.isError, true);
+  assert.match(unknownCondition.text, /HTTP 400/);
+  assert.ok(boundarySegments(unknownCondition.text).inside.some((s) => s.includes("Invalid condition type")), unknownCondition.text);
+  const nothing = await call(client, "update_alert_rule", { organizationSlug: "acme", alertRuleId: "9202" });
+  assert.match(nothing.text, /pass at least one setting/);
+  const reader = await connect({ token: READONLY_TOKEN });
+  try {
+    const r = await call(reader, "create_alert_rule", base);
+    assert.equal(r.isError, true);
+    assert.match(r.text, /\*\*Missing permission\*\*: .*lacks the `alerts:write` scope \(or `org:write`\)/);
+    const d = await call(reader, "delete_alert_rule", { organizationSlug: "acme", alertRuleId: "9202" });
+    assert.match(d.text, /lacks the `alerts:write` scope/);
+    const e = await call(reader, "delete_monitor_environment", { organizationSlug: "acme", projectSlug: "api-server", monitorSlug: "nightly-invoice-export", environment: "production" });
+    assert.match(e.text, /lacks the `alerts:write` scope \(or `project:write`\)/);
+  } finally {
+    await reader.close();
+  }
+  assert.equal((await upstream("organizations/acme/workflows/9202/")).status, 200);
+  assert.deepEqual((await upstream("organizations/acme/monitors/nightly-invoice-export/")).body.environments.map((e) => e.name), ["production"]);
+  const limited = await connect({ path: "/mcp/acme/web-frontend" });
+  try {
+    const names = (await limited.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("create_monitor") && !names.includes("create_alert_rule") && !names.includes("delete_alert_rule"), names.join(","));
+    const other = await call(limited, "delete_metric_monitor", { monitorId: "8101" });
+    assert.equal(other.isError, true);
+    assert.match(other.text, /limited to project 'web-frontend'/);
+    assert.equal((await upstream("organizations/acme/detectors/8101/")).status, 200);
+  } finally {
+    await limited.close();
+  }
+});

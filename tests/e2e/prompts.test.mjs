@@ -5,7 +5,7 @@
 // connection's skills and URL constraints. Raw-HTTP checks of the modern era run over HTTP only.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { boundarySegments, call, connect, modern, nonceOf, post, resetUpstream, TRANSPORT } from "./helpers.mjs";
+import { boundarySegments, call, connect, modern, nonceOf, post, resetUpstream, TRANSPORT, upstreamRequests } from "./helpers.mjs";
 
 const CHECKOUT_TRACE = "a3f1c2d4e5b64798a0b1c2d3e4f50617";
 const httpOnly = { skip: TRANSPORT === "stdio" ? "raw HTTP" : false };
@@ -236,25 +236,31 @@ test("modern era: lists are private and cacheable, a missing resource is -32602"
   assert.ok(found.body.result._meta["io.modelcontextprotocol/serverInfo"]);
 });
 
-test("issue answers carry an event-volume sparkline that matches Sentry's stats", async () => {
-  const res = await fetch(`${process.env.EMULATOR_URL}/api/0/organizations/acme/issues/?query=is:unresolved&limit=5&sort=date`, {
+test("issue answers carry an event-volume sparkline over the period they state", async () => {
+  // search_issues asks for each issue's series over its own period (groupStatsPeriod=auto), so
+  // the sparkline's label is the **Period** of the answer, never Sentry's default 24 hours.
+  const res = await fetch(`${process.env.EMULATOR_URL}/api/0/organizations/acme/issues/?query=is:unresolved&limit=5&sort=date&statsPeriod=14d&groupStatsPeriod=auto`, {
     headers: { authorization: `Bearer ${(await import("./helpers.mjs")).VALID_TOKEN}` },
   });
   const issues = await res.json();
-  const search = await call(client, "search_issues", { organizationSlug: "acme", limit: 5 });
+  const search = await call(client, "search_issues", { organizationSlug: "acme", limit: 5, period: "14d" });
+  assert.match(search.text, /\*\*Period\*\*: 14d/);
+  const requests = (await upstreamRequests()).filter((q) => q.method === "GET" && q.path === "/api/0/organizations/acme/issues/");
+  assert.deepEqual(requests.at(-1).query.groupStatsPeriod, ["auto"], JSON.stringify(requests.at(-1).query));
   for (const issue of issues) {
-    const points = issue.stats["24h"];
+    const points = issue.stats.auto;
     const total = points.reduce((sum, [, n]) => sum + n, 0);
     const peak = Math.max(...points.map(([, n]) => n));
     const entry = search.text.split("\n## ").find((e) => e.startsWith(`${issue.shortId} `) || e.includes(`. ${issue.shortId} `));
     assert.ok(entry, `${issue.shortId} listed`);
-    const line = entry.split("\n").find((l) => l.startsWith("**Last 24 h**: "));
+    assert.ok(!entry.includes("**Last 24 h**"), entry);
+    const line = entry.split("\n").find((l) => l.startsWith("**Last 14 days**: "));
     if (total === 0) {
-      assert.equal(line, "**Last 24 h**: no events");
+      assert.equal(line, "**Last 14 days**: no events");
       continue;
     }
     const blocks = Math.ceil(points.length / Math.ceil(points.length / 12)); // at most 12 blocks
-    assert.match(line, new RegExp(`^\\*\\*Last 24 h\\*\\*: [▁▂▃▄▅▆▇█]{${blocks}} ${total} events? · peak ${peak} in the hour from \\d\\d:00 UTC · (rising|falling|steady|stopped|new in this period)$`), line);
+    assert.match(line, new RegExp(`^\\*\\*Last 14 days\\*\\*: [▁▂▃▄▅▆▇█]{${blocks}} ${total} events? · peak ${peak} on \\d{4}-\\d\\d-\\d\\d · (rising|falling|steady|stopped|new in this period)$`), line);
     assert.ok(!line.includes("untrusted-data"), "Sentry's own counts stay outside the boundary");
   }
   const details = await call(client, "get_issue_details", { organizationSlug: "acme", issueId: issues[0].shortId });

@@ -204,7 +204,7 @@ test("one of our own tokens sent as a Sentry token is refused and never forwarde
 
 test("skills narrow the tools; unknown skills are 400; a missing skill is named [skills]", async () => {
   const pm = await post("/mcp?skills=project-management", rpc("tools/list"), legacy());
-  assert.deepEqual(pm.body.result.tools.map((t) => t.name), ["whoami", "get_sentry_mcp_info", "find_organizations", "find_projects", "find_teams", "find_dsns", "create_dsn", "update_dsn", "create_team", "create_project", "update_project", "add_team_to_project", "remove_team_from_project", "create_uptime_monitor", "update_uptime_monitor", "delete_uptime_monitor"]);
+  assert.deepEqual(pm.body.result.tools.map((t) => t.name), ["whoami", "find_organizations", "find_projects", "find_teams", "find_dsns", "create_dsn", "update_dsn", "create_team", "create_project", "update_project", "add_team_to_project", "remove_team_from_project", "create_monitor", "update_monitor", "delete_monitor", "create_alert_rule", "update_alert_rule", "delete_alert_rule", "find_custom_inbound_filters", "create_custom_inbound_filter", "update_custom_inbound_filter", "delete_custom_inbound_filter"]);
   const bad = await post("/mcp?skills=inspect,bogus", rpc("tools/list"), legacy());
   assert.equal(bad.status, 400);
   assert.match(bad.text, /bogus/);

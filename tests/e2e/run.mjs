@@ -121,7 +121,7 @@ const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 
 // The suites that only use the SDK client (`connect`/`call`) run once more over stdio.
-const SDK_CLIENT_SUITES = ["tools.test.mjs", "catalogue.test.mjs", "faults.test.mjs", "injection.test.mjs", "categories.test.mjs", "investigation.test.mjs", "prompts.test.mjs", "monitoring.test.mjs", "admin.test.mjs"];
+const SDK_CLIENT_SUITES = ["apps.test.mjs", "tools.test.mjs", "catalogue.test.mjs", "faults.test.mjs", "injection.test.mjs", "categories.test.mjs", "investigation.test.mjs", "prompts.test.mjs", "monitoring.test.mjs", "admin.test.mjs", "filters.test.mjs"];
 const nodeTest = (label, files, extra = {}) => run(label, process.execPath,
   ["--test", "--test-force-exit", "--test-timeout=120000", "--test-concurrency=1", ...files], { env: { ...env, ...extra } });
 if (want("node")) {

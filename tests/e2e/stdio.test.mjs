@@ -162,7 +162,7 @@ test("a missing skill names the flag that grants it", async () => {
   await until(answered(proc, [1, 2, 3]), "answers");
   proc.child.stdin.end();
   const [list, refused] = [2, 3].map((id) => messages(proc).find((m) => m.id === id));
-  assert.deepEqual(list.result.tools.map((t) => t.name), ["whoami", "get_sentry_mcp_info", "find_organizations", "find_projects", "find_teams", "find_dsns", "create_dsn", "update_dsn", "create_team", "create_project", "update_project", "add_team_to_project", "remove_team_from_project", "create_uptime_monitor", "update_uptime_monitor", "delete_uptime_monitor"]);
+  assert.deepEqual(list.result.tools.map((t) => t.name), ["whoami", "find_organizations", "find_projects", "find_teams", "find_dsns", "create_dsn", "update_dsn", "create_team", "create_project", "update_project", "add_team_to_project", "remove_team_from_project", "create_monitor", "update_monitor", "delete_monitor", "create_alert_rule", "update_alert_rule", "delete_alert_rule", "find_custom_inbound_filters", "create_custom_inbound_filter", "update_custom_inbound_filter", "delete_custom_inbound_filter"]);
   assert.match(refused.error.message, /restart the server with --skills=inspect/);
   assert.equal((await exit(proc, 5_000)).code, 0);
 });

@@ -277,6 +277,36 @@ test("discover / explore events", async () => {
   assert.ok(logCount.json.data[0]["count()"] >= 70);
 });
 
+test("events-stats: one aggregate per interval, zero-filled, matching /events/", async () => {
+  const stats = await ok("/organizations/acme/events-stats/?dataset=spans&yAxis=count()&statsPeriod=24h&interval=1h");
+  assert.ok(stats.json.data.length >= 24 && stats.json.data.length <= 26, String(stats.json.data.length));
+  const times = stats.json.data.map(([t]) => t);
+  assert.ok(times.every((t, i) => i === 0 || t - times[i - 1] === 3600), "hourly, oldest first");
+  const total = stats.json.data.reduce((sum, [, [v]]) => sum + v.count, 0);
+  const day = await ok("/organizations/acme/events/?dataset=spans&field=count()&statsPeriod=24h");
+  assert.equal(total, day.json.data[0]["count()"]);
+  assert.ok(stats.json.data.some(([, [v]]) => v.count === 0), "empty hours count 0");
+  const p95 = await ok("/organizations/acme/events-stats/?dataset=spans&yAxis=p95(span.duration)&query=span.op:db&statsPeriod=14d&interval=4h");
+  assert.equal(p95.json.meta.units["p95(span.duration)"], "millisecond");
+  assert.ok(p95.json.data.every(([, [v]]) => typeof v.count === "number"));
+  assert.equal((await api("/organizations/acme/events-stats/?yAxis=title&statsPeriod=24h")).status, 400);
+  assert.equal((await api("/organizations/acme/events-stats/?yAxis=count()&interval=7s")).status, 400);
+  assert.equal((await api("/organizations/acme/events-stats/?yAxis=count()&interval=1m&statsPeriod=90d")).status, 400);
+});
+
+test("issue volume series follow groupStatsPeriod", async () => {
+  const [issue] = (await ok("/organizations/acme/issues/?limit=1")).json;
+  assert.deepEqual(Object.keys(issue.stats), ["24h"]);
+  const [auto] = (await ok("/organizations/acme/issues/?limit=1&statsPeriod=14d&groupStatsPeriod=auto")).json;
+  const points = auto.stats.auto;
+  assert.equal(points.at(-1)[0] - points[0][0], 14 * 86400, "the series covers the period");
+  const [hourly] = (await ok("/organizations/acme/issues/?limit=1&statsPeriod=6h&groupStatsPeriod=auto&query=")).json;
+  if (hourly) assert.equal(hourly.stats.auto[1][0] - hourly.stats.auto[0][0], 3600);
+  const [none] = (await ok("/organizations/acme/issues/?limit=1&groupStatsPeriod=")).json;
+  assert.equal(none.stats, null);
+  assert.equal((await api("/organizations/acme/issues/?groupStatsPeriod=7d")).status, 400);
+});
+
 test("traces and trace-meta", async () => {
   const tree = (await ok(`/organizations/acme/trace/${TRACES.checkout}/`)).json;
   const flat = [];

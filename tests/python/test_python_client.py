@@ -61,7 +61,7 @@ def test_lists_and_calls_every_tool(transport, mode):
     async def body(client):
         tools = await client.list_tools()
         names = [t.name for t in tools.tools]
-        assert len(names) == 34 and set(c[0] for c in CALLS) <= set(names)
+        assert len(names) == 40 and set(c[0] for c in CALLS) <= set(names)
         for name, args, expected in CALLS:
             result = await client.call_tool(name, args)
             text = text_of(result)
@@ -110,7 +110,7 @@ def test_legacy_sse_transport():
         headers = {"Authorization": f"Sentry-Bearer {TOKEN}"}
         async with Client(sse_client(f"{ORIGIN}/sse", headers=headers), mode="legacy") as client:
             tools = await client.list_tools()
-            assert len(tools.tools) == 34
+            assert len(tools.tools) == 40
             for name, args, expected in CALLS[:5]:
                 result = await client.call_tool(name, args)
                 assert not result.is_error, f"{name}: {text_of(result)}"

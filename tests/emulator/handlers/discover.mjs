@@ -1,5 +1,5 @@
 // GET /organizations/{org}/events/ — Discover / Explore over the errors, spans, logs, tracemetrics
-// and profiles datasets.
+// and profiles datasets; GET /organizations/{org}/events-stats/ — one aggregate as a time series.
 // Samples mode returns rows; any field with "(" switches to aggregate mode, grouping by the plain
 // fields. Everything is computed from the fixture rows, so counts match the other endpoints.
 import { badRequest, ok } from "../lib/http.mjs";
@@ -125,45 +125,80 @@ function compare(a, b) {
   return String(a).localeCompare(String(b));
 }
 
+/** The rows of the request's dataset that its project, environment, period and query select. */
+function selectRows(ctx) {
+  const dsRaw = ctx.q("dataset") ?? "errors";
+  const dataset = DATASETS[dsRaw];
+  if (!dataset) throw badRequest(`Invalid dataset: ${JSON.stringify(dsRaw)}. Valid datasets are errors, spans, logs, tracemetrics, profiles.`);
+  const st = ctx.state;
+  let rows = { errors: st.errorRows, spans: st.spanRows, logs: st.logRows, tracemetrics: st.metricRows, profiles: st.profileRows }[dataset].filter((x) => x.orgSlug === ctx.org.slug);
+  if (dsRaw === "transactions") rows = rows.filter((x) => x.is_transaction);
+  const projects = projectFilter(ctx);
+  if (projects) rows = rows.filter((x) => projects.has(String(x["project.id"])));
+  const envs = ctx.qa("environment");
+  if (envs.length) rows = rows.filter((x) => envs.includes(x.environment));
+  const { start, end } = timeRange(ctx, "14d");
+  rows = rows.filter((x) => {
+    const t = Date.parse(x.timestamp);
+    return t >= start && t <= end;
+  });
+  const minutes = Math.max(1, (Math.min(end, st.now) - Math.max(start, st.now - 90 * 86_400_000)) / 60_000);
+  const q = ctx.q("query");
+  if (q && q.trim()) {
+    const ast = parseSearch(q);
+    rows = rows.filter((row) =>
+      matches(ast, {
+        now: st.now,
+        resolve: (k) => {
+          const v = rowValue(dataset, row, k);
+          return typeof v === "boolean" ? String(v) : v;
+        },
+        text: () => [row.message, row.title, row["span.description"], row.transaction],
+      }),
+    );
+  }
+  return { dsRaw, dataset, rows, start, end, minutes };
+}
+
+const INTERVALS = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "4h": 14_400_000, "12h": 43_200_000, "1d": 86_400_000 };
+
 export function register(r) {
+  // GET /organizations/{org}/events-stats/ — one aggregate (yAxis) per interval over the period:
+  // data [[epochSeconds, [{count: value}]], …], buckets aligned to the interval, oldest first.
+  r.add("GET", "/api/0/organizations/:org/events-stats/", (ctx) => {
+    const yAxis = ctx.qa("yAxis");
+    if (yAxis.length !== 1) throw badRequest("Exactly one yAxis is supported");
+    const fn = parseFn(yAxis[0]);
+    if (!fn) throw badRequest(`yAxis must be an aggregate function, not ${JSON.stringify(yAxis[0])}`);
+    const step = INTERVALS[ctx.q("interval") ?? "1h"];
+    if (!step) throw badRequest(`Invalid interval: ${JSON.stringify(ctx.q("interval"))}`);
+    const { dataset, rows, start, end } = selectRows(ctx);
+    const last = Math.min(end, ctx.state.now);
+    if ((last - start) / step > 10_000) throw badRequest("Your interval and date range would create too many results. Use a larger interval, or a smaller date range.");
+    const first = Math.floor(start / step) * step;
+    const buckets = new Map();
+    for (let t = first; t <= last; t += step) buckets.set(t, []);
+    for (const row of rows) {
+      const t = Math.floor(Date.parse(row.timestamp) / step) * step;
+      buckets.get(t)?.push(row);
+    }
+    // Sentry zero-fills: an empty interval counts 0 whatever the function.
+    const value = (group) => (group.length ? aggregate(dataset, fn, group, step / 60_000) : 0);
+    const data = [...buckets].map(([t, group]) => [t / 1000, [{ count: typeof value(group) === "number" ? value(group) : 0 }]]);
+    const [type, unit] = fieldMeta(dataset, yAxis[0], fn);
+    return ok({ data, start: first / 1000, end: last / 1000, isMetricsData: false, meta: { fields: { [yAxis[0]]: type }, units: { [yAxis[0]]: unit }, isMetricsData: false, dataset } });
+  });
+
   r.add("GET", "/api/0/organizations/:org/events/", (ctx) => {
     const fields = ctx.qa("field").filter((f) => f.trim() !== "");
     if (!fields.length) throw badRequest("No columns selected");
     if (fields.length > 20) throw badRequest("You can only select up to 20 fields at a time");
-    const dsRaw = ctx.q("dataset") ?? "errors";
-    const dataset = DATASETS[dsRaw];
-    if (!dataset) throw badRequest(`Invalid dataset: ${JSON.stringify(dsRaw)}. Valid datasets are errors, spans, logs, tracemetrics, profiles.`);
+    const selected = selectRows(ctx);
+    const { dsRaw, dataset, minutes } = selected;
+    let rows = selected.rows;
     const fns = new Map(fields.map((f) => [f, parseFn(f)]));
     const isAgg = [...fns.values()].some(Boolean);
-
     const st = ctx.state;
-    let rows = { errors: st.errorRows, spans: st.spanRows, logs: st.logRows, tracemetrics: st.metricRows, profiles: st.profileRows }[dataset].filter((x) => x.orgSlug === ctx.org.slug);
-    if (dsRaw === "transactions") rows = rows.filter((x) => x.is_transaction);
-    const projects = projectFilter(ctx);
-    if (projects) rows = rows.filter((x) => projects.has(String(x["project.id"])));
-    const envs = ctx.qa("environment");
-    if (envs.length) rows = rows.filter((x) => envs.includes(x.environment));
-    const { start, end } = timeRange(ctx, "14d");
-    rows = rows.filter((x) => {
-      const t = Date.parse(x.timestamp);
-      return t >= start && t <= end;
-    });
-    const minutes = Math.max(1, (Math.min(end, st.now) - Math.max(start, st.now - 90 * 86_400_000)) / 60_000);
-
-    const q = ctx.q("query");
-    if (q && q.trim()) {
-      const ast = parseSearch(q);
-      rows = rows.filter((row) =>
-        matches(ast, {
-          now: st.now,
-          resolve: (k) => {
-            const v = rowValue(dataset, row, k);
-            return typeof v === "boolean" ? String(v) : v;
-          },
-          text: () => [row.message, row.title, row["span.description"], row.transaction],
-        }),
-      );
-    }
 
     // Samples: project each row; aggregates: group by the plain fields.
     let out;

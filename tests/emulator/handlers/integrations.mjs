@@ -1,7 +1,7 @@
 // Linking an issue to an external ticket or pull request through an organization integration
 // (GET, PUT to link an existing one, DELETE ?externalIssue=<id> to unlink), as Sentry's
-// group-integration endpoints do. Keys are checked per provider: Jira `ABC-123`, GitHub
-// `owner/repo#123`.
+// group-integration endpoints do. Link forms per provider, as Sentry's: Jira `{externalIssue:
+// "ABC-123"}`, GitHub `{repo: "owner/repo", externalIssue: "123"}` (stored as `owner/repo#123`).
 import { badRequest, notFound, ok } from "../lib/http.mjs";
 import { findIssue, requireBodyObject } from "./common.mjs";
 
@@ -41,8 +41,10 @@ export function register(r) {
     (ctx) => {
       const { issue, integration } = target(ctx);
       const body = requireBodyObject(ctx);
-      const key = typeof body.externalIssue === "string" ? body.externalIssue.trim() : "";
-      if (!key) throw badRequest({ externalIssue: ["This field is required."] });
+      const given = typeof body.externalIssue === "string" || typeof body.externalIssue === "number" ? String(body.externalIssue).trim() : "";
+      if (!given) throw badRequest({ externalIssue: ["This field is required."] });
+      if (integration.provider.key === "github" && (typeof body.repo !== "string" || !body.repo)) throw badRequest({ repo: ["This field is required."] });
+      const key = integration.provider.key === "github" ? `${body.repo}#${given}` : given;
       if (!KEY[integration.provider.key].test(key)) throw badRequest({ detail: `Issue ${key} could not be found in ${integration.provider.name}.` });
       const links = ctx.state.links;
       let x = links.externalIssues.find((e) => e.issueId === issue.id && e.integrationId === integration.id && e.key === key);

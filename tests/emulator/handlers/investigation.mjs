@@ -1,7 +1,7 @@
 // Replays, profiles, ingest outcomes (stats_v2) and suspect committers, over the data of
 // fixtures/investigation.mjs. Trace metrics, profile rows and gen_ai spans are served by the
 // Discover handler (/events/) like the other datasets.
-import { badRequest, notFound, ok } from "../lib/http.mjs";
+import { badRequest, forbidden, notFound, ok } from "../lib/http.mjs";
 import { paginate } from "../lib/paginate.mjs";
 import { matches } from "../lib/search.mjs";
 import { iso } from "../lib/time.mjs";
@@ -77,6 +77,58 @@ export function register(r) {
     if (!prof || prof.projectSlug !== p.slug || prof.orgSlug !== ctx.org.slug) throw notFound();
     const { projectSlug, orgSlug, ...json } = prof;
     return ok(json);
+  });
+
+  // The aggregated flamegraph of a transaction (speedscope-style, as Sentry's profiling API
+  // answers it): the active thread's stacks of every sampled profile of the transaction in the
+  // period, root first, weighted in nanoseconds (10 ms a sample), with per-frame statistics.
+  r.add("GET", "/api/0/organizations/:org/profiling/flamegraph/", (ctx) => {
+    const projectId = ctx.q("project");
+    if (!projectId || !/^\d+$/.test(projectId)) throw badRequest({ detail: "one project is required" });
+    const p = ctx.state.projects.find((x) => x.id === projectId && x.orgSlug === ctx.org.slug);
+    if (!p) throw forbidden();
+    const m = /^transaction:"((?:[^"\\]|\\.)*)"$/.exec(ctx.q("query") ?? "");
+    const transaction = m ? m[1].replace(/\\(.)/g, "$1") : null;
+    const { start } = timeRange(ctx, "7d");
+    const profiles = [...ctx.state.investigation.profiles.values()].filter((x) => x.orgSlug === ctx.org.slug && x.projectSlug === p.slug && (!transaction || x.transaction.name === transaction) && Date.parse(x.timestamp) >= start);
+    const metadata = { platform: p.platform.split("-")[0], projectID: Number(p.id), transactionName: transaction };
+    if (!profiles.length) return ok({ metadata, profiles: [], shared: { frames: [], frame_infos: [], profiles: [] } });
+    const frames = [];
+    const frameIndex = new Map();
+    const stacks = new Map(); // "i,j,k" (root first) -> weight
+    for (const prof of profiles) {
+      const { frames: pf, stacks: ps, samples } = prof.profile;
+      for (const smp of samples.filter((x) => x.thread_id === prof.transaction.active_thread_id)) {
+        const stack = [...ps[smp.stack_id]].reverse().map((i) => {
+          const f = pf[i];
+          const key = `${f.function}|${f.filename}|${f.lineno}`;
+          if (!frameIndex.has(key)) {
+            frameIndex.set(key, frames.length);
+            frames.push({ name: f.function, file: f.filename, path: `/srv/app/${f.filename}`, line: f.lineno, is_application: f.in_app, fingerprint: 1000 + frames.length });
+          }
+          return frameIndex.get(key);
+        });
+        stacks.set(stack.join(","), (stacks.get(stack.join(",")) ?? 0) + 10_000_000);
+      }
+    }
+    const samples = [...stacks.keys()].map((k) => k.split(",").map(Number));
+    const weights = [...stacks.values()];
+    const infos = frames.map((_, i) => {
+      const on = samples.map((st, j) => [st, weights[j]]).filter(([st]) => st.includes(i));
+      const sum = on.reduce((a, [, w]) => a + w, 0);
+      const self = on.filter(([st]) => st.at(-1) === i).reduce((a, [, w]) => a + w, 0);
+      return { count: on.length, weight: sum, sumDuration: sum, sumSelfTime: self, p75Duration: Math.round(sum / profiles.length * 0.9), p95Duration: Math.round(sum / profiles.length * 1.2), p99Duration: Math.round(sum / profiles.length * 1.5) };
+    });
+    const total = weights.reduce((a, w) => a + w, 0);
+    return ok({
+      activeProfileIndex: 0,
+      metadata,
+      platform: metadata.platform,
+      projectID: Number(p.id),
+      transactionName: transaction,
+      profiles: [{ name: "MainThread", threadID: 259, isMainThread: true, type: "sampled", unit: "nanoseconds", startValue: 0, endValue: total, samples, weights, sample_durations_ns: weights, sample_counts: weights.map((w) => w / 10_000_000) }],
+      shared: { frames, frame_infos: infos, profiles: profiles.map((x) => ({ project_id: Number(p.id), profile_id: x.event_id, start: Date.parse(x.timestamp) / 1000, end: Date.parse(x.timestamp) / 1000 + 2.14 })) },
+    });
   });
 
   r.add("GET", "/api/0/projects/:org/:project/events/:eventId/committers/", (ctx) => {

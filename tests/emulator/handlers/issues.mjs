@@ -290,7 +290,10 @@ export function register(r) {
     const { page, headers } = paginate(ctx, list, { sizeParam: "limit", def: 25, max: 100 });
     headers["X-Hits"] = String(list.length);
     headers["X-Max-Hits"] = "1000";
-    return ok(page.map((i) => issueJson(st, i)), { headers });
+    const groupStatsPeriod = ctx.q("groupStatsPeriod") ?? "24h";
+    if (!["", "24h", "14d", "auto"].includes(groupStatsPeriod)) throw badRequest(`Invalid groupStatsPeriod: ${JSON.stringify(groupStatsPeriod)}`);
+    const stats = { groupStatsPeriod, range: Math.min(end, st.now) - start };
+    return ok(page.map((i) => issueJson(st, i, stats)), { headers });
   });
 
   r.add("GET", "/api/0/organizations/:org/issues/:issueId/", (ctx) => ok(issueJson(ctx.state, findIssue(ctx, ctx.params.issueId), { detail: true })));

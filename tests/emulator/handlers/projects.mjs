@@ -6,6 +6,7 @@ import { hexId } from "../lib/prng.mjs";
 import { findProject, normEventId, conflict, requireBodyObject } from "./common.mjs";
 import { projectJson, teamJson, keyJson } from "./shapes.mjs";
 import { slugify } from "./organizations.mjs";
+import { CONDITIONS_BY_DATA_TYPE, FILTER_PROJECTS } from "../fixtures/filters.mjs";
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 
@@ -35,7 +36,109 @@ function projectEvent(ctx) {
   return { p, e };
 }
 
+// Custom inbound filters, validated as project_custom_inbound_filters.py does.
+const FILTER_LIMIT = 50;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
+const IPV6 = /^[0-9a-f:]*:[0-9a-f:.]*(\/(12[0-8]|1[01]\d|\d?\d))?$/i;
+
+function filtersOf(ctx) {
+  const p = findProject(ctx, ctx.params.project);
+  if (!FILTER_PROJECTS.includes(`${p.orgSlug}/${p.slug}`)) throw badRequest("You do not have that feature enabled");
+  return { p, list: ctx.state.inboundFilters.filter((f) => f.org === p.orgSlug && f.project === p.slug) };
+}
+
+function findFilter(ctx) {
+  const { p, list } = filtersOf(ctx);
+  const f = list.find((x) => x.id === ctx.params.filterId);
+  if (!f) throw notFound();
+  return { p, f };
+}
+
+const filterJson = ({ id, name, active, dataType, conditions, dateCreated, dateUpdated }) => ({ id, name, active, dataType, conditions: conditions.map((c) => ({ type: c.type, value: [...c.value] })), dateCreated, dateUpdated });
+
+/** The validated fields of a create (all) or a partial update (those sent), or a 400 in DRF's shape. */
+function filterFields(body, stored) {
+  const out = {};
+  if ("name" in body) {
+    if (body.name !== null && (typeof body.name !== "string" || body.name.length > 256)) throw badRequest({ name: ["Ensure this field has no more than 256 characters."] });
+    out.name = body.name === null ? null : body.name.trim();
+  }
+  if ("active" in body) {
+    if (typeof body.active !== "boolean") throw badRequest({ active: ["Must be a valid boolean."] });
+    out.active = body.active;
+  }
+  if ("dataType" in body || !stored) {
+    if (!(body.dataType in CONDITIONS_BY_DATA_TYPE)) throw badRequest({ dataType: [body.dataType === undefined ? "This field is required." : `"${body.dataType}" is not a valid choice.`] });
+    out.dataType = body.dataType;
+  }
+  if ("conditions" in body || !stored) {
+    const c = body.conditions;
+    if (!Array.isArray(c) || c.length === 0) throw badRequest({ conditions: [c === undefined ? "This field is required." : "This list may not be empty."] });
+    if (c.length > 10) throw badRequest({ conditions: ["Ensure this field has no more than 10 elements."] });
+    for (const cond of c) {
+      if (!cond || !Object.values(CONDITIONS_BY_DATA_TYPE).flat().includes(cond.type)) throw badRequest({ conditions: [{ type: [`"${cond?.type}" is not a valid choice.`] }] });
+      if (!Array.isArray(cond.value) || cond.value.length === 0 || cond.value.some((v) => typeof v !== "string" || !v.trim())) throw badRequest({ conditions: [{ value: ["This list may not be empty."] }] });
+      if (cond.type === "ip_address") {
+        const invalid = cond.value.filter((v) => !IPV4.test(v) && !IPV6.test(v));
+        if (invalid.length) throw badRequest({ conditions: [{ value: [`${invalid.join(", ")} is not an IP address or CIDR range.`] }] });
+      }
+    }
+    out.conditions = c.map((cond) => ({ type: cond.type, value: cond.value.map((v) => v.trim()) }));
+  }
+  const dataType = out.dataType ?? stored?.dataType;
+  const conditions = out.conditions ?? stored?.conditions;
+  const supported = CONDITIONS_BY_DATA_TYPE[dataType];
+  const unsupported = [...new Set(conditions.map((x) => x.type).filter((t) => !supported.includes(t)))].sort();
+  if (unsupported.length) throw badRequest({ conditions: [`A filter on ${dataType} data cannot use the ${unsupported.join(", ")} condition. It accepts ${supported.join(", ")}.`] });
+  return out;
+}
+
 export function register(r) {
+  r.add("GET", "/api/0/projects/:org/:project/custom-inbound-filters/", (ctx) => {
+    const { list } = filtersOf(ctx);
+    const sorted = [...list].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const { page, headers } = paginate(ctx, sorted);
+    return ok(page.map(filterJson), { headers });
+  });
+  r.add(
+    "POST",
+    "/api/0/projects/:org/:project/custom-inbound-filters/",
+    (ctx) => {
+      const { p, list } = filtersOf(ctx);
+      if (list.length >= FILTER_LIMIT) throw badRequest(`A project can have at most ${FILTER_LIMIT} custom inbound filters.`);
+      const fields = filterFields(requireBodyObject(ctx), null);
+      const at = new Date(ctx.state.now).toISOString();
+      const f = { id: String(++ctx.state.seq.filter), org: p.orgSlug, project: p.slug, name: fields.name ?? null, active: fields.active ?? true, dataType: fields.dataType, conditions: fields.conditions, dateCreated: at, dateUpdated: at };
+      ctx.state.inboundFilters.push(f);
+      return created(filterJson(f));
+    },
+    { scope: ["project:write", "project:admin"] },
+  );
+  r.add("GET", "/api/0/projects/:org/:project/custom-inbound-filters/:filterId/", (ctx) => ok(filterJson(findFilter(ctx).f)));
+  r.add(
+    "PUT",
+    "/api/0/projects/:org/:project/custom-inbound-filters/:filterId/",
+    (ctx) => {
+      const { f } = findFilter(ctx);
+      const fields = filterFields(requireBodyObject(ctx), f);
+      if (Object.keys(fields).some((k) => JSON.stringify(fields[k]) !== JSON.stringify(f[k]))) {
+        Object.assign(f, fields, { dateUpdated: new Date(ctx.state.now).toISOString() });
+      }
+      return ok(filterJson(f));
+    },
+    { scope: ["project:write", "project:admin"] },
+  );
+  r.add(
+    "DELETE",
+    "/api/0/projects/:org/:project/custom-inbound-filters/:filterId/",
+    (ctx) => {
+      const { f } = findFilter(ctx);
+      ctx.state.inboundFilters = ctx.state.inboundFilters.filter((x) => x !== f);
+      return { status: 204, body: "", contentType: "text/html" };
+    },
+    { scope: ["project:write", "project:admin"] },
+  );
+
   r.add("GET", "/api/0/projects/:org/:project/", (ctx) => ok(projectJson(ctx.state, findProject(ctx, ctx.params.project), { detail: true })));
 
   r.add(

@@ -265,20 +265,31 @@ export function assigneeJson(state, ref) {
   return t ? { type: "team", id: t.id, name: t.slug } : null;
 }
 
-/** Hourly counts for the last 24 h: `count` spread over the hours the issue was active. */
-function stats24h(issue, now) {
+/**
+ * An issue's volume series as the list endpoint's `groupStatsPeriod` asks: "24h" (the default)
+ * hourly over a day, "14d" daily over 14 days, "auto" over the request's period (`range` in ms:
+ * hourly up to two days, else daily), "" none. The key is the name asked for, as Sentry keys it.
+ */
+function issueStats(issue, now, groupStatsPeriod = "24h", range = 14 * 86_400_000) {
+  const shape = {
+    "24h": { step: HOUR, count: 24 },
+    "14d": { step: DAY, count: 14 },
+    auto: range <= 2 * DAY ? { step: HOUR, count: Math.max(1, Math.ceil(range / HOUR)) } : { step: DAY, count: Math.ceil(range / DAY) },
+  }[groupStatsPeriod];
+  if (!shape) return null;
   const r = rng(`stats:${issue.id}`);
-  const hourNow = Math.floor(now / HOUR) * HOUR;
+  const last = Math.floor(now / shape.step) * shape.step;
+  const perBucket = Math.max(1, Math.round((Number(issue.count) / 200) * (shape.step / HOUR)));
   const buckets = [];
-  for (let i = 24; i >= 0; i--) {
-    const t = hourNow - i * HOUR;
-    const active = t + HOUR >= issue.firstSeenMs && t <= issue.lastSeenMs;
-    buckets.push([t / 1000, active ? r.int(0, Math.max(1, Math.round(Number(issue.count) / 200))) : 0]);
+  for (let i = shape.count; i >= 0; i--) {
+    const t = last - i * shape.step;
+    const active = t + shape.step >= issue.firstSeenMs && t <= issue.lastSeenMs;
+    buckets.push([t / 1000, active ? r.int(0, perBucket) : 0]);
   }
-  return { "24h": buckets };
+  return { [groupStatsPeriod]: buckets };
 }
 
-export function issueJson(state, issue, { detail = false } = {}) {
+export function issueJson(state, issue, { detail = false, groupStatsPeriod = "24h", range } = {}) {
   const p = state.projects.find((x) => x.id === issue.projectId);
   const rel = (v) => {
     const r = state.releases.find((x) => x.version === v);
@@ -320,7 +331,7 @@ export function issueJson(state, issue, { detail = false } = {}) {
     userCount: issue.userCount,
     firstSeen: iso(issue.firstSeenMs),
     lastSeen: iso(issue.lastSeenMs),
-    stats: stats24h(issue, state.now),
+    stats: issueStats(issue, state.now, groupStatsPeriod, range),
   };
   if (issue.omitAssignedTo) delete out.assignedTo; // some responses leave the key out instead of null
   if (!detail) return out;
