@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Both install what they need first and are no-ops when done.
-.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-oauth soak bench-agent
+.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-oauth soak bench-agent profile
 
 dev:   ## run the worker locally on http://127.0.0.1:8787/mcp
 	@scripts/dev.sh
@@ -35,3 +35,6 @@ soak: ## a bounded soak of the worker in workerd: thousands of mixed good and ma
 
 bench-agent: ## embedded agent: valid queries on the first try, added latency, tokens (EMBEDDED_AGENT_PROVIDER and its key from the environment; else the model emulator)
 	@PATH="$$HOME/.cargo/bin:$$PATH" cargo build --quiet --bin sentry-mcp && node bench/agent.mjs
+
+profile: ## instructions per request of the worker's own work (callgrind on the native core; not timed, so a busy machine does not matter)
+	@PATH="$$HOME/.cargo/bin:$$PATH" scripts/profile-requests.sh

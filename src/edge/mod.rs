@@ -37,9 +37,10 @@ thread_local! {
     static CONFIG: OnceCell<IsolateConfig> = const { OnceCell::new() };
 }
 
-/// Both configurations, as parsed once per isolate.
+/// Both configurations, as parsed once per isolate. The server's is shared with each request's
+/// `App`, not copied into it.
 struct IsolateConfig {
-    server: std::result::Result<Config, ConfigError>,
+    server: Rc<std::result::Result<Config, ConfigError>>,
     oauth: std::result::Result<OAuthConfig, ConfigError>,
 }
 
@@ -51,7 +52,7 @@ impl IsolateConfig {
                 .map(|v| v.to_string())
                 .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
         };
-        Self { server: Config::from_vars(var), oauth: OAuthConfig::from_vars(var) }
+        Self { server: Rc::new(Config::from_vars(var)), oauth: OAuthConfig::from_vars(var) }
     }
 }
 
@@ -70,7 +71,7 @@ pub(crate) async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Respon
         let parsed = cell.get_or_init(|| {
             let parsed = IsolateConfig::read(&env);
             // Once per isolate: whether the embedded agent runs, and if not, why.
-            if let Ok(config) = &parsed.server {
+            if let Ok(config) = &*parsed.server {
                 let line = serde_json::json!({ "event": "embedded_agent", "status": config.agent.status() });
                 crate::platform::Platform::log(&WorkerPlatform::default(), crate::platform::LogLevel::Info, &line.to_string());
             }

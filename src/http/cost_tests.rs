@@ -3,29 +3,18 @@
 //! (configuration, credentials, JSON, rendering, telemetry). Ignored by default; run with
 //! `cargo test --release cost_profile -- --ignored --nocapture`, or under `perf record` for a
 //! call graph. The worker benchmark (`bench/worker.mjs`) measures the same requests in workerd.
+//! On a busy machine, count instructions instead: `make profile` (`super::request_profile`).
 
 use std::rc::Rc;
 use std::time::Instant;
 
 use serde_json::Value;
 
+use super::request_profile::post;
 use super::{handle, App};
 use crate::config::Config;
-use crate::platform::http::{Headers, HttpRequest, HttpResponse};
+use crate::platform::http::HttpResponse;
 use crate::platform::testing::{block_on, FakePlatform};
-
-fn post(body: &str) -> HttpRequest {
-    HttpRequest {
-        method: "POST".into(),
-        url: url::Url::parse("https://mcp.example.com/mcp").unwrap(),
-        headers: Headers::new()
-            .with("authorization", "Sentry-Bearer sntryu_profile")
-            .with("content-type", "application/json")
-            .with("accept", "application/json, text/event-stream")
-            .with("mcp-protocol-version", "2025-11-25"),
-        body: body.as_bytes().to_vec(),
-    }
-}
 
 /// Mean microseconds of `run` over `n` calls, after a warm-up.
 fn time(n: u32, mut run: impl FnMut()) -> f64 {
@@ -54,15 +43,14 @@ fn cost_profile() {
         let _ = Config::from_vars(vars);
     });
     let ping = time(n, || {
-        let r = block_on(handle(&app, post(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)));
+        let r = block_on(handle(&app, post(1, "ping", "{}")));
         assert_eq!(r.status, 200);
     });
     let list = time(n, || {
-        let r = block_on(handle(&app, post(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)));
+        let r = block_on(handle(&app, post(1, "tools/list", "{}")));
         assert_eq!(r.status, 200);
     });
-    let list_body =
-        block_on(handle(&app, post(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#))).body;
+    let list_body = block_on(handle(&app, post(1, "tools/list", "{}"))).body;
     let list_value: Value = serde_json::from_slice(&list_body).unwrap();
     let list_serialise = time(n, || {
         let _ = serde_json::to_vec(&list_value).unwrap();
@@ -72,7 +60,7 @@ fn cost_profile() {
     });
     let issue = fixture["issue"].clone();
     let event = fixture["event"].clone();
-    let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_issue_details","arguments":{"organizationSlug":"initech","issueId":"8024"}}}"#;
+    let call = r#"{"name":"get_issue_details","arguments":{"organizationSlug":"initech","issueId":"8024"}}"#;
     // The first call also resolves the organization's region (cached afterwards).
     platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(
         200,
@@ -81,7 +69,7 @@ fn cost_profile() {
     let details = time(n, || {
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(200, &issue)));
         platform.answers.borrow_mut().push_back(Ok(HttpResponse::json(200, &event)));
-        let r = block_on(handle(&app, post(call)));
+        let r = block_on(handle(&app, post(1, "tools/call", call)));
         assert!(r.body_text().contains(r#""isError":false"#), "{}", r.body_text());
         platform.requests.borrow_mut().clear();
     });

@@ -229,7 +229,9 @@ async fn serve(
     if let Some(org) = &session.constraints.organization {
         telemetry.set_organization(org);
     }
-    let mut response = if wants_progress_stream(req) {
+    // Parsed once here, to see whether it asks for progress, and handed on as it is.
+    let message = serde_json::from_slice::<serde_json::Value>(&req.body);
+    let mut response = if wants_progress_stream(req, message.as_ref().ok()) {
         streamed(config, app, req, session, telemetry.clone()).await
     } else {
         let ctx = McpContext {
@@ -241,7 +243,7 @@ async fn serve(
             telemetry,
             upstream,
         };
-        mcp::handle(&ctx, &req.headers, &req.body).await
+        mcp::handle_parsed(&ctx, &req.headers, message).await
     };
     response.headers.set("cache-control", "no-store");
     response
@@ -249,13 +251,13 @@ async fn serve(
 
 /// A `tools/call` carrying a `progressToken` from a client that accepts SSE may get its progress
 /// notifications on an event stream; so does a `subscriptions/listen` its acknowledgement.
-fn wants_progress_stream(req: &HttpRequest) -> bool {
+fn wants_progress_stream(req: &HttpRequest, message: Option<&serde_json::Value>) -> bool {
     let accepts_sse = req
         .headers
         .get("accept")
         .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
     accepts_sse
-        && serde_json::from_slice::<serde_json::Value>(&req.body).ok().is_some_and(|m| {
+        && message.is_some_and(|m| {
             let method = m.get("method").and_then(serde_json::Value::as_str);
             method == Some("subscriptions/listen")
                 || (method == Some("tools/call")

@@ -9,6 +9,8 @@ mod credentials;
 mod landing;
 mod mcp_endpoint;
 pub(crate) mod rate_limit;
+#[cfg(test)]
+mod request_profile;
 mod router;
 mod sse;
 

@@ -15,11 +15,12 @@ use crate::platform::{LogLevel, Platform};
 use crate::session::{Constraints, EndpointPathError};
 use crate::telemetry::{self, Telemetry, TransportKind};
 
-/// What a request is served with: the parsed configuration (or why it is wrong), the runtime and
-/// its services (shared, because a streamed response keeps working after `handle` returns), the
-/// isolate's caches and, where OAuth storage exists (the Worker's `OAUTH_KV`), remote OAuth mode.
+/// What a request is served with: the parsed configuration (or why it is wrong; shared, as the
+/// Worker parses it once per isolate), the runtime and its services (shared, because a streamed
+/// response keeps working after `handle` returns), the isolate's caches and, where OAuth storage
+/// exists (the Worker's `OAUTH_KV`), remote OAuth mode.
 pub(crate) struct App {
-    pub config: Result<Config, ConfigError>,
+    pub config: Rc<Result<Config, ConfigError>>,
     pub platform: Rc<dyn Platform>,
     pub services: Rc<dyn Services>,
     pub caches: Rc<Caches>,
@@ -35,12 +36,13 @@ impl App {
         oauth: Option<OAuthSetup>,
     ) -> Self {
         let services = Rc::new(crate::platform::services::NoServices);
+        let config = Rc::new(config);
         Self { config, platform, services, caches: Rc::new(Caches::new()), oauth }
     }
 
     /// Whether the rate limits apply: always, unless the configuration says `MCP_RATE_LIMITS=off`.
     fn limits_on(&self) -> bool {
-        self.config.as_ref().map_or(true, |c| c.rate_limits)
+        (*self.config).as_ref().map_or(true, |c| c.rate_limits)
     }
 
     /// The per-address limit, for requests that do not (or not validly) name a caller.
@@ -71,7 +73,7 @@ pub(crate) async fn handle(app: &App, req: HttpRequest) -> HttpResponse {
     let platform = app.platform.as_ref();
     let is_sse = is_sse_path(&path);
     let transport = if is_sse { TransportKind::Sse } else { TransportKind::Http };
-    let telemetry = Rc::new(match &app.config {
+    let telemetry = Rc::new(match &*app.config {
         Ok(c) => Telemetry::new(
             c.telemetry.clone(),
             transport,
@@ -117,7 +119,7 @@ async fn route(
             }
             Err(e) => return oauth_error(400, OAuthErrorCode::InvalidRequest, &e.to_string()),
         };
-        let config = match &app.config {
+        let config = match &*app.config {
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
@@ -127,14 +129,14 @@ async fn route(
         return mcp_endpoint::handle(config, app, req, constraints, telemetry).await;
     }
     if path == sse::MESSAGE_PATH {
-        let config = match &app.config {
+        let config = match &*app.config {
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
         return sse::message(config, app, req, telemetry).await;
     }
     if path.starts_with("/.well-known/") || path.starts_with("/oauth/") {
-        let config = match &app.config {
+        let config = match &*app.config {
             Ok(c) => c,
             Err(e) => return config_error(app, e),
         };
@@ -168,7 +170,7 @@ fn config_error(app: &App, e: &ConfigError) -> HttpResponse {
 
 /// `GET /health`: the version and which optional features are configured; no secrets, no auth.
 fn health(app: &App) -> HttpResponse {
-    let config = app.config.as_ref().ok();
+    let config = (*app.config).as_ref().ok();
     let has = |binding| app.services.has(binding);
     HttpResponse::json(
         if config.is_some() { 200 } else { 503 },
@@ -233,7 +235,7 @@ mod tests {
             platform.answer_json(200, json!({"user": {"id": "1", "email": "a@example.com"}}));
         }
         let app = App {
-            config,
+            config: Rc::new(config),
             platform,
             services: limiters.clone(),
             caches: Rc::new(Caches::new()),

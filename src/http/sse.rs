@@ -303,7 +303,7 @@ mod tests {
     ) -> HttpResponse {
         let platform = Rc::new(FakePlatform::default());
         let app = App {
-            config: Config::from_vars(|_| None),
+            config: Rc::new(Config::from_vars(|_| None)),
             platform,
             services: sessions.clone(),
             caches: Rc::new(crate::caches::Caches::new()),

@@ -181,13 +181,24 @@ fn invalid_request(why: &str) -> RpcError {
 
 /// A success response.
 pub(crate) fn success(id: &Value, result: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "result": result})
+    // Built member by member: `json!` would copy the whole result through `to_value`.
+    let mut response = Map::new();
+    response.insert("jsonrpc".into(), "2.0".into());
+    response.insert("id".into(), id.clone());
+    response.insert("result".into(), result);
+    Value::Object(response)
 }
 
 /// A success response around a result that is already serialised JSON.
 pub(crate) fn success_raw(id: &Value, result: &str) -> Vec<u8> {
     let id = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
-    format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#).into_bytes()
+    let mut out = Vec::with_capacity(result.len() + id.len() + 32);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(br#","result":"#);
+    out.extend_from_slice(result.as_bytes());
+    out.push(b'}');
+    out
 }
 
 /// An error response. When the request's id is unknown the `id` member is left out (the current

@@ -28,6 +28,6 @@ pub(crate) mod version;
 // Each runtime uses part of this list: the Worker the HTTP framing, the stdio binary the rest.
 #[allow(unused_imports)]
 pub(crate) use server::{
-    dispatch, handle, http_error, http_status, parse_error, Answer, McpContext, Refusal, Stage,
-    StdioConnection, Transport, MAX_BATCH_MESSAGES,
+    dispatch, handle, handle_parsed, http_error, http_status, parse_error, Answer, McpContext,
+    Refusal, Stage, StdioConnection, Transport, MAX_BATCH_MESSAGES,
 };

@@ -227,9 +227,18 @@ enum Era {
 
 /// Handle one POST body.
 pub(crate) async fn handle(ctx: &McpContext<'_>, headers: &Headers, body: &[u8]) -> HttpResponse {
+    handle_parsed(ctx, headers, serde_json::from_slice(body)).await
+}
+
+/// [`handle`] for a body the caller has already parsed (to look at it first), so it is parsed once.
+pub(crate) async fn handle_parsed(
+    ctx: &McpContext<'_>,
+    headers: &Headers,
+    body: Result<Value, serde_json::Error>,
+) -> HttpResponse {
     let transport = Transport::Http(headers);
     let mut views_session = false;
-    let answer = match serde_json::from_slice::<Value>(body) {
+    let answer = match body {
         Ok(message) => {
             // A legacy `initialize` that declares MCP Apps: its answer names a session that says
             // so, as this stateless server cannot remember it (see `mcp::apps`).
@@ -1005,13 +1014,18 @@ pub(super) fn tool_result(
 ) -> Value {
     let mut result = match outcome {
         Ok(output) => {
-            let mut r = json!({"content": output.content, "isError": false});
+            // Moved in, not through `json!`, which would copy the content through `to_value`.
+            let mut r = Map::new();
+            r.insert("content".into(), Value::Array(output.content));
+            r.insert("isError".into(), Value::Bool(false));
             if let (Some(s), true) = (output.structured, version.has_structured_output()) {
-                r["structuredContent"] = s;
-                r["_meta"] =
-                    json!({ PROVENANCE: {"applicationFields": output.application_fields} });
+                r.insert("structuredContent".into(), s);
+                r.insert(
+                    "_meta".into(),
+                    json!({ PROVENANCE: {"applicationFields": output.application_fields} }),
+                );
             }
-            r
+            Value::Object(r)
         }
         Err(e) => {
             let mut text = e.markdown(&tool_ctx.untrusted);

@@ -54,6 +54,12 @@ pub(super) fn start(
     }
     let open = ctx.telemetry.open_span(ctx.platform);
     let id = message.get("id");
+    if !ctx.telemetry.tracing() {
+        // The span keeps its id (the parent of notifications' `traceparent`), but no attributes
+        // are gathered for a span that can never be sent.
+        let op = if id.is_none() { "mcp.notification.client_to_server" } else { "mcp.server" };
+        return Some(MessageSpan { open, op, name: String::new(), method, data: Map::new() });
+    }
     let mut data = Map::new();
     let mut set = |key: &str, value: Value| {
         data.insert(key.to_string(), value);
@@ -136,6 +142,10 @@ pub(super) fn finish(
     outcome: Option<Result<&Value, &RpcError>>,
 ) {
     let MessageSpan { open, op, name, method, mut data } = span;
+    if !ctx.telemetry.tracing() {
+        ctx.telemetry.close_span(ctx.platform, open, op, name, "ok", Value::Null);
+        return;
+    }
     let mut status = "ok";
     match outcome {
         Some(Ok(result)) => {
@@ -154,7 +164,7 @@ pub(super) fn finish(
                     .and_then(Value::as_array)
                     .map(|blocks| blocks.iter().filter_map(|b| b.get("text")?.as_str()).collect())
                     .unwrap_or_default();
-                if let Some(content) = ctx.telemetry.recordable_result(&text.join("\n")) {
+                if let Some(content) = ctx.telemetry.recordable_result(|| text.join("\n")) {
                     data.insert("mcp.tool.result.content".into(), json!(content));
                 }
                 if is_error {

@@ -417,7 +417,7 @@ fn event_body(event: &Value, opts: &EventOptions, shown: &str) -> (Body, String)
         }
     }
     if let Some(data) = entry("request") {
-        let browser_known = event.pointer("/contexts/browser").is_some_and(Value::is_object);
+        let browser_known = super::at(event, "/contexts/browser").is_some_and(Value::is_object);
         sub(&mut body, "HTTP request", &request_text(data, browser_known));
     }
     if let Some(user) = event.get("user").filter(|v| v.is_object()) {
@@ -1028,7 +1028,7 @@ fn request_text(data: &Value, browser_known: bool) -> String {
         }
     }
     for (label, ptr) in [("cookies", "/cookies"), ("env", "/env")] {
-        if let Some(v) = data.pointer(ptr).filter(|v| !super::is_blank(v)) {
+        if let Some(v) = super::at(data, ptr).filter(|v| !super::is_blank(v)) {
             let _ = writeln!(text, "{label}: {}", readable(v, VALUE_CHARS));
         }
     }

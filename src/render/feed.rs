@@ -20,7 +20,7 @@ fn who(v: Option<&Value>) -> String {
 }
 
 fn day(v: &Value, pointer: &str) -> String {
-    super::minute(v.pointer(pointer).unwrap_or(&Value::Null))
+    super::minute(super::at(v, pointer).unwrap_or(&Value::Null))
 }
 
 /// Activity items, newest first as Sentry sends them; notes (comments) shown with their text.

@@ -155,9 +155,32 @@ pub(crate) fn is_blank(v: &Value) -> bool {
     }
 }
 
+/// The value at a JSON pointer (`/a/0/b`), as `Value::pointer` finds it but without its
+/// allocations (it copies every path segment to unescape `~0` and `~1`): the renderers look up
+/// hundreds of fields per answer, so this is one of the hot paths of a tool call.
+pub(crate) fn at<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.is_empty() {
+        return Some(v);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    if rest.contains('~') {
+        return v.pointer(pointer);
+    }
+    rest.split('/').try_fold(v, |target, token| match target {
+        Value::Object(map) => map.get(token),
+        // As `Value::pointer`: a plain decimal index, no sign and no leading zero.
+        Value::Array(list)
+            if token == "0" || !(token.starts_with('0') || token.starts_with('+')) =>
+        {
+            token.parse::<usize>().ok().and_then(|i| list.get(i))
+        }
+        _ => None,
+    })
+}
+
 /// An id that Sentry sends as a string or a number.
 pub(crate) fn id_at(v: &Value, pointer: &str) -> Option<String> {
-    match v.pointer(pointer)? {
+    match at(v, pointer)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
@@ -220,12 +243,12 @@ pub(crate) fn minute(v: &Value) -> String {
 
 /// A string field of a JSON object, if present and non-empty.
 pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
+    at(v, pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 /// A field that Sentry sends as a number or a numeric string (`count` is a string).
 pub(crate) fn num_at(v: &Value, pointer: &str) -> Option<u64> {
-    match v.pointer(pointer)? {
+    match at(v, pointer)? {
         Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
         Value::String(s) => s.parse().ok(),
         _ => None,
@@ -244,6 +267,36 @@ mod tests {
         assert_eq!(epoch_ms("yesterday"), None);
         assert_eq!(minute(&serde_json::json!("2026-11-30T10:04:59Z")), "2026-11-30 10:04");
         assert_eq!(minute(&serde_json::json!("<b>2026-11-30T10:04</b>")), "unknown");
+    }
+
+    #[test]
+    fn at_finds_what_pointer_finds() {
+        let v = serde_json::json!({
+            "a": {"b": [10, {"c": "x"}], "": 1, "d/e": 2, "f~g": 3},
+            "list": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        });
+        for p in [
+            "",
+            "/",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1/c",
+            "/a/b/2",
+            "/a/b/01",
+            "/a/b/+1",
+            "/a/b/-1",
+            "/a/",
+            "/a/d~1e",
+            "/a/f~0g",
+            "/list/10",
+            "/list/011",
+            "a",
+            "/a/b/1/c/z",
+            "/missing/x",
+        ] {
+            assert_eq!(at(&v, p), v.pointer(p), "{p}");
+        }
     }
     use super::*;
 

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 use std::rc::Rc;
 
-use crate::platform::services::{NoServices, Services};
+use crate::platform::services::{Binding, NoServices, Services};
 use crate::platform::{random_hex, LogLevel, Platform};
 use report::{Dsn, Span};
 
@@ -164,6 +164,12 @@ impl Telemetry {
         )
     }
 
+    /// Whether this request's spans can ever be sent: a DSN and a sample rate above 0. Without,
+    /// spans keep their ids (notifications carry them in `traceparent`) but record nothing.
+    pub(crate) fn tracing(&self) -> bool {
+        self.settings.dsn.is_some() && self.settings.traces_sample_rate > 0.0
+    }
+
     /// The normalised HTTP route (see [`route_of`]), carried by every line and report.
     pub(crate) fn set_route(&self, route: &'static str) {
         self.state.borrow_mut().route = Some(route);
@@ -205,7 +211,7 @@ impl Telemetry {
         let span_id = self.new_span_id();
         let mut s = self.state.borrow_mut();
         s.upstream_status = status;
-        if s.spans.len() < MAX_SPANS {
+        if s.spans.len() < MAX_SPANS && self.tracing() {
             let parent_span_id = s.current_span.clone();
             s.spans.push(Span {
                 op: "http.client",
@@ -275,7 +281,7 @@ impl Telemetry {
         if s.current_span.as_deref() == Some(open.span_id.as_str()) {
             s.current_span = None;
         }
-        if s.spans.len() < MAX_SPANS {
+        if s.spans.len() < MAX_SPANS && self.tracing() {
             s.spans.push(Span {
                 op,
                 description,
@@ -290,12 +296,13 @@ impl Telemetry {
     }
 
     /// A tool result's text as a span may carry it: `None` unless the deployment opted in;
-    /// otherwise scrubbed of anything token-like and cut to [`MAX_RECORDED_RESULT_CHARS`].
-    pub(crate) fn recordable_result(&self, text: &str) -> Option<String> {
+    /// otherwise scrubbed of anything token-like and cut to [`MAX_RECORDED_RESULT_CHARS`]. The
+    /// text is only put together when it is recorded.
+    pub(crate) fn recordable_result(&self, text: impl FnOnce() -> String) -> Option<String> {
         if !self.settings.record_tool_results {
             return None;
         }
-        let scrubbed = crate::redact::scrub(text, None);
+        let scrubbed = crate::redact::scrub(&text(), None);
         let mut out: String = scrubbed.chars().take(MAX_RECORDED_RESULT_CHARS).collect();
         if out.len() < scrubbed.len() {
             out.push('…');
@@ -394,7 +401,10 @@ impl Telemetry {
             LogLevel::Error
         };
         platform.log(level, &line.to_string());
-        self.services.write_metric(&report::metric_point(tool, &line, self.settings.dsn.is_some()));
+        if self.services.has(Binding::Metrics) {
+            let point = report::metric_point(tool, &line, self.settings.dsn.is_some());
+            self.services.write_metric(&point);
+        }
 
         let Err(failure) = outcome else { return None };
         if expected {

@@ -665,12 +665,16 @@ pub(crate) fn session_schema(tool: &dyn Tool, constraints: &Constraints, agent: 
 }
 
 /// A call's arguments without the parameters the constraints fix: their values come from the
-/// constraint (model input can never override it).
+/// constraint (model input can never override it). Without constraints nothing is fixed, and the
+/// tool's schema is not even parsed (that cost a parse of its JSON on every call).
 pub(crate) fn without_fixed(
     tool: &dyn Tool,
     constraints: &Constraints,
     mut arguments: Map<String, Value>,
 ) -> Map<String, Value> {
+    if constraints.organization.is_none() && constraints.project.is_none() {
+        return arguments;
+    }
     for name in fixed_parameters(&tool.input_schema(), constraints) {
         arguments.remove(&name);
     }
