@@ -297,6 +297,34 @@ fn choice_index(value: Value, names: &[&str]) -> Result<Option<usize>, String> {
     }
 }
 
+/// A value from a fixed set that the schema lists as required. Absent here it is `None`, so the
+/// tool answers with a hint of its own rather than serde's bare "missing field" (as [`Required`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequiredChoice<C>(pub Option<C>);
+
+impl<'de, C: Choice> Deserialize<'de> for RequiredChoice<C> {
+    /// Reads through `deserialize_option`, so serde's missing-field path gives `None`.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Option::<Value>::deserialize(d)?.unwrap_or(Value::Null);
+        let names: Vec<&str> = C::ALL.iter().map(|(name, _)| *name).collect();
+        let index = choice_index(value, &names).map_err(D::Error::custom)?;
+        Ok(RequiredChoice(index.map(|i| C::ALL[i].1)))
+    }
+}
+
+#[cfg(test)]
+impl<C: schemars::JsonSchema> schemars::JsonSchema for RequiredChoice<C> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        C::schema_name()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        C::json_schema(generator)
+    }
+}
+
 /// An enum of the values a parameter takes, with `as_str`, [`Choice`] and (in tests) a JSON
 /// Schema `enum`: `choices! { pub enum Sort { Date = "date", New = "new" } }`.
 macro_rules! choices {

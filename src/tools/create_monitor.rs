@@ -25,8 +25,7 @@ monitor_settings! {
         pub organization_slug: args::Required,
         #[cfg_attr(test, schemars(extend("x-scope" = "project")))]
         pub project_slug: args::Required,
-        #[serde(default, deserialize_with = "args::choice")]
-        pub kind: Option<WritableKind>,
+        pub kind: args::RequiredChoice<WritableKind>,
         #[cfg_attr(test, schemars(length(max = 128)))]
         pub name: args::Required,
         /// uptime: http(s) URL.
@@ -56,7 +55,7 @@ tool! {
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
     let org = ctx.org(args.organization_slug.as_deref())?;
     let project = project_arg(ctx, args.project_slug.as_deref())?;
-    let kind = args.kind.ok_or_else(|| ToolError::invalid("pass 'kind': uptime or metric"))?;
+    let kind = args.kind.0.ok_or_else(|| ToolError::invalid("pass 'kind': uptime or metric"))?;
     let name = require!(args.name, "Name the monitor, e.g. 'Checkout API health'.")?;
     check_name(&name)?;
     let u = &ctx.untrusted;

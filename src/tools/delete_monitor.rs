@@ -24,8 +24,7 @@ pub(super) struct Args {
     #[serde(default, deserialize_with = "args::string")]
     #[cfg_attr(test, schemars(extend("x-scope" = "project")))]
     pub project_slug: Option<String>,
-    #[serde(default, deserialize_with = "args::choice")]
-    pub kind: Option<MonitorKind>,
+    pub kind: args::RequiredChoice<MonitorKind>,
     /// uptime or metric.
     #[serde(default, deserialize_with = "args::string")]
     pub monitor_id: Option<String>,
@@ -57,7 +56,7 @@ tool! {
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
     let org = ctx.org(args.organization_slug.as_deref())?;
     let kind =
-        args.kind.ok_or_else(|| ToolError::invalid("pass 'kind': uptime, metric or cron"))?;
+        args.kind.0.ok_or_else(|| ToolError::invalid("pass 'kind': uptime, metric or cron"))?;
     let u = &ctx.untrusted;
     let out = match kind {
         MonitorKind::Uptime => {

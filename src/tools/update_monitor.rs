@@ -30,8 +30,7 @@ monitor_settings! {
         #[serde(default, deserialize_with = "args::string")]
         #[cfg_attr(test, schemars(extend("x-scope" = "project")))]
         pub project_slug: Option<String>,
-        #[serde(default, deserialize_with = "args::choice")]
-        pub kind: Option<WritableKind>,
+        pub kind: args::RequiredChoice<WritableKind>,
         /// From find_monitors.
         pub monitor_id: args::Required,
         #[serde(default, deserialize_with = "args::string")]
@@ -66,7 +65,7 @@ const HIDDEN: [&str; 2] = ["headers", "body"];
 
 async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError> {
     let org = ctx.org(args.organization_slug.as_deref())?;
-    let kind = args.kind.ok_or_else(|| ToolError::invalid("pass 'kind': uptime or metric"))?;
+    let kind = args.kind.0.ok_or_else(|| ToolError::invalid("pass 'kind': uptime or metric"))?;
     if let Some(name) = &args.name {
         check_name(name)?;
     }
