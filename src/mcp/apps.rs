@@ -43,6 +43,26 @@ pub(crate) struct View {
     html: &'static str,
 }
 
+/// A view's document: the shared head, style and bridge around one view's title, placeholder and
+/// drawing script.
+macro_rules! view_html {
+    ($title:literal, $waiting:literal, $script:literal) => {
+        concat!(
+            include_str!("apps/head.html"),
+            "<title>",
+            $title,
+            "</title>\n<style>",
+            include_str!("apps/view.css"),
+            "</style>\n</head>\n<body>\n<main id=\"view\" aria-live=\"polite\"><p class=\"note\">",
+            $waiting,
+            "</p></main>\n<script>",
+            include_str!("apps/bridge.js"),
+            include_str!($script),
+            "</script>\n</body>\n</html>\n"
+        )
+    };
+}
+
 static VIEWS: [View; 2] = [
     View {
         uri: "ui://sentry-mcp-rs/trace-waterfall.html",
@@ -50,15 +70,7 @@ static VIEWS: [View; 2] = [
         title: "Trace waterfall",
         description: "The spans of a get_trace_details answer as a waterfall: one bar per span, placed and sized by its timing.",
         tool: "get_trace_details",
-        html: concat!(
-            include_str!("apps/head.html"),
-            "<title>Trace waterfall</title>\n<style>",
-            include_str!("apps/view.css"),
-            "</style>\n</head>\n<body>\n<main id=\"view\" aria-live=\"polite\"><p class=\"note\">Waiting for the trace…</p></main>\n<script>",
-            include_str!("apps/bridge.js"),
-            include_str!("apps/waterfall.js"),
-            "</script>\n</body>\n</html>\n"
-        ),
+        html: view_html!("Trace waterfall", "Waiting for the trace…", "apps/waterfall.js"),
     },
     View {
         uri: "ui://sentry-mcp-rs/time-series.html",
@@ -66,15 +78,7 @@ static VIEWS: [View; 2] = [
         title: "Time series",
         description: "The time series of an aggregate search_events answer (e.g. count() or p95(span.duration)) as a chart: one point per interval.",
         tool: "search_events",
-        html: concat!(
-            include_str!("apps/head.html"),
-            "<title>Time series</title>\n<style>",
-            include_str!("apps/view.css"),
-            "</style>\n</head>\n<body>\n<main id=\"view\" aria-live=\"polite\"><p class=\"note\">Waiting for the series…</p></main>\n<script>",
-            include_str!("apps/bridge.js"),
-            include_str!("apps/chart.js"),
-            "</script>\n</body>\n</html>\n"
-        ),
+        html: view_html!("Time series", "Waiting for the series…", "apps/chart.js"),
     },
 ];
 
