@@ -348,6 +348,9 @@ impl Telemetry {
         status: &str,
         data: Value,
     ) {
+        if !self.tracing() {
+            return;
+        }
         let span_id = self.new_span_id();
         let mut s = self.state.borrow_mut();
         if s.spans.len() < MAX_SPANS {

@@ -63,14 +63,14 @@ pub(crate) enum Selection {
     Full(String),
 }
 
-/// Ask the agent which of `count` outlined items bear on `focus`; `lines` is the outline, one
-/// line per item numbered from 1, application text included (it is fenced here).
+/// Ask the agent which outlined items bear on `focus`. `outline` gives the outline (one line per
+/// item numbered from 1, application text included: it is fenced here) and the number of items;
+/// it is built only when a focus is given and the agent serves the connection.
 pub(crate) async fn select(
     ctx: &ToolContext<'_>,
     subject: Subject,
     focus: Option<&str>,
-    lines: &str,
-    count: usize,
+    outline: impl FnOnce() -> (String, usize),
 ) -> Selection {
     let Some(focus) = focus.map(str::trim).filter(|f| !f.is_empty()) else {
         return Selection::None;
@@ -78,18 +78,23 @@ pub(crate) async fn select(
     let Some(settings) = ctx.agent else {
         return Selection::Full("\n_`focus` needs the embedded agent, which is off for this connection; this is the full answer._\n".into());
     };
+    let (lines, count) = outline();
     if count < 2 {
         return Selection::None;
     }
     let provider = crate::agent::provider(settings, ctx.platform);
     let run = AgentRun::new(provider.as_ref(), ctx.platform, settings.timeout);
     let fence = Untrusted::new(ctx.platform);
-    let outcome = choose(&run, subject, focus, &fence.block(lines), count).await;
+    let outcome = choose(&run, subject, focus, &fence.block(&lines), count).await;
     ctx.record_agent_run(&run);
     match outcome {
         Ok(keep) if !keep.is_empty() => Selection::Keep(keep),
         Ok(_) => Selection::Full("\n_The embedded agent found nothing here that bears on `focus`; this is the full answer._\n".into()),
-        Err(e) => Selection::Full(format!("\n_`focus` was not applied ({e}); this is the full answer._\n")),
+        // The model service's words may quote the prompt, which holds application text.
+        Err(e) => Selection::Full(format!(
+            "\n_`focus` was not applied ({}); this is the full answer._\n",
+            ctx.untrusted.inline(&e.to_string(), 300)
+        )),
     }
 }
 
@@ -102,7 +107,8 @@ pub(crate) async fn issue_answer(
 ) -> String {
     let all: Vec<usize> = (0..parts.sections.len()).collect();
     let mut out = String::new();
-    match select(ctx, Subject::IssueParts, focus, &outline_lines(parts), parts.sections.len()).await
+    match select(ctx, Subject::IssueParts, focus, || (outline_lines(parts), parts.sections.len()))
+        .await
     {
         Selection::Keep(keep) => {
             parts.render(&keep, &ctx.untrusted, &mut out);

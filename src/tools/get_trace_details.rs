@@ -53,9 +53,10 @@ async fn call(ctx: &ToolContext<'_>, args: Args) -> Result<ToolOutput, ToolError
     let focus_span = args.span_id.map(|s| s.to_ascii_lowercase());
     let max_spans = args.max_spans.unwrap_or(50) as usize;
     let data = ctx.trace_data(&org, &trace_id, max_spans).await?;
-    let (lines, count) = outline_lines(&data.roots, OUTLINE_NODES);
-    let selection =
-        focus::select(ctx, Subject::TraceNodes, args.focus.as_deref(), &lines, count).await;
+    let selection = focus::select(ctx, Subject::TraceNodes, args.focus.as_deref(), || {
+        outline_lines(&data.roots, OUTLINE_NODES)
+    })
+    .await;
     let keep = match &selection {
         Selection::Keep(keep) => Some(keep.clone()),
         _ => None,
