@@ -281,6 +281,35 @@ fn full_flow_uses_the_sentry_token_upstream_and_stores_nothing_in_clear() {
         .all(|l| !l.contains("smcp_") && !l.contains("sntryo_")));
 }
 
+/// Issue #14's budget: one KV read per authenticated `/mcp` request and no write; none at all for
+/// a Sentry token, which needs no record.
+#[test]
+fn an_authenticated_request_reads_one_record_and_a_sentry_token_none() {
+    let env = Env::new();
+    let (_, access, _) = env.connect();
+    for _ in 0..2 {
+        env.store.operations.borrow_mut().clear();
+        whoami_answer(&env);
+        assert_eq!(env.mcp("/mcp", &access).status, 200);
+        assert_eq!(*env.store.operations.borrow(), ["get"], "a tool call with our access token");
+    }
+
+    env.store.operations.borrow_mut().clear();
+    whoami_answer(&env);
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}).to_string();
+    let r = env.send(
+        "POST",
+        "/mcp",
+        Headers::new()
+            .with("authorization", "Sentry-Bearer sntryu_0123456789abcdef")
+            .with("content-type", "application/json"),
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.body_text());
+    assert!(!r.body_text().contains("isError\":true"), "{}", r.body_text());
+    assert!(env.store.operations.borrow().is_empty(), "{:?}", env.store.operations.borrow());
+}
+
 #[test]
 fn code_is_single_use_and_replay_revokes_what_it_issued() {
     let env = Env::new();

@@ -55,21 +55,26 @@ pub(crate) trait Store {
 #[derive(Default)]
 pub(crate) struct MemoryStore {
     pub map: std::cell::RefCell<std::collections::BTreeMap<String, (String, u64)>>,
+    /// Every operation so far, as `get`, `put` or `delete`: what a request costs in KV calls.
+    pub operations: std::cell::RefCell<Vec<&'static str>>,
 }
 
 #[cfg(test)]
 #[async_trait(?Send)]
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.operations.borrow_mut().push("get");
         Ok(self.map.borrow().get(key).map(|(v, _)| v.clone()))
     }
     async fn put(&self, key: &str, value: &str, ttl_secs: u64) -> Result<(), StoreError> {
+        self.operations.borrow_mut().push("put");
         self.map
             .borrow_mut()
             .insert(key.to_string(), (value.to_string(), ttl_secs.max(MIN_TTL_SECS)));
         Ok(())
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.operations.borrow_mut().push("delete");
         self.map.borrow_mut().remove(key);
         Ok(())
     }
