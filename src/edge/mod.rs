@@ -18,6 +18,7 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::caches::Caches;
@@ -107,21 +108,35 @@ async fn into_http_request(mut req: Request) -> std::result::Result<HttpRequest,
     for (name, value) in req.headers().entries() {
         headers.add(&name, value);
     }
-    let declared = headers.get("content-length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
-    if declared > MAX_BODY_BYTES {
+    let declared = headers.get("content-length").and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"));
     }
     let method = req.method().to_string();
-    let body = match (matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS"), req.stream()) {
-        // No body at all (`stream` says so with an error), or a method that carries none.
-        (true, _) | (_, Err(_)) => Vec::new(),
-        (false, Ok(stream)) => match read_capped(Box::pin(stream), MAX_BODY_BYTES).await {
-            Ok(body) => body,
-            Err(BodyError::TooLarge(_)) => {
-                return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"))
-            }
-            Err(BodyError::Unreadable(_)) => Vec::new(),
-        },
+    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        Vec::new()
+    } else if declared.is_some() {
+        // The runtime holds a body to its declared length, which the check above bounded: one
+        // `arrayBuffer()` read, not a reader call and a microtask per chunk.
+        match req.inner().array_buffer() {
+            Ok(promise) => match JsFuture::from(promise).await {
+                Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
+                Err(_) => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        }
+    } else {
+        match req.stream() {
+            // No body at all (`stream` says so with an error).
+            Err(_) => Vec::new(),
+            Ok(stream) => match read_capped(Box::pin(stream), MAX_BODY_BYTES).await {
+                Ok(body) => body,
+                Err(BodyError::TooLarge(_)) => {
+                    return Err(HttpResponse::text(413, "Request body too large (limit 1 MiB)"))
+                }
+                Err(BodyError::Unreadable(_)) => Vec::new(),
+            },
+        }
     };
     Ok(HttpRequest { method, url, headers, body })
 }

@@ -9,7 +9,7 @@ use futures_util::future::{select, Either};
 use wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    AbortController, AnalyticsEngineDataPointBuilder, Fetch, Method, Request, RequestInit,
+    AbortSignal, AnalyticsEngineDataPointBuilder, Fetch, Method, Request, RequestInit,
     RequestRedirect,
 };
 
@@ -180,12 +180,26 @@ impl Services for WorkerServices {
     }
 }
 
-/// `fetch` with a deadline; the request is aborted when the deadline passes.
+/// `fetch` with a deadline for the whole exchange, the answer's body included.
+///
+/// The deadline is `AbortSignal.timeout`: the runtime keeps it and aborts the request, or the
+/// body still arriving, when it passes, so no timer of ours runs per call. The body is read with
+/// one `arrayBuffer()` and copied into wasm once; worker-rs's `Response::bytes` reads it as a
+/// stream, a reader call and a microtask per chunk, which a profile of get_issue_details in
+/// workerd showed costing more than parsing the JSON (`bench/worker-profile.mjs`).
 async fn send(request: HttpRequest, timeout: Duration) -> Result<HttpResponse, FetchError> {
-    let network = |e: worker::Error| FetchError::Network(e.to_string());
+    let ms = timeout.as_millis().min(u128::from(u32::MAX)) as u32;
+    let signal: AbortSignal = worker::web_sys::AbortSignal::timeout_with_u32(ms).into();
+    let failed = |e: String| {
+        if signal.aborted() {
+            FetchError::Timeout(timeout)
+        } else {
+            FetchError::Network(e)
+        }
+    };
     let headers = worker::Headers::new();
     for (name, value) in request.headers.iter() {
-        headers.append(name, value).map_err(network)?;
+        headers.append(name, value).map_err(|e| failed(e.to_string()))?;
     }
     let mut init = RequestInit::new();
     init.with_method(Method::from(request.method.clone()))
@@ -195,31 +209,30 @@ async fn send(request: HttpRequest, timeout: Duration) -> Result<HttpResponse, F
     if !request.body.is_empty() {
         init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
     }
-    let outbound = Request::new_with_init(request.url.as_str(), &init).map_err(network)?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(outbound);
-    let sending = Box::pin(fetch.send_with_signal(&signal));
-    let deadline = Box::pin(sleep(timeout));
-    let mut response = match select(sending, deadline).await {
-        Either::Left((result, _)) => result.map_err(network)?,
-        Either::Right(((), _)) => {
-            controller.abort();
-            return Err(FetchError::Timeout(timeout));
-        }
-    };
+    let outbound =
+        Request::new_with_init(request.url.as_str(), &init).map_err(|e| failed(e.to_string()))?;
+    let response = Fetch::Request(outbound)
+        .send_with_signal(&signal)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
     let mut out = HttpResponse::new(response.status_code());
     let mut headers = Headers::new();
     for (name, value) in response.headers().entries() {
         headers.add(&name, value);
     }
     out.headers = headers;
-    let body = Box::pin(response.bytes());
-    let remaining = Box::pin(sleep(timeout));
-    out.body = match select(body, remaining).await {
-        Either::Left((bytes, _)) => bytes.map_err(network)?,
-        Either::Right(((), _)) => return Err(FetchError::Timeout(timeout)),
+    let response = worker::web_sys::Response::from(response);
+    let js_error = |e: wasm_bindgen::JsValue| {
+        failed(
+            js_sys::Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_else(|| "the answer's body could not be read".into()),
+        )
     };
+    let body =
+        JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
+    out.body = js_sys::Uint8Array::new(&body).to_vec();
     Ok(out)
 }
 
