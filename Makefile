@@ -1,5 +1,5 @@
 # The two commands a newcomer needs. Both install what they need first and are no-ops when done.
-.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-oauth soak bench-agent profile
+.PHONY: dev test build bench bench-stdio bench-worker bench-answers bench-oauth soak bench-agent profile profile-worker
 
 dev:   ## run the worker locally on http://127.0.0.1:8787/mcp
 	@scripts/dev.sh
@@ -38,3 +38,7 @@ bench-agent: ## embedded agent: valid queries on the first try, added latency, t
 
 profile: ## instructions per request of the worker's own work (callgrind on the native core; not timed, so a busy machine does not matter)
 	@PATH="$$HOME/.cargo/bin:$$PATH" scripts/profile-requests.sh
+
+profile-worker: ## where the worker's time goes in workerd: V8's CPU profiler over REQUEST (default get_issue_details), wasm built with function names
+	@scripts/setup.sh && KEEP_NAMES=1 PATH="$$HOME/.cargo/bin:$$PWD/node_modules/.bin:$$PATH" npm run build >/dev/null \
+		&& PATH="$$PWD/node_modules/.bin:$$PATH" node bench/worker-profile.mjs $(REQUEST)

@@ -13,7 +13,9 @@ worker-build --release "$@"
 # worker-build keeps the wasm name section (about 170 KB raw, 45 KB gzipped) so that a panic's JS
 # stack shows function names. We drop it: a panic still logs its message with file and line
 # (console_error_panic_hook), and a smaller module starts faster on every cold isolate. Same
-# feature list as worker-build's own wasm-opt step, no optimisation passes.
+# feature list as worker-build's own wasm-opt step, no optimisation passes. KEEP_NAMES=1 keeps
+# it, for a CPU profile of the worker in workerd (`make profile-worker`).
+[ "${KEEP_NAMES:-}" = 1 ] && exit 0
 wasm=build/index_bg.wasm
 "$WASM_OPT_BIN" "$wasm" --strip-debug --strip-producers \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \

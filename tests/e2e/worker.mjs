@@ -38,14 +38,12 @@ export async function waitFor(url, ms) {
 }
 
 /**
- * Start the worker built in build/ under wrangler dev, with `vars` as its variables and
- * `limits` ({ ip, user }) as its rate limiters' limits per minute. Logs and local state go to
- * `work`. With `guard: false` the OAuth Durable Object binding is left out (KV decides single use;
- * the benchmark's baseline). Returns { origin, port, logFile, child }; `child` runs in its own
- * process group.
+ * Write the wrangler config the tests and benchmarks run the worker built in build/ with: no
+ * [build] section, `limits` ({ ip, user }) as the rate limiters' limits per minute, and without the
+ * OAuth Durable Object binding when `guard` is false (KV decides single use; the OAuth benchmark's
+ * baseline). Returns its path in `work`.
  */
-export async function startWorker({ name, work, vars, limits, guard = true }) {
-  // A config without [build] (the worker was built before), pointing at build/, with these limits.
+export function writeConfig({ name, work, limits, guard = true }) {
   const full = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8")
     .replace(/\[build\][^\[]*/s, "")
     .replace(/^main = .*$/m, `main = "${path.join(root, "build/index.js")}"`)
@@ -54,7 +52,48 @@ export async function startWorker({ name, work, vars, limits, guard = true }) {
   const config = guard ? full : full.replace(/\[\[durable_objects\.bindings\]\][^\[]*/s, "");
   const configPath = path.join(work, `${name}.wrangler.toml`);
   fs.writeFileSync(configPath, config);
+  return configPath;
+}
+
+/**
+ * Start the worker built in build/ under wrangler dev, with `vars` as its variables and the config
+ * of {@link writeConfig}. Logs and local state go to `work`. Returns { origin, port, logFile,
+ * child }; `child` runs in its own process group.
+ */
+export async function startWorker({ name, work, vars, limits, guard = true }) {
+  const configPath = writeConfig({ name, work, limits, guard });
   return wranglerDev({ configPath, logFile: path.join(work, `${name}.log`), state: path.join(work, `${name}-state`), vars });
+}
+
+/**
+ * Start the same worker in workerd without wrangler dev's proxy worker and without Miniflare's
+ * entry worker: Miniflare serves it on a direct socket (`unsafeDirectSockets`), so a request
+ * crosses one loopback connection into the worker, as at the edge. With `relay`, a minimal
+ * JavaScript worker beside it in the same workerd makes given upstream calls (the benchmark's floor
+ * for workerd's own fetch). For the worker benchmark, which runs this and wrangler dev to show
+ * what the local set-up adds. `tests/e2e/direct-worker.mjs` runs in its own process group (as
+ * wrangler does), so the benchmark's client shares its process with nothing.
+ * Returns { origin, relayOrigin, port, logFile, child }.
+ */
+export async function startWorkerDirect({ name, work, vars, limits, relay = false, inspectorPort = 0 }) {
+  const config = writeConfig({ name, work, limits });
+  const port = await freePort();
+  const relayPort = relay ? await freePort() : 0;
+  const logFile = path.join(work, `${name}.log`);
+  const log = fs.openSync(logFile, "w");
+  const options = { config, port, relayPort, state: path.join(work, `${name}-state`), vars, inspectorPort };
+  const child = spawn(process.execPath, [path.join(root, "tests/e2e/direct-worker.mjs"), JSON.stringify(options)], {
+    cwd: root, detached: true, stdio: ["ignore", log, log],
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${origin}/health`, 90_000);
+  } catch (e) {
+    console.error(fs.readFileSync(logFile, "utf8"));
+    try { process.kill(-child.pid, "SIGTERM"); } catch {}
+    throw e;
+  }
+  return { origin, relayOrigin: relay ? `http://127.0.0.1:${relayPort}` : undefined, port, logFile, child };
 }
 
 /**
