@@ -100,13 +100,7 @@ async fn run_ai(
     input: &serde_json::Value,
     timeout: Duration,
 ) -> Result<serde_json::Value, FetchError> {
-    let failed = |e: wasm_bindgen::JsValue| {
-        let text = e
-            .as_string()
-            .or_else(|| js_sys::Reflect::get(&e, &"message".into()).ok()?.as_string())
-            .unwrap_or_else(|| "no error message".into());
-        FetchError::Network(text)
-    };
+    let failed = |e: wasm_bindgen::JsValue| FetchError::Network(js_error_text(&e));
     let run: js_sys::Function = js_sys::Reflect::get(ai, &"run".into())
         .map_err(failed)?
         .dyn_into()
@@ -222,18 +216,18 @@ async fn send(request: HttpRequest, timeout: Duration) -> Result<HttpResponse, F
     }
     out.headers = headers;
     let response = worker::web_sys::Response::from(response);
-    let js_error = |e: wasm_bindgen::JsValue| {
-        failed(
-            js_sys::Reflect::get(&e, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_else(|| "the answer's body could not be read".into()),
-        )
-    };
+    let js_error = |e: wasm_bindgen::JsValue| failed(js_error_text(&e));
     let body =
         JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
     out.body = js_sys::Uint8Array::new(&body).to_vec();
     Ok(out)
+}
+
+/// What a JavaScript exception says: itself when it is a string, else its `message`.
+fn js_error_text(e: &wasm_bindgen::JsValue) -> String {
+    e.as_string()
+        .or_else(|| js_sys::Reflect::get(e, &"message".into()).ok()?.as_string())
+        .unwrap_or_else(|| "no error message".into())
 }
 
 /// A timer as a promise. Unlike `worker::Delay`, which keeps the waker of its first poll, a

@@ -37,6 +37,18 @@ export async function waitFor(url, ms) {
   throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
+/** Wait until the worker `child` started answers `url`; if it never does, print its log
+ *  (`logFile`), stop its process group and throw. */
+async function answering(child, url, logFile) {
+  try {
+    await waitFor(url, 90_000);
+  } catch (e) {
+    console.error(fs.readFileSync(logFile, "utf8"));
+    try { process.kill(-child.pid, "SIGTERM"); } catch {}
+    throw e;
+  }
+}
+
 /**
  * Write the wrangler config the tests and benchmarks run the worker built in build/ with: no
  * [build] section, `limits` ({ ip, user }) as the rate limiters' limits per minute, and without the
@@ -86,13 +98,7 @@ export async function startWorkerDirect({ name, work, vars, limits, relay = fals
     cwd: root, detached: true, stdio: ["ignore", log, log],
   });
   const origin = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(`${origin}/health`, 90_000);
-  } catch (e) {
-    console.error(fs.readFileSync(logFile, "utf8"));
-    try { process.kill(-child.pid, "SIGTERM"); } catch {}
-    throw e;
-  }
+  await answering(child, `${origin}/health`, logFile);
   return { origin, relayOrigin: relay ? `http://127.0.0.1:${relayPort}` : undefined, port, logFile, child };
 }
 
@@ -111,12 +117,6 @@ export async function wranglerDev({ configPath, logFile, state, vars = {} }) {
     env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
   });
   const origin = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(`${origin}/`, 90_000);
-  } catch (e) {
-    console.error(fs.readFileSync(logFile, "utf8"));
-    try { process.kill(-child.pid, "SIGTERM"); } catch {}
-    throw e;
-  }
+  await answering(child, `${origin}/`, logFile);
   return { origin, port, logFile, child };
 }
